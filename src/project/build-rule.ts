@@ -116,7 +116,9 @@ function list(v: unknown): string[] {
 }
 
 export function statuses(v: unknown): StatusFilter {
-  return v === undefined ? null : list(v);
+  if (v === undefined) return 'default';
+  if (v === 'any') return 'any';
+  return list(v);
 }
 
 export function numberTerms(v: number | Obj): NumberTerm[] {

@@ -48,8 +48,10 @@ export interface DateComparison {
   calendar: boolean;
 }
 
-/** Statuses an order condition counts; null means the default (not canceled, unavailable, refunded). */
-export type StatusFilter = string[] | null;
+/** Statuses an order condition counts: the default (all but canceled, unavailable, refunded), any, or a list. */
+export type StatusFilter = 'default' | 'any' | string[];
+
+export const NOT_COUNTED_BY_DEFAULT = ['canceled', 'unavailable', 'refunded'] as const;
 
 export interface OrderFilter {
   statuses: StatusFilter;
@@ -97,7 +99,7 @@ export interface Segment {
 
 export type Trigger = { path: YamlPath } & (
   | { kind: 'segment'; segment: string; check: string | null; backfill: boolean }
-  | { kind: 'order_status_changed'; statuses: string[]; items: 'all' | 'any'; maxAge: Duration | null }
+  | { kind: 'order_status_changed'; statuses: string[]; items: 'all' | 'any'; nth: number | null; maxAge: Duration | null }
   | { kind: 'order_placed'; nth: number | null; maxAge: Duration | null }
   | { kind: 'custom_event'; event: string; where: Record<string, Scalar>; maxAge: Duration | null }
   | { kind: 'date'; field: string; every: Duration | null; after: Duration | null; at: string }

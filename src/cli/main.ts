@@ -1,0 +1,43 @@
+import { Command, CommanderError } from 'commander';
+import { JourneyError } from '../errors.js';
+import { printError } from './output.js';
+import { registerValidate } from './commands/validate.js';
+
+export const EXIT_CODES_HELP = `
+Exit codes:
+  0  success (validate: the project is valid)
+  1  invalid input or a failed operation (validate: errors found, or warnings with --strict)
+  2  usage error: unknown command, flag or argument`;
+
+export function buildProgram(): Command {
+  const program = new Command('journey')
+    .description('Retention and post-purchase marketing journeys as code.')
+    .version('0.1.0')
+    .option('-C, --project <dir>', 'the project folder (default: the current folder)')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerValidate(program);
+  return program;
+}
+
+/** Runs the CLI and resolves to the process exit code; never calls process.exit itself. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  program.commands.forEach((c) => c.exitOverride());
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end through here with code 0
+      if (err.exitCode === 0) return 0;
+      return 2;
+    }
+    if (err instanceof JourneyError) {
+      printError(err);
+      return err.exitCode;
+    }
+    throw err;
+  }
+}

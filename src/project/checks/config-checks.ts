@@ -1,0 +1,46 @@
+import { error, type PendingDiagnostic } from '../diagnostic.js';
+import { didYouMean } from '../did-you-mean.js';
+import { checkPolicies, checkRecipientChannels } from './journey-checks.js';
+import type { CheckContext, Finding } from './types.js';
+import { isTimezone, timezoneNames } from './values.js';
+
+const SECRET_HEADER = /^(authorization|proxy-authorization|x-api-key|api-key|x-auth-token)$/i;
+const ENV_REF = /^\$\{[A-Z_][A-Z0-9_]*\}$/;
+
+export function checkConfig(ctx: CheckContext): Finding[] {
+  const config = ctx.project.config;
+  if (!config.file || !ctx.configUsable) return [];
+  const out: PendingDiagnostic[] = [];
+  if (!isTimezone(config.timezone)) {
+    const guess = didYouMean(config.timezone, timezoneNames());
+    out.push(error('invalid-timezone', ['timezone'], `'${config.timezone}' is not a timezone${guess ? ` — did you mean '${guess}'?` : ''}`, 'use an IANA name such as Europe/Prague'));
+  }
+  for (const [name, channel] of Object.entries(config.channels)) {
+    if (!config.providers[channel.provider]) {
+      const guess = didYouMean(channel.provider, Object.keys(config.providers));
+      out.push(error('unknown-provider', ['channels', name, 'provider'], `unknown provider '${channel.provider}'${guess ? ` — did you mean '${guess}'?` : ''}`, guess ? undefined : "declare it under 'providers'"));
+    }
+  }
+  for (const [name, template] of Object.entries(config.templates)) {
+    if (!config.channels[template.channel]) {
+      const guess = didYouMean(template.channel, Object.keys(config.channels));
+      out.push(error('unknown-channel', ['templates', name, 'channel'], `unknown channel '${template.channel}'${guess ? ` — did you mean '${guess}'?` : ''}`, guess ? undefined : "declare it under 'channels'"));
+    }
+  }
+  for (const [name, coupon] of Object.entries(config.coupons)) {
+    if (coupon.code === null && coupon.prefix === null) {
+      out.push(error('coupon-code', ['coupons', name], `coupon '${name}' needs 'code' (one shared code) or 'prefix' (a unique code per customer)`));
+    }
+  }
+  for (const [name, provider] of Object.entries(config.providers)) {
+    const headers = (provider.settings.headers ?? {}) as Record<string, string>;
+    for (const [header, value] of Object.entries(headers)) {
+      if (SECRET_HEADER.test(header) && !value.split(/\s+/).some((part) => ENV_REF.test(part))) {
+        out.push(error('literal-secret', ['providers', name, 'headers', header], `header '${header}' holds a literal secret`, 'put the secret in an environment variable and write e.g. "Bearer ${WEBHOOK_TOKEN}"'));
+      }
+    }
+  }
+  out.push(...checkPolicies(config.policies, ['policies'], ctx));
+  if (config.testRecipients) out.push(...checkRecipientChannels(config.testRecipients, ['test_recipients'], ctx));
+  return out.map((diagnostic) => ({ file: config.file!, diagnostic }));
+}
