@@ -84,6 +84,8 @@ export function projectFiles(root: string): string[] {
 /** One set of files checked together: a project (or a lone config, or loose files). */
 interface Context {
   root: string | null;
+  /** Where the project keeps journeys and segments (null outside a project). */
+  dirs: { journeys: string; segments: string } | null;
   configFile: string | null;
   files: string[];
   targets: Set<string>;
@@ -112,10 +114,10 @@ export function validatePaths(paths: string[], cwd: string): ValidationResult {
     let ctx = contexts.get(key);
     if (!ctx) {
       ctx = ownConfig
-        ? { root: path.dirname(file), configFile: file, files: [file], targets: new Set() }
+        ? { root: path.dirname(file), dirs: null, configFile: file, files: [file], targets: new Set() }
         : root
-          ? { root, configFile: path.join(root, CONFIG_FILE), files: projectFiles(root), targets: new Set() }
-          : { root: null, configFile: null, files: [], targets: new Set() };
+          ? { root, dirs: projectDirs(root), configFile: path.join(root, CONFIG_FILE), files: projectFiles(root), targets: new Set() }
+          : { root: null, dirs: null, configFile: null, files: [], targets: new Set() };
       contexts.set(key, ctx);
     }
     ctx.targets.add(file);
@@ -143,7 +145,7 @@ export function validatePaths(paths: string[], cwd: string): ValidationResult {
 export function loadProject(root: string, cwd = process.cwd()): LoadedProject & { configUsable: boolean } {
   const files = projectFiles(root);
   const configFile = path.join(root, CONFIG_FILE);
-  const loaded = loadContext({ root, configFile: existsSync(configFile) ? configFile : null, files, targets: new Set(files) }, cwd);
+  const loaded = loadContext({ root, dirs: projectDirs(root), configFile: existsSync(configFile) ? configFile : null, files, targets: new Set(files) }, cwd);
   return { project: loaded.project, diagnostics: loaded.diagnostics.sort(compareDiagnostics), configUsable: loaded.configUsable };
 }
 
@@ -154,10 +156,9 @@ function display(file: string, cwd: string): string {
 
 function classify(file: string, source: YamlSource, ctx: Context): FileKind {
   if (file === ctx.configFile || isConfigName(file)) return 'config';
-  if (ctx.root) {
-    const dirs = projectDirs(ctx.root);
-    if (file.startsWith(dirs.segments + path.sep)) return 'segments';
-    if (file.startsWith(dirs.journeys + path.sep)) return 'journey';
+  if (ctx.dirs) {
+    if (file.startsWith(ctx.dirs.segments + path.sep)) return 'segments';
+    if (file.startsWith(ctx.dirs.journeys + path.sep)) return 'journey';
   }
   const data = source.data as Obj | null;
   return data && typeof data === 'object' && 'segments' in data && !('steps' in data) ? 'segments' : 'journey';
