@@ -2,6 +2,9 @@ import { Command, CommanderError } from 'commander';
 import { JourneyError } from '../errors.js';
 import { printError } from './output.js';
 import { registerValidate } from './commands/validate.js';
+import { registerImport } from './commands/import.js';
+import { registerMigrate } from './commands/migrate.js';
+import { registerDemoData } from './commands/demo-data.js';
 
 export const EXIT_CODES_HELP = `
 Exit codes:
@@ -18,6 +21,9 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerValidate(program);
+  registerImport(program);
+  registerMigrate(program);
+  registerDemoData(program);
   return program;
 }
 

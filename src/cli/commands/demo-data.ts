@@ -1,0 +1,26 @@
+import path from 'node:path';
+import { Command } from 'commander';
+import { usageError } from '../../errors.js';
+import { DEFAULT_DEMO_NOW, generateDemoData } from '../../demo-data/generate.js';
+import { chalk, printJson } from '../output.js';
+import { parseNow } from './import.js';
+
+export function registerDemoData(program: Command): void {
+  program
+    .command('demo-data')
+    .description('write a realistic demo shop as CSV files that `journey import` reads with no flags')
+    .option('--customers <n>', 'how many customers (about 5 orders each on average)', '1000')
+    .option('--seed <seed>', 'the same seed gives the same files, byte for byte', '1')
+    .option('--out <dir>', 'where to write the files', 'demo-data')
+    .option('--now <time>', "the shop's today (ISO 8601): nothing happens after it", new Date(DEFAULT_DEMO_NOW).toISOString())
+    .option('--json', 'print the result as JSON')
+    .action((flags: { customers: string; seed: string; out: string; now: string; json?: boolean }) => {
+      const customers = Number(flags.customers);
+      if (!Number.isInteger(customers) || customers < 1) throw usageError(`--customers "${flags.customers}" is not a positive whole number`);
+      const result = generateDemoData({ customers, seed: flags.seed, outDir: path.resolve(flags.out), now: parseNow(flags.now) });
+      if (flags.json) return printJson(result);
+      const files = result.files.map((f) => `  ${f.file.padEnd(18)} ${f.rows.toLocaleString('en-US').padStart(12)} rows`).join('\n');
+      process.stdout.write(`${chalk.green('wrote')} ${result.outDir} in ${result.seconds.toFixed(1)} s\n${files}\n` +
+        `load it with: journey import customers ${path.join(flags.out, 'customers.csv')} (then products, orders, order-items, events, suppressions)\n`);
+    });
+}

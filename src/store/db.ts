@@ -1,0 +1,32 @@
+/**
+ * The small interface every part of the project uses to talk to the store. It is
+ * deliberately narrow (run, get, all, iterate, exec, transaction) so that a
+ * PostgreSQL adapter can implement it later; SQL text stays in src/store and is
+ * written in the subset both dialects share (ON CONFLICT upserts, UPDATE ... FROM,
+ * aggregate FILTER) wherever possible, with `dialect` telling callers which printer
+ * to use where they differ.
+ */
+export type SqlValue = string | number | bigint | null;
+export type SqlParams = readonly SqlValue[] | Readonly<Record<string, SqlValue>>;
+
+export type Dialect = 'sqlite';
+
+export interface StoreDb {
+  readonly dialect: Dialect;
+  /** The database file. */
+  readonly path: string;
+  /** Runs one or more statements without parameters (DDL, pragmas). */
+  exec(sql: string): void;
+  run(sql: string, params?: SqlParams): { changes: number };
+  get<T>(sql: string, params?: SqlParams): T | undefined;
+  all<T>(sql: string, params?: SqlParams): T[];
+  /** Streams rows one by one: use it for results that may not fit in memory. */
+  iterate<T>(sql: string, params?: SqlParams): IterableIterator<T>;
+  /** Runs fn in one transaction: committed when fn returns, rolled back when it throws. */
+  transaction<T>(fn: () => T): T;
+  /** For long work that awaits between statements (an import): begin now, then commit or roll back. */
+  begin(): void;
+  commit(): void;
+  rollback(): void;
+  close(): void;
+}

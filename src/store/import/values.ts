@@ -1,0 +1,159 @@
+import type { FieldType } from './kinds.js';
+import { type DateFormat, isTimeZone, parseTimestamp, type ZoneClock } from './timestamps.js';
+
+/** A converted value, or why the raw one is unusable. */
+export type Converted = { ok: true; value: string | number | null } | { ok: false; reason: string };
+
+export interface ConvertContext {
+  readonly dateFormat: DateFormat;
+  readonly zone: ZoneClock;
+  /** Source status -> canonical status, from a preset or a mapping file. */
+  readonly statuses: ReadonlyMap<string, string>;
+}
+
+const ok = (value: string | number | null): Converted => ({ ok: true, value });
+const bad = (reason: string): Converted => ({ ok: false, reason });
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)$/;
+const INTEGER = /^[+-]?\d+$/;
+const STATUS = /^[a-z][a-z0-9_]*$/;
+
+/** Spellings exports use for the canonical statuses. */
+const STATUS_SYNONYMS: Readonly<Record<string, string>> = {
+  cancelled: 'canceled',
+  created: 'pending',
+  approved: 'processing',
+};
+
+export function canonicalStatus(text: string, statuses: ReadonlyMap<string, string>): string | undefined {
+  const mapped = statuses.get(text) ?? statuses.get(text.toLowerCase());
+  const status = (mapped ?? text).trim().toLowerCase().replace(/[\s-]+/g, '_');
+  const canonical = STATUS_SYNONYMS[status] ?? status;
+  return STATUS.test(canonical) ? canonical : undefined;
+}
+
+/** +digits: spaces, dots, dashes and brackets dropped; a 00 prefix read as +. */
+export function normalisePhone(text: string): string | undefined {
+  let phone = text.replace(/[\s().-]/g, '');
+  if (phone.startsWith('00')) phone = '+' + phone.slice(2);
+  return /^\+?\d{5,15}$/.test(phone) ? phone : undefined;
+}
+
+/** Empty text and missing values are null; a field's type decides the rest. */
+export function convert(raw: unknown, type: FieldType, ctx: ConvertContext): Converted {
+  if (raw === undefined || raw === null) return ok(null);
+  if (type === 'json') return convertJson(raw);
+  if (typeof raw === 'number' || typeof raw === 'boolean') return convertScalar(raw, type, ctx);
+  if (typeof raw !== 'string') return bad('is not a text or number value');
+  const text = raw.trim();
+  if (text === '') return ok(null);
+  switch (type) {
+    case 'id':
+    case 'text':
+      return ok(text);
+    case 'lower':
+      return ok(text.toLowerCase());
+    case 'email':
+      return EMAIL.test(text) ? ok(text.toLowerCase()) : bad('is not an e-mail address');
+    case 'phone': {
+      const phone = normalisePhone(text);
+      return phone ? ok(phone) : bad('is not a phone number (5 to 15 digits, optionally starting with +)');
+    }
+    case 'timestamp': {
+      const ms = parseTimestamp(text, ctx.dateFormat, ctx.zone);
+      return ms === undefined ? bad(`is not a date-time in the format ${describeFormat(ctx.dateFormat)}`) : ok(ms);
+    }
+    case 'number':
+      return DECIMAL.test(text) ? ok(Number(text)) : bad('is not a number (digits with an optional "." for decimals)');
+    case 'integer':
+      return INTEGER.test(text) ? ok(Number(text)) : bad('is not a whole number');
+    case 'status': {
+      const status = canonicalStatus(text, ctx.statuses);
+      return status ? ok(status) : bad('is not a status name (letters, digits, spaces, - or _)');
+    }
+    case 'timezone':
+      return isTimeZone(text) ? ok(text) : bad('is not an IANA time zone such as Europe/Paris');
+    case 'country':
+      return ok(text.length === 2 ? text.toUpperCase() : text);
+    case 'currency':
+      return /^[A-Za-z]{3}$/.test(text) ? ok(text.toUpperCase()) : bad('is not a three-letter currency code');
+  }
+}
+
+function convertScalar(raw: number | boolean, type: FieldType, ctx: ConvertContext): Converted {
+  if (typeof raw === 'boolean') return bad('is true/false, not a value of this field');
+  switch (type) {
+    case 'number':
+      return ok(raw);
+    case 'integer':
+      return Number.isInteger(raw) ? ok(raw) : bad('is not a whole number');
+    case 'timestamp': {
+      const ms = parseTimestamp(raw, ctx.dateFormat, ctx.zone);
+      return ms === undefined ? bad(`is a number, not a date-time in the format ${describeFormat(ctx.dateFormat)}`) : ok(ms);
+    }
+    case 'id':
+    case 'text':
+    case 'lower':
+    case 'phone':
+      return convert(String(raw), type, ctx);
+    case 'email':
+    case 'status':
+    case 'timezone':
+    case 'country':
+    case 'currency':
+    case 'json':
+      return bad('is a number, not a text value');
+  }
+}
+
+/** A JSON object as text: from a JSON Lines object, or JSON text in a CSV cell. */
+function convertJson(raw: unknown): Converted {
+  let value = raw;
+  if (typeof raw === 'string') {
+    if (raw.trim() === '') return ok(null);
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      return bad('is not valid JSON');
+    }
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return bad('is not a JSON object');
+  return ok(JSON.stringify(value));
+}
+
+/** A JSON-able scalar for an attributes / properties key: numbers stay numbers in JSON Lines. */
+export function bagValue(raw: unknown): unknown {
+  if (typeof raw === 'string') {
+    const text = raw.trim();
+    return text === '' ? undefined : text;
+  }
+  return raw ?? undefined;
+}
+
+const TRUE = new Set(['1', 'true', 'yes', 'y', 'granted', 'subscribed', 'opted_in', 'opt_in', 'accepted']);
+const FALSE = new Set(['0', 'false', 'no', 'n', 'denied', 'unsubscribed', 'not_subscribed', 'opted_out', 'opt_out', 'declined', 'revoked']);
+
+/** A consent cell: granted, denied, or null when the source says nothing. */
+export function convertConsent(raw: unknown): { ok: true; value: 0 | 1 | null } | { ok: false; reason: string } {
+  if (raw === undefined || raw === null) return { ok: true, value: null };
+  if (typeof raw === 'boolean') return { ok: true, value: raw ? 1 : 0 };
+  const text = String(raw).trim().toLowerCase().replace(/[\s-]+/g, '_');
+  if (text === '') return { ok: true, value: null };
+  if (TRUE.has(text)) return { ok: true, value: 1 };
+  if (FALSE.has(text)) return { ok: true, value: 0 };
+  return { ok: false, reason: 'is not a consent value (yes/no, true/false, 1/0, subscribed/unsubscribed)' };
+}
+
+function describeFormat(format: DateFormat): string {
+  switch (format.kind) {
+    case 'iso':
+      return 'ISO 8601 (2024-05-31T14:30:00Z, or without a zone)';
+    case 'epoch_ms':
+      return 'epoch_ms (milliseconds since 1970)';
+    case 'epoch_s':
+      return 'epoch_s (seconds since 1970)';
+    case 'pattern':
+      return `"${format.pattern}"`;
+  }
+}

@@ -1,0 +1,243 @@
+import type { SqlValue, StoreDb } from '../db.js';
+import { FIELDS, type ImportKind } from './kinds.js';
+import type { RowMapper, StageRow } from './mapping.js';
+
+/**
+ * Writes batches of mapped rows set-based: a batch goes into a TEMP stage table
+ * with multi-row INSERTs, then a few INSERT ... SELECT / UPDATE ... FROM statements
+ * resolve references, classify rows (new / changed / unchanged), upsert, and append
+ * order status history, whatever the batch size. Only fields the source provides
+ * are written, so an export with fewer columns never blanks the others.
+ */
+export interface Unresolved {
+  readonly rowNo: number;
+  readonly column: string;
+  readonly value: string;
+  readonly reason: string;
+}
+
+export interface BatchCounts {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+}
+
+interface TableShape {
+  readonly table: string;
+  /** Store key columns, in stage field names. */
+  readonly key: readonly string[];
+  /** Stage fields that are not columns of the table. */
+  readonly stageOnly: readonly string[];
+  /** A JSON column merged, not replaced. */
+  readonly bag?: 'attributes' | 'properties';
+  /** Fields the mapper always fills (defaults), so always written. */
+  readonly alwaysProvided: readonly string[];
+  /** The source field naming a customer to resolve through ids and aliases. */
+  readonly customerRef?: boolean;
+  /** The source field naming an order that must exist. */
+  readonly orderRef?: boolean;
+  /** Written on insert only: a re-import must not move it. */
+  readonly insertOnly: readonly string[];
+}
+
+const SHAPES: Record<ImportKind, TableShape> = {
+  customers: { table: 'customers', key: ['id'], stageOnly: [], bag: 'attributes', alwaysProvided: [], insertOnly: [] },
+  orders: { table: 'orders', key: ['id'], stageOnly: ['status_changed_at'], bag: 'attributes', alwaysProvided: [], customerRef: true, insertOnly: [] },
+  'order-items': { table: 'order_items', key: ['order_id', 'line'], stageOnly: [], alwaysProvided: ['line', 'quantity'], orderRef: true, insertOnly: [] },
+  products: { table: 'products', key: ['id'], stageOnly: [], bag: 'attributes', alwaysProvided: [], insertOnly: [] },
+  events: { table: 'events', key: ['id'], stageOnly: [], bag: 'properties', alwaysProvided: ['id', 'properties'], customerRef: true, insertOnly: [] },
+  suppressions: { table: 'suppressions', key: ['channel', 'address'], stageOnly: [], alwaysProvided: ['created_at'], insertOnly: ['created_at'] },
+};
+
+const STAGE = 'temp.import_stage';
+const STAGE_CONSENTS = 'temp.import_stage_consents';
+const STAGE_ALIASES = 'temp.import_stage_aliases';
+/** 500 rows x at most 12 columns stays far below SQLite's 32,766 bound parameters. */
+const ROWS_PER_INSERT = 500;
+
+export class ImportWriter {
+  private readonly shape: TableShape;
+  private readonly fieldNames: string[];
+  private readonly keyIndexes: number[];
+  private readonly written: string[];
+  private staged: StageRow[] = [];
+
+  constructor(
+    private readonly db: StoreDb,
+    readonly kind: ImportKind,
+    mapper: Pick<RowMapper, 'provided' | 'consentChannels' | 'hasAlias'>,
+    private readonly now: number,
+  ) {
+    this.shape = SHAPES[kind];
+    this.fieldNames = FIELDS[kind].map((f) => f.name);
+    this.keyIndexes = this.shape.key.map((k) => this.fieldNames.indexOf(k));
+    const provided = new Set([...mapper.provided, ...this.shape.alwaysProvided]);
+    // store columns this import writes, key first
+    this.written = this.fieldNames.filter((f) => provided.has(f) && !this.shape.stageOnly.includes(f));
+    this.createStage();
+  }
+
+  /** The row's key as one string, to keep one row per key in a batch. */
+  keyOf(row: StageRow): string {
+    return this.keyIndexes.length === 1 ? String(row.fields[this.keyIndexes[0]!]) : this.keyIndexes.map((i) => row.fields[i]).join('\u0000');
+  }
+
+  private createStage(): void {
+    const columns = this.fieldNames.map((f) => `${f}`).join(', ');
+    this.db.exec(`
+      DROP TABLE IF EXISTS ${STAGE};
+      CREATE TEMP TABLE import_stage (row_no INTEGER NOT NULL, ${columns}, resolved_customer TEXT,
+        existed INTEGER NOT NULL DEFAULT 0, changed INTEGER NOT NULL DEFAULT 0, prev_status TEXT);
+      DROP TABLE IF EXISTS ${STAGE_CONSENTS};
+      CREATE TEMP TABLE import_stage_consents (customer_id TEXT NOT NULL, channel TEXT NOT NULL, granted INTEGER NOT NULL);
+      DROP TABLE IF EXISTS ${STAGE_ALIASES};
+      CREATE TEMP TABLE import_stage_aliases (alias TEXT NOT NULL, customer_id TEXT NOT NULL);
+    `);
+  }
+
+  /** Loads a batch into the stage table; keys must be unique within it. */
+  stage(rows: StageRow[]): void {
+    this.staged = rows;
+    const width = this.fieldNames.length + 1;
+    const one = `(${new Array(width).fill('?').join(', ')})`;
+    const insert = (n: number) => `INSERT INTO ${STAGE} (row_no, ${this.fieldNames.join(', ')}) VALUES ${new Array(n).fill(one).join(', ')}`;
+    const full = insert(ROWS_PER_INSERT);
+    const single = insert(1);
+    let i = 0;
+    const params: SqlValue[] = new Array(ROWS_PER_INSERT * width);
+    for (; i + ROWS_PER_INSERT <= rows.length; i += ROWS_PER_INSERT) {
+      let p = 0;
+      for (let r = i; r < i + ROWS_PER_INSERT; r++) {
+        const row = rows[r]!;
+        params[p++] = row.rowNo;
+        for (const v of row.fields) params[p++] = v;
+      }
+      this.db.run(full, params);
+    }
+    for (; i < rows.length; i++) this.db.run(single, [rows[i]!.rowNo, ...rows[i]!.fields]);
+
+    if (this.kind === 'customers') this.stageCustomerSides(rows);
+  }
+
+  private stageCustomerSides(rows: StageRow[]): void {
+    const consent = `INSERT INTO ${STAGE_CONSENTS} (customer_id, channel, granted) VALUES (?, ?, ?)`;
+    const alias = `INSERT INTO ${STAGE_ALIASES} (alias, customer_id) VALUES (?, ?)`;
+    for (const row of rows) {
+      const id = row.fields[0] as string;
+      for (const [channel, granted] of row.consents) this.db.run(consent, [id, channel, granted]);
+      if (row.alias !== null) this.db.run(alias, [row.alias, id]);
+    }
+  }
+
+  /** Staged rows whose customer or order is not in the store. */
+  unresolved(): Unresolved[] {
+    if (this.shape.customerRef) {
+      this.db.run(`UPDATE ${STAGE} SET resolved_customer = coalesce(
+          (SELECT c.id FROM customers c WHERE c.id = import_stage.customer_id),
+          (SELECT a.customer_id FROM customer_aliases a WHERE a.alias = import_stage.customer_id))`);
+      return this.db
+        .all<{ row_no: number; ref: string }>(`SELECT row_no, customer_id AS ref FROM ${STAGE} WHERE resolved_customer IS NULL ORDER BY row_no`)
+        .map((r) => ({ rowNo: r.row_no, column: 'customer_id', value: r.ref, reason: 'unknown customer: no customer has this id or alias' }));
+    }
+    if (this.shape.orderRef) {
+      return this.db
+        .all<{ row_no: number; ref: string }>(
+          `SELECT row_no, order_id AS ref FROM ${STAGE} s WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = s.order_id) ORDER BY row_no`,
+        )
+        .map((r) => ({ rowNo: r.row_no, column: 'order_id', value: r.ref, reason: 'unknown order: no order has this id' }));
+    }
+    return [];
+  }
+
+  /** Removes rows (rejected ones) from the stage. */
+  drop(rowNos: readonly number[]): void {
+    for (const rowNo of rowNos) this.db.run(`DELETE FROM ${STAGE} WHERE row_no = ?`, [rowNo]);
+    if (this.kind === 'customers') {
+      const dropped = new Set(rowNos);
+      for (const row of this.staged) {
+        if (!dropped.has(row.rowNo)) continue;
+        this.db.run(`DELETE FROM ${STAGE_CONSENTS} WHERE customer_id = ?`, [row.fields[0]!]);
+        this.db.run(`DELETE FROM ${STAGE_ALIASES} WHERE customer_id = ?`, [row.fields[0]!]);
+      }
+    }
+  }
+
+  /** Classifies and writes the staged rows. */
+  apply(): BatchCounts {
+    const { table, key, bag } = this.shape;
+    const storeExpr = (f: string) => (f === 'customer_id' && this.shape.customerRef ? 's.resolved_customer' : `s.${f}`);
+    const dataColumns = this.written.filter((f) => !key.includes(f));
+    const compared = dataColumns.filter((f) => !this.shape.insertOnly.includes(f));
+    const keyMatch = key.map((k) => `t.${k} = s.${k}`).join(' AND ');
+
+    const differs = compared.map((f) =>
+      f === bag ? `t.${f} IS NOT json_patch(t.${f}, coalesce(s.${f}, '{}'))` : `t.${f} IS NOT ${storeExpr(f)}`,
+    );
+    if (this.kind === 'customers') {
+      differs.push(`EXISTS (SELECT 1 FROM ${STAGE_CONSENTS} sc LEFT JOIN customer_consents cc ON cc.customer_id = sc.customer_id AND cc.channel = sc.channel
+        WHERE sc.customer_id = s.id AND cc.granted IS NOT sc.granted)`);
+      differs.push(`EXISTS (SELECT 1 FROM ${STAGE_ALIASES} sa LEFT JOIN customer_aliases ca ON ca.alias = sa.alias
+        WHERE sa.customer_id = s.id AND ca.customer_id IS NOT sa.customer_id)`);
+    }
+    // prev_status is read here, before the upsert overwrites it
+    this.db.run(
+      `UPDATE ${STAGE} AS s SET existed = 1, changed = ${differs.length > 0 ? differs.join(' OR ') : '0'}
+       ${this.kind === 'orders' ? ', prev_status = t.status' : ''} FROM ${table} t WHERE ${keyMatch}`,
+    );
+    const counts = this.db.get<{ inserted: number | null; updated: number | null; total: number }>(
+      `SELECT sum(existed = 0) AS inserted, sum(existed = 1 AND changed = 1) AS updated, count(*) AS total FROM ${STAGE}`,
+    )!;
+
+    const insertValues = this.written.map((f) => {
+      if (f === bag) return `json_patch('{}', coalesce(s.${f}, '{}'))`;
+      if (f === 'created_at' && this.shape.insertOnly.includes(f)) return `coalesce(s.created_at, ${this.now})`;
+      return storeExpr(f);
+    });
+    const updates = dataColumns
+      .filter((f) => !this.shape.insertOnly.includes(f))
+      .map((f) => (f === bag ? `${f} = json_patch(${table}.${f}, excluded.${f})` : `${f} = excluded.${f}`));
+    const onConflict = updates.length > 0 ? `DO UPDATE SET ${updates.join(', ')}` : 'DO NOTHING';
+
+    this.db.run(
+      `INSERT INTO ${table} (${this.written.join(', ')})
+       SELECT ${insertValues.join(', ')} FROM ${STAGE} s WHERE s.existed = 0 OR s.changed = 1 ORDER BY s.row_no
+       ON CONFLICT (${key.join(', ')}) ${onConflict}`,
+    );
+    if (this.kind === 'orders') {
+      // history grows only when the status differs from the stored one: exact, and a
+      // re-import appends nothing
+      this.db.run(
+        `INSERT INTO order_status_history (order_id, previous_status, status, changed_at, recorded_at)
+         SELECT s.id, s.prev_status, s.status, coalesce(s.status_changed_at, ?), ? FROM ${STAGE} s
+         WHERE s.existed = 0 OR s.prev_status IS NOT s.status ORDER BY s.row_no`,
+        [this.now, this.now],
+      );
+    }
+    if (this.kind === 'customers') {
+      this.db.run(
+        `INSERT INTO customer_consents (customer_id, channel, granted, updated_at)
+         SELECT customer_id, channel, granted, ? FROM ${STAGE_CONSENTS} WHERE true
+         ON CONFLICT (customer_id, channel) DO UPDATE SET granted = excluded.granted, updated_at = excluded.updated_at
+         WHERE customer_consents.granted IS NOT excluded.granted`,
+        [this.now],
+      );
+      this.db.run(
+        `INSERT INTO customer_aliases (alias, customer_id) SELECT alias, customer_id FROM ${STAGE_ALIASES} WHERE true
+         ON CONFLICT (alias) DO UPDATE SET customer_id = excluded.customer_id WHERE customer_aliases.customer_id IS NOT excluded.customer_id`,
+      );
+    }
+    const inserted = counts.inserted ?? 0;
+    const updated = counts.updated ?? 0;
+    return { inserted, updated, unchanged: counts.total - inserted - updated };
+  }
+
+  /** Empties the stage for the next batch. */
+  clear(): void {
+    this.db.exec(`DELETE FROM ${STAGE}; DELETE FROM ${STAGE_CONSENTS}; DELETE FROM ${STAGE_ALIASES};`);
+    this.staged = [];
+  }
+
+  dispose(): void {
+    this.db.exec(`DROP TABLE IF EXISTS ${STAGE}; DROP TABLE IF EXISTS ${STAGE_CONSENTS}; DROP TABLE IF EXISTS ${STAGE_ALIASES};`);
+  }
+}

@@ -1,0 +1,12 @@
+import * as coreTables from './001-core-tables.js';
+import * as segmentIndexes from './002-segment-indexes.js';
+import * as customerAliases from './003-customer-aliases.js';
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+/** In order; a migration, once released, is never edited: add the next one. */
+export const MIGRATIONS: readonly Migration[] = [coreTables, segmentIndexes, customerAliases];
