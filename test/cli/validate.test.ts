@@ -1,0 +1,181 @@
+/**
+ * `journey validate` end to end, through the built CLI (bin/journey.js runs dist/).
+ * `npm test` builds first; when dist/ is missing (a bare `npx vitest run`) it is built here.
+ */
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '../..');
+const bin = path.join(repo, 'bin/journey.js');
+const broken = 'test/fixtures/validate/project/broken';
+const unknownStepKey = `${broken}/07-unknown-step-key.yaml`;
+const unknownCouponKey = `${broken}/13-unknown-coupon-key.config.yaml`;
+const backfillWarning = `${broken}/52-backfill-unbounded.yaml`;
+
+function journey(args: string[], cwd = repo): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [bin, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined },
+  });
+}
+
+let elsewhere: string;
+
+beforeAll(() => {
+  if (!existsSync(path.join(repo, 'dist/cli/main.js'))) {
+    const build = spawnSync('npm', ['run', 'build'], { cwd: repo, encoding: 'utf8', shell: process.platform === 'win32' });
+    if (!existsSync(path.join(repo, 'dist/cli/main.js'))) throw new Error(`npm run build did not produce dist/:\n${build.stdout}\n${build.stderr}`);
+  }
+  elsewhere = mkdtempSync(path.join(os.tmpdir(), 'journey-validate-'));
+});
+
+afterAll(() => {
+  if (elsewhere) rmSync(elsewhere, { recursive: true, force: true });
+});
+
+describe('journey validate: exit codes', () => {
+  it('exits 0 on the example project', () => {
+    const r = journey(['validate', 'examples/shop']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/✔ \d+ files valid/);
+    expect(r.stderr).toBe('');
+  });
+
+  it('exits 1 on a broken file, printing file:line:col severity message [code] and the hint', () => {
+    const r = journey(['validate', unknownStepKey]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain(`${unknownStepKey}:13:5 error unknown key 'wiat' — did you mean 'wait'? [unknown-key]`);
+    expect(r.stdout).toContain('✖ 1 error, 0 warnings in 1 file');
+    const withHint = journey(['validate', unknownCouponKey]);
+    expect(withHint.stdout).toContain(`${unknownCouponKey}:12:47 error unknown key 'valid' [unknown-key]\n  hint: allowed here: discount, code, prefix, valid_for\n`);
+  });
+
+  it('prints no colour codes with NO_COLOR', () => {
+    const r = journey(['validate', unknownStepKey]);
+    expect(r.stdout).not.toMatch(/\x1b\[/);
+  });
+
+  it('exits 2 on an unknown flag', () => {
+    const r = journey(['validate', '--no-such-flag', 'examples/shop']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("unknown option '--no-such-flag'");
+  });
+
+  it('exits 2 on a path that does not exist', () => {
+    const r = journey(['validate', 'no/such/journey.yaml']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('no such file or folder: no/such/journey.yaml');
+  });
+
+  it('exits 2 on an unknown format', () => {
+    expect(journey(['validate', '--format', 'xml', 'examples/shop']).status).toBe(2);
+  });
+});
+
+describe('journey validate --format json', () => {
+  it('has the documented shape', () => {
+    const r = journey(['validate', '--format', 'json', unknownCouponKey, backfillWarning]);
+    expect(r.status).toBe(1);
+    const out = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(Object.keys(out).sort()).toEqual(['diagnostics', 'errors', 'files', 'notes', 'valid', 'warnings']);
+    expect(out).toMatchObject({ valid: false, files: 2, errors: 1, warnings: 1, notes: [] });
+    expect(out.diagnostics).toEqual([
+      {
+        severity: 'error',
+        code: 'unknown-key',
+        file: unknownCouponKey,
+        line: 12,
+        column: 47,
+        message: "unknown key 'valid'",
+        hint: 'allowed here: discount, code, prefix, valid_for',
+      },
+      {
+        severity: 'warning',
+        code: 'unbounded-backfill',
+        file: backfillWarning,
+        line: 9,
+        column: 13,
+        message: "backfill enters everyone already in 'ever_bought', whose last order has no upper bound on how long ago",
+        hint: 'it would reach customers from years ago; bound the segment, e.g. last_order_at: { between: [30d, 10mo] }',
+      },
+    ]);
+  });
+
+  it('leaves hint out when there is none, and --json is the same as --format json', () => {
+    const r = journey(['validate', '--json', unknownStepKey]);
+    const out = JSON.parse(r.stdout) as { diagnostics: Record<string, unknown>[] };
+    expect(out.diagnostics).toHaveLength(1);
+    expect(Object.keys(out.diagnostics[0]!).sort()).toEqual(['code', 'column', 'file', 'line', 'message', 'severity']);
+  });
+
+  it('reports a valid project as valid with no diagnostics', () => {
+    const out = JSON.parse(journey(['validate', '--format', 'json', 'examples/shop']).stdout) as Record<string, unknown>;
+    expect(out).toMatchObject({ valid: true, errors: 0, warnings: 0, diagnostics: [] });
+    expect(out.files).toBeGreaterThanOrEqual(8);
+  });
+});
+
+describe('journey validate --format github', () => {
+  it('prints one workflow annotation per diagnostic', () => {
+    const r = journey(['validate', '--format', 'github', unknownStepKey, unknownCouponKey]);
+    expect(r.status).toBe(1);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines).toEqual([
+      `::error file=${unknownStepKey},line=13,col=5,title=journey unknown-key::unknown key 'wiat' — did you mean 'wait'?`,
+      // the hint goes on a second line of the message, escaped
+      `::error file=${unknownCouponKey},line=12,col=47,title=journey unknown-key::unknown key 'valid'%0Aallowed here: discount, code, prefix, valid_for`,
+    ]);
+  });
+
+  it('annotates warnings as warnings', () => {
+    const r = journey(['validate', '--format', 'github', backfillWarning]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^::warning file=[^,]+52-backfill-unbounded\.yaml,line=9,col=13,title=journey unbounded-backfill::backfill enters/);
+  });
+});
+
+describe('journey validate --strict', () => {
+  it('passes a warning without --strict and fails it with --strict', () => {
+    const loose = journey(['validate', backfillWarning]);
+    expect(loose.status).toBe(0);
+    expect(loose.stdout).toContain(`${backfillWarning}:9:13 warning backfill enters everyone already in 'ever_bought'`);
+    const strict = journey(['validate', '--strict', backfillWarning]);
+    expect(strict.status).toBe(1);
+    expect(strict.stdout).toContain('✖ 0 errors, 1 warning in 1 file');
+  });
+});
+
+describe('journey -C', () => {
+  it('validates the project named with -C from another folder', () => {
+    const r = journey(['-C', path.join(repo, 'examples/shop'), 'validate'], elsewhere);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/✔ \d+ files valid/);
+  });
+
+  it('takes a -C relative to the current folder, after the command too', () => {
+    const r = journey(['validate', '-C', '../examples/shop', '--format', 'json'], path.join(repo, 'test'));
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout) as { valid: boolean; files: number };
+    expect(out.valid).toBe(true);
+    expect(out.files).toBeGreaterThanOrEqual(8);
+  });
+
+  it("validates the corpus's context project with -C: broken/ is not part of it", () => {
+    const r = journey(['-C', path.join(repo, 'test/fixtures/validate/project'), 'validate', '--format', 'json'], elsewhere);
+    expect(r.status).toBe(0);
+    expect((JSON.parse(r.stdout) as { diagnostics: unknown[] }).diagnostics).toEqual([]);
+  });
+
+  it('with -C and a file of that project, checks the file against the project', () => {
+    const project = path.join(repo, 'test/fixtures/validate/project');
+    const r = journey(['-C', project, 'validate', path.join(project, 'broken/30-unknown-template.yaml')], elsewhere);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain("30-unknown-template.yaml:13:17 error unknown template 'thankyou' — did you mean 'thank-you'? [unknown-template]");
+  });
+});
