@@ -59,11 +59,30 @@ function subject(path: (string | number)[]): string {
   return `'${last}'`;
 }
 
-/** 'step', 'trigger', ... for an object at a path. */
+/** Maps whose entries are named things: segments: { name: {...} }. */
+const NAMED_ENTRIES: Record<string, string> = {
+  segments: 'segment',
+  providers: 'provider',
+  channels: 'channel',
+  templates: 'template',
+  coupons: 'coupon',
+  removed_steps: 'removed step',
+};
+
+/** "step", "trigger", "segment 'vip'", ... for the object at a path. */
 function objectNoun(path: (string | number)[]): string {
   const last = path[path.length - 1];
   if (typeof last === 'number' || last === undefined) return path.length === 0 ? 'file' : 'step';
+  const parent = path[path.length - 2];
+  if (typeof parent === 'string' && NAMED_ENTRIES[parent]) return `${NAMED_ENTRIES[parent]} '${last}'`;
   return String(last);
+}
+
+/** "this send", "segment 'vip'": how a sentence names the object at a path. */
+function thisObject(path: (string | number)[]): string {
+  const noun = objectNoun(path);
+  if (noun === 'file') return 'the file';
+  return noun.includes("'") ? noun : `this ${noun}`;
 }
 
 export function describeProblem(p: SchemaProblem, schemas: SchemaSet): PendingDiagnostic {
@@ -103,16 +122,16 @@ function describe(p: SchemaProblem, schemas: SchemaSet): PendingDiagnostic {
     case 'required': {
       const key = String(p.params.missingProperty);
       const kind = p.data && typeof p.data === 'object' && typeof (p.data as Json).type === 'string' ? (p.data as Json).type : undefined;
-      const hint = kind ? `a ${kind} ${objectNoun(p.path) === 'file' ? 'entry' : 'provider'} needs '${key}'` : undefined;
-      return error('missing-key', p.path, `${objectNoun(p.path) === 'file' ? 'the file' : `this ${objectNoun(p.path)}`} is missing the required key '${key}'`, hint);
+      const hint = kind && p.path[p.path.length - 2] === 'providers' ? `a ${kind} provider needs '${key}'` : undefined;
+      return error('missing-key', p.path, `${thisObject(p.path)} is missing the required key '${key}'`, hint);
     }
     case 'x-missing-kind': {
       const keys: string[] = p.params.keys;
-      return error('missing-kind', p.path, `this ${objectNoun(p.path)} needs one of: ${keys.join(', ')}`);
+      return error('missing-kind', p.path, `${thisObject(p.path)} needs one of: ${keys.join(', ')}`);
     }
     case 'x-too-many-keys': {
       const present: string[] = p.params.present;
-      return error('too-many-kinds', [...p.path, present[1]!], `this ${objectNoun(p.path)} has both '${present[0]}' and '${present[1]}'; it takes exactly one of: ${(p.params.keys as string[]).join(', ')}`, `split it into two ${objectNoun(p.path)}s`, 'key');
+      return error('too-many-kinds', [...p.path, present[1]!], `${thisObject(p.path)} has both '${present[0]}' and '${present[1]}'; it takes exactly one of: ${(p.params.keys as string[]).join(', ')}`, objectNoun(p.path) === 'step' ? 'split it into two steps' : undefined, 'key');
     }
     case 'x-union-type': {
       const options = [...new Set((p.params.branches as Json[]).map(describeSchema))];
@@ -121,6 +140,8 @@ function describe(p: SchemaProblem, schemas: SchemaSet): PendingDiagnostic {
     case 'x-union-value':
       return error('invalid-value', p.path, `${subject(p.path)} cannot be ${found(p.data)}`, hintOf(p.parentSchema));
     case 'type': {
+      const def = defOf(p.parentSchema);
+      if (def) return error('wrong-type', p.path, `${subject(p.path)} must be ${def.noun}, not ${found(p.data)}`, def.help || undefined);
       const expected = (Array.isArray(p.params.type) ? p.params.type : String(p.params.type).split(',')).map((t: string) => TYPE_WORDS[t] ?? t).join(' or ');
       return error('wrong-type', p.path, `${subject(p.path)} must be ${expected}, not ${found(p.data)}`, hintOf(p.parentSchema));
     }

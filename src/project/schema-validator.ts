@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { PendingDiagnostic } from './diagnostic.js';
+import { didYouMean } from './did-you-mean.js';
 import { describeProblem, type SchemaProblem } from './schema-messages.js';
 
 const Ajv2020 = AjvModule.default;
@@ -92,7 +93,7 @@ const samePath = (a: readonly (string | number)[], b: readonly (string | number)
  * accept the kind of value written, or becomes "must be X or Y" when none does.
  */
 function simplify(schemas: SchemaSet, input: SchemaProblem[]): SchemaProblem[] {
-  let problems = input.filter((p) => p.keyword !== 'if');
+  let problems = dropMisspeltRequired(input.filter((p) => p.keyword !== 'if'));
   const unions = problems
     .filter((p) => p.keyword === 'oneOf' || p.keyword === 'anyOf')
     .sort((a, b) => b.path.length - a.path.length);
@@ -105,6 +106,20 @@ function simplify(schemas: SchemaSet, input: SchemaProblem[]): SchemaProblem[] {
     problems = replacement;
   }
   return problems;
+}
+
+/**
+ * `tempalte:` written for `template:` is reported twice by ajv: an unknown key and a
+ * missing one. The unknown key, with its "did you mean", is the one to keep.
+ */
+function dropMisspeltRequired(problems: SchemaProblem[]): SchemaProblem[] {
+  return problems.filter((p) => {
+    if (p.keyword !== 'required') return true;
+    const missing = String(p.params.missingProperty);
+    return !problems.some(
+      (q) => q.keyword === 'additionalProperties' && samePath(q.path, p.path) && didYouMean(String(q.params.additionalProperty), [missing]) === missing,
+    );
+  });
 }
 
 function isKeyPresenceUnion(branches: Json[]): boolean {

@@ -22,20 +22,63 @@ export function readYamlSource(file: string, text = readFileSync(file, 'utf8')):
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, strict: true });
   const syntaxErrors: Diagnostic[] = [];
-  for (const e of doc.errors) {
-    const pos = lines.linePos(e.pos[0]);
+  // One YAML mistake makes the parser report several errors further on; the first,
+  // placed where the author went wrong, is the one worth reading.
+  const first = [...doc.errors].sort((a, b) => a.pos[0] - b.pos[0])[0];
+  if (first) {
+    const isDuplicate = first.code === 'DUPLICATE_KEY';
+    const over = doc.errors.find((e) => e.code === 'MULTILINE_IMPLICIT_KEY' || e.code === 'BLOCK_AS_IMPLICIT_KEY');
+    const unclosed = first.code === 'MISSING_CHAR' && /quote/.test(first.message) ? unclosedQuote(text) : undefined;
+    const pos = over ? overIndentedLine(text, lines.linePos(over.pos[0]).line) : lines.linePos(unclosed ?? first.pos[0]);
     syntaxErrors.push({
       severity: 'error',
-      code: e.code === 'DUPLICATE_KEY' ? 'duplicate-key' : 'yaml-syntax',
+      code: isDuplicate ? 'duplicate-key' : over ? 'yaml-indentation' : 'yaml-syntax',
       file,
       line: pos.line,
       col: pos.col,
-      message: yamlMessage(e.code, e.message),
-      ...(e.code === 'DUPLICATE_KEY' ? { hint: 'each key may appear once in a mapping; remove or rename one' } : {}),
+      message: over ? 'this key is indented deeper than the key above it; keys of one mapping start at the same column' : yamlMessage(first.code, first.message),
+      ...(isDuplicate ? { hint: 'each key may appear once in a mapping; remove or rename one' } : {}),
     });
   }
   const data = syntaxErrors.length === 0 ? doc.toJS({ maxAliasCount: 100 }) : undefined;
   return { file, text, doc, lines, data, syntaxErrors };
+}
+
+/** The first line below `line` that is indented deeper than it: where the stray key stands. */
+function overIndentedLine(text: string, line: number): { line: number; col: number } {
+  const all = text.split('\n');
+  const indent = (l: string) => l.length - l.trimStart().length;
+  const base = indent(all[line - 1] ?? '');
+  for (let i = line; i < all.length; i++) {
+    const l = all[i]!;
+    if (l.trim() === '' || l.trimStart().startsWith('#')) continue;
+    if (indent(l) > base) return { line: i + 1, col: indent(l) + 1 };
+    break;
+  }
+  return { line, col: base + 1 };
+}
+
+/** The offset of a quote that opens a scalar and is never closed (the parser reports where it gave up). */
+function unclosedQuote(text: string): number | undefined {
+  let open: number | undefined;
+  let quote = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (open === undefined) {
+      if (c === '#' && (i === 0 || /\s/.test(text[i - 1]!))) {
+        while (i < text.length && text[i] !== '\n') i++;
+      } else if ((c === '"' || c === "'") && (i === 0 || /[\s:,[{-]/.test(text[i - 1]!))) {
+        open = i;
+        quote = c;
+      }
+    } else if (quote === '"' && c === '\\') {
+      i++;
+    } else if (c === quote) {
+      if (quote === "'" && text[i + 1] === "'") i++;
+      else open = undefined;
+    }
+  }
+  return open;
 }
 
 function yamlMessage(code: string, message: string): string {

@@ -147,11 +147,12 @@ function checkStep(
   switch (step.kind) {
     case 'send': {
       if (!ctx.configUsable) break;
-      out.push(...checkChannel(step.channel, at('send', 'channel'), ctx));
+      const channelProblems = checkChannel(step.channel, at('send', 'channel'), ctx);
+      out.push(...channelProblems);
       const template = config.templates[step.template];
       if (!template) {
         out.push(unknownName('unknown-template', 'template', step.template, Object.keys(config.templates), at('send', 'template'), 'templates'));
-      } else if (template.channel !== step.channel) {
+      } else if (template.channel !== step.channel && channelProblems.length === 0) {
         out.push(error('template-channel', at('send', 'template'), `template '${step.template}' is for channel '${template.channel}', but this step sends on '${step.channel}'`, 'use a template made for this channel'));
       }
       if (step.provider && !config.providers[step.provider]) {
@@ -177,7 +178,8 @@ function checkStep(
     }
     case 'wait_for': {
       const needed = MESSAGE_EVENTS[step.event];
-      if (step.of) {
+      const misspeltMessageEvent = !needed && !ORDER_EVENTS.has(step.event) && /^(email|sms|message)_/.test(step.event);
+      if (step.of && !misspeltMessageEvent) {
         const target = sendSteps.get(step.of);
         if (!needed) {
           out.push(error('of-not-message-event', at('wait_for', 'of'), `'of' applies to message events (email_opened, sms_clicked, ...), not to '${step.event}'`, undefined, 'key'));
@@ -188,7 +190,7 @@ function checkStep(
         } else if (needed !== 'any') {
           const kind = channelKind(ctx, target.channel);
           if (kind !== 'other' && kind !== needed) {
-            out.push(error('event-not-produced', at('wait_for', 'event'), `step '${step.of}' sends on ${target.channel} (${kind}), which cannot produce '${step.event}'`, `wait for a ${kind} event such as ${kind}_delivered or ${kind}_clicked`));
+            out.push(error('event-not-produced', at('wait_for', 'event'), `step '${step.of}' sends on ${target.channel === kind ? kind : `${target.channel} (${kind})`}, which cannot produce '${step.event}'`, `wait for an ${kind === 'sms' ? 'SMS' : 'e-mail'} event such as ${kind}_delivered or ${kind}_clicked`));
           }
         }
       }
@@ -201,7 +203,7 @@ function checkStep(
       if (Object.keys(step.match).length > 0 && journey.trigger.kind !== 'custom_event') {
         out.push(error('match-needs-event-trigger', at('wait_for', 'match'), "'match' compares with the triggering event, but this journey is not triggered by a custom event", undefined, 'key'));
       }
-      if (!needed && !ORDER_EVENTS.has(step.event) && /^(email|sms)_/.test(step.event)) {
+      if (misspeltMessageEvent) {
         const guess = didYouMean(step.event, Object.keys(MESSAGE_EVENTS));
         out.push(error('unknown-event', at('wait_for', 'event'), `'${step.event}' is not a message event${guess ? ` — did you mean '${guess}'?` : ''}`, `message events: ${Object.keys(MESSAGE_EVENTS).join(', ')}`));
       }

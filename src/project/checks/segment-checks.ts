@@ -1,5 +1,5 @@
 import { error } from '../diagnostic.js';
-import { ENROLMENT_RULE_KINDS } from '../model.js';
+import { ENROLMENT_RULE_KINDS, type Rule } from '../model.js';
 import { ruleNodes } from '../rule-walk.js';
 import { checkRuleValues } from './journey-checks.js';
 import type { CheckContext, Finding } from './types.js';
@@ -27,25 +27,28 @@ function segmentCycles(ctx: CheckContext): Finding[] {
   const out: Finding[] = [];
   const segments = ctx.project.segments;
   const reported = new Set<string>();
-  const visit = (name: string, trail: string[]): void => {
+  // trail: the segments on the way here, each with the reference that led onwards
+  const visit = (name: string, trail: { name: string; ref: Rule }[]): void => {
     const segment = segments.get(name);
     if (!segment) return;
     for (const r of ruleNodes(segment.rule)) {
       if (r.kind !== 'segment') continue;
-      const at = trail.indexOf(r.name);
+      const at = trail.findIndex((t) => t.name === r.name);
       if (r.name === name || at >= 0) {
-        const cycle = [...trail.slice(Math.max(at, 0)), name, r.name];
-        const key = [...cycle].sort().join(',');
+        const loop = r.name === name ? [{ name, ref: r }] : [...trail.slice(at), { name, ref: r }];
+        const members = loop.map((l) => l.name);
+        const key = [...members].sort().join(',');
         if (!reported.has(key)) {
           reported.add(key);
+          const first = segments.get(loop[0]!.name)!;
           out.push({
-            file: segment.file,
-            diagnostic: error('segment-cycle', [...r.path, 'segment'], `segment '${name}' includes itself: ${(r.name === name ? [name, name] : cycle).join(' → ')}`, 'a segment cannot be a member of itself, directly or through other segments'),
+            file: first.file,
+            diagnostic: error('segment-cycle', [...loop[0]!.ref.path, 'segment'], `segment '${members[0]}' includes itself: ${[...members, members[0]].join(' → ')}`, 'a segment cannot be a member of itself, directly or through other segments'),
           });
         }
         continue;
       }
-      visit(r.name, [...trail, name]);
+      visit(r.name, [...trail, { name, ref: r }]);
     }
   };
   for (const name of segments.keys()) visit(name, []);
