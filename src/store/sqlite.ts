@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Dialect, SqlParams, StoreDb } from './db.js';
+import { registerSqlFunctions } from './sql-functions.js';
 
 /**
  * Pragmas for segment queries, from ../shared/design/measured-here.md: mmap plus a
@@ -89,5 +90,6 @@ export function openSqlite(file: string): StoreDb {
   if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
   const db = new Database(file);
   for (const pragma of QUERY_PRAGMAS) db.pragma(pragma);
+  registerSqlFunctions(db);
   return new SqliteStore(file, db);
 }

@@ -55,6 +55,7 @@ export interface ImportResult {
 }
 
 const LISTED_PROBLEMS = 10;
+const CHUNK_ROWS = 500;
 
 /**
  * Imports one file in one transaction: everything or, on a bad row, nothing (the
@@ -84,17 +85,25 @@ export async function importFile(db: StoreDb, options: ImportOptions): Promise<I
   db.begin();
   const writer = new ImportWriter(db, options.kind, mapper, now);
   try {
-    let batch: { row: StageRow; record: RawRecord }[] = [];
+    // Rows go to the stage table a few hundred at a time and are written every
+    // batchRows: JavaScript holds only the current chunk, so rows die young and the
+    // heap stays small; SQLite holds the batch.
+    let chunk: { row: StageRow; record: RawRecord }[] = [];
+    let staged = 0;
     let keys = new Set<string>();
-    const flush = () => {
-      if (batch.length === 0) return;
-      writer.stage(batch.map((b) => b.row));
-      const unresolved = writer.unresolved();
+    const stageChunk = () => {
+      const unresolved = writer.stage(chunk.map((c) => c.row));
       if (unresolved.length > 0) {
-        const byRow = new Map(batch.map((b) => [b.row.rowNo, b.record]));
+        const byRow = new Map(chunk.map((c) => [c.row.rowNo, c.record]));
         for (const u of unresolved) reject(byRow.get(u.rowNo)!, u);
         if (rejects) writer.drop(unresolved.map((u) => u.rowNo));
       }
+      staged += chunk.length;
+      chunk = [];
+    };
+    const flush = () => {
+      stageChunk();
+      if (staged === 0) return;
       // once a row is bad nothing will be committed: only look for more bad rows
       if (problemCount === 0) {
         const written = writer.apply();
@@ -103,7 +112,7 @@ export async function importFile(db: StoreDb, options: ImportOptions): Promise<I
         counts.unchanged += written.unchanged;
       }
       writer.clear();
-      batch = [];
+      staged = 0;
       keys = new Set();
     };
 
@@ -118,8 +127,9 @@ export async function importFile(db: StoreDb, options: ImportOptions): Promise<I
             // (a status change) is applied in file order
             if (keys.has(key)) flush();
             keys.add(key);
-            batch.push({ row: mapped.row, record });
-            if (batch.length >= batchRows) flush();
+            chunk.push({ row: mapped.row, record });
+            if (chunk.length >= CHUNK_ROWS) stageChunk();
+            if (staged >= batchRows) flush();
             break;
           }
           case 'skip':
@@ -186,7 +196,7 @@ async function openReader(input: InputSource): Promise<RecordReader> {
 function useImportPragmas(db: StoreDb): () => void {
   const cache = db.get<{ cache_size: number }>('PRAGMA cache_size')!.cache_size;
   const mmap = db.get<{ mmap_size: number }>('PRAGMA mmap_size')!.mmap_size;
-  db.exec('PRAGMA cache_size = -65536; PRAGMA mmap_size = 0;');
+  db.exec(`PRAGMA cache_size = -32768; PRAGMA mmap_size = 0;`);
   return () => db.exec(`PRAGMA cache_size = ${Number(cache)}; PRAGMA mmap_size = ${Number(mmap)};`);
 }
 

@@ -60,7 +60,6 @@ export class ImportWriter {
   private readonly fieldNames: string[];
   private readonly keyIndexes: number[];
   private readonly written: string[];
-  private staged: StageRow[] = [];
 
   constructor(
     private readonly db: StoreDb,
@@ -86,7 +85,7 @@ export class ImportWriter {
     const columns = this.fieldNames.map((f) => `${f}`).join(', ');
     this.db.exec(`
       DROP TABLE IF EXISTS ${STAGE};
-      CREATE TEMP TABLE import_stage (row_no INTEGER NOT NULL, ${columns}, resolved_customer TEXT,
+      CREATE TEMP TABLE import_stage (row_no INTEGER PRIMARY KEY, ${columns}, resolved_customer TEXT,
         existed INTEGER NOT NULL DEFAULT 0, changed INTEGER NOT NULL DEFAULT 0, prev_status TEXT);
       DROP TABLE IF EXISTS ${STAGE_CONSENTS};
       CREATE TEMP TABLE import_stage_consents (customer_id TEXT NOT NULL, channel TEXT NOT NULL, granted INTEGER NOT NULL);
@@ -95,9 +94,13 @@ export class ImportWriter {
     `);
   }
 
-  /** Loads a batch into the stage table; keys must be unique within it. */
-  stage(rows: StageRow[]): void {
-    this.staged = rows;
+  /**
+   * Appends rows (at most a few hundred: the caller keeps little in memory) to the
+   * stage table and returns those whose customer or order is not in the store.
+   * Keys must be unique among all rows staged since the last clear().
+   */
+  stage(rows: readonly StageRow[]): Unresolved[] {
+    if (rows.length === 0) return [];
     const width = this.fieldNames.length + 1;
     const one = `(${new Array(width).fill('?').join(', ')})`;
     const insert = (n: number) => `INSERT INTO ${STAGE} (row_no, ${this.fieldNames.join(', ')}) VALUES ${new Array(n).fill(one).join(', ')}`;
@@ -117,9 +120,10 @@ export class ImportWriter {
     for (; i < rows.length; i++) this.db.run(single, [rows[i]!.rowNo, ...rows[i]!.fields]);
 
     if (this.kind === 'customers') this.stageCustomerSides(rows);
+    return this.unresolvedFrom(rows[0]!.rowNo);
   }
 
-  private stageCustomerSides(rows: StageRow[]): void {
+  private stageCustomerSides(rows: readonly StageRow[]): void {
     const consent = `INSERT INTO ${STAGE_CONSENTS} (customer_id, channel, granted) VALUES (?, ?, ?)`;
     const alias = `INSERT INTO ${STAGE_ALIASES} (alias, customer_id) VALUES (?, ?)`;
     for (const row of rows) {
@@ -129,37 +133,34 @@ export class ImportWriter {
     }
   }
 
-  /** Staged rows whose customer or order is not in the store. */
-  unresolved(): Unresolved[] {
+  /** Rows staged from firstRowNo on whose customer or order is not in the store. */
+  private unresolvedFrom(firstRowNo: number): Unresolved[] {
     if (this.shape.customerRef) {
-      this.db.run(`UPDATE ${STAGE} SET resolved_customer = coalesce(
+      this.db.run(
+        `UPDATE ${STAGE} SET resolved_customer = coalesce(
           (SELECT c.id FROM customers c WHERE c.id = import_stage.customer_id),
-          (SELECT a.customer_id FROM customer_aliases a WHERE a.alias = import_stage.customer_id))`);
+          (SELECT a.customer_id FROM customer_aliases a WHERE a.alias = import_stage.customer_id))
+         WHERE row_no >= ?`,
+        [firstRowNo],
+      );
       return this.db
-        .all<{ row_no: number; ref: string }>(`SELECT row_no, customer_id AS ref FROM ${STAGE} WHERE resolved_customer IS NULL ORDER BY row_no`)
+        .all<{ row_no: number; ref: string }>(`SELECT row_no, customer_id AS ref FROM ${STAGE} WHERE row_no >= ? AND resolved_customer IS NULL ORDER BY row_no`, [firstRowNo])
         .map((r) => ({ rowNo: r.row_no, column: 'customer_id', value: r.ref, reason: 'unknown customer: no customer has this id or alias' }));
     }
     if (this.shape.orderRef) {
       return this.db
         .all<{ row_no: number; ref: string }>(
-          `SELECT row_no, order_id AS ref FROM ${STAGE} s WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = s.order_id) ORDER BY row_no`,
+          `SELECT row_no, order_id AS ref FROM ${STAGE} s WHERE row_no >= ? AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = s.order_id) ORDER BY row_no`,
+          [firstRowNo],
         )
         .map((r) => ({ rowNo: r.row_no, column: 'order_id', value: r.ref, reason: 'unknown order: no order has this id' }));
     }
     return [];
   }
 
-  /** Removes rows (rejected ones) from the stage. */
+  /** Removes rejected rows from the stage (only orders, items and events have references to reject). */
   drop(rowNos: readonly number[]): void {
     for (const rowNo of rowNos) this.db.run(`DELETE FROM ${STAGE} WHERE row_no = ?`, [rowNo]);
-    if (this.kind === 'customers') {
-      const dropped = new Set(rowNos);
-      for (const row of this.staged) {
-        if (!dropped.has(row.rowNo)) continue;
-        this.db.run(`DELETE FROM ${STAGE_CONSENTS} WHERE customer_id = ?`, [row.fields[0]!]);
-        this.db.run(`DELETE FROM ${STAGE_ALIASES} WHERE customer_id = ?`, [row.fields[0]!]);
-      }
-    }
   }
 
   /** Classifies and writes the staged rows. */
@@ -234,7 +235,6 @@ export class ImportWriter {
   /** Empties the stage for the next batch. */
   clear(): void {
     this.db.exec(`DELETE FROM ${STAGE}; DELETE FROM ${STAGE_CONSENTS}; DELETE FROM ${STAGE_ALIASES};`);
-    this.staged = [];
   }
 
   dispose(): void {
