@@ -5,6 +5,9 @@ import { registerValidate } from './commands/validate.js';
 import { registerImport } from './commands/import.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerDemoData } from './commands/demo-data.js';
+import { registerSegment } from './commands/segment.js';
+import { InvalidProjectError } from '../project/open-project.js';
+import { formatDiagnostics } from './format/diagnostics.js';
 
 export const EXIT_CODES_HELP = `
 Exit codes:
@@ -17,6 +20,7 @@ export function buildProgram(): Command {
     .description('Retention and post-purchase marketing journeys as code.')
     .version('0.1.0')
     .option('-C, --project <dir>', 'the project folder (default: the current folder)')
+    .option('--now <time>', 'the clock for this command, ISO 8601 (default: the real time)')
     .addHelpText('after', EXIT_CODES_HELP)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
@@ -24,6 +28,7 @@ export function buildProgram(): Command {
   registerImport(program);
   registerMigrate(program);
   registerDemoData(program);
+  registerSegment(program);
   return program;
 }
 
@@ -39,6 +44,9 @@ export async function main(argv: string[]): Promise<number> {
       // --help and --version end through here with code 0
       if (err.exitCode === 0) return 0;
       return 2;
+    }
+    if (err instanceof InvalidProjectError) {
+      process.stderr.write(formatDiagnostics({ diagnostics: err.diagnostics, files: [...new Set(err.diagnostics.map((d) => d.file))], notes: [], failed: true }, 'human'));
     }
     if (err instanceof JourneyError) {
       printError(err);

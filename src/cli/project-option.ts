@@ -1,8 +1,24 @@
 import path from 'node:path';
 import type { Command } from 'commander';
+import { usageError } from '../errors.js';
 
 /** The project folder: the global -C/--project option, or the current folder. */
 export function projectDir(cmd: Command): string {
   const opts = cmd.optsWithGlobals() as { project?: string };
   return path.resolve(process.cwd(), opts.project ?? '.');
+}
+
+/**
+ * The clock: the global --now option (an ISO 8601 time), or the real time. Every
+ * command takes its "now" from here, so a plan or a simulation is reproducible.
+ */
+export function clockNow(cmd: Command): Date {
+  const opts = cmd.optsWithGlobals() as { now?: string };
+  if (opts.now === undefined) return new Date();
+  const text = /^\d{4}-\d{2}-\d{2}$/.test(opts.now) ? `${opts.now}T00:00:00Z` : opts.now;
+  const ms = Date.parse(text);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(opts.now) || Number.isNaN(ms)) {
+    throw usageError(`--now '${opts.now}' is not a time`, 'write an ISO 8601 time, e.g. 2026-11-25T09:00:00Z or 2026-11-25');
+  }
+  return new Date(ms);
 }

@@ -1,0 +1,42 @@
+import type { Expr, SqlParam } from './nodes.js';
+import { SqlPrinter } from './printer.js';
+
+/**
+ * PostgreSQL: numbered placeholders with explicit types (an untyped $n inside CASE or
+ * coalesce cannot be inferred), jsonb operators, and time zones done by the server.
+ * Times are bigint epoch milliseconds as in the SQLite store.
+ */
+export class PostgresPrinter extends SqlPrinter {
+  protected placeholder(position: number, value: SqlParam): string {
+    if (typeof value === 'number') return `$${position}::${Number.isInteger(value) ? 'bigint' : 'numeric'}`;
+    if (typeof value === 'string') return `$${position}::text`;
+    return `$${position}`;
+  }
+
+  protected jsonValue(e: Extract<Expr, { kind: 'json_value' }>): string {
+    const doc = `(${this.expr(e.column)})::jsonb`;
+    const key = this.expr(e.key);
+    if (e.as === 'text') return `CASE WHEN jsonb_typeof(${doc} -> ${key}) = 'string' THEN ${doc} ->> ${key} END`;
+    return `CASE WHEN jsonb_typeof(${doc} -> ${key}) = 'number' THEN (${doc} ->> ${key})::numeric END`;
+  }
+
+  protected jsonEquals(e: Extract<Expr, { kind: 'json_equals' }>): string {
+    return `(${this.expr(e.column)})::jsonb -> ${this.expr(e.key)} = ${this.bind(JSON.stringify(e.value))}::jsonb`;
+  }
+
+  protected jsonHas(e: Extract<Expr, { kind: 'json_has' }>): string {
+    return `coalesce(jsonb_typeof((${this.expr(e.column)})::jsonb -> ${this.expr(e.key)}), 'null') <> 'null'`;
+  }
+
+  protected localDate(e: Extract<Expr, { kind: 'local_date' }>): string {
+    return `to_char(to_timestamp(${this.expr(e.instant)} / 1000.0) AT TIME ZONE ${this.expr(e.timezone)}, 'YYYY-MM-DD')`;
+  }
+
+  protected dateAddDays(e: Extract<Expr, { kind: 'date_add_days' }>): string {
+    return `to_char((${this.expr(e.date)})::date + ${this.bind(e.days)}::integer, 'YYYY-MM-DD')`;
+  }
+
+  protected daysBetween(e: Extract<Expr, { kind: 'days_between' }>): string {
+    return `((${this.expr(e.to)})::date - (${this.expr(e.from)})::date)`;
+  }
+}
