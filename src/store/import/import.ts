@@ -75,10 +75,15 @@ export async function importFile(db: StoreDb, options: ImportOptions): Promise<I
   const counts = { rows: 0, inserted: 0, updated: 0, unchanged: 0, skipped: 0 };
   const problems: Rejection[] = [];
   let problemCount = 0;
+  // rejects of the current chunk, written in row order once its references are checked
+  let chunkRejects: { record: RawRecord; rejection: Rejection }[] = [];
   const reject = (record: RawRecord, rejection: Rejection) => {
-    if (rejects) return rejects.write(record, rejection);
+    if (rejects) return void chunkRejects.push({ record, rejection });
     problemCount++;
-    if (problems.length < LISTED_PROBLEMS) problems.push(rejection);
+    // the first rows of the file, whichever check (row or reference) found them
+    problems.push(rejection);
+    problems.sort((a, b) => a.rowNo - b.rowNo);
+    if (problems.length > LISTED_PROBLEMS) problems.pop();
   };
 
   const restorePragmas = useImportPragmas(db);
@@ -97,6 +102,11 @@ export async function importFile(db: StoreDb, options: ImportOptions): Promise<I
         const byRow = new Map(chunk.map((c) => [c.row.rowNo, c.record]));
         for (const u of unresolved) reject(byRow.get(u.rowNo)!, u);
         if (rejects) writer.drop(unresolved.map((u) => u.rowNo));
+      }
+      if (rejects) {
+        chunkRejects.sort((a, b) => a.rejection.rowNo - b.rejection.rowNo);
+        for (const r of chunkRejects) rejects.write(r.record, r.rejection);
+        chunkRejects = [];
       }
       staged += chunk.length;
       chunk = [];
@@ -128,8 +138,6 @@ export async function importFile(db: StoreDb, options: ImportOptions): Promise<I
             if (keys.has(key)) flush();
             keys.add(key);
             chunk.push({ row: mapped.row, record });
-            if (chunk.length >= CHUNK_ROWS) stageChunk();
-            if (staged >= batchRows) flush();
             break;
           }
           case 'skip':
@@ -139,6 +147,8 @@ export async function importFile(db: StoreDb, options: ImportOptions): Promise<I
             reject(record, { rowNo: record.rowNo, ...mapped.problem });
             break;
         }
+        if (chunk.length + chunkRejects.length >= CHUNK_ROWS) stageChunk();
+        if (staged >= batchRows) flush();
       }
       options.onProgress?.({ rows: counts.rows, bytesRead: input.bytesRead(), totalBytes: input.totalBytes, elapsedMs: performance.now() - started });
     }

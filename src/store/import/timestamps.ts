@@ -170,7 +170,7 @@ export function isTimeZone(name: string): boolean {
   return ok;
 }
 
-/** Epoch ms, or undefined when `text` does not match the format. */
+/** Epoch ms, or undefined when the value does not match the format. */
 export function parseTimestamp(value: string | number, format: DateFormat, zone: ZoneClock): number | undefined {
   switch (format.kind) {
     case 'epoch_ms':
@@ -181,7 +181,8 @@ export function parseTimestamp(value: string | number, format: DateFormat, zone:
     }
     case 'iso':
     case 'pattern': {
-      if (typeof value !== 'string') return undefined;
+      // a JSON number where a date-time is expected: epoch milliseconds, as JavaScript writes them
+      if (typeof value === 'number') return Number.isFinite(value) ? Math.round(value) : undefined;
       const parts = format.kind === 'iso' ? isoParts(value) : patternParts(value, format);
       if (!parts || !validParts(parts)) return undefined;
       const wall = Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second, parts.ms);

@@ -41,7 +41,6 @@ export async function readCsv(text: AsyncIterable<string>, fileName: string): Pr
       done = true;
       return false;
     }
-    if (!parser) parser = new Papa.Parser({ delimiter: ',', newline: detectNewline(next.value) } as Papa.ParseConfig);
     carry += next.value;
     return true;
   }
@@ -51,7 +50,13 @@ export async function readCsv(text: AsyncIterable<string>, fileName: string): Pr
   let pending: { rows: string[][]; errorsByIndex: Map<number, string> } | undefined;
   while (!header) {
     const more = await fill();
-    if (!parser) throw new JourneyError(`${fileName} is empty: a CSV file needs a header row`, { location: { file: fileName } });
+    if (!more && carry === '') throw new JourneyError(`${fileName} is empty: a CSV file needs a header row`, { location: { file: fileName } });
+    if (!parser) {
+      // the line ending is known once the text holds one (a CR needs the next character)
+      const cr = carry.indexOf('\r');
+      if (more && !carry.includes('\n') && (cr < 0 || cr === carry.length - 1)) continue;
+      parser = new Papa.Parser({ delimiter: ',', newline: detectNewline(carry) } as Papa.ParseConfig);
+    }
     const parsed = parseSome(!more);
     if (parsed.rows.length > 0) {
       header = parsed.rows[0]!.map((h) => h.trim());

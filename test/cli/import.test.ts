@@ -1,0 +1,104 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { fixture, OLIST, tempDir } from '../store/helpers.js';
+
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/journey.js');
+
+/** Runs the built CLI as a user would (npm run build first), in a project folder. */
+function journey(cwd: string, args: string[], input?: string | Buffer) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, input, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const count = (project: string, table: string) => {
+  const db = new Database(path.join(project, '.journey/store.db'), { readonly: true });
+  try {
+    return (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+};
+
+describe('journey import (CLI)', () => {
+  it('loads the demo shop with no flags and prints one summary line per file', () => {
+    const project = tempDir();
+    expect(journey(project, ['demo-data', '--customers', '300', '--seed', '3', '--out', 'shop']).code).toBe(0);
+    const customers = journey(project, ['import', 'customers', 'shop/customers.csv']);
+    expect(customers.code).toBe(0);
+    expect(customers.stdout).toMatch(/^imported 300 customers: 300 new, 0 updated, 0 unchanged, 0 rejected in \d+\.\d\d s\n$/);
+    expect(journey(project, ['import', 'orders', 'shop/orders.csv']).code).toBe(0);
+    const items = journey(project, ['import', 'order-items', 'shop/order_items.csv']);
+    expect(items.stdout).toMatch(/^imported [\d,]+ order items: [\d,]+ new, 0 updated, 0 unchanged, 0 rejected/);
+    const again = journey(project, ['import', 'order-items', 'shop/order_items.csv']);
+    expect(again.stdout).toMatch(/: 0 new, 0 updated, [\d,]+ unchanged, 0 rejected/);
+    expect(existsSync(path.join(project, '.journey/store.db'))).toBe(true);
+  });
+
+  it('prints JSON for scripts, reads stdin and gzip', () => {
+    const project = tempDir();
+    journey(project, ['import', 'customers', fixture('customers.csv')]);
+    const stdin = journey(project, ['import', 'orders', '-', '--json'], readFileSync(fixture('orders.csv')));
+    expect(stdin.code).toBe(0);
+    expect(JSON.parse(stdin.stdout)).toMatchObject({ kind: 'orders', file: 'stdin', format: 'csv', rows: 4, inserted: 4, rejected: 0 });
+    writeFileSync(path.join(project, 'events.gz'), gzipSync(readFileSync(fixture('events.jsonl'))));
+    const gz = journey(project, ['import', 'events', 'events.gz', '--format', 'jsonl', '--json']);
+    expect(JSON.parse(gz.stdout)).toMatchObject({ format: 'jsonl', inserted: 3 });
+  });
+
+  it('exits 1 on bad rows, naming them, and writes nothing', () => {
+    const project = tempDir();
+    journey(project, ['import', 'customers', fixture('customers.csv')]);
+    const r = journey(project, ['import', 'orders', fixture('orders-broken.csv')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`error ${fixture('orders-broken.csv')}, row 2, field placed_at: 4 rows are invalid; nothing was imported`);
+    expect(r.stderr).toContain('row 4, column customer_id: "nobody" unknown customer');
+    expect(r.stderr).toMatch(/hint: .*--skip-invalid/);
+    expect(count(project, 'orders')).toBe(0);
+  });
+
+  it('--skip-invalid imports the rest and names the rejects file', () => {
+    const project = tempDir();
+    journey(project, ['import', 'customers', fixture('customers.csv')]);
+    const r = journey(project, ['import', 'orders', fixture('orders-broken.csv'), '--skip-invalid']);
+    expect(r.code).toBe(0);
+    const rejects = path.join(project, 'orders-broken.rejected.csv');
+    expect(r.stdout).toContain(`imported 2 orders: 2 new, 0 updated, 0 unchanged, 4 rejected`);
+    expect(r.stdout).toContain(`rejected rows written to ${rejects}`);
+    expect(readFileSync(rejects, 'utf8').split('\n').slice(1, 5).map((l) => l.split(',')[0])).toEqual(['2', '3', '4', '6']);
+    expect(count(project, 'orders')).toBe(2);
+  });
+
+  it('exits 2 on a usage error', () => {
+    const project = tempDir();
+    const r = journey(project, ['import', 'carts', fixture('orders.csv')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown kind "carts"/);
+    expect(journey(project, ['import', 'orders', fixture('orders.csv'), '--preset', 'magento']).code).toBe(2);
+  });
+
+  it.runIf(existsSync(OLIST))('imports the Olist excerpt with the preset and reports what it rejects', () => {
+    const project = tempDir();
+    expect(journey(project, ['import', 'customers', path.join(OLIST, 'olist_customers_dataset.csv'), '--preset', 'olist']).code).toBe(0);
+    const r = journey(project, ['import', 'orders', path.join(OLIST, 'olist_orders_dataset.csv'), '--preset', 'olist', '--skip-invalid', 'olist-orders.rejected.csv']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^imported \d+ orders: \d+ new, 0 updated, 0 unchanged, [\d,]+ rejected/);
+    expect(r.stdout).toContain(path.join(project, 'olist-orders.rejected.csv'));
+  });
+});
+
+describe('journey migrate (CLI)', () => {
+  it('creates the store where journey.config.yaml says, then reports it up to date', () => {
+    const project = tempDir();
+    writeFileSync(path.join(project, 'journey.config.yaml'), 'store:\n  path: data/shop.db\n');
+    const first = journey(project, ['migrate']);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/migrated .*data\/shop\.db from version 0 to 3: 001 core tables, 002 segment indexes, 003 customer aliases/);
+    expect(journey(project, ['migrate']).stdout).toMatch(/is up to date \(schema version 3\)/);
+    expect(JSON.parse(journey(project, ['migrate', '--json']).stdout)).toMatchObject({ from: 3, to: 3, applied: [] });
+  });
+});

@@ -1,0 +1,115 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { StoreDb } from '../../src/store/db.js';
+import { importFile } from '../../src/store/import/import.js';
+import { shopifyStatus } from '../../src/store/import/presets/shopify.js';
+import { fixture, OLIST, snapshot, tempDir, tempStore } from './helpers.js';
+
+describe('shopify preset', () => {
+  async function shopify(): Promise<StoreDb> {
+    const db = tempStore();
+    await importFile(db, { kind: 'customers', file: fixture('shopify', 'customers_export.csv'), preset: 'shopify' });
+    return db;
+  }
+
+  it('imports the customers export: quoted ids, consent per channel, e-mail as an alias', async () => {
+    const db = await shopify();
+    expect(db.get('SELECT id, email, phone, city, country, attributes FROM customers WHERE id = ?', ['7029541372001'])).toEqual({
+      id: '7029541372001',
+      email: 'jane.doe@example.com',
+      phone: '+15035550142',
+      city: 'Portland',
+      country: 'US',
+      attributes: '{"shopify_total_spent":"152.40","shopify_total_orders":"2","tags":"vip, newsletter"}',
+    });
+    expect(db.all(`SELECT channel, granted FROM customer_consents WHERE customer_id = '7029541372003' ORDER BY channel`)).toEqual([
+      { channel: 'email', granted: 1 },
+      { channel: 'sms', granted: 1 },
+    ]);
+    expect(db.get(`SELECT customer_id FROM customer_aliases WHERE alias = 'marc.leroy@example.fr'`)).toEqual({ customer_id: '7029541372002' });
+  });
+
+  it('imports the orders export: one order per order, statuses from financial + fulfillment, unknown e-mails rejected', async () => {
+    const db = await shopify();
+    const rejectsFile = path.join(tempDir(), 'rejects.csv');
+    const orders = await importFile(db, { kind: 'orders', file: fixture('shopify', 'orders_export.csv'), preset: 'shopify', rejectsFile });
+    expect(orders).toMatchObject({ rows: 6, inserted: 4, skipped: 1, rejected: 1 });
+    expect(db.all('SELECT id, customer_id, status, total, currency, placed_at FROM orders ORDER BY id')).toEqual([
+      { id: '#1001', customer_id: '7029541372001', status: 'shipped', total: 111.4, currency: 'USD', placed_at: Date.parse('2024-03-05T22:22:08Z') },
+      { id: '#1002', customer_id: '7029541372001', status: 'processing', total: 41, currency: 'USD', placed_at: Date.parse('2024-04-01T16:58:00Z') },
+      { id: '#1003', customer_id: '7029541372002', status: 'refunded', total: 39, currency: 'USD', placed_at: Date.parse('2024-04-02T05:59:00Z') },
+      { id: '#1004', customer_id: '7029541372003', status: 'canceled', total: 15, currency: 'USD', placed_at: Date.parse('2024-04-05T02:00:00Z') },
+    ]);
+    expect(db.get(`SELECT changed_at FROM order_status_history WHERE order_id = '#1001'`)).toEqual({ changed_at: Date.parse('2024-03-06T17:00:00Z') });
+    expect(readFileSync(rejectsFile, 'utf8')).toMatch(/\n6,customer_id,"""ghost@example.com"" unknown customer/);
+
+    const items = await importFile(db, { kind: 'order-items', file: fixture('shopify', 'orders_export.csv'), preset: 'shopify', rejectsFile });
+    expect(items).toMatchObject({ inserted: 5, rejected: 1 });
+    expect(db.all(`SELECT line, sku, title, quantity, price FROM order_items WHERE order_id = '#1001' ORDER BY line`)).toEqual([
+      { line: 1, sku: 'TEE-ORG-M', title: 'Organic Cotton Tee - M', quantity: 2, price: 29 },
+      { line: 2, sku: 'TOTE-CNV', title: 'Canvas Tote', quantity: 1, price: 40 },
+    ]);
+  });
+
+  it('maps the two Shopify statuses to one', () => {
+    expect(shopifyStatus('paid', 'fulfilled', '')).toBe('shipped');
+    expect(shopifyStatus('paid', '', '')).toBe('processing');
+    expect(shopifyStatus('authorized', 'unfulfilled', '')).toBe('pending');
+    expect(shopifyStatus('partially_refunded', 'fulfilled', '')).toBe('shipped');
+    expect(shopifyStatus('refunded', 'fulfilled', '')).toBe('refunded');
+    expect(shopifyStatus('paid', 'fulfilled', '2024-01-01 10:00:00 +0000')).toBe('canceled');
+  });
+});
+
+describe.runIf(existsSync(OLIST))('olist preset on the real, messy excerpt', () => {
+  const olist = (f: string) => path.join(OLIST, f);
+
+  it('imports what it can and reports exactly what it rejects and why', async () => {
+    const db = tempStore();
+    const dir = tempDir();
+    const customers = await importFile(db, { kind: 'customers', file: olist('olist_customers_dataset.csv'), preset: 'olist' });
+    // 200 per-order customer ids, fewer people: the person is customer_unique_id
+    const people = db.get<{ n: number }>('SELECT count(*) AS n FROM customers')!.n;
+    expect(customers.rows).toBe(200);
+    expect(customers.inserted).toBe(people);
+    expect(db.get<{ n: number }>('SELECT count(*) AS n FROM customer_aliases')!.n).toBe(200);
+    expect(db.get(`SELECT id, city, country, timezone FROM customers WHERE id = '861eff4711a542e4b93843c6dd7febb0'`)).toEqual({
+      id: '861eff4711a542e4b93843c6dd7febb0',
+      city: 'franca',
+      country: 'BR',
+      timezone: 'America/Sao_Paulo',
+    });
+
+    const products = await importFile(db, { kind: 'products', file: olist('olist_products_dataset.csv'), preset: 'olist' });
+    expect(products).toMatchObject({ rows: 751, inserted: 751, rejected: 0 });
+    expect(db.get<{ n: number }>('SELECT count(*) AS n FROM products WHERE category IS NULL')!.n).toBeGreaterThan(0);
+
+    const ordersRejects = path.join(dir, 'orders.rejected.csv');
+    const orders = await importFile(db, { kind: 'orders', file: olist('olist_orders_dataset.csv'), preset: 'olist', rejectsFile: ordersRejects });
+    const rejectLines = readFileSync(ordersRejects, 'utf8').trimEnd().split('\n').slice(1);
+    expect(orders.rows).toBe(4071);
+    expect(orders.inserted + orders.rejected).toBe(4071);
+    expect(orders.inserted).toBeGreaterThan(0);
+    expect(rejectLines).toHaveLength(orders.rejected);
+    expect(rejectLines.every((l) => /^\d+,customer_id,"""[0-9a-f]{32}"" unknown customer: no customer has this id or alias"/.test(l))).toBe(true);
+    // every imported order belongs to a known person, through the alias table
+    expect(db.get<{ n: number }>('SELECT count(*) AS n FROM orders o JOIN customers c ON c.id = o.customer_id')!.n).toBe(orders.inserted);
+    const sample = db.get<{ placed_at: number; status: string }>(`SELECT placed_at, status FROM orders WHERE id = 'f11b36b3bc7bacf06deef862ed611f02'`);
+    if (sample) expect(new Date(sample.placed_at).toISOString()).toBe('2018-05-15T12:10:20.000Z'); // 09:10:20 in São Paulo
+
+    const itemsRejects = path.join(dir, 'items.rejected.csv');
+    const items = await importFile(db, { kind: 'order-items', file: olist('olist_order_items_dataset.csv'), preset: 'olist', rejectsFile: itemsRejects });
+    expect(items.rows).toBe(5154);
+    expect(items.inserted + items.rejected).toBe(5154);
+    expect(readFileSync(itemsRejects, 'utf8')).toMatch(/unknown order: no order has this id/);
+    expect(db.get<{ n: number }>('SELECT count(*) AS n FROM order_items')!.n).toBe(items.inserted);
+
+    // and without --skip-invalid nothing at all is written
+    const before = snapshot(db);
+    await expect(importFile(db, { kind: 'orders', file: olist('olist_orders_dataset.csv'), preset: 'olist' })).rejects.toThrow(
+      new RegExp(`^${orders.rejected.toLocaleString('en-US')} rows are invalid; nothing was imported`),
+    );
+    expect(snapshot(db)).toEqual(before);
+  });
+});
