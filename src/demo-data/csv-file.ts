@@ -1,7 +1,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 
 /**
- * A CSV file written through a 1 MB buffer with synchronous writes: memory stays
+ * A CSV file written through a 64 KB buffer with synchronous writes: memory stays
  * at the buffer whatever the row count, and no back-pressure bookkeeping is needed.
  */
 export class CsvFile {
@@ -27,7 +27,7 @@ export class CsvFile {
     }
     this.buffer += line + '\n';
     this.rows++;
-    if (this.buffer.length > 1 << 20) this.flush();
+    if (this.buffer.length > 1 << 16) this.flush();
   }
 
   private flush(): void {

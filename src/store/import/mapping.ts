@@ -54,8 +54,6 @@ export type MapResult = { kind: 'row'; row: StageRow } | { kind: 'skip' } | { ki
 export interface RowMapper {
   /** Store fields this source sets: an import never touches the others. */
   readonly provided: ReadonlySet<string>;
-  readonly consentChannels: readonly string[];
-  readonly hasAlias: boolean;
   /** Source columns that go nowhere. */
   readonly ignoredColumns: readonly string[];
   map(record: RawRecord): MapResult;
@@ -157,16 +155,16 @@ export function compileMapping(kind: ImportKind, spec: MappingSpec, reader: Reco
   if (bags.length > 0 && bag) provided.add(bag);
   const skip = spec.skip?.(reader.column);
   const finish = finisher(kind);
+  const lineOf = kind === 'order-items' ? positionalLines(sources.find((s) => s.index === 0)!.get) : undefined;
 
   return {
     provided,
-    consentChannels: [...new Set(consents.map((c) => c.channel))],
-    hasAlias: alias !== undefined,
     ignoredColumns,
     map(record) {
       if (record.error) return { kind: 'invalid', problem: { reason: record.error } };
       const values = record.values;
       if (skip?.(values)) return { kind: 'skip' };
+      const line = lineOf?.(values);
       const out: (string | number | null)[] = new Array(fields.length).fill(null);
       for (const source of sources) {
         const spec = fields[source.index]!;
@@ -196,10 +194,27 @@ export function compileMapping(kind: ImportKind, spec: MappingSpec, reader: Reco
         const raw = alias.get(values);
         aliasValue = raw === undefined || raw === null || String(raw).trim() === '' ? null : String(raw).trim();
       }
+      if (line !== undefined && out[1] === null) out[1] = line;
       const problem = finish(out);
       if (problem) return { kind: 'invalid', problem };
       return { kind: 'row', row: { rowNo: record.rowNo, fields: out, consents: grants, alias: aliasValue } };
     },
+  };
+}
+
+/**
+ * Line numbers for sources without them: an order's rows counted in file order
+ * (exports, Shopify's among them, write an order's lines together). Counted before
+ * any check, so that a rejected row keeps its number when fixed and imported again.
+ */
+function positionalLines(orderId: Getter): (values: Values) => number {
+  let lastOrder: unknown;
+  let line = 0;
+  return (values) => {
+    const order = orderId(values);
+    line = order === lastOrder ? line + 1 : 1;
+    lastOrder = order;
+    return line;
   };
 }
 
@@ -210,21 +225,13 @@ function invalid(column: string, value: unknown, reason: string): MapResult {
 /** Per-kind defaults and derived values, applied after conversion. */
 function finisher(kind: ImportKind): (fields: (string | number | null)[]) => RowProblem | undefined {
   switch (kind) {
-    case 'order-items': {
-      // line numbers, when the source has none, count an order's rows: exports
-      // (Shopify's among them) write an order's lines together
-      let lastOrder: string | number | null = null;
-      let line = 0;
+    case 'order-items':
+      // order_id, line, product_id, sku, title, quantity, price
       return (f) => {
-        // order_id, line, product_id, sku, title, quantity, price
-        line = f[0] === lastOrder ? line + 1 : 1;
-        lastOrder = f[0]!;
-        if (f[1] === null) f[1] = line;
         if (f[5] === null) f[5] = 1;
         if ((f[5] as number) <= 0) return { column: 'quantity', value: f[5], reason: 'must be at least 1' };
         return undefined;
       };
-    }
     case 'events':
       // id, customer_id, type, occurred_at, properties: an event without an id gets
       // one from its content, so that re-importing the same file adds nothing

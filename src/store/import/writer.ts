@@ -64,7 +64,7 @@ export class ImportWriter {
   constructor(
     private readonly db: StoreDb,
     readonly kind: ImportKind,
-    mapper: Pick<RowMapper, 'provided' | 'consentChannels' | 'hasAlias'>,
+    mapper: Pick<RowMapper, 'provided'>,
     private readonly now: number,
   ) {
     this.shape = SHAPES[kind];
