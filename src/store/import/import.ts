@@ -55,7 +55,7 @@ export interface ImportResult {
 }
 
 const LISTED_PROBLEMS = 10;
-const CHUNK_ROWS = 500;
+const CHUNK_ROWS = 512;
 
 /**
  * Imports one file in one transaction: everything or, on a bad row, nothing (the

@@ -52,8 +52,8 @@ const SHAPES: Record<ImportKind, TableShape> = {
 const STAGE = 'temp.import_stage';
 const STAGE_CONSENTS = 'temp.import_stage_consents';
 const STAGE_ALIASES = 'temp.import_stage_aliases';
-/** 500 rows x at most 12 columns stays far below SQLite's 32,766 bound parameters. */
-const ROWS_PER_INSERT = 500;
+/** 512 rows x at most 12 columns stays far below SQLite's 32,766 bound parameters. */
+const ROWS_PER_INSERT = 512;
 
 export class ImportWriter {
   private readonly shape: TableShape;
@@ -101,35 +101,37 @@ export class ImportWriter {
    */
   stage(rows: readonly StageRow[]): Unresolved[] {
     if (rows.length === 0) return [];
-    const width = this.fieldNames.length + 1;
-    const one = `(${new Array(width).fill('?').join(', ')})`;
-    const insert = (n: number) => `INSERT INTO ${STAGE} (row_no, ${this.fieldNames.join(', ')}) VALUES ${new Array(n).fill(one).join(', ')}`;
-    const full = insert(ROWS_PER_INSERT);
-    const single = insert(1);
-    let i = 0;
-    const params: SqlValue[] = new Array(ROWS_PER_INSERT * width);
-    for (; i + ROWS_PER_INSERT <= rows.length; i += ROWS_PER_INSERT) {
-      let p = 0;
-      for (let r = i; r < i + ROWS_PER_INSERT; r++) {
-        const row = rows[r]!;
-        params[p++] = row.rowNo;
-        for (const v of row.fields) params[p++] = v;
+    this.insertMany(STAGE, ['row_no', ...this.fieldNames], rows.map((r) => [r.rowNo, ...r.fields]));
+    if (this.kind === 'customers') {
+      const consents: SqlValue[][] = [];
+      const aliases: SqlValue[][] = [];
+      for (const row of rows) {
+        const id = row.fields[0]!;
+        for (const [channel, granted] of row.consents) consents.push([id, channel, granted]);
+        if (row.alias !== null) aliases.push([row.alias, id]);
       }
-      this.db.run(full, params);
+      this.insertMany(STAGE_CONSENTS, ['customer_id', 'channel', 'granted'], consents);
+      this.insertMany(STAGE_ALIASES, ['alias', 'customer_id'], aliases);
     }
-    for (; i < rows.length; i++) this.db.run(single, [rows[i]!.rowNo, ...rows[i]!.fields]);
-
-    if (this.kind === 'customers') this.stageCustomerSides(rows);
     return this.unresolvedFrom(rows[0]!.rowNo);
   }
 
-  private stageCustomerSides(rows: readonly StageRow[]): void {
-    const consent = `INSERT INTO ${STAGE_CONSENTS} (customer_id, channel, granted) VALUES (?, ?, ?)`;
-    const alias = `INSERT INTO ${STAGE_ALIASES} (alias, customer_id) VALUES (?, ?)`;
-    for (const row of rows) {
-      const id = row.fields[0] as string;
-      for (const [channel, granted] of row.consents) this.db.run(consent, [id, channel, granted]);
-      if (row.alias !== null) this.db.run(alias, [row.alias, id]);
+  /**
+   * Multi-row INSERTs in sizes that are powers of two (512, 256, ... 1): any count
+   * takes a handful of statements, from a handful of cached texts.
+   */
+  private insertMany(table: string, columns: readonly string[], rows: readonly SqlValue[][]): void {
+    const one = `(${columns.map(() => '?').join(', ')})`;
+    let i = 0;
+    for (let size = ROWS_PER_INSERT; size >= 1; size >>= 1) {
+      if (rows.length - i < size) continue;
+      const sql = `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${new Array(size).fill(one).join(', ')}`;
+      const params: SqlValue[] = new Array(size * columns.length);
+      for (; i + size <= rows.length; i += size) {
+        let p = 0;
+        for (let r = i; r < i + size; r++) for (const v of rows[r]!) params[p++] = v;
+        this.db.run(sql, params);
+      }
     }
   }
 
