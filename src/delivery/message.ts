@@ -1,0 +1,88 @@
+/**
+ * The types shared by the provider modules and whatever drives them (the outbox
+ * dispatcher, `journey send --test`, the benchmarks). A provider turns one
+ * OutgoingMessage (or one SyncRequest) into one HTTP request and answers with a
+ * SendOutcome; it never retries by itself, so that the dispatcher alone decides
+ * about backoff, circuit breaking and dead-lettering.
+ */
+import type { ProviderType } from '../project/model.js';
+
+export type { ProviderType };
+
+export type DataValue = string | number | boolean | null;
+
+export interface OutgoingMessage {
+  /**
+   * Unique per outbox row and stable across retries: the provider sees the same key
+   * every time the row is attempted, so a repeated request can be recognised (by the
+   * provider where it supports keys, by our delivery events otherwise).
+   */
+  idempotencyKey: string;
+  channel: string;
+  /** An e-mail address, an E.164 phone number or a channel address (whatsapp:+420...). */
+  to: string;
+  /** Overrides the provider's configured sender. */
+  from?: string;
+  template: {
+    /** The provider's own template id (SendGrid d-..., Postmark alias or number, Mailgun name, Twilio Content HX...). */
+    id: string | null;
+    subject: string | null;
+    body: string | null;
+  };
+  /** Personalisation fields: dynamic template data, or {{field}} values for subject and body. */
+  data: Record<string, DataValue>;
+  /** Extra string metadata carried to the provider where it has a place for it. */
+  tags?: Record<string, string>;
+}
+
+/**
+ * What became of one attempt. `retry` means the provider may not have got it (or
+ * asked us to come back); sending again with the same idempotency key is safe.
+ * `permanent` means sending the same request again cannot succeed.
+ */
+export type SendOutcome =
+  | { kind: 'sent'; providerMessageId: string; status: number }
+  | { kind: 'retry'; error: string; status?: number; retryAfterMs?: number }
+  /** `status` is absent when the message was refused before any request was made. */
+  | { kind: 'permanent'; error: string; status?: number };
+
+/** Profile properties and/or one event for one customer (the `sync` step, Klaviyo and webhooks). */
+export interface SyncRequest {
+  idempotencyKey: string;
+  customer: { id: string; email: string | null; phone: string | null };
+  profile?: Record<string, DataValue>;
+  event?: { name: string; properties: Record<string, DataValue>; time?: string };
+}
+
+/** The limits a provider was configured with; the dispatcher enforces them. */
+export interface ProviderLimits {
+  /** At most this many requests in flight (the keep-alive pool is sized to it). */
+  concurrency: number;
+  /** At most this many requests per second, or null for no limit. */
+  ratePerSecond: number | null;
+}
+
+export interface Provider {
+  readonly name: string;
+  readonly type: ProviderType;
+  readonly limits: ProviderLimits;
+  send(message: OutgoingMessage): Promise<SendOutcome>;
+  /** Present on providers that can take profile and event sync (klaviyo, webhook, console, file). */
+  sync?(request: SyncRequest): Promise<SendOutcome>;
+  /** Lets requests in flight finish, then closes the connections. */
+  close(): Promise<void>;
+}
+
+const PLACEHOLDER = /\{\{\s*([A-Za-z_][\w.-]*)\s*\}\}/g;
+
+/**
+ * Fills {{field}} from data for providers that take finished text (an SMS body, a
+ * subject without a provider template). A missing or null field becomes '' rather
+ * than the literal braces, which would look broken to a customer.
+ */
+export function fillPlaceholders(text: string, data: Record<string, DataValue>): string {
+  return text.replace(PLACEHOLDER, (_, field: string) => {
+    const value = data[field];
+    return value === null || value === undefined ? '' : String(value);
+  });
+}

@@ -1,0 +1,28 @@
+/** Development: one line per message on a stream, nothing leaves the machine. */
+import { randomUUID } from 'node:crypto';
+import type { OutgoingMessage, Provider, SendOutcome, SyncRequest } from '../message.js';
+import { fillPlaceholders } from '../message.js';
+import { limitsOf, type ProviderOptions, type Settings } from './settings.js';
+
+export function createConsole(settings: Settings, opts: ProviderOptions): Provider {
+  const out = opts.stdout ?? process.stdout;
+  const write = (line: string): SendOutcome => {
+    out.write(`${line}\n`);
+    return { kind: 'sent', providerMessageId: `console-${randomUUID()}`, status: 200 };
+  };
+  return {
+    name: settings.name,
+    type: 'console',
+    limits: limitsOf(settings),
+    async send(message: OutgoingMessage) {
+      const { id, subject, body } = message.template;
+      const what = id ? `template ${id}` : subject ? `"${fillPlaceholders(subject, message.data)}"` : `"${fillPlaceholders(body ?? '', message.data)}"`;
+      return write(`[${settings.name}] ${message.channel} → ${message.to}: ${what} ${JSON.stringify(message.data)} (key ${message.idempotencyKey})`);
+    },
+    async sync(request: SyncRequest) {
+      const parts = [request.profile ? `profile ${JSON.stringify(request.profile)}` : null, request.event ? `event ${request.event.name} ${JSON.stringify(request.event.properties)}` : null];
+      return write(`[${settings.name}] sync ${request.customer.id}: ${parts.filter(Boolean).join(', ')} (key ${request.idempotencyKey})`);
+    },
+    close: async () => {},
+  };
+}

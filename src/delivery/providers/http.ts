@@ -1,0 +1,171 @@
+/**
+ * The one HTTP path every provider module takes: a keep-alive undici Pool per
+ * provider origin, sized to the provider's concurrency so that requests beyond it
+ * wait in the pool's queue instead of opening more sockets, and the rules that turn
+ * a response or a network failure into a SendOutcome.
+ */
+import { Pool } from 'undici';
+import type { SendOutcome } from '../message.js';
+
+export const DEFAULT_CONCURRENCY = 16;
+export const DEFAULT_TIMEOUT_MS = 15_000;
+
+export interface HttpOptions {
+  concurrency: number;
+  /** Applies to connecting, to waiting for the headers and to each gap in the body. */
+  timeoutMs: number;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+export type HttpResult = { kind: 'response'; response: HttpResponse } | { kind: 'failed'; error: string; permanent: boolean };
+
+export class HttpClient {
+  private readonly pool: Pool;
+  /** A path prefix from the configured base URL (a proxy mounted under /sendgrid, say). */
+  private readonly basePath: string;
+
+  constructor(baseUrl: string, opts: HttpOptions) {
+    const url = new URL(baseUrl);
+    this.basePath = url.pathname.replace(/\/+$/, '');
+    this.pool = new Pool(url.origin, {
+      connections: opts.concurrency,
+      // One request per socket at a time: a provider that resets a pipelined
+      // connection would otherwise take innocent requests down with it.
+      pipelining: 1,
+      keepAliveTimeout: 30_000,
+      headersTimeout: opts.timeoutMs,
+      bodyTimeout: opts.timeoutMs,
+      connect: { timeout: opts.timeoutMs },
+    });
+  }
+
+  async post(path: string, headers: Record<string, string>, body: string): Promise<HttpResult> {
+    try {
+      const res = await this.pool.request({ method: 'POST', path: this.basePath + path, headers, body });
+      // Always read the body to the end, or the socket cannot go back to the pool.
+      const text = await res.body.text();
+      return { kind: 'response', response: { status: res.statusCode, headers: res.headers, body: text } };
+    } catch (err) {
+      return networkFailure(err);
+    }
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
+
+/**
+ * A request that never got a complete answer. POST is not retried by undici, so
+ * the provider may or may not have acted on it: that is exactly what the
+ * idempotency key is for, and why this is a retry rather than a failure.
+ */
+function networkFailure(err: unknown): HttpResult {
+  const e = err as { code?: string; message?: string };
+  const code = e.code ?? 'ERR';
+  const message = e.message ?? String(err);
+  // An argument undici refused (a header value with a newline from the config)
+  // fails the same way every time.
+  const permanent = code === 'UND_ERR_INVALID_ARG' || code.startsWith('ERR_INVALID');
+  const error = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' ? `timeout (${code})` : `${code}: ${message}`;
+  return { kind: 'failed', error, permanent };
+}
+
+export function header(headers: HttpResponse['headers'], name: string): string | undefined {
+  const value = headers[name.toLowerCase()];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * How long the provider asked us to wait: Retry-After (seconds or an HTTP date),
+ * Retry-After-Ms, or a rate-limit reset header. X-RateLimit-Reset is an epoch in
+ * seconds at SendGrid and Mailgun, RateLimit-Reset a number of seconds at Klaviyo
+ * (IETF draft); the magnitude tells them apart (an epoch in ms is > 1e12, in
+ * seconds > 1e9, anything smaller is a delay).
+ */
+export function retryAfterMs(headers: HttpResponse['headers'], now = Date.now()): number | undefined {
+  const ms = header(headers, 'retry-after-ms');
+  if (ms !== undefined && /^\d+(\.\d+)?$/.test(ms.trim())) return Math.ceil(Number(ms));
+  const after = header(headers, 'retry-after');
+  if (after !== undefined) {
+    const trimmed = after.trim();
+    if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.ceil(Number(trimmed) * 1000);
+    const date = Date.parse(trimmed);
+    if (!Number.isNaN(date)) return Math.max(0, date - now);
+  }
+  for (const name of ['x-ratelimit-reset', 'ratelimit-reset', 'x-rate-limit-reset']) {
+    const value = header(headers, name);
+    if (value === undefined || !/^\d+(\.\d+)?$/.test(value.trim())) continue;
+    const n = Number(value.trim());
+    if (n > 1e12) return Math.max(0, Math.ceil(n - now));
+    if (n > 1e9) return Math.max(0, Math.ceil(n * 1000 - now));
+    return Math.ceil(n * 1000);
+  }
+  return undefined;
+}
+
+/** 408, 429 and 5xx can succeed later; any other status will not. */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}
+
+/**
+ * The outcome of a response that was not the provider's success answer. `describe`
+ * pulls the provider's own error text out of its parsed JSON body; redact removes
+ * secrets the provider may have echoed back.
+ */
+export function failure(res: HttpResponse, describe: (json: unknown) => string | null, redact: (text: string) => string, now = Date.now()): SendOutcome {
+  const error = redact(`HTTP ${res.status}: ${errorText(res.body, describe)}`);
+  if (isRetryableStatus(res.status)) {
+    const wait = retryAfterMs(res.headers, now);
+    return wait === undefined ? { kind: 'retry', error, status: res.status } : { kind: 'retry', error, status: res.status, retryAfterMs: wait };
+  }
+  return { kind: 'permanent', error, status: res.status };
+}
+
+export function fromNetwork(result: Extract<HttpResult, { kind: 'failed' }>, redact: (text: string) => string): SendOutcome {
+  const error = redact(result.error);
+  return result.permanent ? { kind: 'permanent', error } : { kind: 'retry', error };
+}
+
+const MAX_ERROR_TEXT = 500;
+
+function errorText(body: string, describe: (json: unknown) => string | null): string {
+  const trimmed = body.trim();
+  if (trimmed === '') return '(empty body)';
+  let described: string | null = null;
+  try {
+    described = describe(JSON.parse(trimmed));
+  } catch {
+    // Not JSON (an HTML error page from a proxy, Mailgun's plain "Forbidden").
+  }
+  const text = described ?? trimmed.replace(/\s+/g, ' ');
+  return text.length > MAX_ERROR_TEXT ? `${text.slice(0, MAX_ERROR_TEXT)}…` : text;
+}
+
+export function parseJson(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return null;
+  }
+}
+
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Basic auth header value. */
+export function basicAuth(user: string, password: string): string {
+  return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+}
+
+/** Shared options for every HTTP provider, read from settings and createProvider's options. */
+export function httpOptions(concurrency: number | null, timeoutMs: number | undefined): HttpOptions {
+  return { concurrency: concurrency ?? DEFAULT_CONCURRENCY, timeoutMs: timeoutMs ?? DEFAULT_TIMEOUT_MS };
+}

@@ -1,0 +1,80 @@
+/**
+ * Mailgun: POST /v3/{domain}/messages, form-encoded, basic auth api:KEY. The key
+ * goes in as the custom variable v:journey_key, which Mailgun returns in every
+ * event's user-variables. Template variables travel as the X-Mailgun-Variables
+ * header (JSON), which Mailgun's templates read.
+ */
+import type { OutgoingMessage, Provider, SendOutcome } from '../message.js';
+import { fillPlaceholders } from '../message.js';
+import { basicAuth, failure, fromNetwork, HttpClient, httpOptions, isObject, parseJson } from './http.js';
+import { looksLikeHtml } from './sendgrid.js';
+import { limitsOf, mailbox, type ProviderOptions, type Settings } from './settings.js';
+
+export const MAILGUN_API = { us: 'https://api.mailgun.net', eu: 'https://api.eu.mailgun.net' } as const;
+export const KEY_VARIABLE = 'journey_key';
+
+export function createMailgun(settings: Settings, opts: ProviderOptions): Provider {
+  const apiKey = settings.requireSecret('api_key');
+  const domain = settings.requireString('domain');
+  const from = settings.requireString('from');
+  const fromName = settings.string('from_name');
+  const region = settings.string('region') === 'eu' ? 'eu' : 'us';
+  const limits = limitsOf(settings);
+  const http = new HttpClient(settings.string('url') ?? MAILGUN_API[region], httpOptions(limits.concurrency, opts.timeoutMs));
+  const headers = { authorization: basicAuth('api', apiKey), 'content-type': 'application/x-www-form-urlencoded' };
+  const path = `/v3/${encodeURIComponent(domain)}/messages`;
+  const redact = (text: string) => settings.redact(text);
+
+  return {
+    name: settings.name,
+    type: 'mailgun',
+    limits,
+    async send(message: OutgoingMessage): Promise<SendOutcome> {
+      const form = mailgunForm(message, mailbox(message.from ?? from, fromName));
+      if (typeof form === 'string') return { kind: 'permanent', error: form };
+      const result = await http.post(path, headers, form.toString());
+      if (result.kind === 'failed') return fromNetwork(result, redact);
+      const res = result.response;
+      const json = parseJson(res.body);
+      if (res.status === 200 && isObject(json) && typeof json.id === 'string') {
+        return { kind: 'sent', providerMessageId: normaliseMessageId(json.id), status: res.status };
+      }
+      if (res.status >= 200 && res.status < 300) return { kind: 'retry', error: redact(`HTTP ${res.status}: unexpected answer ${res.body.slice(0, 200)}`), status: res.status };
+      return failure(res, describeError, redact);
+    },
+    close: () => http.close(),
+  };
+}
+
+export function mailgunForm(message: OutgoingMessage, from: string): URLSearchParams | string {
+  const form = new URLSearchParams();
+  form.set('from', from);
+  form.set('to', message.to);
+  const { id, subject, body } = message.template;
+  if (id) {
+    form.set('template', id);
+    form.set('h:X-Mailgun-Variables', JSON.stringify(message.data));
+    if (subject) form.set('subject', fillPlaceholders(subject, message.data));
+  } else {
+    if (!subject || !body) return 'template needs a Mailgun template name, or both a subject and a body';
+    const filled = fillPlaceholders(body, message.data);
+    form.set('subject', fillPlaceholders(subject, message.data));
+    form.set(looksLikeHtml(filled) ? 'html' : 'text', filled);
+  }
+  for (const [key, value] of Object.entries(message.tags ?? {})) form.set(`v:${key}`, value);
+  form.set(`v:${KEY_VARIABLE}`, message.idempotencyKey);
+  return form;
+}
+
+/**
+ * Mailgun answers "<2024...@domain>" but its events carry the Message-Id without
+ * the angle brackets; one form for both sides lets them match.
+ */
+export function normaliseMessageId(id: string): string {
+  return id.trim().replace(/^<(.*)>$/, '$1');
+}
+
+/** { message: "..." }; a 401 is the plain text "Forbidden" and falls through to the raw body. */
+function describeError(json: unknown): string | null {
+  return isObject(json) && typeof json.message === 'string' ? json.message : null;
+}

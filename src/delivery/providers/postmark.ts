@@ -1,0 +1,74 @@
+/**
+ * Postmark: POST /email/withTemplate (TemplateAlias or TemplateId + TemplateModel)
+ * or POST /email. Postmark has no idempotency header; the key goes in Metadata,
+ * which Postmark returns on every webhook (Delivery, Bounce, Open, Click, ...).
+ * Postmark answers 422 with an ErrorCode for every request it refuses for good
+ * (invalid address, inactive recipient, unknown template).
+ */
+import type { OutgoingMessage, Provider, SendOutcome } from '../message.js';
+import { fillPlaceholders } from '../message.js';
+import { failure, fromNetwork, HttpClient, httpOptions, isObject, parseJson } from './http.js';
+import { looksLikeHtml } from './sendgrid.js';
+import { limitsOf, mailbox, type ProviderOptions, type Settings } from './settings.js';
+
+export const POSTMARK_API = 'https://api.postmarkapp.com';
+export const KEY_METADATA = 'journey_key';
+
+export function createPostmark(settings: Settings, opts: ProviderOptions): Provider {
+  const token = settings.requireSecret('server_token');
+  const from = settings.requireString('from');
+  const fromName = settings.string('from_name');
+  const stream = settings.string('message_stream') ?? 'outbound';
+  const limits = limitsOf(settings);
+  const http = new HttpClient(settings.string('url') ?? POSTMARK_API, httpOptions(limits.concurrency, opts.timeoutMs));
+  const headers = { accept: 'application/json', 'content-type': 'application/json', 'x-postmark-server-token': token };
+  const redact = (text: string) => settings.redact(text);
+
+  return {
+    name: settings.name,
+    type: 'postmark',
+    limits,
+    async send(message: OutgoingMessage): Promise<SendOutcome> {
+      const request = postmarkRequest(message, mailbox(message.from ?? from, fromName), stream);
+      if (typeof request === 'string') return { kind: 'permanent', error: request };
+      const result = await http.post(request.path, headers, JSON.stringify(request.body));
+      if (result.kind === 'failed') return fromNetwork(result, redact);
+      const res = result.response;
+      const json = parseJson(res.body);
+      // 200 with ErrorCode 0 is the only success; Postmark puts the id in MessageID.
+      if (res.status === 200 && isObject(json) && (json.ErrorCode ?? 0) === 0 && typeof json.MessageID === 'string') {
+        return { kind: 'sent', providerMessageId: json.MessageID, status: res.status };
+      }
+      if (res.status >= 200 && res.status < 300) return { kind: 'retry', error: redact(`HTTP ${res.status}: unexpected answer ${res.body.slice(0, 200)}`), status: res.status };
+      return failure(res, describeError, redact);
+    },
+    close: () => http.close(),
+  };
+}
+
+export function postmarkRequest(message: OutgoingMessage, from: string, stream: string): { path: string; body: Record<string, unknown> } | string {
+  const common = {
+    From: from,
+    To: message.to,
+    MessageStream: stream,
+    Metadata: { ...message.tags, [KEY_METADATA]: message.idempotencyKey },
+  };
+  const { id, subject, body } = message.template;
+  if (id) {
+    // A number is a TemplateId, anything else the template's alias.
+    const ref = /^\d+$/.test(id) ? { TemplateId: Number(id) } : { TemplateAlias: id };
+    return { path: '/email/withTemplate', body: { ...common, ...ref, TemplateModel: message.data } };
+  }
+  if (!subject || !body) return 'template needs a Postmark template alias or id, or both a subject and a body';
+  const filled = fillPlaceholders(body, message.data);
+  return {
+    path: '/email',
+    body: { ...common, Subject: fillPlaceholders(subject, message.data), ...(looksLikeHtml(filled) ? { HtmlBody: filled } : { TextBody: filled }) },
+  };
+}
+
+/** { ErrorCode: 300, Message: "Invalid email request" } → "Postmark 300: Invalid email request". */
+function describeError(json: unknown): string | null {
+  if (!isObject(json) || typeof json.Message !== 'string') return null;
+  return `Postmark ${String(json.ErrorCode ?? '?')}: ${json.Message}`;
+}

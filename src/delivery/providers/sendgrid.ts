@@ -1,0 +1,83 @@
+/**
+ * SendGrid v3 Mail Send (POST /v3/mail/send). SendGrid has no idempotency header,
+ * so the key travels as a personalization custom_arg (journey_key): SendGrid copies
+ * custom_args onto every Event Webhook event, which is how delivery events find
+ * their outbox row. (The top-level custom_args is typed as a string in SendGrid's
+ * own OpenAPI description, so the per-personalization object is the safe place.)
+ */
+import type { OutgoingMessage, Provider, SendOutcome } from '../message.js';
+import { fillPlaceholders } from '../message.js';
+import { failure, fromNetwork, header, HttpClient, httpOptions, isObject } from './http.js';
+import { limitsOf, type ProviderOptions, type Settings } from './settings.js';
+
+export const SENDGRID_API = 'https://api.sendgrid.com';
+export const KEY_ARG = 'journey_key';
+
+export function createSendgrid(settings: Settings, opts: ProviderOptions): Provider {
+  const apiKey = settings.requireSecret('api_key');
+  const from = settings.requireString('from');
+  const fromName = settings.string('from_name');
+  const limits = limitsOf(settings);
+  const http = new HttpClient(settings.string('url') ?? SENDGRID_API, httpOptions(limits.concurrency, opts.timeoutMs));
+  const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
+  const redact = (text: string) => settings.redact(text);
+
+  return {
+    name: settings.name,
+    type: 'sendgrid',
+    limits,
+    async send(message: OutgoingMessage): Promise<SendOutcome> {
+      const body = mailSendBody(message, message.from ?? from, fromName);
+      if (typeof body === 'string') return { kind: 'permanent', error: body };
+      const result = await http.post('/v3/mail/send', headers, JSON.stringify(body));
+      if (result.kind === 'failed') return fromNetwork(result, redact);
+      const res = result.response;
+      if (res.status >= 200 && res.status < 300) {
+        // 202 Accepted with an empty body; the id is in X-Message-Id. SendGrid's
+        // events carry it as the prefix of sg_message_id.
+        const id = header(res.headers, 'x-message-id');
+        return { kind: 'sent', providerMessageId: id ?? message.idempotencyKey, status: res.status };
+      }
+      return failure(res, describeError, redact);
+    },
+    close: () => http.close(),
+  };
+}
+
+/** The request body, or the reason there is nothing to send. */
+export function mailSendBody(message: OutgoingMessage, from: string, fromName: string | null): Record<string, unknown> | string {
+  const customArgs: Record<string, string> = { ...message.tags, [KEY_ARG]: message.idempotencyKey };
+  const personalization: Record<string, unknown> = { to: [{ email: message.to }], custom_args: customArgs };
+  const body: Record<string, unknown> = {
+    personalizations: [personalization],
+    from: fromName ? { email: from, name: fromName } : { email: from },
+  };
+  const { id, subject, body: text } = message.template;
+  if (id) {
+    // A dynamic template (d-...) renders subject and content from dynamic_template_data.
+    body.template_id = id;
+    // The template owns its subject; ours goes in as {{subject}} for templates
+    // written to use it (SendGrid ignores a personalization subject here).
+    personalization.dynamic_template_data = subject && !('subject' in message.data) ? { ...message.data, subject: fillPlaceholders(subject, message.data) } : message.data;
+    return body;
+  }
+  if (!subject || !text) return `template needs a SendGrid template id, or both a subject and a body`;
+  body.subject = fillPlaceholders(subject, message.data);
+  const filled = fillPlaceholders(text, message.data);
+  body.content = [{ type: looksLikeHtml(filled) ? 'text/html' : 'text/plain', value: filled }];
+  return body;
+}
+
+export function looksLikeHtml(text: string): boolean {
+  return /^\s*</.test(text);
+}
+
+/** { errors: [{ message, field, help }] } → "field: message; ...". */
+function describeError(json: unknown): string | null {
+  if (!isObject(json) || !Array.isArray(json.errors)) return null;
+  const parts = json.errors.filter(isObject).map((e) => {
+    const field = typeof e.field === 'string' && e.field !== 'null' && e.field !== '' ? `${e.field}: ` : '';
+    return `${field}${typeof e.message === 'string' ? e.message : 'error'}`;
+  });
+  return parts.length ? parts.join('; ') : null;
+}

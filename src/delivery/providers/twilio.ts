@@ -1,0 +1,84 @@
+/**
+ * Twilio Programmable Messaging: POST /2010-04-01/Accounts/{AccountSid}/Messages.json,
+ * form-encoded, basic auth SID:token.
+ *
+ * Twilio has no idempotency header it honours for Messages, so a repeated request
+ * sends a second SMS; the dispatcher only repeats a request whose answer it never
+ * got. To match status callbacks back, the key rides in the StatusCallback URL
+ * (?key=...) when a callback URL is configured: Twilio calls that exact URL (and
+ * signs it) for every status change of the message.
+ */
+import type { OutgoingMessage, Provider, SendOutcome } from '../message.js';
+import { fillPlaceholders } from '../message.js';
+import { basicAuth, failure, fromNetwork, HttpClient, httpOptions, isObject, parseJson } from './http.js';
+import { limitsOf, type ProviderOptions, type Settings } from './settings.js';
+
+export const TWILIO_API = 'https://api.twilio.com';
+export const KEY_PARAM = 'key';
+
+export function createTwilio(settings: Settings, opts: ProviderOptions): Provider {
+  const accountSid = settings.requireString('account_sid');
+  const authToken = settings.requireSecret('auth_token');
+  const from = settings.string('from');
+  const serviceSid = settings.string('messaging_service_sid');
+  const callback = settings.string('status_callback_url') ?? opts.statusCallbackUrl ?? null;
+  const limits = limitsOf(settings);
+  const http = new HttpClient(settings.string('url') ?? TWILIO_API, httpOptions(limits.concurrency, opts.timeoutMs));
+  const headers = { authorization: basicAuth(accountSid, authToken), 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
+  const path = `/2010-04-01/Accounts/${encodeURIComponent(accountSid)}/Messages.json`;
+  const redact = (text: string) => settings.redact(text);
+
+  return {
+    name: settings.name,
+    type: 'twilio',
+    limits,
+    async send(message: OutgoingMessage): Promise<SendOutcome> {
+      const form = twilioForm(message, { from: message.from ?? from, serviceSid, callback });
+      if (typeof form === 'string') return { kind: 'permanent', error: form };
+      const result = await http.post(path, headers, form.toString());
+      if (result.kind === 'failed') return fromNetwork(result, redact);
+      const res = result.response;
+      const json = parseJson(res.body);
+      if ((res.status === 201 || res.status === 200) && isObject(json) && typeof json.sid === 'string') {
+        return { kind: 'sent', providerMessageId: json.sid, status: res.status };
+      }
+      if (res.status >= 200 && res.status < 300) return { kind: 'retry', error: redact(`HTTP ${res.status}: unexpected answer ${res.body.slice(0, 200)}`), status: res.status };
+      return failure(res, describeError, redact);
+    },
+    close: () => http.close(),
+  };
+}
+
+export function twilioForm(
+  message: OutgoingMessage,
+  sender: { from: string | null; serviceSid: string | null; callback: string | null },
+): URLSearchParams | string {
+  const form = new URLSearchParams();
+  form.set('To', message.to);
+  // A messaging service picks the sender itself; an explicit From still wins inside it.
+  if (sender.serviceSid) form.set('MessagingServiceSid', sender.serviceSid);
+  if (sender.from) form.set('From', sender.from);
+  if (!sender.serviceSid && !sender.from) return "twilio needs 'from' or 'messaging_service_sid'";
+  const { id, body } = message.template;
+  if (id) {
+    // A Content API template (HX...), e.g. an approved WhatsApp template.
+    form.set('ContentSid', id);
+    form.set('ContentVariables', JSON.stringify(message.data));
+  } else if (body) {
+    form.set('Body', fillPlaceholders(body, message.data));
+  } else {
+    return 'an SMS template needs a body or a Twilio Content template id';
+  }
+  if (sender.callback) {
+    const url = new URL(sender.callback);
+    url.searchParams.set(KEY_PARAM, message.idempotencyKey);
+    form.set('StatusCallback', url.toString());
+  }
+  return form;
+}
+
+/** { code: 21211, message: "...", more_info, status } → "Twilio 21211: ...". */
+function describeError(json: unknown): string | null {
+  if (!isObject(json) || typeof json.message !== 'string') return null;
+  return json.code === undefined || json.code === null ? json.message : `Twilio ${String(json.code)}: ${json.message}`;
+}

@@ -1,0 +1,87 @@
+/**
+ * The generic webhook provider: POST JSON to any URL (a WhatsApp or push gateway,
+ * the shop's own system). The receiver gets the key twice, as the Idempotency-Key
+ * header and in the body, and can check that the request came from us with
+ * X-Journey-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">
+ * (the timestamp is signed too, so a captured request cannot be replayed later
+ * under a fresh time).
+ */
+import { createHmac } from 'node:crypto';
+import type { OutgoingMessage, Provider, SendOutcome, SyncRequest } from '../message.js';
+import { failure, fromNetwork, HttpClient, httpOptions, isObject, parseJson } from './http.js';
+import { limitsOf, type ProviderOptions, type Settings } from './settings.js';
+
+export const SIGNATURE_HEADER = 'x-journey-signature';
+
+export function signPayload(secret: string, unixSeconds: number, rawBody: string | Buffer): string {
+  const mac = createHmac('sha256', secret).update(`${unixSeconds}.`).update(rawBody).digest('hex');
+  return `t=${unixSeconds},v1=${mac}`;
+}
+
+export function createWebhook(settings: Settings, opts: ProviderOptions): Provider {
+  const target = new URL(settings.requireString('url'));
+  const secret = settings.secret('signing_secret');
+  const extra: Record<string, string> = {};
+  const configured = settings.config.settings.headers;
+  if (isObject(configured)) {
+    for (const [name, value] of Object.entries(configured)) {
+      if (typeof value === 'string') extra[name.toLowerCase()] = settings.resolve(value, `headers.${name}`);
+    }
+  }
+  const limits = limitsOf(settings);
+  const http = new HttpClient(target.origin, httpOptions(limits.concurrency, opts.timeoutMs));
+  const path = target.pathname + target.search;
+  const now = opts.now ?? Date.now;
+  const redact = (text: string) => settings.redact(text);
+
+  async function post(key: string, payload: Record<string, unknown>): Promise<SendOutcome> {
+    const body = JSON.stringify(payload);
+    const headers: Record<string, string> = { ...extra, 'content-type': 'application/json', 'idempotency-key': key };
+    if (secret) headers[SIGNATURE_HEADER] = signPayload(secret, Math.floor(now() / 1000), body);
+    const result = await http.post(path, headers, body);
+    if (result.kind === 'failed') return fromNetwork(result, redact);
+    const res = result.response;
+    if (res.status >= 200 && res.status < 300) {
+      const json = parseJson(res.body);
+      const id = isObject(json) && (typeof json.id === 'string' || typeof json.id === 'number') ? String(json.id) : key;
+      return { kind: 'sent', providerMessageId: id, status: res.status };
+    }
+    return failure(res, describeError, redact);
+  }
+
+  return {
+    name: settings.name,
+    type: 'webhook',
+    limits,
+    send: (message: OutgoingMessage) =>
+      post(message.idempotencyKey, {
+        idempotency_key: message.idempotencyKey,
+        channel: message.channel,
+        to: message.to,
+        ...(message.from ? { from: message.from } : {}),
+        template: message.template,
+        data: message.data,
+        ...(message.tags ? { tags: message.tags } : {}),
+      }),
+    sync: (request: SyncRequest) =>
+      post(request.idempotencyKey, {
+        idempotency_key: request.idempotencyKey,
+        type: 'sync',
+        customer: request.customer,
+        ...(request.profile ? { profile: request.profile } : {}),
+        ...(request.event ? { event: request.event } : {}),
+      }),
+    close: () => http.close(),
+  };
+}
+
+/** Whatever the receiver says: { error } or { message } (a string or { message }). */
+function describeError(json: unknown): string | null {
+  if (!isObject(json)) return null;
+  for (const key of ['error', 'message', 'detail']) {
+    const value = json[key];
+    if (typeof value === 'string') return value;
+    if (isObject(value) && typeof value.message === 'string') return value.message;
+  }
+  return null;
+}
