@@ -18,9 +18,8 @@ export function createMailgun(settings: Settings, opts: ProviderOptions): Provid
   const domain = settings.requireString('domain');
   const from = settings.requireString('from');
   const fromName = settings.string('from_name');
-  const region = settings.string('region') === 'eu' ? 'eu' : 'us';
   const limits = limitsOf(settings);
-  const http = new HttpClient(settings.string('url') ?? MAILGUN_API[region], httpOptions(limits.concurrency, opts.timeoutMs));
+  const http = new HttpClient(mailgunBaseUrl(settings.string('region'), settings.string('url')), httpOptions(limits.concurrency, opts.timeoutMs));
   const headers = { authorization: basicAuth('api', apiKey), 'content-type': 'application/x-www-form-urlencoded' };
   const path = `/v3/${encodeURIComponent(domain)}/messages`;
   const redact = (text: string) => settings.redact(text);
@@ -44,6 +43,11 @@ export function createMailgun(settings: Settings, opts: ProviderOptions): Provid
     },
     close: () => http.close(),
   };
+}
+
+/** EU domains live on a separate API host; `url` (tests, proxies) wins over both. */
+export function mailgunBaseUrl(region: string | null, url: string | null): string {
+  return url ?? (region === 'eu' ? MAILGUN_API.eu : MAILGUN_API.us);
 }
 
 export function mailgunForm(message: OutgoingMessage, from: string): URLSearchParams | string {
