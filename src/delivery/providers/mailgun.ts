@@ -20,7 +20,7 @@ export function createMailgun(settings: Settings, opts: ProviderOptions): Provid
   const fromName = settings.string('from_name');
   const limits = limitsOf(settings);
   const http = new HttpClient(mailgunBaseUrl(settings.string('region'), settings.string('url')), httpOptions(limits.concurrency, opts.timeoutMs));
-  const headers = { authorization: basicAuth('api', apiKey), 'content-type': 'application/x-www-form-urlencoded' };
+  const headers = { authorization: settings.markSecret(basicAuth('api', apiKey)), 'content-type': 'application/x-www-form-urlencoded' };
   const path = `/v3/${encodeURIComponent(domain)}/messages`;
   const redact = (text: string) => settings.redact(text);
 

@@ -70,6 +70,13 @@ export class Settings {
     });
   }
 
+  /** Marks a value derived from secrets (a basic-auth header) as secret too. */
+  markSecret(value: string): string {
+    // "Basic <base64>": the credentials part alone is what an echo might show.
+    this.secrets.push(value.slice(value.lastIndexOf(' ') + 1));
+    return value;
+  }
+
   /** Replaces every secret value in text (an error body that echoes a key, say). */
   redact(text: string): string {
     let out = text;

@@ -24,7 +24,7 @@ export function createTwilio(settings: Settings, opts: ProviderOptions): Provide
   const callback = settings.string('status_callback_url') ?? opts.statusCallbackUrl ?? null;
   const limits = limitsOf(settings);
   const http = new HttpClient(settings.string('url') ?? TWILIO_API, httpOptions(limits.concurrency, opts.timeoutMs));
-  const headers = { authorization: basicAuth(accountSid, authToken), 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
+  const headers = { authorization: settings.markSecret(basicAuth(accountSid, authToken)), 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
   const path = `/2010-04-01/Accounts/${encodeURIComponent(accountSid)}/Messages.json`;
   const redact = (text: string) => settings.redact(text);
 
