@@ -38,7 +38,9 @@ export function createMailgun(settings: Settings, opts: ProviderOptions): Provid
       if (res.status === 200 && isObject(json) && typeof json.id === 'string') {
         return { kind: 'sent', providerMessageId: normaliseMessageId(json.id), status: res.status };
       }
-      if (res.status >= 200 && res.status < 300) return { kind: 'retry', error: redact(`HTTP ${res.status}: unexpected answer ${res.body.slice(0, 200)}`), status: res.status };
+      // Accepted, but without the id we expect: sending again would send twice,
+      // so record it as sent under our own key.
+      if (res.status >= 200 && res.status < 300) return { kind: 'sent', providerMessageId: message.idempotencyKey, status: res.status };
       return failure(res, describeError, redact);
     },
     close: () => http.close(),

@@ -39,7 +39,9 @@ export function createPostmark(settings: Settings, opts: ProviderOptions): Provi
       if (res.status === 200 && isObject(json) && (json.ErrorCode ?? 0) === 0 && typeof json.MessageID === 'string') {
         return { kind: 'sent', providerMessageId: json.MessageID, status: res.status };
       }
-      if (res.status >= 200 && res.status < 300) return { kind: 'retry', error: redact(`HTTP ${res.status}: unexpected answer ${res.body.slice(0, 200)}`), status: res.status };
+      // Accepted, but without the id we expect: sending again would send twice,
+      // so record it as sent under our own key.
+      if (res.status >= 200 && res.status < 300) return { kind: 'sent', providerMessageId: message.idempotencyKey, status: res.status };
       return failure(res, describeError, redact);
     },
     close: () => http.close(),

@@ -42,7 +42,9 @@ export function createTwilio(settings: Settings, opts: ProviderOptions): Provide
       if ((res.status === 201 || res.status === 200) && isObject(json) && typeof json.sid === 'string') {
         return { kind: 'sent', providerMessageId: json.sid, status: res.status };
       }
-      if (res.status >= 200 && res.status < 300) return { kind: 'retry', error: redact(`HTTP ${res.status}: unexpected answer ${res.body.slice(0, 200)}`), status: res.status };
+      // Accepted, but without the id we expect: sending again would send twice,
+      // so record it as sent under our own key.
+      if (res.status >= 200 && res.status < 300) return { kind: 'sent', providerMessageId: message.idempotencyKey, status: res.status };
       return failure(res, describeError, redact);
     },
     close: () => http.close(),

@@ -2,10 +2,10 @@
  * Postmark webhooks carry no signature. The webhook URL is configured with basic
  * auth credentials (https://user:password@host/...), which Postmark sends as the
  * Authorization header; settings.signing_secret holds "user:password" and is
- * compared in constant time. With no signed timestamp or nonce in the protocol, a
- * replay is recognised by the hash of the body (Postmark resends the identical
- * body only after we failed to answer, and then the first copy was not recorded
- * unless the caller's seen() recorded it before failing).
+ * compared in constant time. The protocol has no signed timestamp or nonce, so a
+ * replay is recognised by the hash of the body: Postmark resends an identical body
+ * only when we did not answer 2xx, so seen() must not record a request whose
+ * processing then failed (or the honest retry would be refused).
  */
 import { KEY_METADATA } from '../providers/postmark.js';
 import type { Settings } from '../providers/settings.js';
