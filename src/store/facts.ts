@@ -39,3 +39,39 @@ export function refreshCustomerFacts(db: StoreDb, touched: string): void {
 export function rebuildCustomerFacts(db: StoreDb): void {
   db.exec(FACTS_REBUILD_SQL);
 }
+
+/**
+ * The address a channel sends to, as the store reads it: the e-mail for 'email', the
+ * phone number for every other channel. A project that keeps a channel's address
+ * elsewhere (config channels.X.address) is answered from the live tables instead.
+ */
+export function storedAddressField(channel: string): 'email' | 'phone' {
+  return channel === 'email' ? 'email' : 'phone';
+}
+
+const reachableSelect = (where: string) => `
+  SELECT cc.channel, cc.customer_id
+  FROM customer_consents cc JOIN customers c ON c.id = cc.customer_id
+  WHERE cc.granted = 1 ${where}
+    AND CASE WHEN cc.channel = 'email' THEN lower(c.email) ELSE c.phone END <> ''
+    AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.channel = cc.channel
+                    AND s.address = CASE WHEN cc.channel = 'email' THEN lower(c.email) ELSE c.phone END)`;
+
+export const REACHABILITY_REBUILD_SQL = `
+DELETE FROM customer_reachability;
+INSERT INTO customer_reachability (channel, customer_id) ${reachableSelect('')};
+`;
+
+/** Recomputes who is reachable on which channel, for the customers listed in `touched`. */
+export function refreshReachability(db: StoreDb, touched: string): void {
+  if (!/^[a-z_][a-z0-9_.]*$/i.test(touched)) throw new Error(`not a table name: ${touched}`);
+  db.exec(`
+    DELETE FROM customer_reachability WHERE customer_id IN (SELECT customer_id FROM ${touched});
+    INSERT INTO customer_reachability (channel, customer_id) ${reachableSelect(`AND cc.customer_id IN (SELECT customer_id FROM ${touched})`)};
+  `);
+}
+
+/** Recomputes reachability for everyone (after a suppression import). */
+export function rebuildReachability(db: StoreDb): void {
+  db.exec(REACHABILITY_REBUILD_SQL);
+}

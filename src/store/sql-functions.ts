@@ -1,8 +1,11 @@
 import type Database from 'better-sqlite3';
+import { isAnniversary } from '../time/anniversary.js';
 import { localDate } from '../time/local-date.js';
 
 /** The calendar date (YYYY-MM-DD) of an epoch-ms instant in a timezone: journey_local_date(ms, tz). */
 export const LOCAL_DATE_FUNCTION = 'journey_local_date';
+/** journey_is_anniversary(ms, now_ms, tz, 'months' | 'days', every): 1 when today (in tz) is an anniversary of ms. */
+export const ANNIVERSARY_FUNCTION = 'journey_is_anniversary';
 
 /**
  * SQL functions SQLite lacks and segment queries need. PostgreSQL has them built in
@@ -11,6 +14,14 @@ export const LOCAL_DATE_FUNCTION = 'journey_local_date';
 export function registerSqlFunctions(db: Database.Database): void {
   // deterministic: SQLite may evaluate it once per distinct argument pair
   db.function(LOCAL_DATE_FUNCTION, { deterministic: true }, (ms: unknown, timeZone: unknown) =>
-    typeof ms === 'number' || typeof ms === 'bigint' ? localDate(Number(ms), typeof timeZone === 'string' && timeZone !== '' ? timeZone : 'UTC') : null,
+    typeof ms === 'number' || typeof ms === 'bigint' ? localDate(Number(ms), zone(timeZone)) : null,
   );
+  // One call instead of a dozen local-date calls in SQL: anniversaries run over every customer.
+  db.function(ANNIVERSARY_FUNCTION, { deterministic: true }, (ms: unknown, now: unknown, timeZone: unknown, unit: unknown, every: unknown) => {
+    if ((typeof ms !== 'number' && typeof ms !== 'bigint') || (typeof now !== 'number' && typeof now !== 'bigint')) return null;
+    const tz = zone(timeZone);
+    return isAnniversary(localDate(Number(ms), tz), localDate(Number(now), tz), unit === 'days' ? 'days' : 'months', Number(every)) ? 1 : 0;
+  });
 }
+
+const zone = (timeZone: unknown): string => (typeof timeZone === 'string' && timeZone !== '' ? timeZone : 'UTC');

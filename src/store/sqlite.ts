@@ -17,8 +17,8 @@ const QUERY_PRAGMAS = [
   'foreign_keys = ON',
   'busy_timeout = 5000',
   'temp_store = MEMORY',
-  'mmap_size = 1073741824',
-  'cache_size = -409600',
+  'mmap_size = 134217728',
+  'cache_size = -65536',
 ];
 
 class SqliteStore implements StoreDb {

@@ -154,6 +154,7 @@ export async function importFile(db: StoreDb, options: ImportOptions): Promise<I
     }
     flush();
     if (problemCount > 0) throw invalidRowsError(input.name, problems, problemCount, reader.rejectsFormat === 'jsonl');
+    writer.finish();
     writer.dispose();
     db.commit();
   } catch (err) {

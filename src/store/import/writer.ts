@@ -1,4 +1,5 @@
 import type { SqlValue, StoreDb } from '../db.js';
+import { rebuildReachability, refreshCustomerFacts, refreshReachability } from '../facts.js';
 import { FIELDS, type ImportKind } from './kinds.js';
 import type { RowMapper, StageRow } from './mapping.js';
 
@@ -51,6 +52,8 @@ const SHAPES: Record<ImportKind, TableShape> = {
 
 const STAGE = 'temp.import_stage';
 const STAGE_CONSENTS = 'temp.import_stage_consents';
+/** Customers whose orders or contact details this import changed: their facts and reachability are redone at the end. */
+const TOUCHED = 'temp.import_touched';
 const STAGE_ALIASES = 'temp.import_stage_aliases';
 /** 512 rows x at most 12 columns stays far below SQLite's 32,766 bound parameters. */
 const ROWS_PER_INSERT = 512;
@@ -91,6 +94,8 @@ export class ImportWriter {
       CREATE TEMP TABLE import_stage_consents (customer_id TEXT NOT NULL, channel TEXT NOT NULL, granted INTEGER NOT NULL);
       DROP TABLE IF EXISTS ${STAGE_ALIASES};
       CREATE TEMP TABLE import_stage_aliases (alias TEXT NOT NULL, customer_id TEXT NOT NULL);
+      DROP TABLE IF EXISTS ${TOUCHED};
+      CREATE TEMP TABLE import_touched (customer_id TEXT PRIMARY KEY) WITHOUT ROWID;
     `);
   }
 
@@ -191,6 +196,8 @@ export class ImportWriter {
       `SELECT sum(existed = 0) AS inserted, sum(existed = 1 AND changed = 1) AS updated, count(*) AS total FROM ${STAGE}`,
     )!;
 
+    this.recordTouched();
+
     const insertValues = this.written.map((f) => {
       if (f === bag) return `json_patch('{}', coalesce(s.${f}, '{}'))`;
       if (f === 'created_at' && this.shape.insertOnly.includes(f)) return `coalesce(s.created_at, ${this.now})`;
@@ -234,12 +241,58 @@ export class ImportWriter {
     return { inserted, updated, unchanged: counts.total - inserted - updated };
   }
 
+  private suppressionsChanged = false;
+
+  /** Notes whose derived data (order facts, reachability) this batch changes. */
+  private recordTouched(): void {
+    const changedRows = `s.existed = 0 OR s.changed = 1`;
+    switch (this.kind) {
+      case 'orders':
+        // the order's customer now, and the one it had before (an order can move)
+        this.db.run(`INSERT OR IGNORE INTO ${TOUCHED} (customer_id) SELECT s.resolved_customer FROM ${STAGE} s WHERE ${changedRows}`);
+        this.db.run(`INSERT OR IGNORE INTO ${TOUCHED} (customer_id) SELECT o.customer_id FROM ${STAGE} s JOIN orders o ON o.id = s.id WHERE s.changed = 1`);
+        break;
+      case 'customers':
+        this.db.run(`INSERT OR IGNORE INTO ${TOUCHED} (customer_id) SELECT s.id FROM ${STAGE} s WHERE ${changedRows}`);
+        break;
+      case 'suppressions':
+        if (this.db.get<{ n: number }>(`SELECT count(*) AS n FROM ${STAGE} s WHERE ${changedRows}`)!.n > 0) this.suppressionsChanged = true;
+        break;
+      case 'order-items':
+      case 'products':
+      case 'events':
+        break;
+    }
+  }
+
+  /**
+   * Brings what the store derives from the imported rows up to date, in the import's
+   * transaction: the order facts segments read, and who is reachable on which channel.
+   */
+  finish(): void {
+    switch (this.kind) {
+      case 'orders':
+        refreshCustomerFacts(this.db, TOUCHED);
+        break;
+      case 'customers':
+        refreshReachability(this.db, TOUCHED);
+        break;
+      case 'suppressions':
+        if (this.suppressionsChanged) rebuildReachability(this.db);
+        break;
+      case 'order-items':
+      case 'products':
+      case 'events':
+        break;
+    }
+  }
+
   /** Empties the stage for the next batch. */
   clear(): void {
     this.db.exec(`DELETE FROM ${STAGE}; DELETE FROM ${STAGE_CONSENTS}; DELETE FROM ${STAGE_ALIASES};`);
   }
 
   dispose(): void {
-    this.db.exec(`DROP TABLE IF EXISTS ${STAGE}; DROP TABLE IF EXISTS ${STAGE_CONSENTS}; DROP TABLE IF EXISTS ${STAGE_ALIASES};`);
+    this.db.exec(`DROP TABLE IF EXISTS ${STAGE}; DROP TABLE IF EXISTS ${STAGE_CONSENTS}; DROP TABLE IF EXISTS ${STAGE_ALIASES}; DROP TABLE IF EXISTS ${TOUCHED};`);
   }
 }

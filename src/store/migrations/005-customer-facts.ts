@@ -8,8 +8,11 @@
  * same transaction (src/store/facts.ts), so they are never behind the orders.
  * Conditions with a window, a product or category filter, or a total filter still
  * read the orders themselves.
+ *
+ * Reachability (address + consent + not suppressed, per channel) is kept the same way,
+ * refreshed by customer and suppression imports.
  */
-import { FACTS_REBUILD_SQL } from '../facts.js';
+import { FACTS_REBUILD_SQL, REACHABILITY_REBUILD_SQL } from '../facts.js';
 
 export const version = 5;
 export const name = 'customer facts';
@@ -35,8 +38,20 @@ CREATE TABLE customer_facts (
   value       REAL,
   valued_n    INTEGER NOT NULL
 ) WITHOUT ROWID;
--- "last order between 30 days and 10 months ago" is a range over this index
-CREATE INDEX customer_facts_by_last_at ON customer_facts (last_at);
+-- "last order between 30 days and 10 months ago" is a range over this index; it covers
+-- the count and value too (and customer_id, the key), so the range needs no table reads
+CREATE INDEX customer_facts_by_last_at ON customer_facts (last_at, n, value);
+-- "lifetime value of 500 or more" likewise
+CREATE INDEX customer_facts_by_value ON customer_facts (value, last_at, n);
+
+-- Who can be sent to on each channel: an address, consent, and not suppressed. Nearly
+-- every segment asks it; one probe here replaces three (customer, consent, suppression).
+CREATE TABLE customer_reachability (
+  channel     TEXT NOT NULL,
+  customer_id TEXT NOT NULL,
+  PRIMARY KEY (channel, customer_id)
+) WITHOUT ROWID;
 
 ${FACTS_REBUILD_SQL}
+${REACHABILITY_REBUILD_SQL}
 `;

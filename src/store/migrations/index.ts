@@ -1,6 +1,8 @@
 import * as coreTables from './001-core-tables.js';
 import * as segmentIndexes from './002-segment-indexes.js';
 import * as customerAliases from './003-customer-aliases.js';
+import * as journeyState from './004-journey-state.js';
+import * as customerFacts from './005-customer-facts.js';
 
 export interface Migration {
   readonly version: number;
@@ -9,4 +11,4 @@ export interface Migration {
 }
 
 /** In order; a migration, once released, is never edited: add the next one. */
-export const MIGRATIONS: readonly Migration[] = [coreTables, segmentIndexes, customerAliases];
+export const MIGRATIONS: readonly Migration[] = [coreTables, segmentIndexes, customerAliases, journeyState, customerFacts];
