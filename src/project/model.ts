@@ -51,8 +51,6 @@ export interface DateComparison {
 /** Statuses an order condition counts: the default (all but canceled, unavailable, refunded), any, or a list. */
 export type StatusFilter = 'default' | 'any' | string[];
 
-export const NOT_COUNTED_BY_DEFAULT = ['canceled', 'unavailable', 'refunded'] as const;
-
 export interface OrderFilter {
   statuses: StatusFilter;
   categories: string[];

@@ -1,6 +1,7 @@
 import { shift } from '../project/duration.js';
+import { storedAddressField } from '../store/facts.js';
+import { NOT_COUNTED_BY_DEFAULT } from '../store/order-statuses.js';
 import {
-  NOT_COUNTED_BY_DEFAULT,
   type DateComparison,
   type Duration,
   type Moment,
@@ -13,6 +14,8 @@ import {
   type ValueTerm,
 } from '../project/model.js';
 import { and, cmp, col, FALSE, not, num, or, param, select, TRUE, type Expr, type Join, type Select } from './sql/nodes.js';
+import { anniversaryOfDates } from './sql/anniversary.js';
+import { countExpr, mapExpr, someExpr } from './sql/walk.js';
 
 /** Where a channel's address is kept on the customer. */
 export type AddressField = 'email' | 'phone' | `attributes.${string}`;
@@ -30,6 +33,8 @@ export interface CompileOptions {
 export class CompileError extends Error {}
 
 const C = 'c'; // the customers alias of every segment query
+/** Expression nodes a named segment may have and still be compiled into the query naming it. */
+const INLINE_LIMIT = 120;
 
 /**
  * Compiles a segment to one query: `SELECT c.id FROM customers c ... WHERE ...`.
@@ -66,22 +71,47 @@ class RuleCompiler {
   }
 
   root(rule: Rule): Select {
-    const where = this.rule(rule, true);
+    const where = dropGuards(this.rule(rule, true));
     return this.query(where, [...this.aggregates.values()]);
   }
 
-  private query(where: Expr, aggregates: Aggregate[]): Select {
+  private query(where: Expr, all: Aggregate[]): Select {
+    const ctes = [...this.ctes].map(([name, query]) => ({ name, query }));
+    const condition = where.kind === 'and' && where.items.length === 0 ? null : where;
+    // Each aggregate computes only the columns the condition reads, so that an index
+    // holding those columns can answer it alone.
+    const used = new Set<string>();
+    if (condition) someExpr(condition, (e) => (e.kind === 'column' && used.add(`${e.table}.${e.name}`), false));
+    const aggregates = all.map((a) => ({
+      ...a,
+      query: { ...a.query, columns: a.query.columns.filter((c) => c.alias === 'customer_id' || used.has(`${a.alias}.${c.alias}`)) },
+    }));
+    const driver = aggregates.find((a) => a.required);
+    // With a required aggregate and no customer column but the id, the aggregate alone
+    // can answer: its customer_id is a customer (orders and events reference customers).
+    if (driver && !usesCustomerColumns(condition)) {
+      const rewrite = (e: Expr): Expr => (e.kind === 'column' && e.table === C && e.name === 'id' ? col(driver.alias, 'customer_id') : e);
+      return select({
+        with: ctes,
+        columns: [{ expr: col(driver.alias, 'customer_id'), alias: 'id' }],
+        from: { kind: 'derived', query: driver.query, alias: driver.alias },
+        joins: aggregates
+          .filter((a) => a !== driver)
+          .map((a) => ({ type: a.required ? 'inner' : 'left', item: { kind: 'derived', query: a.query, alias: a.alias }, on: cmp('=', col(a.alias, 'customer_id'), col(driver.alias, 'customer_id')) })),
+        where: condition ? mapExpr(condition, rewrite) : null,
+      });
+    }
     const joins: Join[] = aggregates.map((a) => ({
       type: a.required ? 'inner' : 'left',
       item: { kind: 'derived', query: a.query, alias: a.alias },
       on: cmp('=', col(a.alias, 'customer_id'), col(C, 'id')),
     }));
     return select({
-      with: [...this.ctes].map(([name, query]) => ({ name, query })),
+      with: ctes,
       columns: [{ expr: col(C, 'id'), alias: 'id' }],
       from: { kind: 'table', table: 'customers', alias: C },
       joins,
-      where: where.kind === 'and' && where.items.length === 0 ? null : where,
+      where: condition,
     });
   }
 
@@ -95,7 +125,7 @@ class RuleCompiler {
       case 'not':
         return not(this.rule(r.rule, false));
       case 'segment':
-        return { kind: 'in_query', expr: col(C, 'id'), query: select({ from: { kind: 'cte_ref', name: this.segmentCte(r.name), alias: 's' }, columns: [{ expr: col('s', 'id'), alias: 'id' }] }), negated: false };
+        return this.inlineSegment(r.name, top) ?? { kind: 'in_query', expr: col(C, 'id'), query: select({ from: { kind: 'cte_ref', name: this.segmentCte(r.name), alias: 's' }, columns: [{ expr: col('s', 'id'), alias: 'id' }] }), negated: false };
       case 'customer_field':
         return and(...r.terms.map((t) => stringTerm(col(C, r.field), t)));
       case 'attribute':
@@ -112,8 +142,11 @@ class RuleCompiler {
       case 'order_amount': {
         const filter = orderFilter(r.statuses, r.within);
         if (r.measure === 'lifetime_value') {
-          const agg = this.orderAggregate(filter, false);
-          return and(...r.terms.map((t) => numberTerm({ kind: 'coalesce', items: [col(agg.alias, 'value'), num(0)] }, t)));
+          const needsRow = r.terms.every((t) => !numberTermAdmits(t, 0));
+          const agg = this.orderAggregate(filter, top && needsRow);
+          // A value that 0 fails needs a known total anyway: compare the column itself, which an index can serve.
+          const value: Expr = needsRow ? col(agg.alias, 'value') : { kind: 'coalesce', items: [col(agg.alias, 'value'), num(0)] };
+          return and(...r.terms.map((t) => (needsRow ? defined(value, (x) => numberTerm(x, t)) : numberTerm(value, t))));
         }
         const agg = this.orderAggregate(filter, top);
         return and(...r.terms.map((t) => defined(col(agg.alias, 'avg_value'), (x) => numberTerm(x, t))));
@@ -125,6 +158,18 @@ class RuleCompiler {
       case 'suppressed':
         return this.suppressed(r.channel);
       case 'reachable': {
+        if (this.opts.channelAddress(r.channel) === storedAddressField(r.channel)) {
+          // the store keeps this answer per customer and channel (src/store/facts.ts)
+          return {
+            kind: 'exists',
+            query: select({
+              columns: [{ expr: num(1), alias: 'one' }],
+              from: { kind: 'table', table: 'customer_reachability', alias: 'cr' },
+              where: and(cmp('=', col('cr', 'channel'), param(r.channel)), cmp('=', col('cr', 'customer_id'), col(C, 'id'))),
+            }),
+            negated: false,
+          };
+        }
         const address = this.address(r.channel);
         return and(defined(address, (a) => cmp('<>', a, param(''))), this.consent(r.channel), not(this.suppressed(r.channel)));
       }
@@ -140,6 +185,29 @@ class RuleCompiler {
     }
   }
 
+  /**
+   * A named segment whose rule is small and reads only what this query reads already
+   * (customer columns, the shared order facts, index probes) is compiled into this
+   * query: its conditions cost a comparison per row. Anything bigger, or naming
+   * further segments, becomes a CTE computed once.
+   */
+  private inlineSegment(name: string, top: boolean): Expr | null {
+    const segment = this.opts.segments.get(name);
+    if (!segment || this.compiling.has(name)) return null;
+    const aggregates = new Map([...this.aggregates].map(([k, a]) => [k, { ...a }]));
+    this.compiling.add(name);
+    let expr: Expr;
+    try {
+      expr = this.rule(segment.rule, top);
+    } finally {
+      this.compiling.delete(name);
+    }
+    if (!someExpr(expr, (e) => e.kind === 'in_query') && countExpr(expr) <= INLINE_LIMIT) return expr;
+    this.aggregates.clear();
+    for (const [k, a] of aggregates) this.aggregates.set(k, a);
+    return null;
+  }
+
   private segmentCte(name: string): string {
     const cteName = `segment_${name}`;
     if (this.ctes.has(cteName)) return cteName;
@@ -151,7 +219,7 @@ class RuleCompiler {
     const inner = new RuleCompiler(this.opts);
     for (const [k, v] of this.ctes) inner.ctes.set(k, v);
     for (const n of this.compiling) inner.compiling.add(n);
-    const where = inner.rule(segment.rule, true);
+    const where = dropGuards(inner.rule(segment.rule, true));
     const query = inner.query(where, [...inner.aggregates.values()]);
     // CTEs the inner query needed come first: a CTE may only name those before it.
     for (const [k, v] of inner.ctes) if (!this.ctes.has(k)) this.ctes.set(k, v);
@@ -212,6 +280,12 @@ class RuleCompiler {
       return existing;
     }
     const alias = `o${this.aggregates.size + 1}`;
+    const agg = { alias, key, query: isStatusOnly(filter) ? factsQuery(filter.statuses) : this.ordersAggregateQuery(filter), required };
+    this.aggregates.set(key, agg);
+    return agg;
+  }
+
+  private ordersAggregateQuery(filter: OrderFilter): Select {
     const query = this.ordersQuery(filter, [
       { expr: col('o', 'customer_id'), alias: 'customer_id' },
       { expr: { kind: 'aggregate', fn: 'count', arg: '*' }, alias: 'n' },
@@ -221,9 +295,7 @@ class RuleCompiler {
       { expr: { kind: 'aggregate', fn: 'avg', arg: col('o', 'total') }, alias: 'avg_value' },
     ]);
     query.groupBy = [col('o', 'customer_id')];
-    const agg = { alias, key, query, required };
-    this.aggregates.set(key, agg);
-    return agg;
+    return query;
   }
 
   // ---- events
@@ -324,8 +396,13 @@ class RuleCompiler {
           }
           return defined(column, (x) => cmp(t.op === 'before' ? '<' : '>=', x, param(this.momentMs(t.at))));
         }
-        case 'anniversary':
-          return defined(column, () => anniversary({ kind: 'local_date', instant: column, timezone: tz }, { kind: 'local_date', instant: param(this.nowMs), timezone: tz }, t.every));
+        case 'anniversary': {
+          const { unit, every } = period(t.every);
+          const exact: Expr = { kind: 'is_anniversary', instant: column, now: param(this.nowMs), timezone: tz, unit, every };
+          // A local date costs a function call per row; the UTC month and day rule out
+          // all but a handful of dates first, for every timezone at once.
+          return defined(column, () => and(anniversaryPrefilter(column, this.opts.now, unit, every), exact));
+        }
         default: {
           const never: never = t;
           throw new Error(`unknown date term ${JSON.stringify(never)}`);
@@ -367,7 +444,8 @@ class RuleCompiler {
       }
       case 'anniversary': {
         const today = new Date(this.nowMs).toISOString().slice(0, 10);
-        return defined(text, (x) => anniversary({ kind: 'substr', expr: x, start: 1, length: 10 }, param(today), t.every));
+        const { unit, every } = period(t.every);
+        return defined(text, (x) => anniversaryOfDates({ kind: 'substr', expr: x, start: 1, length: 10 }, param(today), unit, every));
       }
       default: {
         const never: never = t;
@@ -377,9 +455,87 @@ class RuleCompiler {
   }
 }
 
+function usesCustomerColumns(e: Expr | null): boolean {
+  return e !== null && someExpr(e, (x) => x.kind === 'column' && x.table === C && x.name !== 'id');
+}
+
 /** (x IS NOT NULL AND f(x)): a missing value never matches a comparison, even under NOT. */
 function defined(x: Expr, f: (x: Expr) => Expr): Expr {
-  return and({ kind: 'is_null', expr: x, negated: true }, f(x));
+  return and({ kind: 'is_null', expr: x, negated: true, guard: true }, f(x));
+}
+
+/**
+ * Outside any NOT, SQL's unknown already acts as false, so the IS NOT NULL guards
+ * only cost time (and can keep an index from counting a range on its own); they are
+ * dropped there and kept under NOT, where unknown would otherwise turn into a match.
+ */
+function dropGuards(e: Expr, underNot = false): Expr {
+  switch (e.kind) {
+    case 'and': {
+      const items = e.items.filter((i) => underNot || !(i.kind === 'is_null' && i.guard)).map((i) => dropGuards(i, underNot));
+      return items.length === 1 ? items[0]! : { kind: 'and', items };
+    }
+    case 'or':
+      return { kind: 'or', items: e.items.map((i) => dropGuards(i, underNot)) };
+    case 'not':
+      return { kind: 'not', item: dropGuards(e.item, true) };
+    case 'exists':
+      return { ...e, query: { ...e.query, where: e.query.where ? dropGuards(e.query.where) : null } };
+    default:
+      return e;
+  }
+}
+
+/** A filter on status alone can read the per-customer facts the store keeps instead of the orders. */
+function isStatusOnly(f: OrderFilter): boolean {
+  return f.categories.length === 0 && f.products.length === 0 && f.skus.length === 0 && f.total.length === 0 && f.placed.terms.length === 0;
+}
+
+/** The columns of an orders aggregate (n, first_at, last_at, value, avg_value) from the facts tables. */
+function factsQuery(statuses: StatusFilter): Select {
+  const average = (value: Expr, valued: Expr): Expr => ({ kind: 'case', whens: [{ when: cmp('>', valued, num(0)), then: { kind: 'arith', op: '/', left: value, right: valued } }], otherwise: null });
+  if (statuses === 'default') {
+    return select({
+      columns: [
+        { expr: col('f', 'customer_id'), alias: 'customer_id' },
+        { expr: col('f', 'n'), alias: 'n' },
+        { expr: col('f', 'first_at'), alias: 'first_at' },
+        { expr: col('f', 'last_at'), alias: 'last_at' },
+        { expr: col('f', 'value'), alias: 'value' },
+        { expr: average(col('f', 'value'), col('f', 'valued_n')), alias: 'avg_value' },
+      ],
+      from: { kind: 'table', table: 'customer_facts', alias: 'f' },
+    });
+  }
+  if (statuses !== 'any' && statuses.length === 1) {
+    // one status is one row per customer: read it by key, no grouping
+    return select({
+      columns: [
+        { expr: col('f', 'customer_id'), alias: 'customer_id' },
+        { expr: col('f', 'n'), alias: 'n' },
+        { expr: col('f', 'first_at'), alias: 'first_at' },
+        { expr: col('f', 'last_at'), alias: 'last_at' },
+        { expr: col('f', 'value'), alias: 'value' },
+        { expr: average(col('f', 'value'), col('f', 'valued_n')), alias: 'avg_value' },
+      ],
+      from: { kind: 'table', table: 'customer_status_facts', alias: 'f' },
+      where: cmp('=', col('f', 'status'), param(statuses[0]!)),
+    });
+  }
+  const sum = (name: string): Expr => ({ kind: 'aggregate', fn: 'sum', arg: col('f', name) });
+  return select({
+    columns: [
+      { expr: col('f', 'customer_id'), alias: 'customer_id' },
+      { expr: sum('n'), alias: 'n' },
+      { expr: { kind: 'aggregate', fn: 'min', arg: col('f', 'first_at') }, alias: 'first_at' },
+      { expr: { kind: 'aggregate', fn: 'max', arg: col('f', 'last_at') }, alias: 'last_at' },
+      { expr: sum('value'), alias: 'value' },
+      { expr: average(sum('value'), sum('valued_n')), alias: 'avg_value' },
+    ],
+    from: { kind: 'table', table: 'customer_status_facts', alias: 'f' },
+    where: statusCondition(col('f', 'status'), statuses),
+    groupBy: [col('f', 'customer_id')],
+  });
 }
 
 function orderFilter(statuses: StatusFilter, within: Duration | null = null): OrderFilter {
@@ -485,33 +641,43 @@ function escapeLike(s: string): string {
   return s.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
+/** An anniversary period in whole months or days. */
+function period(every: Duration): { unit: 'months' | 'days'; every: number } {
+  if (every.unit === 'mo' || every.unit === 'y') return { unit: 'months', every: every.amount * (every.unit === 'y' ? 12 : 1) };
+  if (every.unit === 'd' || every.unit === 'w') return { unit: 'days', every: calendarDays(every) };
+  throw new CompileError(`an anniversary repeats in days, weeks, months or years, not ${every.text}`);
+}
+
+/**
+ * Dates whose local day (in any zone, UTC-12 to UTC+14) can be an anniversary today
+ * have a UTC month-day within two days of today's, or, on a month's last days, one of
+ * the later days of longer months. Yearly periods filter on month and day, monthly
+ * ones on the day alone; daily periods fall on any day.
+ */
+function anniversaryPrefilter(instant: Expr, now: Date, unit: 'months' | 'days', every: number): Expr {
+  if (unit === 'days') return TRUE;
+  const DAY = 86_400_000;
+  const monthDays = new Set<string>();
+  const md = (d: Date) => d.toISOString().slice(5, 10);
+  for (let k = -2; k <= 2; k++) monthDays.add(md(new Date(now.getTime() + k * DAY)));
+  for (let k = -1; k <= 1; k++) {
+    const today = new Date(now.getTime() + k * DAY);
+    const month = today.getUTCMonth();
+    if (new Date(today.getTime() + DAY).getUTCMonth() === month) continue;
+    // today is a month's last day: dates on its day and after, in any year, are due
+    const mm = String(month + 1).padStart(2, '0');
+    for (let day = today.getUTCDate() - 1; day <= 31; day++) monthDays.add(`${mm}-${String(day).padStart(2, '0')}`);
+    monthDays.add(md(new Date(today.getTime() + DAY)));
+  }
+  const monthDay: Expr = { kind: 'utc_month_day', instant };
+  if (every % 12 === 0) return { kind: 'in', expr: monthDay, list: [...monthDays].sort().map(param), negated: false };
+  const days = [...new Set([...monthDays].map((x) => x.slice(3)))].sort();
+  return { kind: 'in', expr: { kind: 'substr', expr: monthDay, start: 4, length: 2 }, list: days.map(param), negated: false };
+}
+
 /** Whole calendar days a duration stands for (calendar windows take d and w). */
 export function calendarDays(d: Duration): number {
   if (d.unit === 'd') return d.amount;
   if (d.unit === 'w') return d.amount * 7;
   throw new CompileError(`calendar windows count whole days: use d or w, not ${d.text}`);
-}
-
-/**
- * Whether `today` (YYYY-MM-DD) is an anniversary of `date`, every period: for months
- * and years, the same day of the month (or the month's last day when it is shorter);
- * for days and weeks, a whole multiple of the period later. The date itself is not.
- */
-function anniversary(date: Expr, today: Expr, every: Duration): Expr {
-  const part = (e: Expr, start: number, length: number): Expr => ({ kind: 'to_int', expr: { kind: 'substr', expr: e, start, length } });
-  if (every.unit === 'd' || every.unit === 'w') {
-    const days: Expr = { kind: 'days_between', from: date, to: today };
-    return and(cmp('>', days, num(0)), cmp('=', { kind: 'arith', op: '%', left: days, right: num(calendarDays(every)) }, num(0)));
-  }
-  if (every.unit !== 'mo' && every.unit !== 'y') throw new CompileError(`an anniversary repeats in days, weeks, months or years, not ${every.text}`);
-  const months = every.amount * (every.unit === 'y' ? 12 : 1);
-  const monthsBetween: Expr = {
-    kind: 'arith',
-    op: '+',
-    left: { kind: 'arith', op: '*', left: { kind: 'arith', op: '-', left: part(today, 1, 4), right: part(date, 1, 4) }, right: num(12) },
-    right: { kind: 'arith', op: '-', left: part(today, 6, 2), right: part(date, 6, 2) },
-  };
-  const sameDay = cmp('=', part(today, 9, 2), part(date, 9, 2));
-  const monthEnd = and(cmp('>', part(date, 9, 2), part(today, 9, 2)), cmp('=', part({ kind: 'date_add_days', date: today, days: 1 }, 9, 2), num(1)));
-  return and(cmp('>', monthsBetween, num(0)), cmp('=', { kind: 'arith', op: '%', left: monthsBetween, right: num(months) }, num(0)), or(sameDay, monthEnd));
 }

@@ -2,6 +2,7 @@ import type { Rule } from '../project/model.js';
 import { ruleNodes } from '../project/rule-walk.js';
 import type { StoreDb } from '../store/db.js';
 import { explainQuery } from '../store/explain.js';
+import { NOT_COUNTED_BY_DEFAULT } from '../store/order-statuses.js';
 import { compileSegment, CompileError, type CompileOptions } from './compile.js';
 import { col, cmp, param, select, type Expr, type Select, type SqlParam } from './sql/nodes.js';
 import { PostgresPrinter } from './sql/postgres-printer.js';
@@ -76,7 +77,7 @@ function usedFields(rule: Rule, opts: CompileOptions): Map<string, Expr> {
     query: select({
       columns: [{ expr: { kind: 'aggregate', fn, arg }, alias: 'v' }],
       from: { kind: 'table', table: 'orders', alias: 'ox' },
-      where: { kind: 'and', items: [cmp('=', col('ox', 'customer_id'), col('cu', 'id')), { kind: 'in', expr: col('ox', 'status'), list: ['canceled', 'unavailable', 'refunded'].map(param), negated: true }] },
+      where: { kind: 'and', items: [cmp('=', col('ox', 'customer_id'), col('cu', 'id')), { kind: 'in', expr: col('ox', 'status'), list: NOT_COUNTED_BY_DEFAULT.map(param), negated: true }] },
     }),
   });
   const visit = (r: Rule): void => {

@@ -10,6 +10,9 @@ export const TABLES = {
   orders: ['id', 'customer_id', 'placed_at', 'status', 'total', 'currency'],
   order_items: ['order_id', 'line', 'product_id', 'sku', 'quantity', 'price'],
   products: ['id', 'category'],
+  customer_reachability: ['channel', 'customer_id'],
+  customer_facts: ['customer_id', 'n', 'first_at', 'last_at', 'value', 'valued_n'],
+  customer_status_facts: ['customer_id', 'status', 'n', 'first_at', 'last_at', 'value', 'valued_n'],
   events: ['customer_id', 'type', 'occurred_at', 'properties'],
   customer_consents: ['customer_id', 'channel', 'granted'],
   suppressions: ['channel', 'address'],
@@ -30,14 +33,15 @@ export type Expr =
   | { kind: 'not'; item: Expr }
   | { kind: 'in'; expr: Expr; list: Expr[]; negated: boolean }
   | { kind: 'in_query'; expr: Expr; query: Select; negated: boolean }
-  | { kind: 'is_null'; expr: Expr; negated: boolean }
+  /** `guard`: put there only to keep a missing value from matching under NOT (see dropGuards). */
+  | { kind: 'is_null'; expr: Expr; negated: boolean; guard?: boolean }
   | { kind: 'exists'; query: Select; negated: boolean }
   | { kind: 'aggregate'; fn: 'count' | 'sum' | 'max' | 'min' | 'avg'; arg: Expr | '*' }
   | { kind: 'coalesce'; items: Expr[] }
   | { kind: 'lower'; expr: Expr }
   /** Case-insensitive match with % and _ in the pattern escaped by the compiler. */
   | { kind: 'like'; expr: Expr; pattern: Expr }
-  | { kind: 'arith'; op: '+' | '-' | '*' | '%'; left: Expr; right: Expr }
+  | { kind: 'arith'; op: '+' | '-' | '*' | '/' | '%'; left: Expr; right: Expr }
   | { kind: 'substr'; expr: Expr; start: number; length: number }
   | { kind: 'to_int'; expr: Expr }
   /** A JSON object column's member, read as text, number or its JSON encoding. */
@@ -48,6 +52,10 @@ export type Expr =
   | { kind: 'json_equals'; column: Expr; key: Expr; value: string | number | boolean }
   /** The calendar date (YYYY-MM-DD text) of an epoch-ms instant in a timezone. */
   | { kind: 'local_date'; instant: Expr; timezone: Expr }
+  /** The month and day (MM-DD) of an epoch-ms instant in UTC: a cheap prefilter before local dates. */
+  | { kind: 'utc_month_day'; instant: Expr }
+  /** Whether today, in a timezone, is an anniversary of an epoch-ms instant, every N months or days. */
+  | { kind: 'is_anniversary'; instant: Expr; now: Expr; timezone: Expr; unit: 'months' | 'days'; every: number }
   /** A YYYY-MM-DD date shifted by whole days. */
   | { kind: 'date_add_days'; date: Expr; days: number }
   /** Whole days from one YYYY-MM-DD date to another. */

@@ -1,4 +1,5 @@
 import type { Expr, SqlParam } from './nodes.js';
+import { anniversaryOfDates } from './anniversary.js';
 import { SqlPrinter } from './printer.js';
 
 /**
@@ -34,6 +35,17 @@ export class PostgresPrinter extends SqlPrinter {
 
   protected dateAddDays(e: Extract<Expr, { kind: 'date_add_days' }>): string {
     return `to_char((${this.expr(e.date)})::date + ${this.bind(e.days)}::integer, 'YYYY-MM-DD')`;
+  }
+
+  protected utcMonthDay(e: Extract<Expr, { kind: 'utc_month_day' }>): string {
+    return `to_char(to_timestamp(${this.expr(e.instant)} / 1000.0) AT TIME ZONE 'UTC', 'MM-DD')`;
+  }
+
+  /** PostgreSQL computes local dates natively, so the anniversary is plain SQL over them. */
+  protected isAnniversary(e: Extract<Expr, { kind: 'is_anniversary' }>): string {
+    const date: Expr = { kind: 'local_date', instant: e.instant, timezone: e.timezone };
+    const today: Expr = { kind: 'local_date', instant: e.now, timezone: e.timezone };
+    return this.expr(anniversaryOfDates(date, today, e.unit, e.every));
   }
 
   protected daysBetween(e: Extract<Expr, { kind: 'days_between' }>): string {

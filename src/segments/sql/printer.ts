@@ -25,6 +25,8 @@ export abstract class SqlPrinter {
   protected abstract jsonHas(e: Extract<Expr, { kind: 'json_has' }>): string;
   protected abstract localDate(e: Extract<Expr, { kind: 'local_date' }>): string;
   protected abstract dateAddDays(e: Extract<Expr, { kind: 'date_add_days' }>): string;
+  protected abstract utcMonthDay(e: Extract<Expr, { kind: 'utc_month_day' }>): string;
+  protected abstract isAnniversary(e: Extract<Expr, { kind: 'is_anniversary' }>): string;
   protected abstract daysBetween(e: Extract<Expr, { kind: 'days_between' }>): string;
 
   protected bind(value: SqlParam): string {
@@ -120,6 +122,10 @@ export abstract class SqlPrinter {
         return this.dateAddDays(e);
       case 'days_between':
         return this.daysBetween(e);
+      case 'utc_month_day':
+        return this.utcMonthDay(e);
+      case 'is_anniversary':
+        return this.isAnniversary(e);
       case 'case':
         return `CASE ${e.whens.map((w) => `WHEN ${this.expr(w.when)} THEN ${this.expr(w.then)}`).join(' ')}${e.otherwise ? ` ELSE ${this.expr(e.otherwise)}` : ''} END`;
       case 'scalar_query':

@@ -1,5 +1,5 @@
 import type { Expr } from './nodes.js';
-import { LOCAL_DATE_FUNCTION } from '../../store/sql-functions.js';
+import { ANNIVERSARY_FUNCTION, LOCAL_DATE_FUNCTION } from '../../store/sql-functions.js';
 import { SqlPrinter } from './printer.js';
 
 export class SqlitePrinter extends SqlPrinter {
@@ -40,6 +40,14 @@ export class SqlitePrinter extends SqlPrinter {
 
   protected dateAddDays(e: Extract<Expr, { kind: 'date_add_days' }>): string {
     return `date(${this.expr(e.date)}, ${this.bind(`${e.days >= 0 ? '+' : ''}${e.days} days`)})`;
+  }
+
+  protected utcMonthDay(e: Extract<Expr, { kind: 'utc_month_day' }>): string {
+    return `strftime('%m-%d', ${this.expr(e.instant)} / 1000, 'unixepoch')`;
+  }
+
+  protected isAnniversary(e: Extract<Expr, { kind: 'is_anniversary' }>): string {
+    return `${ANNIVERSARY_FUNCTION}(${this.expr(e.instant)}, ${this.expr(e.now)}, ${this.expr(e.timezone)}, ${this.bind(e.unit)}, ${e.every}) = 1`;
   }
 
   protected daysBetween(e: Extract<Expr, { kind: 'days_between' }>): string {
