@@ -91,6 +91,8 @@ describe.runIf(existsSync(OLIST))('olist preset on the real, messy excerpt', () 
     expect(orders.rows).toBe(4071);
     expect(orders.inserted + orders.rejected).toBe(4071);
     expect(orders.inserted).toBeGreaterThan(0);
+    // the delivery/carrier/approval dates date the status; nothing is silently dropped
+    expect(orders.ignoredColumns).toEqual([]);
     expect(rejectLines).toHaveLength(orders.rejected);
     expect(rejectLines.every((l) => /^\d+,customer_id,"""[0-9a-f]{32}"" unknown customer: no customer has this id or alias"/.test(l))).toBe(true);
     // every imported order belongs to a known person, through the alias table

@@ -105,6 +105,12 @@ export function compileMapping(kind: ImportKind, spec: MappingSpec, reader: Reco
   const consents: { channel: string; column: string; get: Getter }[] = [];
   let alias: { column: string; get: Getter } | undefined;
   const ignoredColumns: string[] = [];
+  // columns a preset's computed fields read are not "ignored"
+  const readByCode = new Set<string>();
+  const columnForCode: ColumnGetter = (name) => {
+    readByCode.add(name);
+    return reader.column(name);
+  };
 
   for (const column of reader.columns) {
     const target = spec.columns.get(column) ?? defaultTarget(kind, column);
@@ -133,10 +139,10 @@ export function compileMapping(kind: ImportKind, spec: MappingSpec, reader: Reco
     const index = fields.findIndex((f) => f.name === name);
     const existing = sources.findIndex((s) => s.index === index);
     if (existing >= 0) sources.splice(existing, 1);
-    sources.push({ index, column: undefined, get: make(reader.column) });
+    sources.push({ index, column: undefined, get: make(columnForCode) });
   }
   sources.sort((a, b) => a.index - b.index);
-  if (spec.alias) alias = { column: 'alias', get: spec.alias(reader.column) };
+  if (spec.alias) alias = { column: 'alias', get: spec.alias(columnForCode) };
 
   const missing = fields.filter((f) => f.required && !sources.some((s) => fields[s.index] === f));
   if (missing.length > 0) {
@@ -153,13 +159,13 @@ export function compileMapping(kind: ImportKind, spec: MappingSpec, reader: Reco
   const bagIndex = bag ? fields.findIndex((f) => f.name === bag) : -1;
   const provided = new Set(sources.map((s) => fields[s.index]!.name));
   if (bags.length > 0 && bag) provided.add(bag);
-  const skip = spec.skip?.(reader.column);
+  const skip = spec.skip?.(columnForCode);
   const finish = finisher(kind);
   const lineOf = kind === 'order-items' ? positionalLines(sources.find((s) => s.index === 0)!.get) : undefined;
 
   return {
     provided,
-    ignoredColumns,
+    ignoredColumns: ignoredColumns.filter((c) => !readByCode.has(c)),
     map(record) {
       if (record.error) return { kind: 'invalid', problem: { reason: record.error } };
       const values = record.values;
