@@ -6,6 +6,7 @@ import { registerImport } from './commands/import.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerDemoData } from './commands/demo-data.js';
 import { registerSegment } from './commands/segment.js';
+import { registerPlan } from './commands/plan.js';
 import { InvalidProjectError } from '../project/open-project.js';
 import { formatDiagnostics } from './format/diagnostics.js';
 
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerMigrate(program);
   registerDemoData(program);
   registerSegment(program);
+  registerPlan(program);
   return program;
 }
 

@@ -8,6 +8,11 @@ export function projectDir(cmd: Command): string {
   return path.resolve(process.cwd(), opts.project ?? '.');
 }
 
+/** Whether the global --now was given. */
+export function hasNow(cmd: Command): boolean {
+  return (cmd.optsWithGlobals() as { now?: string }).now !== undefined;
+}
+
 /**
  * The clock: the global --now option (an ISO 8601 time), or the real time. Every
  * command takes its "now" from here, so a plan or a simulation is reproducible.

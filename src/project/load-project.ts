@@ -257,3 +257,16 @@ function loadContext(ctx: Context, cwd: string): LoadedProject & { configUsable:
   }
   return { project, diagnostics, configUsable };
 }
+
+/**
+ * A journey from its text alone, as the store keeps deployed versions: null when the
+ * text no longer passes the language (a version written by an older journey).
+ */
+export function parseJourneyText(text: string, file: string): Journey | null {
+  const source = readYamlSource(file, text);
+  if (source.syntaxErrors.length > 0 || !source.data || typeof source.data !== 'object') return null;
+  if (schemas().validate('journey', source.data).length > 0) return null;
+  const data = source.data as Obj;
+  if (checkTriggerKeys(data.trigger).length > 0) return null;
+  return buildJourney(data, file, text);
+}

@@ -372,8 +372,7 @@ class RuleCompiler {
   // ---- dates
 
   private timezoneOf(alias: string): Expr {
-    const tz = col(alias, 'timezone');
-    return { kind: 'case', whens: [{ when: or({ kind: 'is_null', expr: tz, negated: false }, cmp('=', tz, param(''))), then: param(this.opts.defaultTimezone) }], otherwise: tz };
+    return customerTimezone(alias, this.opts.defaultTimezone);
   }
 
   private momentMs(m: Moment): number {
@@ -453,6 +452,12 @@ class RuleCompiler {
       }
     }
   }
+}
+
+/** A customer's timezone: their own, or the project's when they have none. */
+export function customerTimezone(alias: string, defaultTimezone: string): Expr {
+  const tz = col(alias, 'timezone');
+  return { kind: 'case', whens: [{ when: or({ kind: 'is_null', expr: tz, negated: false }, cmp('=', tz, param(''))), then: param(defaultTimezone) }], otherwise: tz };
 }
 
 function usesCustomerColumns(e: Expr | null): boolean {

@@ -1,9 +1,11 @@
 import type Database from 'better-sqlite3';
 import { isAnniversary } from '../time/anniversary.js';
-import { localDate } from '../time/local-date.js';
+import { localDate, localTime } from '../time/local-date.js';
 
 /** The calendar date (YYYY-MM-DD) of an epoch-ms instant in a timezone: journey_local_date(ms, tz). */
 export const LOCAL_DATE_FUNCTION = 'journey_local_date';
+/** journey_local_time(ms, tz): the wall-clock time HH:MM of an instant in a timezone. */
+export const LOCAL_TIME_FUNCTION = 'journey_local_time';
 /** journey_is_anniversary(ms, now_ms, tz, 'months' | 'days', every): 1 when today (in tz) is an anniversary of ms. */
 export const ANNIVERSARY_FUNCTION = 'journey_is_anniversary';
 
@@ -15,6 +17,9 @@ export function registerSqlFunctions(db: Database.Database): void {
   // deterministic: SQLite may evaluate it once per distinct argument pair
   db.function(LOCAL_DATE_FUNCTION, { deterministic: true }, (ms: unknown, timeZone: unknown) =>
     typeof ms === 'number' || typeof ms === 'bigint' ? localDate(Number(ms), zone(timeZone)) : null,
+  );
+  db.function(LOCAL_TIME_FUNCTION, { deterministic: true }, (ms: unknown, timeZone: unknown) =>
+    typeof ms === 'number' || typeof ms === 'bigint' ? localTime(Number(ms), zone(timeZone)) : null,
   );
   // One call instead of a dozen local-date calls in SQL: anniversaries run over every customer.
   db.function(ANNIVERSARY_FUNCTION, { deterministic: true }, (ms: unknown, now: unknown, timeZone: unknown, unit: unknown, every: unknown) => {

@@ -44,6 +44,11 @@ export function localDate(ms: number, timeZone: string): string {
   return new Date(ms + offsetAt(ms, timeZone)).toISOString().slice(0, 10);
 }
 
+/** HH:MM of an epoch-ms instant in an IANA timezone. */
+export function localTime(ms: number, timeZone: string): string {
+  return new Date(ms + offsetAt(ms, timeZone)).toISOString().slice(11, 16);
+}
+
 /** The instant a local calendar date begins in a timezone. */
 export function startOfLocalDay(date: string, timeZone: string): number {
   const guess = Date.parse(`${date}T00:00:00Z`);

@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { usageError } from '../../errors.js';
 import { importFile, type ImportProgress, type ImportResult } from '../../store/import/import.js';
 import { IMPORT_KINDS, kindNoun, parseKind } from '../../store/import/kinds.js';
 import { parsePreset, PRESETS } from '../../store/import/presets/index.js';
@@ -8,7 +7,7 @@ import { INPUT_FORMATS, parseFormatFlag } from '../../store/input/source.js';
 import { openStore } from '../../store/open.js';
 import { storePathFor } from '../../project/paths.js';
 import { chalk, printJson } from '../output.js';
-import { projectDir } from '../project-option.js';
+import { clockNow, hasNow, projectDir } from '../project-option.js';
 
 interface ImportFlags {
   format?: string;
@@ -16,7 +15,6 @@ interface ImportFlags {
   mapping?: string;
   skipInvalid?: string | boolean;
   json?: boolean;
-  now?: string;
 }
 
 export function registerImport(program: Command): void {
@@ -29,7 +27,6 @@ export function registerImport(program: Command): void {
     .addOption(new Option('--preset <name>', 'column names and statuses of a known export').choices(PRESETS))
     .option('--mapping <file>', 'a YAML mapping file: columns -> fields, date format and zone, status values')
     .option('--skip-invalid [file]', 'import the valid rows; write the others with row number and reason to FILE (default: <input>.rejected.csv)')
-    .option('--now <time>', 'the time to record for status changes and consent updates (ISO 8601; default: now)')
     .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',
@@ -50,7 +47,8 @@ status history grows. One bad row aborts the whole import (nothing is written) u
           preset: flags.preset === undefined ? undefined : parsePreset(flags.preset),
           mappingFile: flags.mapping,
           rejectsFile: rejectsFileFor(flags.skipInvalid, file),
-          now: flags.now === undefined ? undefined : parseNow(flags.now),
+          // the time recorded for status changes and consent updates: the global --now, else the real time
+          now: hasNow(cmd) ? clockNow(cmd).getTime() : undefined,
           onProgress: !flags.json && process.stderr.isTTY ? progressBar() : undefined,
         });
         if (!flags.json && process.stderr.isTTY) process.stderr.write('\r\x1b[K');
@@ -68,12 +66,6 @@ function rejectsFileFor(flag: string | boolean | undefined, input: string): stri
   const base = input === '-' ? 'stdin' : path.basename(input).replace(/(\.gz)?$/i, '').replace(/\.(csv|jsonl|ndjson)$/i, '');
   const ext = /\.(jsonl|ndjson)(\.gz)?$/i.test(input) ? 'jsonl' : 'csv';
   return `${base}.rejected.${ext}`;
-}
-
-export function parseNow(text: string): number {
-  const ms = Date.parse(text);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(ms)) throw usageError(`--now "${text}" is not an ISO 8601 time`, 'for example 2026-01-31T09:00:00Z');
-  return ms;
 }
 
 const n = (x: number) => x.toLocaleString('en-US');

@@ -11,9 +11,12 @@ export const TABLES = {
   order_items: ['order_id', 'line', 'product_id', 'sku', 'quantity', 'price'],
   products: ['id', 'category'],
   customer_reachability: ['channel', 'customer_id'],
+  order_status_history: ['id', 'order_id', 'previous_status', 'status', 'changed_at'],
+  enrolments: ['id', 'journey_id', 'version', 'customer_id', 'entry_key', 'order_id', 'trigger_at', 'entered_at', 'status', 'step_id', 'due_at'],
+  segment_memberships: ['journey_id', 'customer_id', 'since'],
   customer_facts: ['customer_id', 'n', 'first_at', 'last_at', 'value', 'valued_n'],
   customer_status_facts: ['customer_id', 'status', 'n', 'first_at', 'last_at', 'value', 'valued_n'],
-  events: ['customer_id', 'type', 'occurred_at', 'properties'],
+  events: ['seq', 'id', 'customer_id', 'type', 'occurred_at', 'properties'],
   customer_consents: ['customer_id', 'channel', 'granted'],
   suppressions: ['channel', 'address'],
 } as const;
@@ -56,12 +59,18 @@ export type Expr =
   | { kind: 'utc_month_day'; instant: Expr }
   /** Whether today, in a timezone, is an anniversary of an epoch-ms instant, every N months or days. */
   | { kind: 'is_anniversary'; instant: Expr; now: Expr; timezone: Expr; unit: 'months' | 'days'; every: number }
+  /** The wall-clock time (HH:MM) of an epoch-ms instant in a timezone. */
+  | { kind: 'local_time'; instant: Expr; timezone: Expr }
   /** A YYYY-MM-DD date shifted by whole days. */
   | { kind: 'date_add_days'; date: Expr; days: number }
   /** Whole days from one YYYY-MM-DD date to another. */
   | { kind: 'days_between'; from: Expr; to: Expr }
   | { kind: 'case'; whens: { when: Expr; then: Expr }[]; otherwise: Expr | null }
   | { kind: 'scalar_query'; query: Select }
+  /** Text joined end to end (||). */
+  | { kind: 'concat'; items: Expr[] }
+  /** row_number() OVER (PARTITION BY ... ORDER BY ...): the first of each group is 1. */
+  | { kind: 'row_number'; partitionBy: Expr[]; orderBy: { expr: Expr; desc: boolean }[] }
   /** SQL's three-valued logic made two-valued: true stays true, false and unknown become false. */
   | { kind: 'is_true'; expr: Expr };
 

@@ -33,6 +33,10 @@ export class PostgresPrinter extends SqlPrinter {
     return `to_char(to_timestamp(${this.expr(e.instant)} / 1000.0) AT TIME ZONE ${this.expr(e.timezone)}, 'YYYY-MM-DD')`;
   }
 
+  protected localTime(e: Extract<Expr, { kind: 'local_time' }>): string {
+    return `to_char(to_timestamp(${this.expr(e.instant)} / 1000.0) AT TIME ZONE ${this.expr(e.timezone)}, 'HH24:MI')`;
+  }
+
   protected dateAddDays(e: Extract<Expr, { kind: 'date_add_days' }>): string {
     return `to_char((${this.expr(e.date)})::date + ${this.bind(e.days)}::integer, 'YYYY-MM-DD')`;
   }

@@ -24,6 +24,7 @@ export abstract class SqlPrinter {
   protected abstract jsonEquals(e: Extract<Expr, { kind: 'json_equals' }>): string;
   protected abstract jsonHas(e: Extract<Expr, { kind: 'json_has' }>): string;
   protected abstract localDate(e: Extract<Expr, { kind: 'local_date' }>): string;
+  protected abstract localTime(e: Extract<Expr, { kind: 'local_time' }>): string;
   protected abstract dateAddDays(e: Extract<Expr, { kind: 'date_add_days' }>): string;
   protected abstract utcMonthDay(e: Extract<Expr, { kind: 'utc_month_day' }>): string;
   protected abstract isAnniversary(e: Extract<Expr, { kind: 'is_anniversary' }>): string;
@@ -118,6 +119,8 @@ export abstract class SqlPrinter {
         return `(CASE WHEN ${this.expr(e.expr)} THEN 1 ELSE 0 END = 1)`;
       case 'local_date':
         return this.localDate(e);
+      case 'local_time':
+        return this.localTime(e);
       case 'date_add_days':
         return this.dateAddDays(e);
       case 'days_between':
@@ -130,6 +133,13 @@ export abstract class SqlPrinter {
         return `CASE ${e.whens.map((w) => `WHEN ${this.expr(w.when)} THEN ${this.expr(w.then)}`).join(' ')}${e.otherwise ? ` ELSE ${this.expr(e.otherwise)}` : ''} END`;
       case 'scalar_query':
         return `(${this.select(e.query)})`;
+      case 'concat':
+        return `(${e.items.map((i) => this.expr(i)).join(' || ')})`;
+      case 'row_number': {
+        const partition = e.partitionBy.length ? `PARTITION BY ${e.partitionBy.map((p) => this.expr(p)).join(', ')} ` : '';
+        const order = e.orderBy.length ? `ORDER BY ${e.orderBy.map((o) => `${this.expr(o.expr)}${o.desc ? ' DESC' : ''}`).join(', ')}` : '';
+        return `row_number() OVER (${partition}${order})`;
+      }
       default: {
         const never: never = e;
         throw new Error(`unknown expression ${JSON.stringify(never)}`);

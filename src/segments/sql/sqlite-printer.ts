@@ -1,5 +1,5 @@
 import type { Expr } from './nodes.js';
-import { ANNIVERSARY_FUNCTION, LOCAL_DATE_FUNCTION } from '../../store/sql-functions.js';
+import { ANNIVERSARY_FUNCTION, LOCAL_DATE_FUNCTION, LOCAL_TIME_FUNCTION } from '../../store/sql-functions.js';
 import { SqlPrinter } from './printer.js';
 
 export class SqlitePrinter extends SqlPrinter {
@@ -36,6 +36,10 @@ export class SqlitePrinter extends SqlPrinter {
 
   protected localDate(e: Extract<Expr, { kind: 'local_date' }>): string {
     return `${LOCAL_DATE_FUNCTION}(${this.expr(e.instant)}, ${this.expr(e.timezone)})`;
+  }
+
+  protected localTime(e: Extract<Expr, { kind: 'local_time' }>): string {
+    return `${LOCAL_TIME_FUNCTION}(${this.expr(e.instant)}, ${this.expr(e.timezone)})`;
   }
 
   protected dateAddDays(e: Extract<Expr, { kind: 'date_add_days' }>): string {

@@ -63,6 +63,7 @@ export function mapExpr(e: Expr, f: (e: Expr) => Expr): Expr {
       out = { ...e, column: m(e.column), key: m(e.key) };
       break;
     case 'local_date':
+    case 'local_time':
       out = { ...e, instant: m(e.instant), timezone: m(e.timezone) };
       break;
     case 'date_add_days':
@@ -76,6 +77,12 @@ export function mapExpr(e: Expr, f: (e: Expr) => Expr): Expr {
       break;
     case 'is_anniversary':
       out = { ...e, instant: m(e.instant), now: m(e.now), timezone: m(e.timezone) };
+      break;
+    case 'concat':
+      out = { ...e, items: e.items.map(m) };
+      break;
+    case 'row_number':
+      out = { ...e, partitionBy: e.partitionBy.map(m), orderBy: e.orderBy.map((o) => ({ ...o, expr: m(o.expr) })) };
       break;
     case 'case':
       out = { ...e, whens: e.whens.map((w) => ({ when: m(w.when), then: m(w.then) })), otherwise: e.otherwise ? m(e.otherwise) : null };

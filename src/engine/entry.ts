@@ -1,0 +1,226 @@
+import { CronExpressionParser } from 'cron-parser';
+import { shift } from '../project/duration.js';
+import type { Duration, Journey, Trigger } from '../project/model.js';
+import { compileSegment, customerTimezone, type CompileOptions } from '../segments/compile.js';
+import { and, cmp, col, num, param, select, type Expr, type Select } from '../segments/sql/nodes.js';
+import type { DeployedJourney } from '../store/journey-state.js';
+import { NOT_COUNTED_BY_DEFAULT } from '../store/order-statuses.js';
+
+/**
+ * Who a journey's trigger enters at a tick, as one query with the columns
+ * customer_id, entry_key, order_id, trigger_at: candidates from the trigger, less
+ * those the entry limits keep out, one per customer, capped by max_per_tick. `journey
+ * plan` counts it; `journey run` inserts it (INSERT ... SELECT).
+ */
+export type Entry =
+  | { kind: 'query'; query: Select; note: string | null }
+  | { kind: 'none'; reason: string };
+
+export interface EntryContext {
+  journey: Journey;
+  /** What the store last ran; null for a journey that has never run. */
+  deployed: DeployedJourney | null;
+  now: Date;
+  compile: CompileOptions;
+  /** Where an event trigger that has never run starts: the newest event and status change now. */
+  startCursors: { events: number; statusChanges: number };
+}
+
+export function entryFor(ctx: EntryContext): Entry {
+  const { journey } = ctx;
+  if (!journey.enabled) return { kind: 'none', reason: 'the journey is paused (enabled: false)' };
+  const candidates = candidatesFor(journey.trigger, ctx);
+  if (candidates.kind === 'none') return candidates;
+  return { kind: 'query', query: limited(candidates.query, ctx), note: candidates.note };
+}
+
+/** When a segment trigger next recomputes membership (its `check` cron after the last check). */
+export function nextCheckAt(trigger: Extract<Trigger, { kind: 'segment' }>, lastCheckAt: number | null): number | null {
+  if (lastCheckAt === null || trigger.check === null) return null;
+  return CronExpressionParser.parse(trigger.check, { currentDate: new Date(lastCheckAt), tz: 'UTC' }).next().getTime();
+}
+
+type Candidates = { kind: 'query'; query: Select; note: string | null } | { kind: 'none'; reason: string };
+
+function candidatesFor(trigger: Trigger, ctx: EntryContext): Candidates {
+  const now = ctx.now.getTime();
+  const firstRun = ctx.deployed === null;
+  // a backdated event (imported late) older than max_age does not enter
+  const maxAge = (d: Duration | null, column: Expr): Expr[] => (d ? [cmp('>=', column, param(shift(ctx.now, d, -1).getTime()))] : []);
+  switch (trigger.kind) {
+    case 'segment': {
+      const next = nextCheckAt(trigger, ctx.deployed?.lastCheckAt ?? null);
+      if (next !== null && next > now) return { kind: 'none', reason: `the next membership check is at ${new Date(next).toISOString()}` };
+      const members = compileSegment(trigger.segment, ctx.compile);
+      const columns = [
+        { expr: col('m', 'id'), alias: 'customer_id' },
+        { expr: param(`segment:${ctx.now.toISOString()}`), alias: 'entry_key' },
+        { expr: param(null), alias: 'order_id' },
+        { expr: param(now), alias: 'trigger_at' },
+      ];
+      if (firstRun && !trigger.backfill) {
+        return { kind: 'none', reason: `first run without backfill: today's members of ${trigger.segment} are recorded, and customers who join it later enter` };
+      }
+      const newcomers: Expr = {
+        kind: 'exists',
+        query: select({
+          columns: [{ expr: num(1), alias: 'one' }],
+          from: { kind: 'table', table: 'segment_memberships', alias: 'sm' },
+          where: and(cmp('=', col('sm', 'journey_id'), param(ctx.journey.id)), cmp('=', col('sm', 'customer_id'), col('m', 'id'))),
+        }),
+        negated: true,
+      };
+      return {
+        kind: 'query',
+        query: select({ columns, from: { kind: 'derived', query: members, alias: 'm' }, where: firstRun ? null : newcomers }),
+        note: firstRun ? `first run with backfill: everyone now in ${trigger.segment} enters` : `customers who joined ${trigger.segment} since the last check`,
+      };
+    }
+    case 'order_status_changed':
+    case 'order_placed': {
+      const cursor = ctx.deployed ? ctx.deployed.cursor : ctx.startCursors.statusChanges;
+      const conditions: Expr[] = [cmp('>', col('h', 'id'), param(cursor)), ...maxAge(trigger.maxAge, col('h', 'changed_at'))];
+      if (trigger.kind === 'order_status_changed') conditions.push({ kind: 'in', expr: col('h', 'status'), list: trigger.statuses.map(param), negated: false });
+      else conditions.push({ kind: 'is_null', expr: col('h', 'previous_status'), negated: false });
+      if (trigger.nth !== null) conditions.push(cmp('=', nthOrder(), param(trigger.nth)));
+      return {
+        kind: 'query',
+        query: select({
+          columns: [
+            { expr: col('o', 'customer_id'), alias: 'customer_id' },
+            { expr: { kind: 'concat', items: [param('order:'), col('o', 'id')] }, alias: 'entry_key' },
+            { expr: col('o', 'id'), alias: 'order_id' },
+            { expr: trigger.kind === 'order_placed' ? col('o', 'placed_at') : col('h', 'changed_at'), alias: 'trigger_at' },
+          ],
+          from: { kind: 'table', table: 'order_status_history', alias: 'h' },
+          joins: [{ type: 'inner', item: { kind: 'table', table: 'orders', alias: 'o' }, on: cmp('=', col('o', 'id'), col('h', 'order_id')) }],
+          where: and(...conditions),
+        }),
+        note: firstRun ? 'first run: status changes from now on enter (history does not)' : 'status changes since the last tick',
+      };
+    }
+    case 'custom_event': {
+      const cursor = ctx.deployed ? ctx.deployed.cursor : ctx.startCursors.events;
+      const conditions: Expr[] = [cmp('>', col('e', 'seq'), param(cursor)), cmp('=', col('e', 'type'), param(trigger.event)), ...maxAge(trigger.maxAge, col('e', 'occurred_at'))];
+      for (const [k, v] of Object.entries(trigger.where)) conditions.push({ kind: 'is_true', expr: { kind: 'json_equals', column: col('e', 'properties'), key: param(k), value: v } });
+      return {
+        kind: 'query',
+        query: select({
+          columns: [
+            { expr: col('e', 'customer_id'), alias: 'customer_id' },
+            { expr: { kind: 'concat', items: [param('event:'), col('e', 'id')] }, alias: 'entry_key' },
+            { expr: param(null), alias: 'order_id' },
+            { expr: col('e', 'occurred_at'), alias: 'trigger_at' },
+          ],
+          from: { kind: 'table', table: 'events', alias: 'e' },
+          where: and(...conditions),
+        }),
+        note: firstRun ? `first run: ${trigger.event} events from now on enter` : `${trigger.event} events since the last tick`,
+      };
+    }
+    case 'date': {
+      const tz = customerTimezone('c', ctx.compile.defaultTimezone);
+      const field: Expr = trigger.field === 'registered_at' ? col('c', 'registered_at') : null!;
+      if (trigger.field !== 'registered_at') return { kind: 'none', reason: 'date triggers on attributes are not built yet; registered_at is' };
+      const today: Expr = { kind: 'local_date', instant: param(now), timezone: tz };
+      let due: Expr;
+      if (trigger.every) {
+        const months = trigger.every.unit === 'y' ? trigger.every.amount * 12 : trigger.every.unit === 'mo' ? trigger.every.amount : null;
+        due = months
+          ? { kind: 'is_anniversary', instant: field, now: param(now), timezone: tz, unit: 'months', every: months }
+          : { kind: 'is_anniversary', instant: field, now: param(now), timezone: tz, unit: 'days', every: trigger.every.amount * (trigger.every.unit === 'w' ? 7 : 1) };
+      } else if (trigger.after && (trigger.after.unit === 'd' || trigger.after.unit === 'w')) {
+        const days = trigger.after.amount * (trigger.after.unit === 'w' ? 7 : 1);
+        due = cmp('=', { kind: 'date_add_days', date: { kind: 'local_date', instant: field, timezone: tz }, days }, today);
+      } else {
+        return { kind: 'none', reason: 'date triggers with after: in months or years are not built yet; use days or weeks, or every:' };
+      }
+      return {
+        kind: 'query',
+        query: select({
+          columns: [
+            { expr: col('c', 'id'), alias: 'customer_id' },
+            { expr: { kind: 'concat', items: [param('date:'), today] }, alias: 'entry_key' },
+            { expr: param(null), alias: 'order_id' },
+            { expr: param(now), alias: 'trigger_at' },
+          ],
+          from: { kind: 'table', table: 'customers', alias: 'c' },
+          where: and({ kind: 'is_null', expr: field, negated: true }, due, cmp('>=', { kind: 'local_time', instant: param(now), timezone: tz }, param(trigger.at))),
+        }),
+        note: `customers whose ${trigger.field} date comes round today, from ${trigger.at} their time`,
+      };
+    }
+    default: {
+      const never: never = trigger;
+      throw new Error(`unknown trigger ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+/** The rank of the order among the customer's counted orders (1 = first), by placement. */
+function nthOrder(): Expr {
+  return {
+    kind: 'scalar_query',
+    query: select({
+      columns: [{ expr: { kind: 'aggregate', fn: 'count', arg: '*' }, alias: 'n' }],
+      from: { kind: 'table', table: 'orders', alias: 'o2' },
+      where: and(
+        cmp('=', col('o2', 'customer_id'), col('o', 'customer_id')),
+        cmp('<=', col('o2', 'placed_at'), col('o', 'placed_at')),
+        { kind: 'in', expr: col('o2', 'status'), list: NOT_COUNTED_BY_DEFAULT.map(param), negated: true },
+      ),
+    }),
+  };
+}
+
+/** Entry limits: not inside already, max_per_customer, reentry_after, max_per_order; one per customer; max_per_tick. */
+function limited(candidates: Select, ctx: EntryContext): Select {
+  const { journey } = ctx;
+  const enrolments = (extra: Expr[]): Select =>
+    select({
+      columns: [{ expr: num(1), alias: 'one' }],
+      from: { kind: 'table', table: 'enrolments', alias: 'en' },
+      where: and(cmp('=', col('en', 'journey_id'), param(journey.id)), cmp('=', col('en', 'customer_id'), col('x', 'customer_id')), ...extra),
+    });
+  const conditions: Expr[] = [{ kind: 'exists', query: enrolments([cmp('=', col('en', 'status'), param('active'))]), negated: true }];
+  // the same cause never enters twice (a repeated tick, a re-imported status)
+  conditions.push({ kind: 'exists', query: enrolments([cmp('=', col('en', 'entry_key'), col('x', 'entry_key'))]), negated: true });
+  if (journey.entry.maxPerCustomer < Number.MAX_SAFE_INTEGER) {
+    const count = enrolments([]);
+    count.columns = [{ expr: { kind: 'aggregate', fn: 'count', arg: '*' }, alias: 'n' }];
+    conditions.push(cmp('<', { kind: 'scalar_query', query: count }, param(journey.entry.maxPerCustomer)));
+  }
+  if (journey.entry.reentryAfter) {
+    const since = shift(ctx.now, journey.entry.reentryAfter, -1).getTime();
+    conditions.push({ kind: 'exists', query: enrolments([cmp('>', col('en', 'entered_at'), param(since))]), negated: true });
+  }
+  if (journey.trigger.kind === 'order_status_changed' || journey.trigger.kind === 'order_placed') {
+    const perOrder = select({
+      columns: [{ expr: { kind: 'aggregate', fn: 'count', arg: '*' }, alias: 'n' }],
+      from: { kind: 'table', table: 'enrolments', alias: 'eo' },
+      where: and(cmp('=', col('eo', 'journey_id'), param(journey.id)), cmp('=', col('eo', 'order_id'), col('x', 'order_id'))),
+    });
+    conditions.push(cmp('<', { kind: 'scalar_query', query: perOrder }, param(journey.entry.maxPerOrder)));
+  }
+  const ranked = select({
+    columns: [
+      { expr: col('x', 'customer_id'), alias: 'customer_id' },
+      { expr: col('x', 'entry_key'), alias: 'entry_key' },
+      { expr: col('x', 'order_id'), alias: 'order_id' },
+      { expr: col('x', 'trigger_at'), alias: 'trigger_at' },
+      { expr: { kind: 'row_number', partitionBy: [col('x', 'customer_id')], orderBy: [{ expr: col('x', 'trigger_at'), desc: false }, { expr: col('x', 'entry_key'), desc: false }] }, alias: 'nth' },
+    ],
+    from: { kind: 'derived', query: candidates, alias: 'x' },
+    where: and(...conditions),
+  });
+  return select({
+    columns: ['customer_id', 'entry_key', 'order_id', 'trigger_at'].map((c) => ({ expr: col('r', c), alias: c })),
+    from: { kind: 'derived', query: ranked, alias: 'r' },
+    where: cmp('=', col('r', 'nth'), num(1)),
+    orderBy: [
+      { expr: col('r', 'trigger_at'), desc: false },
+      { expr: col('r', 'customer_id'), desc: false },
+    ],
+    limit: journey.entry.maxPerTick ? param(journey.entry.maxPerTick) : null,
+  });
+}

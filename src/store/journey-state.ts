@@ -1,0 +1,53 @@
+import type { StoreDb } from './db.js';
+
+/** A journey as the store last ran it. */
+export interface DeployedJourney {
+  id: string;
+  version: number;
+  hash: string;
+  source: string;
+  enabled: boolean;
+  deployedAt: number;
+  lastCheckAt: number | null;
+  cursor: number;
+}
+
+export function deployedJourneys(db: StoreDb): Map<string, DeployedJourney> {
+  const rows = db.all<{ id: string; version: number; hash: string; source: string; enabled: number; deployed_at: number; last_check_at: number | null; cursor: number }>(
+    `SELECT j.id, j.version, v.hash, v.source, j.enabled, j.deployed_at, j.last_check_at, j.cursor
+     FROM journeys j JOIN journey_versions v ON v.journey_id = j.id AND v.version = j.version
+     WHERE j.removed_at IS NULL`,
+  );
+  return new Map(
+    rows.map((r) => [
+      r.id,
+      { id: r.id, version: r.version, hash: r.hash, source: r.source, enabled: r.enabled === 1, deployedAt: r.deployed_at, lastCheckAt: r.last_check_at, cursor: r.cursor },
+    ]),
+  );
+}
+
+/** Active enrolments of a journey per step. */
+export function activeByStep(db: StoreDb, journeyId: string): Map<string, number> {
+  const rows = db.all<{ step_id: string; n: number }>(
+    `SELECT step_id, count(*) AS n FROM enrolments WHERE journey_id = ? AND status = 'active' GROUP BY step_id`,
+    [journeyId],
+  );
+  return new Map(rows.map((r) => [r.step_id, r.n]));
+}
+
+/** Active enrolments of a journey whose step is due by `now`, per step. */
+export function dueByStep(db: StoreDb, journeyId: string, now: number): Map<string, number> {
+  const rows = db.all<{ step_id: string; n: number }>(
+    `SELECT step_id, count(*) AS n FROM enrolments WHERE status = 'active' AND due_at <= ? AND journey_id = ? GROUP BY step_id`,
+    [now, journeyId],
+  );
+  return new Map(rows.map((r) => [r.step_id, r.n]));
+}
+
+/** The highest event and status-change positions, where a first run of an event trigger starts. */
+export function eventCursors(db: StoreDb): { events: number; statusChanges: number } {
+  const row = db.get<{ events: number | null; changes: number | null }>(
+    'SELECT (SELECT max(seq) FROM events) AS events, (SELECT max(id) FROM order_status_history) AS changes',
+  );
+  return { events: row?.events ?? 0, statusChanges: row?.changes ?? 0 };
+}
