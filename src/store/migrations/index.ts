@@ -3,6 +3,7 @@ import * as segmentIndexes from './002-segment-indexes.js';
 import * as customerAliases from './003-customer-aliases.js';
 import * as journeyState from './004-journey-state.js';
 import * as customerFacts from './005-customer-facts.js';
+import * as outbox from './006-outbox.js';
 
 export interface Migration {
   readonly version: number;
@@ -11,4 +12,4 @@ export interface Migration {
 }
 
 /** In order; a migration, once released, is never edited: add the next one. */
-export const MIGRATIONS: readonly Migration[] = [coreTables, segmentIndexes, customerAliases, journeyState, customerFacts];
+export const MIGRATIONS: readonly Migration[] = [coreTables, segmentIndexes, customerAliases, journeyState, customerFacts, outbox];
