@@ -444,7 +444,13 @@ class RuleCompiler {
       case 'anniversary': {
         const today = new Date(this.nowMs).toISOString().slice(0, 10);
         const { unit, every } = period(t.every);
-        return defined(text, (x) => anniversaryOfDates({ kind: 'substr', expr: x, start: 1, length: 10 }, param(today), unit, every));
+        const date: Expr = { kind: 'substr', expr: text, start: 1, length: 10 };
+        // Only a value that starts like a date is one: the date arithmetic must never see
+        // 'gold' (PostgreSQL would fail the query, SQLite's julianday('1') reads a day number).
+        return {
+          kind: 'is_true',
+          expr: { kind: 'case', whens: [{ when: { kind: 'is_iso_date', expr: text }, then: anniversaryOfDates(date, param(today), unit, every) }], otherwise: null },
+        };
       }
       default: {
         const never: never = t;
@@ -676,7 +682,8 @@ function anniversaryPrefilter(instant: Expr, now: Date, unit: 'months' | 'days',
   }
   const monthDay: Expr = { kind: 'utc_month_day', instant };
   if (every % 12 === 0) return { kind: 'in', expr: monthDay, list: [...monthDays].sort().map(param), negated: false };
-  const days = [...new Set([...monthDays].map((x) => x.slice(3)))].sort();
+  // A local 1st or 2nd can be the previous month's 28th to 31st in UTC, and the other way round.
+  const days = [...new Set([...[...monthDays].map((x) => x.slice(3)), '01', '02', '28', '29', '30', '31'])].sort();
   return { kind: 'in', expr: { kind: 'substr', expr: monthDay, start: 4, length: 2 }, list: days.map(param), negated: false };
 }
 

@@ -16,17 +16,30 @@ export const ANNIVERSARY_FUNCTION = 'journey_is_anniversary';
 export function registerSqlFunctions(db: Database.Database): void {
   // deterministic: SQLite may evaluate it once per distinct argument pair
   db.function(LOCAL_DATE_FUNCTION, { deterministic: true }, (ms: unknown, timeZone: unknown) =>
-    typeof ms === 'number' || typeof ms === 'bigint' ? localDate(Number(ms), zone(timeZone)) : null,
+    typeof ms === 'number' || typeof ms === 'bigint' ? orNull(() => localDate(Number(ms), zone(timeZone))) : null,
   );
   db.function(LOCAL_TIME_FUNCTION, { deterministic: true }, (ms: unknown, timeZone: unknown) =>
-    typeof ms === 'number' || typeof ms === 'bigint' ? localTime(Number(ms), zone(timeZone)) : null,
+    typeof ms === 'number' || typeof ms === 'bigint' ? orNull(() => localTime(Number(ms), zone(timeZone))) : null,
   );
   // One call instead of a dozen local-date calls in SQL: anniversaries run over every customer.
   db.function(ANNIVERSARY_FUNCTION, { deterministic: true }, (ms: unknown, now: unknown, timeZone: unknown, unit: unknown, every: unknown) => {
     if ((typeof ms !== 'number' && typeof ms !== 'bigint') || (typeof now !== 'number' && typeof now !== 'bigint')) return null;
     const tz = zone(timeZone);
-    return isAnniversary(localDate(Number(ms), tz), localDate(Number(now), tz), unit === 'days' ? 'days' : 'months', Number(every)) ? 1 : 0;
+    return orNull(() => (isAnniversary(localDate(Number(ms), tz), localDate(Number(now), tz), unit === 'days' ? 'days' : 'months', Number(every)) ? 1 : 0));
   });
 }
 
 const zone = (timeZone: unknown): string => (typeof timeZone === 'string' && timeZone !== '' ? timeZone : 'UTC');
+
+/**
+ * A value that is not a timezone gives NULL, not an error: SQLite may fold a rule's
+ * constant ('timezone: Nowhere') into the call for rows the rule rejects anyway.
+ */
+function orNull<T>(f: () => T): T | null {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof RangeError) return null;
+    throw e;
+  }
+}

@@ -125,51 +125,14 @@ function nonDayCalendar(rule: Rule): boolean {
   }
 }
 
-/**
- * The known compiler defects a rule may run into (reproduced one by one under
- * "known compiler defects" below): a random rule that uses one may differ from the
- * reference; such differences are counted and printed, not failed.
- * - D1 (PostgreSQL): `attributes.X: { anniversary }` fails the whole query when any customer's X is a non-date string.
- * - D2 (SQLite): `attributes.X: { anniversary: Nd/Nw }` on a non-date string is NULL (so `not` drops the customer), and "1" counts as a date.
- * - D4 (both): `registered_at: { anniversary: Nmo }` (not whole years) misses customers whose local day is the 1st or a month's last day while the UTC day is in the month before/after.
- * - D5 (SQLite): `timezone: <not a zone>` ANDed after a calendar window or anniversary throws RangeError (Invalid time zone).
- */
-function knownDefects(rule: Rule, dialect: DialectName, seen = new Set<string>()): string[] {
-  switch (rule.kind) {
-    case 'all':
-    case 'any':
-      return rule.rules.flatMap((r) => knownDefects(r, dialect, seen));
-    case 'not':
-      return knownDefects(rule.rule, dialect, seen);
-    case 'segment': {
-      if (seen.has(rule.name)) return [];
-      seen.add(rule.name);
-      return knownDefects(segments.get(rule.name)!.rule, dialect, seen);
-    }
-    case 'attribute': {
-      const anniversaries = rule.terms.filter((t) => t.op === 'anniversary');
-      if (anniversaries.length === 0) return [];
-      if (dialect === 'postgres') return ['D1'];
-      return anniversaries.some((t) => ['d', 'w'].includes(t.every.unit)) ? ['D2'] : [];
-    }
-    case 'registered_at':
-      return rule.date.terms.some((t) => t.op === 'anniversary' && t.every.unit === 'mo' && t.every.amount % 12 !== 0) ? ['D4'] : [];
-    case 'customer_field':
-      return rule.field === 'timezone' && dialect === 'sqlite' ? ['D5'] : [];
-    default:
-      return [];
-  }
-}
-
 interface Outcome {
   compared: number;
   rejected: number;
-  known: Record<string, number>;
   failures: string[];
 }
 
 async function differential(dialect: DialectName): Promise<Outcome> {
-  const out: Outcome = { compared: 0, rejected: 0, known: {}, failures: [] };
+  const out: Outcome = { compared: 0, rejected: 0, failures: [] };
   for (const c of randomCases) {
     const yaml = { case: c.i, ...c.data };
     if (nonDayCalendar(c.rule)) {
@@ -192,9 +155,7 @@ async function differential(dialect: DialectName): Promise<Outcome> {
       run = { error: String(err) };
     }
     if (!('error' in run) && run.ids.join() === expected.join()) continue;
-    const defects = knownDefects(c.rule, dialect);
-    if (defects.length > 0) for (const d of new Set(defects)) out.known[d] = (out.known[d] ?? 0) + 1;
-    else out.failures.push(describeMismatch(dialect, yaml, c.now, run, expected));
+    out.failures.push(describeMismatch(dialect, yaml, c.now, run, expected));
   }
   if (out.failures.length > 0) {
     console.log(`segments: ${JSON.stringify(segmentYaml)}`);
@@ -202,7 +163,7 @@ async function differential(dialect: DialectName): Promise<Outcome> {
   }
   console.log(
     `${dialect}: ${out.compared} random rules compared with the reference, ${out.rejected} rejected as expected (calendar in months/hours), ` +
-      `${out.failures.length} failures; differing rules that use a known defect: ${JSON.stringify(out.known)}`,
+      `${out.failures.length} failures`,
   );
   return out;
 }
@@ -323,7 +284,7 @@ describe('pinned edge cases (reference and both dialects agree with the hand-com
   });
 });
 
-// ------------------------------------------------------------------ known compiler defects
+// ------------------------------------------------------------------ former compiler defects
 
 let small = 0;
 
@@ -349,37 +310,36 @@ async function expectAgreement(dialect: DialectName, rows: EdgeData, yaml: Recor
 }
 
 /*
- * Minimal reproductions of compiler/printer defects the differential test found.
- * Each is `it.fails`: it passes while the defect is there, and fails (turn it into
- * `it`) once the defect is fixed. See the report in the commit message.
+ * Minimal reproductions of compiler/printer defects the differential test found,
+ * kept as regression tests now that they are fixed.
  */
-describe('known compiler defects (minimal reproductions)', () => {
-  it.fails('D1 PostgreSQL: attributes.X anniversary errors out the whole query when one customer\'s X is a non-date string', async () => {
+describe('former compiler defects (minimal reproductions)', () => {
+  it('D1 PostgreSQL: attributes.X anniversary errors out the whole query when one customer\'s X is a non-date string', async () => {
     // spec: the member is a string and its first 10 chars are a date; "gold" is not → no match, never an error.
     // got: error: invalid input syntax for type date: "gold" (or type integer for months/years)
     const rows = smallData([{ id: 'a', attributes: '{"tier":"gold"}' }, { id: 'b', attributes: '{"tier":"2025-11-25"}' }]);
     await expectAgreement('postgres', rows, { 'attributes.tier': { anniversary: '1y' } }, NOW, ['b']);
   });
 
-  it.fails('D2 SQLite: not(attributes.X anniversary in days) drops a customer whose X is a non-date string', async () => {
+  it('D2 SQLite: not(attributes.X anniversary in days) drops a customer whose X is a non-date string', async () => {
     // julianday('gold') is NULL, the comparison NULL, and NOT NULL is NULL: the customer is in neither the rule nor its negation.
     const rows = smallData([{ id: 'a', attributes: '{"tier":"gold"}' }]);
     await expectAgreement('sqlite', rows, { not: { 'attributes.tier': { anniversary: '7d' } } }, NOW, ['a']);
   });
 
-  it.fails('D2 SQLite: attributes.X anniversary in days takes the string "1" for a date (a Julian day number)', async () => {
+  it('D2 SQLite: attributes.X anniversary in days takes the string "1" for a date (a Julian day number)', async () => {
     // julianday('1') = 1 (noon, Jan 1 4713 BC): every day is a whole number of days after it.
     const rows = smallData([{ id: 'a', attributes: '{"code":"1"}' }]);
     await expectAgreement('sqlite', rows, { 'attributes.code': { anniversary: '1d' } }, NOW, []);
   });
 
-  it.fails('D3 PostgreSQL: attribute numbers compare as exact numerics, not as the JSON numbers SQLite (and JS) read', async () => {
+  it('D3 PostgreSQL: attribute numbers compare as exact numerics, not as the JSON numbers SQLite (and JS) read', async () => {
     // 2.00000000000000001 is the double 2: SQLite says lte 2 holds; PostgreSQL's ::numeric says 2.00000000000000001 > 2.
     const rows = smallData([{ id: 'a', attributes: '{"precise":2.00000000000000001}' }]);
     await expectAgreement('postgres', rows, { all: [{ 'attributes.precise': { lte: 2 } }, { 'attributes.precise': 2 }] }, NOW, ['a']);
   });
 
-  it.fails('D5 SQLite: timezone = a non-zone string next to a calendar window throws instead of matching nobody', async () => {
+  it('D5 SQLite: timezone = a non-zone string next to a calendar window throws instead of matching nobody', async () => {
     // SQLite propagates the constant of `timezone = 'Nowhere'` into journey_local_date(..., timezone), a
     // deterministic function it may then evaluate once as a constant: the JS function throws
     // RangeError: Invalid time zone specified: Nowhere. No customer has that zone: the answer is nobody.
@@ -389,14 +349,14 @@ describe('known compiler defects (minimal reproductions)', () => {
   });
 
   for (const dialect of DIALECTS) {
-    it.fails(`D4 ${dialect}: monthly registered_at anniversary misses a local 1st of the month whose UTC date is the month before (UTC+14)`, async () => {
+    it(`D4 ${dialect}: monthly registered_at anniversary misses a local 1st of the month whose UTC date is the month before (UTC+14)`, async () => {
       // registered 2026-02-28T11:00Z = Mar 1 01:00 in Kiritimati; now 2026-03-31T10:30Z = Apr 1 00:30 there: 1 month, day 1 = day 1.
       // The UTC month-day pre-filter keeps days 29..02 around now's UTC date (Mar 31) and loses Feb 28.
       const rows = smallData([{ id: 'a', timezone: 'Pacific/Kiritimati', registered_at: Date.parse('2026-02-28T11:00:00Z') }]);
       await expectAgreement(dialect, rows, { registered_at: { anniversary: '1mo' } }, at('2026-03-31T10:30:00Z'), ['a']);
     });
 
-    it.fails(`D4 ${dialect}: monthly registered_at anniversary misses a local last day of February whose UTC date is Mar 1 (UTC-11)`, async () => {
+    it(`D4 ${dialect}: monthly registered_at anniversary misses a local last day of February whose UTC date is Mar 1 (UTC-11)`, async () => {
       // registered 2026-03-01T10:00Z = Feb 28 23:00 in Pago Pago; now 2026-06-28T20:00Z = Jun 28 09:00 there: 4 months, day 28 = day 28.
       const rows = smallData([{ id: 'b', timezone: 'Pacific/Pago_Pago', registered_at: Date.parse('2026-03-01T10:00:00Z') }]);
       await expectAgreement(dialect, rows, { registered_at: { anniversary: '1mo' } }, at('2026-06-28T20:00:00Z'), ['b']);

@@ -1,7 +1,7 @@
 import { error, warning, type PendingDiagnostic, type YamlPath } from '../diagnostic.js';
 import { didYouMean } from '../did-you-mean.js';
 import { approxMs } from '../duration.js';
-import type { Journey, Moment, Policies, Rule, Step } from '../model.js';
+import type { DateComparison, Journey, Moment, Policies, Rule, Step } from '../model.js';
 import { journeyRules } from '../rule-walk.js';
 import { buildStepGraph, loops, reachable, reachableFrom } from '../step-graph.js';
 import { backfillReach } from './backfill.js';
@@ -355,16 +355,25 @@ export function checkRuleValues(rule: Rule, ctx: CheckContext): PendingDiagnosti
         if (ctx.segmentNames && !ctx.segmentNames.has(r.name)) out.push(unknownSegment(r.name, [...r.path, 'segment'], ctx));
         return;
       case 'registered_at':
-        out.push(...checkBetween(r.path, 'registered_at', r.date.terms));
+        out.push(...checkBetween(r.path, 'registered_at', r.date.terms), ...checkUnits(r.path, 'registered_at', r.date));
         return;
-      case 'order_date':
-        out.push(...checkBetween(r.path, r.which === 'last' ? 'last_order_at' : 'first_order_at', r.date.terms));
+      case 'order_date': {
+        const key = r.which === 'last' ? 'last_order_at' : 'first_order_at';
+        out.push(...checkBetween(r.path, key, r.date.terms), ...checkUnits(r.path, key, r.date));
         return;
+      }
       case 'orders':
-        out.push(...checkBetween(r.path, 'orders', r.filter.placed.terms));
+        out.push(...checkBetween(r.path, 'orders', r.filter.placed.terms), ...checkUnits(r.path, 'orders', r.filter.placed));
         return;
       case 'event':
-        out.push(...checkBetween(r.path, 'event', r.occurred.terms));
+        out.push(...checkBetween(r.path, 'event', r.occurred.terms), ...checkUnits(r.path, 'event', r.occurred));
+        return;
+      case 'attribute':
+        for (const t of r.terms) {
+          if (t.op === 'anniversary' && ['m', 'h'].includes(t.every.unit)) {
+            out.push(error('anniversary-unit', [...r.path, `attributes.${r.name}`, 'anniversary'], `an anniversary repeats in days, weeks, months or years, not every ${t.every.text}`, 'e.g. anniversary: 1y'));
+          }
+        }
         return;
       case 'consent':
       case 'suppressed':
@@ -376,6 +385,20 @@ export function checkRuleValues(rule: Rule, ctx: CheckContext): PendingDiagnosti
     }
   };
   visit(rule);
+  return out;
+}
+
+/** Calendar windows count whole days; anniversaries repeat in days, weeks, months or years. */
+function checkUnits(path: YamlPath, key: string, date: DateComparison): PendingDiagnostic[] {
+  const out: PendingDiagnostic[] = [];
+  for (const t of date.terms) {
+    if (date.calendar && (t.op === 'before' || t.op === 'after') && t.at.kind === 'ago' && !['d', 'w'].includes(t.at.duration.unit)) {
+      out.push(error('calendar-unit', [...path, key, 'calendar'], `calendar: true counts whole days, so '${t.at.duration.text}' cannot be a calendar window`, 'use days or weeks (7d, 2w), or drop calendar: true for a rolling window', 'key'));
+    }
+    if (t.op === 'anniversary' && ['m', 'h'].includes(t.every.unit)) {
+      out.push(error('anniversary-unit', [...path, key, 'anniversary'], `an anniversary repeats in days, weeks, months or years, not every ${t.every.text}`, 'e.g. anniversary: 1y'));
+    }
+  }
   return out;
 }
 

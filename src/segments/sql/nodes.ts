@@ -59,6 +59,8 @@ export type Expr =
   | { kind: 'utc_month_day'; instant: Expr }
   /** Whether today, in a timezone, is an anniversary of an epoch-ms instant, every N months or days. */
   | { kind: 'is_anniversary'; instant: Expr; now: Expr; timezone: Expr; unit: 'months' | 'days'; every: number }
+  /** Whether a text starts with a calendar date, YYYY-MM-DD. */
+  | { kind: 'is_iso_date'; expr: Expr }
   /** The wall-clock time (HH:MM) of an epoch-ms instant in a timezone. */
   | { kind: 'local_time'; instant: Expr; timezone: Expr }
   /** A YYYY-MM-DD date shifted by whole days. */

@@ -18,10 +18,16 @@ export class PostgresPrinter extends SqlPrinter {
     const doc = `(${this.expr(e.column)})::jsonb`;
     const key = this.expr(e.key);
     if (e.as === 'text') return `CASE WHEN jsonb_typeof(${doc} -> ${key}) = 'string' THEN ${doc} ->> ${key} END`;
-    return `CASE WHEN jsonb_typeof(${doc} -> ${key}) = 'number' THEN (${doc} ->> ${key})::numeric END`;
+    // double precision, not numeric: JSON numbers are doubles in SQLite and JavaScript too
+    return `CASE WHEN jsonb_typeof(${doc} -> ${key}) = 'number' THEN (${doc} ->> ${key})::double precision END`;
   }
 
   protected jsonEquals(e: Extract<Expr, { kind: 'json_equals' }>): string {
+    if (typeof e.value === 'number') {
+      const doc = `(${this.expr(e.column)})::jsonb`;
+      const key = this.expr(e.key);
+      return `CASE WHEN jsonb_typeof(${doc} -> ${key}) = 'number' THEN (${doc} ->> ${key})::double precision = ${this.bind(e.value)}::double precision END`;
+    }
     return `(${this.expr(e.column)})::jsonb -> ${this.expr(e.key)} = ${this.bind(JSON.stringify(e.value))}::jsonb`;
   }
 
@@ -31,6 +37,10 @@ export class PostgresPrinter extends SqlPrinter {
 
   protected localDate(e: Extract<Expr, { kind: 'local_date' }>): string {
     return `to_char(to_timestamp(${this.expr(e.instant)} / 1000.0) AT TIME ZONE ${this.expr(e.timezone)}, 'YYYY-MM-DD')`;
+  }
+
+  protected isIsoDate(e: Extract<Expr, { kind: 'is_iso_date' }>): string {
+    return `${this.expr(e.expr)} ~ '^[0-9]{4}-[0-1][0-9]-[0-3][0-9]'`;
   }
 
   protected localTime(e: Extract<Expr, { kind: 'local_time' }>): string {

@@ -24,6 +24,7 @@ export abstract class SqlPrinter {
   protected abstract jsonEquals(e: Extract<Expr, { kind: 'json_equals' }>): string;
   protected abstract jsonHas(e: Extract<Expr, { kind: 'json_has' }>): string;
   protected abstract localDate(e: Extract<Expr, { kind: 'local_date' }>): string;
+  protected abstract isIsoDate(e: Extract<Expr, { kind: 'is_iso_date' }>): string;
   protected abstract localTime(e: Extract<Expr, { kind: 'local_time' }>): string;
   protected abstract dateAddDays(e: Extract<Expr, { kind: 'date_add_days' }>): string;
   protected abstract utcMonthDay(e: Extract<Expr, { kind: 'utc_month_day' }>): string;
@@ -121,6 +122,8 @@ export abstract class SqlPrinter {
         return this.localDate(e);
       case 'local_time':
         return this.localTime(e);
+      case 'is_iso_date':
+        return this.isIsoDate(e);
       case 'date_add_days':
         return this.dateAddDays(e);
       case 'days_between':

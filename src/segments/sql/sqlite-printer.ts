@@ -38,6 +38,10 @@ export class SqlitePrinter extends SqlPrinter {
     return `${LOCAL_DATE_FUNCTION}(${this.expr(e.instant)}, ${this.expr(e.timezone)})`;
   }
 
+  protected isIsoDate(e: Extract<Expr, { kind: 'is_iso_date' }>): string {
+    return `${this.expr(e.expr)} GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]*'`;
+  }
+
   protected localTime(e: Extract<Expr, { kind: 'local_time' }>): string {
     return `${LOCAL_TIME_FUNCTION}(${this.expr(e.instant)}, ${this.expr(e.timezone)})`;
   }

@@ -31,6 +31,7 @@ export function mapExpr(e: Expr, f: (e: Expr) => Expr): Expr {
       out = { ...e, expr: m(e.expr), query: q(e.query) };
       break;
     case 'is_null':
+    case 'is_iso_date':
     case 'lower':
     case 'to_int':
     case 'is_true':
