@@ -51,3 +51,27 @@ export function eventCursors(db: StoreDb): { events: number; statusChanges: numb
   );
   return { events: row?.events ?? 0, statusChanges: row?.changes ?? 0 };
 }
+
+/**
+ * Records that a journey runs from now on with this text: a new version when the
+ * text is new (versions are numbered per journey), the journeys row pointing at it.
+ * Returns the version number.
+ */
+export function deployVersion(db: StoreDb, journey: { id: string; source: string; hash: string; enabled: boolean }, now: number): number {
+  return db.transaction(() => {
+    const existing = db.get<{ version: number }>('SELECT version FROM journey_versions WHERE journey_id = ? AND hash = ?', [journey.id, journey.hash]);
+    const version =
+      existing?.version ??
+      (db.get<{ v: number | null }>('SELECT max(version) AS v FROM journey_versions WHERE journey_id = ?', [journey.id])?.v ?? 0) + 1;
+    if (!existing) {
+      db.run('INSERT INTO journey_versions (journey_id, version, hash, source, created_at) VALUES (?, ?, ?, ?, ?)', [journey.id, version, journey.hash, journey.source, now]);
+    }
+    db.run(
+      `INSERT INTO journeys (id, version, enabled, deployed_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET version = excluded.version, enabled = excluded.enabled, removed_at = NULL,
+         deployed_at = CASE WHEN journeys.version = excluded.version THEN journeys.deployed_at ELSE excluded.deployed_at END`,
+      [journey.id, version, journey.enabled ? 1 : 0, now],
+    );
+    return version;
+  });
+}
