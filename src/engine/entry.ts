@@ -1,8 +1,8 @@
 import { CronExpressionParser } from 'cron-parser';
 import { shift } from '../project/duration.js';
 import type { Duration, Journey, Trigger } from '../project/model.js';
-import { compileSegment, customerTimezone, type CompileOptions } from '../segments/compile.js';
-import { and, cmp, col, num, param, select, type Expr, type Select } from '../segments/sql/nodes.js';
+import { anniversaryPrefilter, compileSegment, customerTimezone, type CompileOptions } from '../segments/compile.js';
+import { and, cmp, col, num, param, select, type Expr, type FromItem, type Select } from '../segments/sql/nodes.js';
 import type { DeployedJourney } from '../store/journey-state.js';
 import { NOT_COUNTED_BY_DEFAULT } from '../store/order-statuses.js';
 
@@ -24,6 +24,8 @@ export interface EntryContext {
   compile: CompileOptions;
   /** Where an event trigger that has never run starts: the newest event and status change now. */
   startCursors: { events: number; statusChanges: number };
+  /** The trigger segment's members, already computed into this (temporary) table with an id column. */
+  membersTable?: string;
 }
 
 export function entryFor(ctx: EntryContext): Entry {
@@ -51,7 +53,9 @@ function candidatesFor(trigger: Trigger, ctx: EntryContext): Candidates {
     case 'segment': {
       const next = nextCheckAt(trigger, ctx.deployed?.lastCheckAt ?? null);
       if (next !== null && next > now) return { kind: 'none', reason: `the next membership check is at ${new Date(next).toISOString()}` };
-      const members = compileSegment(trigger.segment, ctx.compile);
+      const members: FromItem = ctx.membersTable
+        ? { kind: 'cte_ref', name: ctx.membersTable, alias: 'm' }
+        : { kind: 'derived', query: compileSegment(trigger.segment, ctx.compile), alias: 'm' };
       const columns = [
         { expr: col('m', 'id'), alias: 'customer_id' },
         { expr: param(`segment:${ctx.now.toISOString()}`), alias: 'entry_key' },
@@ -72,7 +76,7 @@ function candidatesFor(trigger: Trigger, ctx: EntryContext): Candidates {
       };
       return {
         kind: 'query',
-        query: select({ columns, from: { kind: 'derived', query: members, alias: 'm' }, where: firstRun ? null : newcomers }),
+        query: select({ columns, from: members, where: firstRun ? null : newcomers }),
         note: firstRun ? `first run with backfill: everyone now in ${trigger.segment} enters` : `customers who joined ${trigger.segment} since the last check`,
       };
     }
@@ -126,12 +130,18 @@ function candidatesFor(trigger: Trigger, ctx: EntryContext): Candidates {
       let due: Expr;
       if (trigger.every) {
         const months = trigger.every.unit === 'y' ? trigger.every.amount * 12 : trigger.every.unit === 'mo' ? trigger.every.amount : null;
-        due = months
-          ? { kind: 'is_anniversary', instant: field, now: param(now), timezone: tz, unit: 'months', every: months }
-          : { kind: 'is_anniversary', instant: field, now: param(now), timezone: tz, unit: 'days', every: trigger.every.amount * (trigger.every.unit === 'w' ? 7 : 1) };
+        const unit = months ? 'months' : 'days';
+        const every = months ?? trigger.every.amount * (trigger.every.unit === 'w' ? 7 : 1);
+        due = and(anniversaryPrefilter(field, ctx.now, unit, every), { kind: 'is_anniversary', instant: field, now: param(now), timezone: tz, unit, every });
       } else if (trigger.after && (trigger.after.unit === 'd' || trigger.after.unit === 'w')) {
         const days = trigger.after.amount * (trigger.after.unit === 'w' ? 7 : 1);
-        due = cmp('=', { kind: 'date_add_days', date: { kind: 'local_date', instant: field, timezone: tz }, days }, today);
+        // local dates are within a day of UTC ones: a range on the instant first, then the exact day
+        const around = now - days * 86_400_000;
+        due = and(
+          cmp('>=', field, param(around - 3 * 86_400_000)),
+          cmp('<', field, param(around + 3 * 86_400_000)),
+          cmp('=', { kind: 'date_add_days', date: { kind: 'local_date', instant: field, timezone: tz }, days }, today),
+        );
       } else {
         return { kind: 'none', reason: 'date triggers with after: in months or years are not built yet; use days or weeks, or every:' };
       }

@@ -4,13 +4,14 @@ import { JourneyError } from '../errors.js';
 import { parseJourneyText } from '../project/load-project.js';
 import type { Journey, Project, Step } from '../project/model.js';
 import { buildStepGraph } from '../project/step-graph.js';
-import { compileRule, type CompileOptions } from '../segments/compile.js';
+import { compileRule, compileSegment, storedReachability, type CompileOptions } from '../segments/compile.js';
 import { compileOptionsFor } from '../segments/options.js';
-import { countSegment, printerFor } from '../segments/run.js';
-import { col, param, select, type Select, type SqlParam } from '../segments/sql/nodes.js';
+import { printerFor } from '../segments/run.js';
+import { col, param, select, type FromItem, type Select, type SqlParam } from '../segments/sql/nodes.js';
 import type { StoreDb } from '../store/db.js';
 import { activeByStep, deployedJourneys, dueByStep, eventCursors, type DeployedJourney } from '../store/journey-state.js';
 import { openStore } from '../store/open.js';
+import { createTempTable, dropTempTable } from '../store/temp-tables.js';
 import { diffJourney, type JourneyDiff } from './diff.js';
 import { entryFor } from './entry.js';
 
@@ -107,19 +108,30 @@ function planJourney(
     return Number(db.get<{ n: number }>(sql, params as SqlParam[])?.n ?? 0);
   };
 
+  // The trigger segment's members and the entrants are each computed once, into
+  // temporary tables, and counted, sampled and checked for reachability from there.
   const trigger = journey.trigger;
-  const population = trigger.kind === 'segment' ? countSegment(db, trigger.segment, compile).count : null;
-  const entry = entryFor({ journey, deployed, now: opts.now, compile, startCursors });
+  let population: number | null = null;
+  let membersTable: string | undefined;
+  if (trigger.kind === 'segment') {
+    const { sql, params } = printer.print(compileSegment(trigger.segment, compile));
+    population = createTempTable(db, 'plan_members', sql, params as SqlParam[]);
+    membersTable = 'plan_members';
+  }
+  const entry = entryFor({ journey, deployed, now: opts.now, compile, startCursors, membersTable });
   let entering: JourneyPlan['entering'] = { count: 0, note: entry.kind === 'none' ? entry.reason : entry.note, sample: [] };
   let firstSteps: PlannedSend[] = [];
   let stopsAt: string | null = null;
   if (entry.kind === 'query') {
-    const n = count(entry.query);
-    const { sql, params } = printer.print({ ...entry.query, limit: param(opts.sample) });
-    const sample = opts.sample > 0 ? db.all<{ customer_id: string }>(sql, params as SqlParam[]).map((r) => r.customer_id) : [];
-    entering = { count: n, note: entry.note, sample };
-    if (n > 0) ({ sends: firstSteps, stopsAt } = firstStepsFor(journey, entry.query, n, compile, count));
+    const { sql, params } = printer.print(entry.query);
+    const n = createTempTable(db, 'plan_entrants', sql, params as SqlParam[]);
+    const entrants: FromItem = { kind: 'cte_ref', name: 'plan_entrants', alias: 'e' };
+    const sample = printer.print(select({ columns: [{ expr: col('e', 'customer_id'), alias: 'customer_id' }], from: entrants, limit: param(opts.sample) }));
+    entering = { count: n, note: entry.note, sample: opts.sample > 0 ? db.all<{ customer_id: string }>(sample.sql, sample.params as SqlParam[]).map((r) => r.customer_id) : [] };
+    if (n > 0) ({ sends: firstSteps, stopsAt } = firstStepsFor(journey, entrants, n, compile, count));
   }
+  dropTempTable(db, 'plan_members');
+  dropTempTable(db, 'plan_entrants');
 
   const inside = [...activeByStep(db, journey.id).values()].reduce((a, b) => a + b, 0);
   const graph = buildStepGraph(journey);
@@ -171,7 +183,7 @@ function planRemoved(db: StoreDb, deployed: DeployedJourney): JourneyPlan {
 }
 
 /** Sends new entrants reach at once: steps in order until the first wait, branch or exit. */
-function firstStepsFor(journey: Journey, entrants: Select, n: number, compile: CompileOptions, count: (q: Select) => number): { sends: PlannedSend[]; stopsAt: string | null } {
+function firstStepsFor(journey: Journey, entrants: FromItem, n: number, compile: CompileOptions, count: (q: Select) => number): { sends: PlannedSend[]; stopsAt: string | null } {
   const graph = buildStepGraph(journey);
   const sends: PlannedSend[] = [];
   let id = graph.entry;
@@ -180,11 +192,15 @@ function firstStepsFor(journey: Journey, entrants: Select, n: number, compile: C
     seen.add(id);
     const step = graph.nodes.get(id)!.step;
     if (step.kind === 'send') {
-      const reachable = compileRule({ kind: 'reachable', channel: step.channel, path: [] }, compile);
       const query = select({
         columns: [{ expr: col('e', 'customer_id'), alias: 'customer_id' }],
-        from: { kind: 'derived', query: entrants, alias: 'e' },
-        where: { kind: 'in_query', expr: col('e', 'customer_id'), query: reachable, negated: false },
+        from: entrants,
+        where: storedReachability(step.channel, col('e', 'customer_id'), compile) ?? {
+          kind: 'in_query',
+          expr: col('e', 'customer_id'),
+          query: compileRule({ kind: 'reachable', channel: step.channel, path: [] }, compile),
+          negated: false,
+        },
       });
       sends.push({ step: step.id, channel: step.channel, template: step.template, reaching: n, reachable: count(query), guarded: step.when !== null });
       id = step.next ?? graph.nodes.get(id)!.fallthrough;

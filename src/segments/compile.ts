@@ -158,18 +158,8 @@ class RuleCompiler {
       case 'suppressed':
         return this.suppressed(r.channel);
       case 'reachable': {
-        if (this.opts.channelAddress(r.channel) === storedAddressField(r.channel)) {
-          // the store keeps this answer per customer and channel (src/store/facts.ts)
-          return {
-            kind: 'exists',
-            query: select({
-              columns: [{ expr: num(1), alias: 'one' }],
-              from: { kind: 'table', table: 'customer_reachability', alias: 'cr' },
-              where: and(cmp('=', col('cr', 'channel'), param(r.channel)), cmp('=', col('cr', 'customer_id'), col(C, 'id'))),
-            }),
-            negated: false,
-          };
-        }
+        const stored = storedReachability(r.channel, col(C, 'id'), this.opts);
+        if (stored) return stored;
         const address = this.address(r.channel);
         return and(defined(address, (a) => cmp('<>', a, param(''))), this.consent(r.channel), not(this.suppressed(r.channel)));
       }
@@ -460,6 +450,24 @@ class RuleCompiler {
   }
 }
 
+/**
+ * "Can be sent to on this channel" for a customer id, answered by the store's
+ * reachability table; null when the project keeps the channel's address somewhere the
+ * store does not look (then the rule compiles to address, consent and suppression).
+ */
+export function storedReachability(channel: string, customerId: Expr, opts: Pick<CompileOptions, 'channelAddress'>): Expr | null {
+  if (opts.channelAddress(channel) !== storedAddressField(channel)) return null;
+  return {
+    kind: 'exists',
+    query: select({
+      columns: [{ expr: num(1), alias: 'one' }],
+      from: { kind: 'table', table: 'customer_reachability', alias: 'cr' },
+      where: and(cmp('=', col('cr', 'channel'), param(channel)), cmp('=', col('cr', 'customer_id'), customerId)),
+    }),
+    negated: false,
+  };
+}
+
 /** A customer's timezone: their own, or the project's when they have none. */
 export function customerTimezone(alias: string, defaultTimezone: string): Expr {
   const tz = col(alias, 'timezone');
@@ -665,7 +673,7 @@ function period(every: Duration): { unit: 'months' | 'days'; every: number } {
  * the later days of longer months. Yearly periods filter on month and day, monthly
  * ones on the day alone; daily periods fall on any day.
  */
-function anniversaryPrefilter(instant: Expr, now: Date, unit: 'months' | 'days', every: number): Expr {
+export function anniversaryPrefilter(instant: Expr, now: Date, unit: 'months' | 'days', every: number): Expr {
   if (unit === 'days') return TRUE;
   const DAY = 86_400_000;
   const monthDays = new Set<string>();

@@ -76,7 +76,11 @@ export type Expr =
   /** SQL's three-valued logic made two-valued: true stays true, false and unknown become false. */
   | { kind: 'is_true'; expr: Expr };
 
-export type FromItem = { kind: 'table'; table: TableName; alias: string } | { kind: 'derived'; query: Select; alias: string } | { kind: 'cte_ref'; name: string; alias: string };
+export type FromItem =
+  | { kind: 'table'; table: TableName; alias: string }
+  | { kind: 'derived'; query: Select; alias: string }
+  /** A named relation of the query or connection: a CTE, or a temporary table computed before. */
+  | { kind: 'cte_ref'; name: string; alias: string };
 
 export interface Join {
   type: 'inner' | 'left';

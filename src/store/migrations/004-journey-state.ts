@@ -66,8 +66,10 @@ CREATE TABLE enrolments (
 );
 -- the tick's "who is due" scan, a range over active rows by time
 CREATE INDEX enrolments_due ON enrolments (status, due_at);
--- entry limits and "is this customer inside already", per journey and customer
+-- entry limits (how often, how recently) per customer and journey
 CREATE INDEX enrolments_by_customer ON enrolments (customer_id, journey_id, entered_at);
+-- "is this customer inside this journey now": one probe per candidate at every tick
+CREATE INDEX enrolments_active ON enrolments (journey_id, customer_id) WHERE status = 'active';
 -- the plan's and report's counts per step
 CREATE INDEX enrolments_by_step ON enrolments (journey_id, status, step_id);
 CREATE INDEX enrolments_by_order ON enrolments (order_id) WHERE order_id IS NOT NULL;
