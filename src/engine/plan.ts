@@ -46,6 +46,8 @@ export interface JourneyPlan {
   due: { step: string; count: number; next: string }[];
   inside: number;
   diff: JourneyDiff | null;
+  /** Test mode: every message goes to these addresses instead, per channel. */
+  testRecipients: Record<string, string[]> | null;
 }
 
 export interface ProjectPlan {
@@ -61,6 +63,8 @@ export interface PlanOptions {
   /** Journey ids or files to plan; all when empty. */
   only: string[];
   sample: number;
+  /** The project's test mode (journey.config.yaml test_recipients), for journeys without their own. */
+  projectTestRecipients?: Record<string, string[]> | null;
 }
 
 export function sourceHash(text: string): string {
@@ -81,7 +85,8 @@ export function planProject(project: Project, opts: PlanOptions): ProjectPlan {
     const deployed = deployedJourneys(db);
     const compile = compileOptionsFor(project, opts.now);
     const startCursors = eventCursors(db);
-    const plans = selected.map((j) => planJourney(db, j, deployed.get(j.id) ?? null, compile, startCursors, opts));
+    const withProject = { ...opts, projectTestRecipients: project.config.testRecipients };
+    const plans = selected.map((j) => planJourney(db, j, deployed.get(j.id) ?? null, compile, startCursors, withProject));
     if (opts.only.length === 0) {
       const present = new Set(project.journeys.map((j) => j.id));
       for (const d of deployed.values()) if (!present.has(d.id)) plans.push(planRemoved(db, d));
@@ -160,7 +165,12 @@ function planJourney(
     due,
     inside,
     diff,
+    testRecipients: journey.testRecipients ?? testRecipientsOf(opts),
   };
+}
+
+function testRecipientsOf(opts: PlanOptions): Record<string, string[]> | null {
+  return opts.projectTestRecipients ?? null;
 }
 
 function planRemoved(db: StoreDb, deployed: DeployedJourney): JourneyPlan {
@@ -179,6 +189,7 @@ function planRemoved(db: StoreDb, deployed: DeployedJourney): JourneyPlan {
     due: [],
     inside,
     diff: null,
+    testRecipients: null,
   };
 }
 

@@ -44,6 +44,9 @@ function journey(p: JourneyPlan): string[] {
     lines.push(`    send      ${s.step}: ${s.channel} ${s.template} to ${chalk.bold(n(s.reachable))}${skipped ? chalk.dim(` (${n(skipped)} not reachable on ${s.channel}: skipped with a reason)`) : ''}${s.guarded ? chalk.dim(' if its when holds') : ''}`);
   }
   if (p.stopsAt && p.entering.count > 0) lines.push(`    then      ${p.stopsAt}`);
+  if (p.testRecipients) {
+    lines.push(chalk.cyan(`    test mode every message goes to ${Object.entries(p.testRecipients).map(([ch, to]) => `${to.join(', ')} (${ch})`).join('; ')} instead`));
+  }
   if (p.inside > 0 || p.due.length > 0) lines.push(`    inside    ${n(p.inside)} active`);
   for (const d of p.due) lines.push(`    due       ${n(d.count)} at ${d.step} → ${d.next}`);
   if (p.entering.sample.length > 0) lines.push(chalk.dim(`    sample    ${p.entering.sample.join(', ')}`));

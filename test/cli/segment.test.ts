@@ -1,0 +1,59 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// journey segment through the built CLI, on the hand-counted shop (test/fixtures/segments/shop).
+const root = path.resolve(__dirname, '../..');
+let dir: string;
+const cli = (...args: string[]) =>
+  spawnSync(process.execPath, [path.join(root, 'bin/journey.js'), '-C', dir, '--now', '2026-11-25T12:00:00Z', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'journey-segment-cli-'));
+  cpSync(path.join(root, 'examples/shop/segments'), path.join(dir, 'segments'), { recursive: true });
+  writeFileSync(path.join(dir, 'journey.config.yaml'), readFileSync(path.join(root, 'examples/shop/journey.config.yaml'), 'utf8').replace('journeys: ../../journeys', 'journeys: journeys'));
+  for (const kind of ['customers', 'orders', 'suppressions']) {
+    const r = cli('import', kind, path.join(root, 'test/fixtures/segments/shop', `${kind}.csv`));
+    expect(r.status, r.stderr).toBe(0);
+  }
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('journey segment', () => {
+  it('counts members at --now and samples them with the values the rule used', () => {
+    const r = cli('segment', 'no_order_30d', '--sample', '5');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^no_order_30d: 2 customers \(at 2026-11-25T12:00:00.000Z/);
+    expect(r.stdout).toMatch(/c04\s+dan@shop\.test\s+2026-10-16T10:00:00Z/);
+    expect(r.stdout).toMatch(/c13\s+max@shop\.test\s+2026-05-09T10:00:00Z/);
+  });
+
+  it('prints the SQL with every value as a parameter, and the query plan', () => {
+    const r = cli('segment', 'first_time_buyers', '--explain', '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.count).toBe(1);
+    expect(out.sql.text).not.toContain('email'); // the channel is a parameter, not text
+    expect(out.sql.params).toContain('email');
+    expect(out.sql.text).toContain('?');
+    expect(out.plan.join('\n')).toMatch(/SEARCH|SCAN/);
+  });
+
+  it('follows the clock: a month later the first-time buyer is no longer recent', () => {
+    const r = spawnSync(process.execPath, [path.join(root, 'bin/journey.js'), '-C', dir, '--now', '2026-12-26T12:00:00Z', 'segment', 'first_time_buyers', '--json'], { encoding: 'utf8' });
+    expect(JSON.parse(r.stdout).count).toBe(0);
+  });
+
+  it('names an unknown segment with a suggestion (exit 1) and a bad --now as a usage error (exit 2)', () => {
+    const r = cli('segment', 'first_time_buyer');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("unknown segment 'first_time_buyer'");
+    expect(r.stderr).toContain("did you mean 'first_time_buyers'?");
+    const bad = spawnSync(process.execPath, [path.join(root, 'bin/journey.js'), '-C', dir, '--now', 'tomorrow', 'segment', 'high_value'], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("--now 'tomorrow' is not a time");
+  });
+});
