@@ -4,6 +4,7 @@ import * as customerAliases from './003-customer-aliases.js';
 import * as journeyState from './004-journey-state.js';
 import * as customerFacts from './005-customer-facts.js';
 import * as outbox from './006-outbox.js';
+import * as delivery from './007-delivery.js';
 
 export interface Migration {
   readonly version: number;
@@ -12,4 +13,4 @@ export interface Migration {
 }
 
 /** In order; a migration, once released, is never edited: add the next one. */
-export const MIGRATIONS: readonly Migration[] = [coreTables, segmentIndexes, customerAliases, journeyState, customerFacts, outbox];
+export const MIGRATIONS: readonly Migration[] = [coreTables, segmentIndexes, customerAliases, journeyState, customerFacts, outbox, delivery];
