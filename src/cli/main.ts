@@ -7,6 +7,8 @@ import { registerMigrate } from './commands/migrate.js';
 import { registerDemoData } from './commands/demo-data.js';
 import { registerSegment } from './commands/segment.js';
 import { registerPlan } from './commands/plan.js';
+import { registerOutbox } from './commands/outbox.js';
+import { registerServe } from './commands/serve.js';
 import { InvalidProjectError } from '../project/open-project.js';
 import { formatDiagnostics } from './format/diagnostics.js';
 
@@ -31,6 +33,8 @@ export function buildProgram(): Command {
   registerDemoData(program);
   registerSegment(program);
   registerPlan(program);
+  registerOutbox(program);
+  registerServe(program);
   return program;
 }
 

@@ -1,0 +1,181 @@
+import { Command } from 'commander';
+import type { DispatchNotice, DispatchReport } from '../../delivery/dispatcher.js';
+import { listOutbox, retryOutbox, sendOutbox, type OutboxListing, type RetryResult } from '../../delivery/outbox-admin.js';
+import { usageError } from '../../errors.js';
+import { OUTBOX_STATUSES, type OutboxStatus } from '../../store/outbox.js';
+import { chalk, printJson } from '../output.js';
+import { clockNow, hasNow, projectDir } from '../project-option.js';
+
+export function registerOutbox(program: Command): void {
+  const outbox = program
+    .command('outbox')
+    .description('list the messages waiting to go out, failed or dead (retry and send are subcommands)')
+    .option('--status <statuses>', `only rows in these statuses, comma-separated: ${OUTBOX_STATUSES.join(', ')}`)
+    .option('--limit <n>', 'list at most N rows, newest first', '50')
+    .option('--json', 'print one JSON object')
+    .action((opts: { status?: string; limit: string; json?: boolean }, cmd: Command) => {
+      const statuses = opts.status === undefined ? undefined : parseStatuses(opts.status);
+      const limit = positiveInt(opts.limit, '--limit');
+      const listing = listOutbox(projectDir(cmd), { statuses, limit });
+      if (opts.json) printJson(listing);
+      else process.stdout.write(humanListing(listing));
+    });
+
+  outbox
+    .command('retry')
+    .description('put failed messages back in the queue (with --dead, dead ones too), all or those given by --id')
+    .option('--id <ids...>', 'only these outbox ids (space- or comma-separated)')
+    .option('--dead', 'also dead messages (retries ran out)')
+    .option('--json', 'print one JSON object')
+    .action((opts: { id?: string[]; dead?: boolean; json?: boolean }, cmd: Command) => {
+      const ids = opts.id?.flatMap((v) => v.split(',')).filter((v) => v !== '').map((v) => positiveInt(v, '--id'));
+      const result = retryOutbox(projectDir(cmd), { ids, dead: opts.dead, now: clockNow(cmd).getTime() });
+      if (opts.json) printJson(result);
+      else process.stdout.write(humanRetry(result, opts.dead === true));
+      if (ids && result.skipped.length) process.exitCode = 1;
+    });
+
+  outbox
+    .command('send')
+    .description('deliver every message that is due now through the configured providers, then stop')
+    .option('--wait <duration>', 'also wait for retries falling due within this time (e.g. 30s, 5m)', '0s')
+    .option('--lease <duration>', 'how long a claimed message is held before another dispatcher may take it over', '5m')
+    .option('--public-url <url>', "journey serve's public URL, for Twilio status callbacks")
+    .option('--json', 'print one JSON object')
+    .action(async (opts: { wait: string; lease: string; publicUrl?: string; json?: boolean }, cmd: Command) => {
+      const settleWithinMs = durationMs(opts.wait, '--wait');
+      const leaseMs = durationMs(opts.lease, '--lease');
+      if (leaseMs < 1000) throw usageError(`--lease '${opts.lease}' is too short`, 'a lease must outlast a request: use 1s or more');
+      const webhookBaseUrl = opts.publicUrl === undefined ? undefined : httpUrl(opts.publicUrl, '--public-url');
+      const stop = new AbortController();
+      const onSignal = () => stop.abort();
+      process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+      try {
+        const report = await sendOutbox(projectDir(cmd), process.env, {
+          now: shiftedClock(cmd),
+          settleWithinMs,
+          leaseMs,
+          webhookBaseUrl,
+          signal: stop.signal,
+          onNotice: (n) => process.stderr.write(humanNotice(n)),
+        });
+        if (opts.json) printJson(report);
+        else process.stdout.write(humanReport(report));
+        if (report.problems.length) process.exitCode = 1;
+      } finally {
+        process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+      }
+    });
+}
+
+/** The real clock, moved to the global --now when given (rows are due by the engine's clock). */
+export function shiftedClock(cmd: Command): () => number {
+  if (!hasNow(cmd)) return Date.now;
+  const offset = clockNow(cmd).getTime() - Date.now();
+  return () => Date.now() + offset;
+}
+
+function parseStatuses(text: string): OutboxStatus[] {
+  const out: OutboxStatus[] = [];
+  for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    if (!(OUTBOX_STATUSES as readonly string[]).includes(part)) throw usageError(`--status '${part}' is not an outbox status`, `use one or more of ${OUTBOX_STATUSES.join(', ')}`);
+    out.push(part as OutboxStatus);
+  }
+  if (out.length === 0) throw usageError('--status needs at least one status', `use one or more of ${OUTBOX_STATUSES.join(', ')}`);
+  return out;
+}
+
+export function positiveInt(text: string, flag: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < 1) throw usageError(`${flag} '${text}' is not a positive whole number`);
+  return n;
+}
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+export function durationMs(text: string, flag: string): number {
+  const m = /^(\d+)(ms|s|m|h)$/.exec(text.trim());
+  if (!m) throw usageError(`${flag} '${text}' is not a duration`, 'write a number and a unit: 500ms, 30s, 5m, 1h');
+  return Number(m[1]) * UNITS[m[2]!]!;
+}
+
+export function httpUrl(text: string, flag: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw usageError(`${flag} '${text}' is not a URL`, 'e.g. https://hooks.example-shop.com');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw usageError(`${flag} '${text}' is not an http(s) URL`);
+  if (url.search || url.hash) throw usageError(`${flag} '${text}' must not have a query or fragment`);
+  return url.toString().replace(/\/+$/, '');
+}
+
+const STATUS_COLOUR: Record<OutboxStatus, (s: string) => string> = {
+  pending: chalk.cyan,
+  sending: chalk.blue,
+  sent: chalk.green,
+  failed: chalk.red,
+  dead: chalk.magenta,
+};
+
+function humanListing(l: OutboxListing): string {
+  const counts = (Object.keys(l.counts) as OutboxStatus[]).map((s) => `${STATUS_COLOUR[s](s)} ${l.counts[s].toLocaleString('en-US')}`);
+  const lines = [counts.join('  ')];
+  if (l.rows.length === 0) {
+    lines.push(chalk.dim(`no ${l.statuses.join('/')} messages`));
+    return lines.join('\n') + '\n';
+  }
+  const head = ['id', 'status', 'key', 'channel', 'address', 'template', 'attempts', 'last error'];
+  const cells = l.rows.map((r) => [String(r.id), r.status, r.idempotency_key, r.channel, r.address, r.template, String(r.attempts), r.last_error ?? '']);
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => (i === 7 ? 0 : c[i]!.length))));
+  lines.push('', head.map((h, i) => chalk.bold(i === 7 ? h : h.padEnd(widths[i]!))).join('  '));
+  for (const c of cells) {
+    const status = c[1] as OutboxStatus;
+    lines.push(c.map((v, i) => (i === 1 ? STATUS_COLOUR[status](v.padEnd(widths[i]!)) : i === 7 ? chalk.dim(v) : v.padEnd(widths[i]!))).join('  '));
+  }
+  return lines.join('\n') + '\n';
+}
+
+function humanRetry(r: RetryResult, dead: boolean): string {
+  const lines = [`re-queued ${r.requeued.length} ${dead ? 'failed or dead' : 'failed'} message${r.requeued.length === 1 ? '' : 's'}${r.requeued.length ? chalk.dim(` (ids ${compactIds(r.requeued)})`) : ''}`];
+  for (const s of r.skipped) lines.push(`${chalk.yellow('skipped')} id ${s.id}: ${s.status === null ? 'no such message' : `it is ${s.status}${s.status === 'dead' && !dead ? ' (add --dead)' : ''}`}`);
+  return lines.join('\n') + '\n';
+}
+
+function compactIds(ids: number[]): string {
+  return ids.length > 10 ? `${ids.slice(0, 10).join(', ')}, … ${ids.length - 10} more` : ids.join(', ');
+}
+
+function humanReport(r: DispatchReport): string {
+  const lines = [
+    `${chalk.green(`sent ${r.sent}`)}, retried ${r.retried}, ${r.failed ? chalk.red(`failed ${r.failed}`) : 'failed 0'}, ${r.dead ? chalk.magenta(`dead ${r.dead}`) : 'dead 0'}` +
+      `${r.deferred ? `, deferred ${r.deferred}` : ''}${r.reclaimed ? `, taken over ${r.reclaimed}` : ''} ${chalk.dim(`in ${(r.durationMs / 1000).toFixed(2)} s`)}`,
+  ];
+  for (const [name, p] of Object.entries(r.providers)) {
+    lines.push(`  ${chalk.bold(name)}: sent ${p.sent}, retried ${p.retried}, failed ${p.failed}, dead ${p.dead}${p.deferred ? `, deferred ${p.deferred}` : ''}${p.breaker === 'closed' ? '' : chalk.yellow(` (circuit ${p.breaker.replace('_', '-')})`)}`);
+  }
+  for (const p of r.problems) lines.push(`${chalk.red('error')} provider ${chalk.bold(p.provider)}: ${p.error}; its messages wait`);
+  return lines.join('\n') + '\n';
+}
+
+function humanNotice(n: DispatchNotice): string {
+  switch (n.kind) {
+    case 'circuit_open':
+      return `${chalk.yellow('circuit open')} ${n.provider} until ${new Date(n.until).toISOString()}: ${n.error}\n`;
+    case 'circuit_closed':
+      return `${chalk.green('circuit closed')} ${n.provider}\n`;
+    case 'provider_unavailable':
+      return `${chalk.red('provider unavailable')} ${n.provider}: ${n.error}\n`;
+    case 'unknown_provider':
+      return `${chalk.red('unknown provider')} ${n.provider}: ${n.rows} message(s) failed\n`;
+    case 'reclaimed':
+      return `${chalk.yellow('taken over')} ${n.rows} message(s) a stopped dispatcher left mid-send${n.dead ? `, ${n.dead} dead` : ''}\n`;
+    default:
+      return unexpected(n);
+  }
+}
+
+function unexpected(value: never): never {
+  throw new Error(`unexpected notice ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,93 @@
+/**
+ * The project-level operations behind `journey outbox`, `journey outbox retry`,
+ * `journey outbox send` and `journey serve`: each opens what it needs (the store,
+ * the project's config), does one thing, closes, and returns plain data for the
+ * command to print.
+ */
+import { openProject } from '../project/open-project.js';
+import { storePathFor } from '../project/paths.js';
+import { openStore } from '../store/open.js';
+import { countByStatus, listRows, requeueRows, type OutboxListRow, type OutboxStatus } from '../store/outbox.js';
+import { dispatch, type DispatchOptions, type DispatchReport } from './dispatcher.js';
+import { startWebhookServer, type WebhookServer, type WebhookServerOptions } from './serve.js';
+
+export interface OutboxListing {
+  counts: Record<OutboxStatus, number>;
+  statuses: OutboxStatus[];
+  /** Newest first; addresses partly masked (the listing ends up in terminals and tickets). */
+  rows: (Omit<OutboxListRow, 'address'> & { address: string })[];
+}
+
+/** What `journey outbox` lists by default: what still needs someone's attention. */
+export const OPEN_STATUSES: readonly OutboxStatus[] = ['pending', 'sending', 'failed', 'dead'];
+
+export function listOutbox(root: string, opts: { statuses?: readonly OutboxStatus[]; limit?: number } = {}): OutboxListing {
+  const db = openStore(storePathFor(root));
+  try {
+    const statuses = [...(opts.statuses ?? OPEN_STATUSES)];
+    const rows = listRows(db, statuses, opts.limit ?? 50).map((r) => ({ ...r, address: maskAddress(r.address) }));
+    return { counts: countByStatus(db), statuses, rows };
+  } finally {
+    db.close();
+  }
+}
+
+export interface RetryResult {
+  requeued: number[];
+  /** Ids asked for that were not failed (or dead, with dead): their status, or null when there is no such row. */
+  skipped: { id: number; status: OutboxStatus | null }[];
+}
+
+/** Re-queues failed rows (and dead ones when `dead`), all or the given ids, due now. */
+export function retryOutbox(root: string, opts: { ids?: readonly number[]; dead?: boolean; now?: number } = {}): RetryResult {
+  const db = openStore(storePathFor(root));
+  try {
+    const statuses: OutboxStatus[] = opts.dead ? ['failed', 'dead'] : ['failed'];
+    return requeueRows(db, statuses, opts.now ?? Date.now(), opts.ids && opts.ids.length ? opts.ids : undefined);
+  } finally {
+    db.close();
+  }
+}
+
+/** Delivers everything due now through the project's providers (secrets from env). */
+export async function sendOutbox(root: string, env: NodeJS.ProcessEnv, opts: DispatchOptions = {}): Promise<DispatchReport> {
+  const project = openProject(root);
+  const db = openStore(storePathFor(root));
+  try {
+    return await dispatch(db, project.config, env, { ...opts, providerOptions: { baseDir: root, ...opts.providerOptions } });
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Runs the webhook receiver for the project until `signal` aborts; onStart gets
+ * the server (its URL and routes) once it listens.
+ */
+export async function serveWebhooks(root: string, env: NodeJS.ProcessEnv, opts: WebhookServerOptions & { signal: AbortSignal; onStart?: (server: WebhookServer) => void }): Promise<void> {
+  const project = openProject(root);
+  const db = openStore(storePathFor(root));
+  let server: WebhookServer | null = null;
+  try {
+    server = await startWebhookServer(db, project.config, env, opts);
+    opts.onStart?.(server);
+    if (!opts.signal.aborted) await new Promise<void>((resolve) => opts.signal.addEventListener('abort', () => resolve(), { once: true }));
+  } finally {
+    await server?.close();
+    db.close();
+  }
+}
+
+/** jana.novak@example.test → ja********@example.test; +420777123456 → +420******456. */
+export function maskAddress(address: string): string {
+  const at = address.lastIndexOf('@');
+  if (at > 0) {
+    const local = address.slice(0, at);
+    const keep = Math.min(2, Math.max(1, local.length - 2));
+    return `${local.slice(0, keep)}${'*'.repeat(Math.max(1, local.length - keep))}${address.slice(at)}`;
+  }
+  const prefix = /^[a-z]+:/i.exec(address)?.[0] ?? '';
+  const rest = address.slice(prefix.length);
+  if (rest.length <= 6) return prefix + '*'.repeat(rest.length);
+  return `${prefix}${rest.slice(0, 4)}${'*'.repeat(rest.length - 7)}${rest.slice(-3)}`;
+}
