@@ -30,7 +30,7 @@ export function registerOutbox(program: Command): void {
     .action((opts: { id?: string[]; dead?: boolean; json?: boolean }, cmd: Command) => {
       const ids = opts.id?.flatMap((v) => v.split(',')).filter((v) => v !== '').map((v) => positiveInt(v, '--id'));
       const result = retryOutbox(projectDir(cmd), { ids, dead: opts.dead, now: clockNow(cmd).getTime() });
-      if (opts.json) printJson(result);
+      if (wantsJson(cmd)) printJson(result);
       else process.stdout.write(humanRetry(result, opts.dead === true));
       if (ids && result.skipped.length) process.exitCode = 1;
     });
@@ -59,13 +59,18 @@ export function registerOutbox(program: Command): void {
           signal: stop.signal,
           onNotice: (n) => process.stderr.write(humanNotice(n)),
         });
-        if (opts.json) printJson(report);
+        if (wantsJson(cmd)) printJson(report);
         else process.stdout.write(humanReport(report));
         if (report.problems.length) process.exitCode = 1;
       } finally {
         process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
       }
     });
+}
+
+/** --json after the subcommand or before it (`outbox --json send`): commander gives it to the parent, which has one too. */
+function wantsJson(cmd: Command): boolean {
+  return (cmd.optsWithGlobals() as { json?: boolean }).json === true;
 }
 
 /** The real clock, moved to the global --now when given (rows are due by the engine's clock). */
