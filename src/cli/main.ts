@@ -7,6 +7,7 @@ import { registerMigrate } from './commands/migrate.js';
 import { registerDemoData } from './commands/demo-data.js';
 import { registerSegment } from './commands/segment.js';
 import { registerPlan } from './commands/plan.js';
+import { registerRun } from './commands/run.js';
 import { registerOutbox } from './commands/outbox.js';
 import { registerServe } from './commands/serve.js';
 import { InvalidProjectError } from '../project/open-project.js';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerDemoData(program);
   registerSegment(program);
   registerPlan(program);
+  registerRun(program);
   registerOutbox(program);
   registerServe(program);
   return program;

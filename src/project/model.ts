@@ -5,13 +5,9 @@
  */
 import type { YamlPath } from './diagnostic.js';
 
-export type DurationUnit = 'm' | 'h' | 'd' | 'w' | 'mo' | 'y';
-export interface Duration {
-  amount: number;
-  unit: DurationUnit;
-  /** As written: 30d. */
-  text: string;
-}
+import type { Duration } from '../time/duration.js';
+
+export type { Duration, DurationUnit } from '../time/duration.js';
 
 export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
 export type Scalar = string | number | boolean;

@@ -52,6 +52,22 @@ export function compileRule(rule: Rule, opts: CompileOptions): Select {
   return new RuleCompiler(opts).root(rule);
 }
 
+/** The enrolments alias of an enrolment query. */
+export const EN = 'en';
+
+/**
+ * Compiles a rule about customers inside a journey (exit_when, a step's when, a
+ * branch case) to `SELECT en.id FROM enrolments en JOIN customers c ... WHERE scope
+ * AND rule`: segment conditions as for segments, and the journey-only conditions
+ * (orders since entry, opened/clicked/delivered a step's message, messages received,
+ * the trigger order's status) against each enrolment.
+ */
+export function compileEnrolmentRule(rule: Rule, opts: CompileOptions, scope: Expr): Select {
+  const compiler = new RuleCompiler(opts, true);
+  const where = dropGuards(compiler.rule(rule, true));
+  return compiler.enrolmentQuery(and(scope, where));
+}
+
 interface Aggregate {
   alias: string;
   key: string;
@@ -66,8 +82,87 @@ class RuleCompiler {
   private readonly compiling = new Set<string>();
   private readonly nowMs: number;
 
-  constructor(private readonly opts: CompileOptions) {
+  constructor(
+    private readonly opts: CompileOptions,
+    /** Compiling for enrolments: journey-only conditions are allowed and read `en`. */
+    private readonly enrolments = false,
+  ) {
     this.nowMs = opts.now.getTime();
+  }
+
+  enrolmentQuery(where: Expr): Select {
+    const used = new Set<string>();
+    someExpr(where, (e) => (e.kind === 'column' && used.add(`${e.table}.${e.name}`), false));
+    return select({
+      with: [...this.ctes].map(([name, query]) => ({ name, query })),
+      columns: [{ expr: col(EN, 'id'), alias: 'id' }],
+      from: { kind: 'table', table: 'enrolments', alias: EN },
+      joins: [
+        { type: 'inner', item: { kind: 'table', table: 'customers', alias: C }, on: cmp('=', col(C, 'id'), col(EN, 'customer_id')) },
+        ...[...this.aggregates.values()].map(
+          (a): Join => ({
+            type: 'left',
+            item: { kind: 'derived', query: { ...a.query, columns: a.query.columns.filter((c) => c.alias === 'customer_id' || used.has(`${a.alias}.${c.alias}`)) }, alias: a.alias },
+            on: cmp('=', col(a.alias, 'customer_id'), col(C, 'id')),
+          }),
+        ),
+      ],
+      where,
+    });
+  }
+
+  /** Conditions about one enrolment: only inside journeys. */
+  private enrolmentCondition(r: Extract<Rule, { kind: 'orders_since_entry' | 'message' | 'messages_received' | 'trigger_order' }>): Expr {
+    if (!this.enrolments) throw new CompileError(`'${r.kind}' is about a customer's place in a journey; it cannot be part of a segment`);
+    switch (r.kind) {
+      case 'orders_since_entry': {
+        const count = select({
+          columns: [{ expr: { kind: 'aggregate', fn: 'count', arg: '*' }, alias: 'n' }],
+          from: { kind: 'table', table: 'orders', alias: 'oe' },
+          where: and(
+            cmp('=', col('oe', 'customer_id'), col(EN, 'customer_id')),
+            cmp('>=', col('oe', 'placed_at'), col(EN, 'entered_at')),
+            statusCondition(col('oe', 'status'), 'default'),
+          ),
+        });
+        return and(...r.count.map((t) => numberTerm({ kind: 'scalar_query', query: count }, t)));
+      }
+      case 'message':
+        return {
+          kind: 'exists',
+          query: select({
+            columns: [{ expr: num(1), alias: 'one' }],
+            from: { kind: 'table', table: 'outbox', alias: 'ob' },
+            joins: [{ type: 'inner', item: { kind: 'table', table: 'message_events', alias: 'me' }, on: cmp('=', col('me', 'outbox_id'), col('ob', 'id')) }],
+            where: and(cmp('=', col('ob', 'enrolment_id'), col(EN, 'id')), cmp('=', col('ob', 'step_id'), param(r.step)), cmp('=', col('me', 'kind'), param(r.event))),
+          }),
+          negated: false,
+        };
+      case 'messages_received': {
+        const conditions: Expr[] = [
+          cmp('=', col('om', 'customer_id'), col(EN, 'customer_id')),
+          cmp('>=', col('om', 'created_at'), param(shift(this.opts.now, r.within, -1).getTime())),
+          { kind: 'in', expr: col('om', 'status'), list: ['pending', 'sending', 'sent'].map(param), negated: false },
+        ];
+        if (r.channel) conditions.push(cmp('=', col('om', 'channel'), param(r.channel)));
+        const count = select({ columns: [{ expr: { kind: 'aggregate', fn: 'count', arg: '*' }, alias: 'n' }], from: { kind: 'table', table: 'outbox', alias: 'om' }, where: and(...conditions) });
+        return and(...r.count.map((t) => numberTerm({ kind: 'scalar_query', query: count }, t)));
+      }
+      case 'trigger_order':
+        return {
+          kind: 'exists',
+          query: select({
+            columns: [{ expr: num(1), alias: 'one' }],
+            from: { kind: 'table', table: 'orders', alias: 'ot' },
+            where: and(cmp('=', col('ot', 'id'), col(EN, 'order_id')), { kind: 'in', expr: col('ot', 'status'), list: r.statuses.map(param), negated: false }),
+          }),
+          negated: false,
+        };
+      default: {
+        const never: never = r;
+        throw new Error(`unknown enrolment condition ${JSON.stringify(never)}`);
+      }
+    }
   }
 
   root(rule: Rule): Select {
@@ -116,7 +211,7 @@ class RuleCompiler {
   }
 
   /** `top` is true while the rule is a conjunct of the root: only there may an aggregate be inner-joined. */
-  private rule(r: Rule, top: boolean): Expr {
+  rule(r: Rule, top: boolean): Expr {
     switch (r.kind) {
       case 'all':
         return r.rules.length === 0 ? TRUE : and(...r.rules.map((x) => this.rule(x, top)));
@@ -167,7 +262,7 @@ class RuleCompiler {
       case 'message':
       case 'messages_received':
       case 'trigger_order':
-        throw new CompileError(`'${r.kind}' is about a customer's place in a journey; it cannot be part of a segment`);
+        return this.enrolmentCondition(r);
       default: {
         const never: never = r;
         throw new Error(`unknown rule ${JSON.stringify(never)}`);

@@ -14,6 +14,8 @@ export const TABLES = {
   order_status_history: ['id', 'order_id', 'previous_status', 'status', 'changed_at'],
   enrolments: ['id', 'journey_id', 'version', 'customer_id', 'entry_key', 'order_id', 'trigger_at', 'entered_at', 'status', 'step_id', 'due_at'],
   segment_memberships: ['journey_id', 'customer_id', 'since'],
+  outbox: ['id', 'idempotency_key', 'enrolment_id', 'journey_id', 'step_id', 'customer_id', 'channel', 'status', 'created_at'],
+  message_events: ['id', 'outbox_id', 'kind', 'occurred_at'],
   customer_facts: ['customer_id', 'n', 'first_at', 'last_at', 'value', 'valued_n'],
   customer_status_facts: ['customer_id', 'status', 'n', 'first_at', 'last_at', 'value', 'valued_n'],
   events: ['seq', 'id', 'customer_id', 'type', 'occurred_at', 'properties'],

@@ -5,6 +5,7 @@ import * as journeyState from './004-journey-state.js';
 import * as customerFacts from './005-customer-facts.js';
 import * as outbox from './006-outbox.js';
 import * as delivery from './007-delivery.js';
+import * as engine from './008-engine.js';
 
 export interface Migration {
   readonly version: number;
@@ -13,4 +14,4 @@ export interface Migration {
 }
 
 /** In order; a migration, once released, is never edited: add the next one. */
-export const MIGRATIONS: readonly Migration[] = [coreTables, segmentIndexes, customerAliases, journeyState, customerFacts, outbox, delivery];
+export const MIGRATIONS: readonly Migration[] = [coreTables, segmentIndexes, customerAliases, journeyState, customerFacts, outbox, delivery, engine];

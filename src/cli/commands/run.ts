@@ -1,0 +1,62 @@
+import { Command } from 'commander';
+import { cronProblem } from '../../project/checks/values.js';
+import { dryRun, runOnce, runOnSchedule, type RunResult } from '../../engine/run.js';
+import { usageError } from '../../errors.js';
+import { openProject } from '../../project/open-project.js';
+import { storePathFor } from '../../project/paths.js';
+import { chalk, printJson } from '../output.js';
+import { clockNow, hasNow, projectDir } from '../project-option.js';
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('tick the journeys: enter customers, move them on, send (once, or on a cron schedule)')
+    .option('--once', 'one tick, then deliver the outbox, then exit (for cron)')
+    .option('--cron <expr>', 'stay up and tick on this schedule (five-field cron, UTC)')
+    .option('--dry-run', 'show what a tick would do, on a copy of the store')
+    .option('--no-deliver', 'write messages to the outbox but do not send them')
+    .option('--json', 'print each tick as JSON')
+    .addHelpText('after', '\nSIGINT/SIGTERM stop --cron after the current tick. A second runner on the same store is refused (exit 1).')
+    .action(async (opts: { once?: boolean; cron?: string; dryRun?: boolean; deliver: boolean; json?: boolean }, cmd: Command) => {
+      const modes = [opts.once, opts.cron !== undefined, opts.dryRun].filter(Boolean).length;
+      if (modes !== 1) throw usageError('choose one of --once, --cron EXPR or --dry-run');
+      if (opts.cron !== undefined) {
+        const problem = cronProblem(opts.cron);
+        if (problem) throw usageError(`--cron '${opts.cron}' is not a valid cron expression: ${problem}`, "e.g. --cron '*/5 * * * *'");
+      }
+      const root = projectDir(cmd);
+      const project = openProject(root);
+      // --now fixes the clock for one tick; a scheduled runner uses the real time
+      const now = hasNow(cmd) ? (() => { const at = clockNow(cmd); return () => at; })() : () => new Date();
+      const base = { storePath: storePathFor(root), now, deliver: opts.deliver };
+      const show = (r: RunResult): void => {
+        if (opts.json) printJson(r);
+        else process.stdout.write(human(r, opts.dryRun === true));
+      };
+      if (opts.once) return show(await runOnce(project, base));
+      if (opts.dryRun) return show(await dryRun(project, base));
+      const stop = new AbortController();
+      const onSignal = () => stop.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      process.stderr.write(`ticking on '${opts.cron}' (UTC); Ctrl-C stops after the current tick\n`);
+      await runOnSchedule(project, { ...base, cron: opts.cron!, signal: stop.signal, onTick: show });
+    });
+}
+
+const n = (x: number) => x.toLocaleString('en-US');
+
+function human(r: RunResult, dry: boolean): string {
+  const lines = [chalk.dim(`${dry ? 'dry run' : 'tick'} at ${r.tick.now}`)];
+  for (const j of r.tick.journeys) {
+    const parts = [`${n(j.entered)} entered`, `${n(j.sent)} sent`, `${n(j.skipped)} skipped`, `${n(j.deferred)} deferred`, `${n(j.exited)} exited`, `${n(j.completed)} completed`, `${n(j.converted)} converted`];
+    lines.push(`  ${chalk.bold(j.journey)} ${chalk.dim(`v${j.version}`)}  ${parts.join(', ')}`);
+  }
+  if (r.delivery) {
+    const d = r.delivery;
+    lines.push(`  delivery: ${n(d.sent)} sent, ${n(d.retried)} to retry, ${n(d.failed)} failed, ${n(d.dead)} dead${d.problems.length ? chalk.red(`; ${d.problems.map((p) => `${p.provider}: ${p.error}`).join('; ')}`) : ''}`);
+  } else if (!dry) {
+    lines.push(chalk.dim('  delivery: not run (--no-deliver)'));
+  }
+  return lines.join('\n') + '\n';
+}

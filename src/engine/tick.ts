@@ -1,0 +1,464 @@
+import type { Duration, Journey, Policies, Project, Step, Target } from '../project/model.js';
+import { buildStepGraph, type StepGraph } from '../project/step-graph.js';
+import { compileEnrolmentRule, compileSegment, storedReachability, compileRule, EN, type CompileOptions } from '../segments/compile.js';
+import { compileOptionsFor } from '../segments/options.js';
+import { printerFor } from '../segments/run.js';
+import { and, cmp, col, param, select, type Expr, type Select, type SqlParam } from '../segments/sql/nodes.js';
+import type { SqlPrinter } from '../segments/sql/printer.js';
+import type { StoreDb } from '../store/db.js';
+import {
+  assignVariant,
+  count,
+  customerZone,
+  finish,
+  insertEnrolments,
+  insertOutbox,
+  insertSync,
+  laterThan,
+  markChecked,
+  minus,
+  moveTo,
+  overCap,
+  patchAttributes,
+  recordConversions,
+  replaceMemberships,
+  setCursor,
+  setDue,
+  withVariant,
+  type IdSet,
+} from '../store/enrolments.js';
+import { deployedJourneys, deployVersion, eventCursors, type DeployedJourney } from '../store/journey-state.js';
+import { createTempTable, dropTempTable } from '../store/temp-tables.js';
+import { eventHappened, type WaitForEvent } from '../store/wait-for.js';
+import { entryFor, nextCheckAt } from './entry.js';
+import { sourceHash } from './plan.js';
+
+export interface TickOptions {
+  now: Date;
+  /** Stop after this many passes over the due enrolments (a guard; a tick normally settles in a few). */
+  maxRounds?: number;
+  /** Called between steps: a long tick keeps its lock alive through it. */
+  heartbeat?: () => void;
+}
+
+export interface JourneyTick {
+  journey: string;
+  version: number;
+  entered: number;
+  exited: number;
+  sent: number;
+  skipped: number;
+  deferred: number;
+  completed: number;
+  converted: number;
+}
+
+export interface TickReport {
+  now: string;
+  journeys: JourneyTick[];
+  rounds: number;
+}
+
+const MESSAGE_EVENT_KIND: Record<string, string> = {
+  email_delivered: 'delivered',
+  email_opened: 'opened',
+  email_clicked: 'clicked',
+  email_bounced: 'bounced',
+  email_unsubscribed: 'unsubscribed',
+  email_spam_report: 'spam_report',
+  sms_delivered: 'delivered',
+  sms_clicked: 'clicked',
+  sms_replied: 'replied',
+  sms_failed: 'failed',
+  message_delivered: 'delivered',
+  message_failed: 'failed',
+};
+
+/**
+ * One tick: record the journeys' versions, enter customers, exit those who meet
+ * exit_when, record conversions, then move every due enrolment on, step by step, until
+ * each waits again. Each step of each journey is one transaction over the whole set of
+ * enrolments at it: the outbox rows a send writes commit with the move past the send,
+ * so a crash anywhere loses nothing and repeats nothing.
+ */
+export function runTick(db: StoreDb, project: Project, opts: TickOptions): TickReport {
+  const now = opts.now.getTime();
+  const compile = compileOptionsFor(project, opts.now);
+  const printer = printerFor(db.dialect);
+  const ctx: Ctx = { db, project, compile, printer, now, date: opts.now };
+  const reports = new Map<string, JourneyTick>();
+  const versions = deploy(ctx);
+  const graphs = new Map(project.journeys.map((j) => [j.id, buildStepGraph(j)]));
+
+  for (const journey of project.journeys) {
+    const report: JourneyTick = { journey: journey.id, version: versions.get(journey.id)!, entered: 0, exited: 0, sent: 0, skipped: 0, deferred: 0, completed: 0, converted: 0 };
+    reports.set(journey.id, report);
+    if (!journey.enabled) continue;
+    report.entered = enter(ctx, journey, report.version);
+    report.exited += exitWhen(ctx, journey, activeSet(journey));
+    report.converted = conversions(ctx, journey);
+  }
+
+  let rounds = 0;
+  const maxRounds = opts.maxRounds ?? 64;
+  for (; rounds < maxRounds; rounds++) {
+    let moved = 0;
+    for (const journey of project.journeys) {
+      if (!journey.enabled) continue;
+      const graph = graphs.get(journey.id)!;
+      for (const step of graph.order) {
+        moved += advance(ctx, journey, graph, step, reports.get(journey.id)!);
+        opts.heartbeat?.();
+      }
+    }
+    if (moved === 0) break;
+  }
+  return { now: opts.now.toISOString(), journeys: [...reports.values()], rounds: rounds + 1 };
+}
+
+interface Ctx {
+  db: StoreDb;
+  project: Project;
+  compile: CompileOptions;
+  printer: SqlPrinter;
+  now: number;
+  date: Date;
+}
+
+const print = (ctx: Ctx, q: Select): IdSet => {
+  const { sql, params } = ctx.printer.print(q);
+  return { sql, params: params as SqlParam[] };
+};
+
+/** In one IMMEDIATE transaction: a concurrent import waits for it instead of failing midway. */
+function atomically<T>(db: StoreDb, fn: () => T): T {
+  db.begin();
+  try {
+    const out = fn();
+    db.commit();
+    return out;
+  } catch (err) {
+    db.rollback();
+    throw err;
+  }
+}
+
+/** A set kept in a temporary table, usable as SQL text and as a condition of the syntax tree. */
+interface Kept extends IdSet {
+  table: string;
+}
+
+/** Keeps a set as it is now, so that later statements in the step do not change what it holds. */
+function keep(ctx: Ctx, name: string, set: IdSet): Kept {
+  createTempTable(ctx.db, name, set.sql, set.params);
+  return { sql: `SELECT id FROM temp.${name}`, params: [], table: name };
+}
+
+/** en.id IN (the kept set). */
+function inKept(set: Kept): Expr {
+  return { kind: 'in_query', expr: col(EN, 'id'), query: select({ columns: [{ expr: col('k', 'id'), alias: 'id' }], from: { kind: 'cte_ref', name: set.table, alias: 'k' } }), negated: false };
+}
+
+// ---- versions, removed steps and journeys
+
+function deploy(ctx: Ctx): Map<string, number> {
+  const { db, project, now } = ctx;
+  const before = deployedJourneys(db);
+  const versions = new Map<string, number>();
+  for (const journey of project.journeys) {
+    const version = deployVersion(db, { id: journey.id, source: journey.source, hash: sourceHash(journey.source), enabled: journey.enabled }, now);
+    versions.set(journey.id, version);
+    const previous = before.get(journey.id);
+    if (previous && previous.version !== version) relocateRemovedSteps(ctx, journey);
+  }
+  for (const gone of [...before.values()].filter((d) => !project.journeys.some((j) => j.id === d.id))) {
+    atomically(db, () => {
+      finish(db, { sql: `SELECT id FROM enrolments WHERE journey_id = ? AND status = 'active'`, params: [gone.id] }, 'exited', 'journey_removed', now);
+      db.run('UPDATE journeys SET removed_at = ? WHERE id = ?', [now, gone.id]);
+    });
+  }
+  return versions;
+}
+
+/** Customers at a step an edit removed move to the step the author named, or exit (step_removed). */
+function relocateRemovedSteps(ctx: Ctx, journey: Journey): void {
+  const present = new Set(buildStepGraph(journey).nodes.keys());
+  const stranded = ctx.db.all<{ step_id: string }>(`SELECT DISTINCT step_id FROM enrolments WHERE journey_id = ? AND status = 'active' AND step_id IS NOT NULL`, [journey.id]);
+  atomically(ctx.db, () => {
+    for (const { step_id: step } of stranded) {
+      if (present.has(step)) continue;
+      const set: IdSet = { sql: `SELECT id FROM enrolments WHERE journey_id = ? AND status = 'active' AND step_id = ?`, params: [journey.id, step] };
+      const movedTo = journey.removedSteps[step];
+      if (movedTo) moveTo(ctx.db, set, movedTo, ctx.now, 'moved', `step ${step} was removed`);
+      else finish(ctx.db, set, 'exited', 'step_removed', ctx.now);
+    }
+  });
+}
+
+// ---- entry
+
+function enter(ctx: Ctx, journey: Journey, version: number): number {
+  const { db, now } = ctx;
+  const deployed: DeployedJourney | null = deployedJourneys(db).get(journey.id) ?? null;
+  // a deployment recorded this tick counts as "never run" for the triggers: no check, no cursor yet
+  const firstRun = deployed === null || (deployed.lastCheckAt === null && deployed.cursor === 0);
+  const state = firstRun ? null : deployed;
+  const trigger = journey.trigger;
+  const first = journey.steps[0]!.id;
+  return atomically(db, () => {
+    if (trigger.kind === 'segment') {
+      const next = nextCheckAt(trigger, deployed?.lastCheckAt ?? null);
+      if (next !== null && next > now) return 0;
+      const members = print(ctx, compileSegment(trigger.segment, ctx.compile));
+      createTempTable(db, 'tick_members', members.sql, members.params);
+      const entry = entryFor({ journey, deployed: state, now: ctx.date, compile: ctx.compile, startCursors: { events: 0, statusChanges: 0 }, membersTable: 'tick_members' });
+      let entered = 0;
+      let notYet: IdSet | null = null;
+      if (entry.kind === 'query') {
+        keep(ctx, 'tick_candidates', print(ctx, { ...entry.query, limit: null }));
+        entered = insertEnrolments(db, print(ctx, entry.query), { journeyId: journey.id, version, stepId: first, now }).count;
+        // newcomers the per-tick cap kept out stay newcomers: they enter at a later tick
+        notYet = {
+          sql: `SELECT customer_id FROM temp.tick_candidates WHERE customer_id NOT IN (SELECT customer_id FROM enrolments WHERE journey_id = ? AND entered_at = ?)`,
+          params: [journey.id, now],
+        };
+      }
+      replaceMemberships(db, journey.id, 'tick_members', notYet, now);
+      markChecked(db, journey.id, now);
+      dropTempTable(db, 'tick_candidates');
+      dropTempTable(db, 'tick_members');
+      return entered;
+    }
+    const cursors = eventCursors(db);
+    const entry = entryFor({ journey, deployed: state, now: ctx.date, compile: ctx.compile, startCursors: cursors });
+    if (entry.kind !== 'query') return 0;
+    const upTo = trigger.kind === 'custom_event' ? cursors.events : cursors.statusChanges;
+    const entered = insertEnrolments(db, print(ctx, entry.query), { journeyId: journey.id, version, stepId: first, now }).count;
+    if (trigger.kind !== 'date') setCursor(db, journey.id, journey.entry.maxPerTick ? Math.max(state?.cursor ?? 0, lastPosition(ctx, journey, upTo)) : upTo);
+    return entered;
+  });
+}
+
+/** With max_per_tick, an event trigger's cursor stops after the last event that entered someone. */
+function lastPosition(ctx: Ctx, journey: Journey, upTo: number): number {
+  const kind = journey.trigger.kind;
+  const sql =
+    kind === 'custom_event'
+      ? `SELECT max(e.seq) AS p FROM enrolments en JOIN events e ON 'event:' || e.id = en.entry_key WHERE en.journey_id = ? AND en.entered_at = ?`
+      : `SELECT max(h.id) AS p FROM enrolments en JOIN order_status_history h ON h.order_id = en.order_id WHERE en.journey_id = ? AND en.entered_at = ?`;
+  return Math.min(upTo, ctx.db.get<{ p: number | null }>(sql, [journey.id, ctx.now])?.p ?? upTo);
+}
+
+// ---- exits and goals
+
+function activeSet(journey: Journey): Expr {
+  return and(cmp('=', col(EN, 'journey_id'), param(journey.id)), cmp('=', col(EN, 'status'), param('active')));
+}
+
+/** Customers who meet any exit_when rule leave, wherever they are (even mid-wait). */
+function exitWhen(ctx: Ctx, journey: Journey, scope: Expr): number {
+  if (journey.exitWhen.length === 0) return 0;
+  const rule = journey.exitWhen.length === 1 ? journey.exitWhen[0]! : { kind: 'any' as const, rules: journey.exitWhen, path: ['exit_when'] };
+  const set = print(ctx, compileEnrolmentRule(rule, ctx.compile, scope));
+  return atomically(ctx.db, () => {
+    const kept = keep(ctx, 'tick_exit', set);
+    const n = finish(ctx.db, kept, 'exited', 'exit_when', ctx.now);
+    dropTempTable(ctx.db, 'tick_exit');
+    return n;
+  });
+}
+
+function conversions(ctx: Ctx, journey: Journey): number {
+  const goal = journey.goal;
+  if (!goal || goal.kind !== 'order_placed') return 0;
+  return atomically(ctx.db, () => recordConversions(ctx.db, journey.id, `journey_shift(en.entered_at, ${goal.within.amount}, '${goal.within.unit}')`, goal.minTotal, ctx.now));
+}
+
+// ---- steps
+
+function targetStep(target: Target | null, fallback: string | null): string | null {
+  if (!target) return fallback;
+  return target.kind === 'goto' ? target.step : (target.steps[0]?.id ?? fallback);
+}
+
+function advance(ctx: Ctx, journey: Journey, graph: StepGraph, step: Step, report: JourneyTick): number {
+  const { db, now } = ctx;
+  const node = graph.nodes.get(step.id)!;
+  const next = step.next ?? node.fallthrough;
+  // wait_for steps are looked at every tick (the event may have come); others when due
+  const due = step.kind === 'wait_for' ? [] : [cmp('<=', col(EN, 'due_at'), param(now))];
+  const scope = and(activeSet(journey), cmp('=', col(EN, 'step_id'), param(step.id)), ...due);
+  const base = print(ctx, select({ columns: [{ expr: col(EN, 'id'), alias: 'id' }], from: { kind: 'table', table: 'enrolments', alias: EN }, where: scope }));
+  if (count(db, base) === 0) return 0;
+  report.exited += exitWhen(ctx, journey, scope);
+
+  return atomically(db, () => {
+    let group = keep(ctx, 'tick_group', base);
+    let moved = count(db, group);
+    if (moved === 0) return 0;
+    if (step.when) {
+      const pass = keep(ctx, 'tick_pass', print(ctx, compileEnrolmentRule(step.when, ctx.compile, inKept(group))));
+      const skipped = keep(ctx, 'tick_skip', minus(group, pass));
+      report.skipped += moveTo(db, skipped, next, now, 'skipped', 'when');
+      group = pass;
+    }
+    switch (step.kind) {
+      case 'send':
+        moved = send(ctx, journey, step, group, next, report);
+        break;
+      case 'wait': {
+        const end = waitEnd(ctx, step);
+        const later = keep(ctx, 'tick_later', laterThan(group, end.sql, end.params, now));
+        setDue(db, later, end.sql, end.params, 'waiting', null, now);
+        moved = moveTo(db, minus(group, later), next, now, 'waited');
+        break;
+      }
+      case 'wait_for': {
+        const happened = keep(ctx, 'tick_event', eventHappened(group, waitForEvent(step)));
+        moved = moveTo(db, happened, step.onEvent ?? next, now, 'event', step.event);
+        const rest = keep(ctx, 'tick_rest', minus(group, happened));
+        const deadline = { sql: `journey_shift(en.step_started_at, ?, ?)`, params: [step.timeout.amount, step.timeout.unit] };
+        const waiting = keep(ctx, 'tick_waiting', laterThan(rest, deadline.sql, deadline.params, now));
+        moved += moveTo(db, minus(rest, waiting), step.onTimeout ?? next, now, 'timeout', step.timeout.text);
+        // newly arrived: look again at the deadline at the latest (and at every tick for the event)
+        setDue(db, { sql: `SELECT id FROM temp.tick_waiting WHERE id IN (SELECT id FROM enrolments WHERE due_at <= ?)`, params: [now] }, deadline.sql, deadline.params, null, null, now);
+        break;
+      }
+      case 'branch': {
+        let remaining = group;
+        moved = 0;
+        step.cases.forEach((c, i) => {
+          const taken = keep(ctx, `tick_case${i}`, print(ctx, compileEnrolmentRule(c.when, ctx.compile, inKept(remaining))));
+          moved += moveTo(db, taken, targetStep(c.then, next), now, 'branched', `case ${i + 1}`);
+          remaining = keep(ctx, `tick_rest${i + 1}`, minus(remaining, taken));
+        });
+        moved += moveTo(db, remaining, targetStep(step.otherwise, next), now, 'branched', 'else');
+        break;
+      }
+      case 'split': {
+        let upTo = 0;
+        const variants = step.variants.map((v) => ({ name: v.name, upTo: (upTo += Math.round(v.weight * 100)) }));
+        assignVariant(db, group, journey.id, step.id, variants);
+        moved = 0;
+        for (const v of step.variants) moved += moveTo(db, keep(ctx, 'tick_variant', withVariant(group, step.id, v.name)), targetStep(v.then, next), now, 'split', v.name);
+        break;
+      }
+      case 'update':
+        patchAttributes(db, group, step.set);
+        moved = moveTo(db, group, next, now, 'updated');
+        break;
+      case 'sync':
+        insertSync(db, group, { journeyId: journey.id, stepId: step.id, provider: step.provider, payload: { profile: step.profile, event: step.event, properties: step.properties }, now });
+        moved = moveTo(db, group, next, now, 'synced');
+        break;
+      case 'exit':
+        moved = finish(db, group, 'completed', step.reason, now);
+        report.completed += moved;
+        break;
+      default: {
+        const never: never = step;
+        throw new Error(`unknown step ${JSON.stringify(never)}`);
+      }
+    }
+    if (next === null && step.kind !== 'exit' && step.kind !== 'branch' && step.kind !== 'split' && step.kind !== 'wait_for') report.completed += moved;
+    for (const t of ['tick_group', 'tick_reachable', 'tick_pass', 'tick_skip', 'tick_later', 'tick_event', 'tick_rest', 'tick_waiting', 'tick_variant', 'tick_send1', 'tick_send2', 'tick_unreachable', 'tick_quiet', 'tick_capped']) dropTempTable(db, t);
+    for (let i = 0; i <= 20; i++) {
+      dropTempTable(db, `tick_case${i}`);
+      dropTempTable(db, `tick_rest${i}`);
+    }
+    return moved;
+  });
+}
+
+function waitEnd(ctx: Ctx, step: Extract<Step, { kind: 'wait' }>): { sql: string; params: SqlParam[] } {
+  if (step.duration) {
+    const base = step.from === 'entry' ? 'en.entered_at' : step.from === 'trigger' ? 'en.trigger_at' : 'en.step_started_at';
+    return { sql: `journey_shift(${base}, ?, ?)`, params: [step.duration.amount, step.duration.unit] };
+  }
+  const zone = step.timezone === 'customer' ? customerZone(ctx.project.config.timezone) : { sql: '?', params: [step.timezone] };
+  return { sql: `journey_next_time(en.step_started_at, ${zone.sql}, ?, ?)`, params: [...(zone.params as SqlParam[]), step.until!, step.days.join(',')] };
+}
+
+function waitForEvent(step: Extract<Step, { kind: 'wait_for' }>): WaitForEvent {
+  const kind = MESSAGE_EVENT_KIND[step.event];
+  if (kind) return { kind: 'message', event: kind, ofStep: step.of };
+  if (step.event === 'order_placed') return { kind: 'order_placed' };
+  if (step.event === 'order_status_changed') return { kind: 'order_status_changed', statuses: step.statuses, sameOrder: step.sameOrder };
+  return { kind: 'custom', type: step.event, where: step.where, match: step.match };
+}
+
+/** Policies of a journey, each falling back to the project's default. */
+function policiesOf(ctx: Ctx, journey: Journey): Policies {
+  const d = ctx.project.config.policies;
+  return { quietHours: journey.policies.quietHours ?? d.quietHours, sendWindow: journey.policies.sendWindow ?? d.sendWindow, frequencyCap: journey.policies.frequencyCap ?? d.frequencyCap };
+}
+
+function durationMs(d: Duration): number {
+  return d.amount * ({ m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, mo: 30 * 86_400_000, y: 365 * 86_400_000 } as const)[d.unit];
+}
+
+function send(ctx: Ctx, journey: Journey, step: Extract<Step, { kind: 'send' }>, group: Kept, next: string | null, report: JourneyTick): number {
+  const { db, now, project } = ctx;
+  let moved = 0;
+  // consent, a valid address and no suppression, checked now: otherwise skipped, with the reason
+  const reachable = storedReachability(step.channel, col(EN, 'customer_id'), ctx.compile) ?? {
+    kind: 'in_query' as const,
+    expr: col(EN, 'customer_id'),
+    query: compileRule({ kind: 'reachable', channel: step.channel, path: [] }, ctx.compile),
+    negated: false,
+  };
+  const ok = keep(ctx, 'tick_reachable', print(ctx, select({ columns: [{ expr: col(EN, 'id'), alias: 'id' }], from: { kind: 'table', table: 'enrolments', alias: EN }, where: and(inKept(group), reachable) })));
+  const unreachable = keep(ctx, 'tick_unreachable', minus(group, ok));
+  const skippedUnreachable = moveTo(db, unreachable, next, now, 'skipped', `not_reachable:${step.channel}`);
+  report.skipped += skippedUnreachable;
+  moved += skippedUnreachable;
+
+  let sendable: Kept = ok;
+  const policies = policiesOf(ctx, journey);
+  if (policies.quietHours || policies.sendWindow) {
+    const q = policies.quietHours;
+    const w = policies.sendWindow;
+    const zoneOf = (tz: string | undefined) => (!tz || tz === 'customer' ? customerZone(project.config.timezone) : { sql: '?', params: [tz] });
+    const zone = zoneOf(q?.timezone ?? w?.timezone);
+    const allowed = {
+      sql: `journey_next_allowed(?, ${zone.sql}, ?, ?, ?, ?, ?)`,
+      params: [now, ...(zone.params as SqlParam[]), q?.from ?? null, q?.to ?? null, w?.from ?? null, w?.to ?? null, (w?.days ?? []).join(',')],
+    };
+    const quiet = keep(ctx, 'tick_quiet', laterThan(sendable, allowed.sql, allowed.params, now));
+    const deferred = setDue(db, quiet, allowed.sql, allowed.params, 'deferred', q ? 'quiet_hours' : 'send_window', now);
+    report.deferred += deferred;
+    sendable = keep(ctx, 'tick_send1', minus(sendable, quiet));
+  }
+  const cap = policies.frequencyCap;
+  if (cap) {
+    const over = overCap(sendable, { max: cap.max, channel: cap.channel, per: typeof cap.per === 'string' ? cap.per : durationMs(cap.per), defaultZone: project.config.timezone }, now);
+    const capped = keep(ctx, 'tick_capped', over.set);
+    if (cap.onCap === 'skip') {
+      const n = moveTo(db, capped, next, now, 'skipped', 'frequency_cap');
+      report.skipped += n;
+      moved += n;
+    } else {
+      report.deferred += setDue(db, capped, over.until.sql, over.until.params, 'deferred', 'frequency_cap', now);
+    }
+    sendable = keep(ctx, 'tick_send2', minus(sendable, capped));
+  }
+  const channel = project.config.channels[step.channel];
+  const provider = step.provider ?? channel?.provider ?? step.channel;
+  const coupon = step.coupon ? project.config.coupons[step.coupon] : undefined;
+  const sent = insertOutbox(db, sendable, {
+    journeyId: journey.id,
+    stepId: step.id,
+    channel: step.channel,
+    provider,
+    template: step.template,
+    addressField: ctx.compile.channelAddress(step.channel),
+    testRecipients: (journey.testRecipients ?? project.config.testRecipients)?.[step.channel] ?? null,
+    coupon: coupon ? { code: coupon.code, prefix: coupon.prefix } : null,
+    data: { ...step.data, ...(step.recommendations ? { recommendations: step.recommendations.strategy } : {}) },
+    products: null,
+    now,
+  });
+  report.sent += sent;
+  moved += moveTo(db, sendable, next, now, 'sent', `${step.channel} ${step.template}`);
+  return moved;
+}

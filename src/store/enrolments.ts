@@ -1,0 +1,261 @@
+import type { SqlValue, StoreDb } from './db.js';
+
+/**
+ * Set-based writes of the engine: every function takes a set of enrolments as a
+ * SELECT (printed by a dialect printer, returning a column `id`) and changes them
+ * all with a few statements, never one statement per enrolment. The step log grows
+ * in the same statements' transaction. SQLite dialect; a PostgreSQL store gets its
+ * own version of this file.
+ */
+export interface IdSet {
+  sql: string;
+  params: readonly SqlValue[];
+}
+
+const inSet = (set: IdSet) => `IN (SELECT id FROM (${set.sql}))`;
+
+export interface Entry {
+  journeyId: string;
+  version: number;
+  stepId: string | null;
+  now: number;
+}
+
+/** Enters the rows of an entrants query (customer_id, entry_key, order_id, trigger_at); returns their ids' range. */
+export function insertEnrolments(db: StoreDb, entrants: IdSet, e: Entry): { first: number; count: number } {
+  const before = db.get<{ id: number | null }>('SELECT max(id) AS id FROM enrolments')?.id ?? 0;
+  const { changes } = db.run(
+    `INSERT INTO enrolments (journey_id, version, customer_id, entry_key, order_id, trigger_at, entered_at, status, step_id, step_started_at, due_at)
+     SELECT ?, ?, x.customer_id, x.entry_key, x.order_id, x.trigger_at, ?, 'active', ?, ?, ? FROM (${entrants.sql}) x WHERE true
+     ON CONFLICT (journey_id, customer_id, entry_key) DO NOTHING`,
+    [e.journeyId, e.version, e.now, e.stepId, e.now, e.now, ...entrants.params],
+  );
+  db.run(`INSERT INTO step_log (enrolment_id, step_id, at, outcome, detail) SELECT id, step_id, ?, 'entered', entry_key FROM enrolments WHERE id > ?`, [e.now, before]);
+  return { first: before + 1, count: changes };
+}
+
+/** Records the trigger segment's members as of now, leaving out those given (newcomers not entered yet). */
+export function replaceMemberships(db: StoreDb, journeyId: string, membersTable: string, notYet: IdSet | null, now: number): void {
+  db.run('DELETE FROM segment_memberships WHERE journey_id = ?', [journeyId]);
+  db.run(
+    `INSERT INTO segment_memberships (journey_id, customer_id, since) SELECT ?, m.id, ? FROM temp.${membersTable} m
+     WHERE ${notYet ? `m.id NOT IN (SELECT customer_id FROM (${notYet.sql}))` : 'true'}`,
+    [journeyId, now, ...(notYet?.params ?? [])],
+  );
+}
+
+export function markChecked(db: StoreDb, journeyId: string, now: number): void {
+  db.run('UPDATE journeys SET last_check_at = ? WHERE id = ?', [now, journeyId]);
+}
+
+export function setCursor(db: StoreDb, journeyId: string, cursor: number): void {
+  db.run('UPDATE journeys SET cursor = ? WHERE id = ?', [cursor, journeyId]);
+}
+
+function log(db: StoreDb, set: IdSet, outcome: string, detail: string | null, now: number): void {
+  db.run(`INSERT INTO step_log (enrolment_id, step_id, at, outcome, detail) SELECT en.id, en.step_id, ?, ?, ? FROM enrolments en WHERE en.id ${inSet(set)}`, [
+    now,
+    outcome,
+    detail,
+    ...set.params,
+  ]);
+}
+
+/** Moves enrolments to a step (due at once), or completes them at the end of the journey. */
+export function moveTo(db: StoreDb, set: IdSet, step: string | null, now: number, outcome: string, detail: string | null = null): number {
+  log(db, set, outcome, detail, now);
+  if (step === null) return finish(db, set, 'completed', 'end', now);
+  return db.run(`UPDATE enrolments SET step_id = ?, step_started_at = ?, due_at = ? WHERE id ${inSet(set)}`, [step, now, now, ...set.params]).changes;
+}
+
+/** Ends enrolments: exited (exit_when, step_removed, journey_removed) or completed (an exit step, the end). */
+export function finish(db: StoreDb, set: IdSet, status: 'exited' | 'completed', reason: string, now: number): number {
+  log(db, set, status, reason, now);
+  return db.run(`UPDATE enrolments SET status = ?, exit_reason = ?, exited_at = ?, due_at = NULL WHERE id ${inSet(set)}`, [status, reason, now, ...set.params]).changes;
+}
+
+/** Sets when enrolments are looked at next, from an SQL expression over `en` and `c` (the customer). */
+export function setDue(db: StoreDb, set: IdSet, dueSql: string, dueParams: readonly SqlValue[], outcome: string | null, detail: string | null, now: number): number {
+  if (outcome) log(db, set, outcome, detail, now);
+  return db.run(
+    `UPDATE enrolments AS en SET due_at = (SELECT ${dueSql} FROM customers c WHERE c.id = en.customer_id) WHERE en.id ${inSet(set)}`,
+    [...dueParams, ...set.params],
+  ).changes;
+}
+
+/** The enrolments of a set whose due time an expression puts later than now (they must wait). */
+export function laterThan(set: IdSet, dueSql: string, dueParams: readonly SqlValue[], now: number): IdSet {
+  return {
+    sql: `SELECT en.id AS id FROM enrolments en JOIN customers c ON c.id = en.customer_id WHERE en.id ${inSet(set)} AND (${dueSql}) > ?`,
+    params: [...set.params, ...dueParams, now],
+  };
+}
+
+/** A set less another. */
+export function minus(set: IdSet, other: IdSet): IdSet {
+  return { sql: `SELECT id FROM (${set.sql}) WHERE id NOT IN (SELECT id FROM (${other.sql}))`, params: [...set.params, ...other.params] };
+}
+
+export function count(db: StoreDb, set: IdSet): number {
+  return db.get<{ n: number }>(`SELECT count(*) AS n FROM (${set.sql})`, set.params)!.n;
+}
+
+/** The customer's local time zone expression, for due-time expressions (c is the customer). */
+export const customerZone = (defaultZone: string): { sql: string; params: SqlValue[] } => ({
+  sql: `CASE WHEN c.timezone IS NULL OR c.timezone = '' THEN ? ELSE c.timezone END`,
+  params: [defaultZone],
+});
+
+export interface FrequencyWindow {
+  max: number;
+  channel: string | null;
+  /** Rolling window length in ms, or calendar: 'day' | 'week' in the customer's zone. */
+  per: number | 'day' | 'week';
+  defaultZone: string;
+}
+
+/** The enrolments of a set whose customer already got `max` messages in the window. */
+export function overCap(set: IdSet, cap: FrequencyWindow, now: number): { set: IdSet; until: { sql: string; params: SqlValue[] } } {
+  const zone = customerZone(cap.defaultZone);
+  const windowStart =
+    typeof cap.per === 'number'
+      ? { sql: '?', params: [now - cap.per] as SqlValue[] }
+      : cap.per === 'day'
+        ? { sql: `journey_day_start(?, ${zone.sql})`, params: [now, ...zone.params] as SqlValue[] }
+        : { sql: `journey_day_start(?, ${zone.sql}) - 6 * 86400000`, params: [now, ...zone.params] as SqlValue[] };
+  const channel = cap.channel ? ' AND o.channel = ?' : '';
+  const channelParams: SqlValue[] = cap.channel ? [cap.channel] : [];
+  const sent = `(SELECT count(*) FROM outbox o WHERE o.customer_id = en.customer_id AND o.created_at >= ${windowStart.sql}${channel} AND o.status IN ('pending', 'sending', 'sent'))`;
+  // when the cap lets the next one through: the oldest counted message leaves the rolling
+  // window; a calendar window opens again at the next local midnight
+  const until =
+    typeof cap.per === 'number'
+      ? {
+          sql: `(SELECT min(o.created_at) FROM outbox o WHERE o.customer_id = en.customer_id AND o.created_at >= ?${channel} AND o.status IN ('pending', 'sending', 'sent')) + ?`,
+          params: [now - cap.per, ...channelParams, cap.per] as SqlValue[],
+        }
+      : { sql: `journey_day_start(? + ${cap.per === 'day' ? 1 : 7} * 86400000, ${zone.sql})`, params: [now, ...zone.params] as SqlValue[] };
+  return {
+    set: {
+      sql: `SELECT en.id AS id FROM enrolments en JOIN customers c ON c.id = en.customer_id WHERE en.id ${inSet(set)} AND ${sent} >= ?`,
+      params: [...set.params, ...windowStart.params, ...channelParams, cap.max],
+    },
+    until,
+  };
+}
+
+export interface OutboxSend {
+  journeyId: string;
+  stepId: string;
+  channel: string;
+  provider: string;
+  template: string;
+  /** customers.email or customers.phone (or a JSON attribute) for the address. */
+  addressField: 'email' | 'phone' | `attributes.${string}`;
+  /** Test mode: these addresses instead of the customer's (one message each). */
+  testRecipients: string[] | null;
+  coupon: { code: string | null; prefix: string | null } | null;
+  data: Record<string, unknown>;
+  /** Product ids the message recommends, the same for everyone (popular, new). */
+  products: string[] | null;
+  now: number;
+}
+
+/** Writes one outbox row per enrolment (per test recipient in test mode), keyed journey:enrolment:step. */
+export function insertOutbox(db: StoreDb, set: IdSet, s: OutboxSend): number {
+  const address =
+    s.addressField === 'email' ? 'lower(c.email)' : s.addressField === 'phone' ? 'c.phone' : `json_extract(c.attributes, '$.' || ?)`;
+  const addressParams: SqlValue[] = s.addressField.startsWith('attributes.') ? [s.addressField.slice('attributes.'.length)] : [];
+  const recipients = s.testRecipients ?? [null];
+  let written = 0;
+  recipients.forEach((recipient, i) => {
+    const key = recipients.length > 1 ? `'#${i + 1}'` : `''`;
+    const coupon = s.coupon?.code
+      ? '?'
+      : s.coupon?.prefix
+        ? `? || '-' || upper(printf('%X', en.id)) || printf('%04d', journey_bucket(en.journey_id || en.id))`
+        : 'NULL';
+    const couponParams: SqlValue[] = s.coupon ? [s.coupon.code ?? s.coupon.prefix] : [];
+    written += db.run(
+      `INSERT INTO outbox (idempotency_key, enrolment_id, journey_id, step_id, customer_id, channel, provider, template, address, payload, status, next_attempt_at, created_at)
+       SELECT en.journey_id || ':' || en.id || ':' || ? || ${key}, en.id, en.journey_id, ?, c.id, ?, ?, ?, ${recipient === null ? address : '?'},
+              json_object('customer_id', c.id, 'first_name', c.first_name, 'last_name', c.last_name, 'email', c.email,
+                          'coupon', ${coupon}, 'products', json(?), 'journey', en.journey_id, 'step', ?, 'data', json(?)),
+              'pending', ?, ?
+       FROM enrolments en JOIN customers c ON c.id = en.customer_id
+       WHERE en.id ${inSet(set)} AND ${recipient === null ? `coalesce(${address}, '') <> ''` : 'true'}
+       ON CONFLICT (idempotency_key) DO NOTHING`,
+      [
+        s.stepId,
+        s.stepId,
+        s.channel,
+        s.provider,
+        s.template,
+        ...(recipient === null ? addressParams : [recipient]),
+        ...couponParams,
+        JSON.stringify(s.products ?? []),
+        s.stepId,
+        JSON.stringify(s.data),
+        s.now,
+        s.now,
+        ...(recipient === null ? addressParams : []),
+        ...set.params,
+      ],
+    ).changes;
+  });
+  return written;
+}
+
+/** A sync step: one outbox row per enrolment for the provider's sync (profile properties and/or an event). */
+export function insertSync(db: StoreDb, set: IdSet, s: { journeyId: string; stepId: string; provider: string; payload: Record<string, unknown>; now: number }): number {
+  return db.run(
+    `INSERT INTO outbox (idempotency_key, enrolment_id, journey_id, step_id, customer_id, channel, provider, template, address, payload, status, next_attempt_at, created_at)
+     SELECT en.journey_id || ':' || en.id || ':' || ?, en.id, en.journey_id, ?, c.id, 'sync', ?, '', coalesce(c.email, c.phone, c.id),
+            json_patch(json(?), json_object('customer_id', c.id, 'email', c.email, 'phone', c.phone)), 'pending', ?, ?
+     FROM enrolments en JOIN customers c ON c.id = en.customer_id WHERE en.id ${inSet(set)}
+     ON CONFLICT (idempotency_key) DO NOTHING`,
+    [s.stepId, s.stepId, s.provider, JSON.stringify(s.payload), s.now, s.now, ...set.params],
+  ).changes;
+}
+
+/** Sets customer attributes (null removes one) for the customers of a set. */
+export function patchAttributes(db: StoreDb, set: IdSet, patch: Record<string, unknown>): number {
+  return db.run(
+    `UPDATE customers SET attributes = json_patch(attributes, ?) WHERE id IN (SELECT en.customer_id FROM enrolments en WHERE en.id ${inSet(set)})`,
+    [JSON.stringify(patch), ...set.params],
+  ).changes;
+}
+
+/** Records each enrolment's variant of a split, chosen by a stable hash of journey, step and customer. */
+export function assignVariant(db: StoreDb, set: IdSet, journeyId: string, stepId: string, variants: { name: string; upTo: number }[]): void {
+  const choice = `CASE ${variants.map(() => `WHEN journey_bucket(? || ':' || ? || ':' || en.customer_id) < ? THEN ?`).join(' ')} ELSE ? END`;
+  const params: SqlValue[] = variants.flatMap((v) => [journeyId, stepId, v.upTo, v.name]);
+  db.run(`UPDATE enrolments AS en SET variant = json_set(coalesce(en.variant, '{}'), '$.' || ?, ${choice}) WHERE en.id ${inSet(set)}`, [
+    stepId,
+    ...params,
+    variants[variants.length - 1]!.name,
+    ...set.params,
+  ]);
+}
+
+/** The enrolments of a set that got a given variant at a split step. */
+export function withVariant(set: IdSet, stepId: string, variant: string): IdSet {
+  return { sql: `SELECT en.id AS id FROM enrolments en WHERE en.id ${inSet(set)} AND json_extract(en.variant, '$.' || ?) = ?`, params: [...set.params, stepId, variant] };
+}
+
+/** Records conversions: the first order placed after entry within the goal's window. */
+export function recordConversions(db: StoreDb, journeyId: string, withinSql: string, minTotal: number | null, now: number): number {
+  const order = `SELECT o.id, o.placed_at, o.total FROM orders o WHERE o.customer_id = en.customer_id AND o.placed_at >= en.entered_at
+    AND o.placed_at <= ${withinSql} AND o.status NOT IN ('canceled', 'unavailable', 'refunded') ${minTotal !== null ? 'AND o.total >= ?' : ''}
+    ORDER BY o.placed_at LIMIT 1`;
+  const p = minTotal !== null ? [minTotal] : [];
+  const { changes } = db.run(
+    `UPDATE enrolments AS en SET
+       conversion_order_id = (SELECT id FROM (${order})),
+       converted_at = (SELECT placed_at FROM (${order})),
+       conversion_value = (SELECT total FROM (${order}))
+     WHERE en.journey_id = ? AND en.converted_at IS NULL AND en.entered_at <= ? AND EXISTS (${order})`,
+    [...p, ...p, ...p, journeyId, now, ...p],
+  );
+  return changes;
+}
