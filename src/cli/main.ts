@@ -8,6 +8,8 @@ import { registerDemoData } from './commands/demo-data.js';
 import { registerSegment } from './commands/segment.js';
 import { registerPlan } from './commands/plan.js';
 import { registerRun } from './commands/run.js';
+import { registerSimulate } from './commands/simulate.js';
+import { registerInspect } from './commands/inspect.js';
 import { registerOutbox } from './commands/outbox.js';
 import { registerServe } from './commands/serve.js';
 import { InvalidProjectError } from '../project/open-project.js';
@@ -35,6 +37,8 @@ export function buildProgram(): Command {
   registerSegment(program);
   registerPlan(program);
   registerRun(program);
+  registerSimulate(program);
+  registerInspect(program);
   registerOutbox(program);
   registerServe(program);
   return program;

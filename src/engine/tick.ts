@@ -271,7 +271,7 @@ function exitWhen(ctx: Ctx, journey: Journey, scope: Expr): number {
 function conversions(ctx: Ctx, journey: Journey): number {
   const goal = journey.goal;
   if (!goal || goal.kind !== 'order_placed') return 0;
-  return atomically(ctx.db, () => recordConversions(ctx.db, journey.id, `journey_shift(en.entered_at, ${goal.within.amount}, '${goal.within.unit}')`, goal.minTotal, ctx.now));
+  return atomically(ctx.db, () => recordConversions(ctx.db, journey.id, goal.within, goal.minTotal, ctx.now));
 }
 
 // ---- steps
@@ -314,7 +314,7 @@ function advance(ctx: Ctx, journey: Journey, graph: StepGraph, step: Step, repor
         break;
       }
       case 'wait_for': {
-        const happened = keep(ctx, 'tick_event', eventHappened(group, waitForEvent(step)));
+        const happened = keep(ctx, 'tick_event', eventHappened(group, waitForEvent(step), now));
         moved = moveTo(db, happened, step.onEvent ?? next, now, 'event', step.event);
         const rest = keep(ctx, 'tick_rest', minus(group, happened));
         const deadline = { sql: `journey_shift(en.step_started_at, ?, ?)`, params: [step.timeout.amount, step.timeout.unit] };

@@ -122,6 +122,8 @@ class RuleCompiler {
           where: and(
             cmp('=', col('oe', 'customer_id'), col(EN, 'customer_id')),
             cmp('>=', col('oe', 'placed_at'), col(EN, 'entered_at')),
+            // not after the clock: a simulation's store may hold what happens later
+            cmp('<=', col('oe', 'placed_at'), param(this.nowMs)),
             statusCondition(col('oe', 'status'), 'default'),
           ),
         });

@@ -16,28 +16,28 @@ export type WaitForEvent =
  * from when the step was reached: an order placed a second before the wait began
  * must still end it.
  */
-export function eventHappened(set: IdSet, e: WaitForEvent): IdSet {
+export function eventHappened(set: IdSet, e: WaitForEvent, now: number): IdSet {
   const base = `SELECT en.id AS id FROM enrolments en WHERE en.id IN (SELECT id FROM (${set.sql})) AND EXISTS`;
   switch (e.kind) {
     case 'message':
       return {
         sql: `${base} (SELECT 1 FROM outbox ob JOIN message_events me ON me.outbox_id = ob.id
-                WHERE ob.enrolment_id = en.id ${e.ofStep ? 'AND ob.step_id = ?' : ''} AND me.kind = ?)`,
-        params: [...set.params, ...(e.ofStep ? [e.ofStep] : []), e.event],
+                WHERE ob.enrolment_id = en.id ${e.ofStep ? 'AND ob.step_id = ?' : ''} AND me.kind = ? AND me.occurred_at <= ?)`,
+        params: [...set.params, ...(e.ofStep ? [e.ofStep] : []), e.event, now],
       };
     case 'order_placed':
       return {
-        sql: `${base} (SELECT 1 FROM orders o WHERE o.customer_id = en.customer_id AND o.placed_at >= en.entered_at
+        sql: `${base} (SELECT 1 FROM orders o WHERE o.customer_id = en.customer_id AND o.placed_at >= en.entered_at AND o.placed_at <= ?
                 AND (en.order_id IS NULL OR o.id <> en.order_id) AND o.status NOT IN ('canceled', 'unavailable', 'refunded'))`,
-        params: [...set.params],
+        params: [...set.params, now],
       };
     case 'order_status_changed': {
       const statuses = e.statuses.map(() => '?').join(', ');
       return {
         sql: `${base} (SELECT 1 FROM order_status_history h JOIN orders o ON o.id = h.order_id
                 WHERE ${e.sameOrder ? 'h.order_id = en.order_id' : 'o.customer_id = en.customer_id'}
-                AND h.changed_at >= en.trigger_at ${e.statuses.length ? `AND h.status IN (${statuses})` : ''})`,
-        params: [...set.params, ...e.statuses],
+                AND h.changed_at >= en.trigger_at AND h.changed_at <= ? ${e.statuses.length ? `AND h.status IN (${statuses})` : ''})`,
+        params: [...set.params, now, ...e.statuses],
       };
     }
     case 'custom': {
@@ -49,8 +49,8 @@ export function eventHappened(set: IdSet, e: WaitForEvent): IdSet {
         .join(' ');
       const matchParams: SqlValue[] = Object.entries(e.match).flatMap(([k, v]) => [k, v.slice('trigger.'.length)]);
       return {
-        sql: `${base} (SELECT 1 FROM events ev WHERE ev.customer_id = en.customer_id AND ev.type = ? AND ev.occurred_at >= en.entered_at ${where} ${match})`,
-        params: [...set.params, e.type, ...whereParams, ...matchParams],
+        sql: `${base} (SELECT 1 FROM events ev WHERE ev.customer_id = en.customer_id AND ev.type = ? AND ev.occurred_at >= en.entered_at AND ev.occurred_at <= ? ${where} ${match})`,
+        params: [...set.params, e.type, now, ...whereParams, ...matchParams],
       };
     }
     default: {

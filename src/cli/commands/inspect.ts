@@ -1,0 +1,38 @@
+import { existsSync } from 'node:fs';
+import { Command } from 'commander';
+import { JourneyError } from '../../errors.js';
+import { storePathFor } from '../../project/paths.js';
+import { openStore } from '../../store/open.js';
+import { customerExists, customerJourneys } from '../../store/reports.js';
+import { chalk, printJson } from '../output.js';
+import { projectDir } from '../project-option.js';
+
+const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString().replace('.000Z', 'Z'));
+
+export function registerInspect(program: Command): void {
+  program
+    .command('inspect')
+    .description("show each journey a customer is or was in: where, since when, and why they took each step")
+    .argument('<customer>', 'the customer id')
+    .option('--json', 'print one JSON object')
+    .action((customer: string, opts: { json?: boolean }, cmd: Command) => {
+      const storePath = storePathFor(projectDir(cmd));
+      if (!existsSync(storePath)) throw new JourneyError(`no store at ${storePath}`, { hint: 'import the shop data first' });
+      const db = openStore(storePath);
+      try {
+        if (!customerExists(db, customer)) throw new JourneyError(`no customer '${customer}' in the store`);
+        const journeys = customerJourneys(db, customer);
+        if (opts.json) return printJson({ customer, journeys });
+        const lines = [chalk.bold(`customer ${customer}`)];
+        if (journeys.length === 0) lines.push(chalk.dim('  in no journey'));
+        for (const { enrolment: e, log } of journeys) {
+          const where = e.status === 'active' ? `at ${e.step_id} since ${iso(e.step_started_at)}, next look ${iso(e.due_at)}` : `${e.status} (${e.exit_reason}) at ${iso(e.exited_at)}`;
+          lines.push('', `  ${chalk.bold(e.journey_id)} v${e.version} entered ${iso(e.entered_at)}: ${where}${e.variant ? ` variants ${e.variant}` : ''}${e.converted_at ? chalk.green(` converted ${iso(e.converted_at)} (${e.conversion_value ?? 0})`) : ''}`);
+          for (const l of log) lines.push(chalk.dim(`    ${iso(l.at)}  ${(l.step_id ?? '').padEnd(16)} ${l.outcome}${l.detail ? `: ${l.detail}` : ''}`));
+        }
+        process.stdout.write(lines.join('\n') + '\n');
+      } finally {
+        db.close();
+      }
+    });
+}

@@ -1,0 +1,73 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { JourneyError } from '../errors.js';
+import type { Project } from '../project/model.js';
+import { openStore } from '../store/open.js';
+import { exitReasons, journeyOutcomes, messagesByStep, recordPendingAsSent, sentTimeline, type JourneyOutcome, type TimelineRow } from '../store/reports.js';
+import { tickWithLock } from './runner.js';
+
+export interface SimulateOptions {
+  storePath: string;
+  from: Date;
+  to: Date;
+  stepMs: number;
+  /** At most this many messages in the timeline. */
+  timelineLimit?: number;
+}
+
+export interface SimulationResult {
+  from: string;
+  to: string;
+  ticks: number;
+  timeline: (Omit<TimelineRow, 'at'> & { at: string })[];
+  journeys: (JourneyOutcome & { exits: Record<string, number>; messages: Record<string, number> })[];
+}
+
+/**
+ * Runs ticks against a moving clock on a copy of the store, with the providers
+ * replaced by a recorder (every message counts as sent when its tick ends), and
+ * reports who got what, when, and how each journey ended. The real store is never
+ * written.
+ */
+export function simulate(project: Project, opts: SimulateOptions): SimulationResult {
+  if (!existsSync(opts.storePath)) throw new JourneyError(`no store at ${opts.storePath}`, { hint: 'import the shop data first' });
+  if (opts.to.getTime() < opts.from.getTime()) throw new JourneyError('--to is before --from', { exitCode: 2 });
+  if (opts.stepMs <= 0) throw new JourneyError('--step must be a positive duration', { exitCode: 2 });
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'journey-simulate-'));
+  try {
+    const copy = path.join(dir, 'store.db');
+    const source = openStore(opts.storePath);
+    try {
+      source.exec(`VACUUM INTO '${copy.replace(/'/g, "''")}'`);
+    } finally {
+      source.close();
+    }
+    const db = openStore(copy);
+    try {
+      let ticks = 0;
+      for (let t = opts.from.getTime(); t <= opts.to.getTime(); t += opts.stepMs) {
+        tickWithLock(db, project, new Date(t));
+        recordPendingAsSent(db, t);
+        ticks++;
+      }
+      const exits = exitReasons(db);
+      const messages = messagesByStep(db);
+      return {
+        from: opts.from.toISOString(),
+        to: opts.to.toISOString(),
+        ticks,
+        timeline: sentTimeline(db, opts.timelineLimit ?? 10_000).map((r) => ({ ...r, at: new Date(r.at).toISOString() })),
+        journeys: journeyOutcomes(db).map((o) => ({
+          ...o,
+          exits: Object.fromEntries(exits.filter((e) => e.journey_id === o.journey_id).map((e) => [e.reason, e.n])),
+          messages: Object.fromEntries(messages.filter((m) => m.journey_id === o.journey_id).map((m) => [m.step_id, m.n])),
+        })),
+      };
+    } finally {
+      db.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
