@@ -21,7 +21,8 @@
  */
 import type { Config } from '../project/model.js';
 import type { StoreDb } from '../store/db.js';
-import { claimDue, completeRows, dueProviders, failProviderRows, nextDueAt, nextLeaseEnd, reclaimExpired, type ClaimedRow, type Completion } from '../store/outbox.js';
+import { dueProviders, failProviderRows, nextDueAt, nextLeaseEnd, reclaimExpired, type ClaimedRow, type Completion } from '../store/outbox.js';
+import { openOutboxPort, type OutboxPort } from '../store/outbox-thread.js';
 import { DEFAULT_BACKOFF, retryDelayMs, type BackoffOptions } from './backoff.js';
 import { CircuitBreaker, DEFAULT_BREAKER, type BreakerOptions, type BreakerState, type Health } from './circuit-breaker.js';
 import type { DataValue, OutgoingMessage, Provider, SendOutcome } from './message.js';
@@ -59,6 +60,11 @@ export interface DispatchOptions {
   onNotice?: (notice: DispatchNotice) => void;
   /** The jitter source (tests pin it). */
   random?: () => number;
+  /**
+   * Where claims and completions run: a store thread of their own (so SQLite never
+   * stalls the sockets), the caller's thread, or auto: the thread when available.
+   */
+  storeThread?: 'auto' | 'thread' | 'inline';
 }
 
 export type DispatchNotice =
@@ -117,6 +123,8 @@ interface Lane {
   claimSize: number;
   /** Settles when the half-open probe in flight has its answer. */
   probe: Promise<void> | null;
+  /** The claim in flight: the next batch is fetched while this one is being sent. */
+  claiming: Promise<void> | null;
   report: ProviderReport;
 }
 
@@ -133,6 +141,9 @@ class Dispatcher {
   private readonly unavailable = new Map<string, string>();
   private buffer: Completion[] = [];
   private flushTimer: NodeJS.Timeout | null = null;
+  /** The group writes in flight, chained so that they land in order. */
+  private writes: Promise<void> = Promise.resolve();
+  private readonly port: OutboxPort;
   private fatal: unknown = null;
   private readonly report: DispatchReport = { sent: 0, retried: 0, failed: 0, dead: 0, deferred: 0, reclaimed: 0, durationMs: 0, providers: {}, problems: [] };
 
@@ -150,6 +161,7 @@ class Dispatcher {
     this.flushSize = opts.flushSize ?? 500;
     this.flushIntervalMs = opts.flushIntervalMs ?? 20;
     this.random = opts.random ?? Math.random;
+    this.port = openOutboxPort(db, opts.storeThread ?? 'auto');
   }
 
   private get stopping(): boolean {
@@ -163,7 +175,8 @@ class Dispatcher {
         this.reclaim();
         const due = this.openLanes();
         await Promise.all(due.map((lane) => this.runLane(lane)));
-        this.flush();
+        // Reads below must see every outcome.
+        await this.flushed();
         if (this.stopping) break;
         const now = this.now();
         const next = this.nextWorkAt();
@@ -176,8 +189,9 @@ class Dispatcher {
         }
       }
     } finally {
-      this.flush();
+      await this.flushed();
       await Promise.all([...this.lanes.values()].map((lane) => lane.provider.close().catch(() => {})));
+      await this.port.close().catch(() => {});
     }
     if (this.fatal !== null) throw this.fatal;
     for (const lane of this.lanes.values()) this.report.providers[lane.name] = { ...lane.report, breaker: lane.breaker.current.kind };
@@ -249,6 +263,7 @@ class Dispatcher {
       drained: false,
       claimSize: Math.max(1, Math.min(this.opts.claimBatch ?? 500, paced)),
       probe: null,
+      claiming: null,
       report: { sent: 0, retried: 0, failed: 0, dead: 0, deferred: 0, breaker: 'closed' },
     };
     this.lanes.set(name, lane);
@@ -260,23 +275,48 @@ class Dispatcher {
     const workers: Promise<void>[] = [];
     for (let i = 0; i < Math.max(1, lane.provider.limits.concurrency); i++) workers.push(this.worker(lane));
     await Promise.all(workers);
+    // A batch that arrived after the workers stopped (circuit open, stopping) goes back.
+    while (lane.claiming) await lane.claiming;
+    const left = lane.queue.shift();
+    if (left) {
+      const breaker = lane.breaker.current;
+      this.releaseQueue(lane, left, breaker.kind === 'open' ? breaker.until : this.now());
+    }
   }
 
-  /** The next claimed row of the lane, claiming a batch when the queue is empty. */
-  private nextRow(lane: Lane): ClaimedRow | undefined {
-    if (lane.queue.length === 0 && !lane.drained && !this.stopping) {
-      const now = this.now();
-      if (lane.breaker.isOpen(now)) return undefined;
-      const rows = claimDue(this.db, lane.name, now, now + this.leaseMs, lane.claimSize);
-      if (rows.length < lane.claimSize) lane.drained = true;
-      lane.queue = rows;
+  /** The next claimed row of the lane; undefined when nothing more is due. */
+  private async nextRow(lane: Lane): Promise<ClaimedRow | undefined> {
+    for (;;) {
+      // Fetch the next batch while the workers still have rows: no stall between batches.
+      if (lane.queue.length <= lane.provider.limits.concurrency * 2) this.prefetch(lane);
+      const row = lane.queue.shift();
+      if (row) return row;
+      if (!lane.claiming) return undefined;
+      await lane.claiming;
     }
-    return lane.queue.shift();
+  }
+
+  private prefetch(lane: Lane): void {
+    if (lane.claiming || lane.drained || this.stopping) return;
+    const now = this.now();
+    if (lane.breaker.isOpen(now)) return;
+    lane.claiming = this.port.claim(lane.name, now, now + this.leaseMs, lane.claimSize).then(
+      (rows) => {
+        if (rows.length < lane.claimSize) lane.drained = true;
+        for (const r of rows) lane.queue.push(r);
+        lane.claiming = null;
+      },
+      (err: unknown) => {
+        this.fatal ??= err;
+        lane.drained = true;
+        lane.claiming = null;
+      },
+    );
   }
 
   private async worker(lane: Lane): Promise<void> {
     for (;;) {
-      const row = this.nextRow(lane);
+      const row = await this.nextRow(lane);
       if (!row) return;
       if (this.stopping) {
         this.releaseQueue(lane, row, this.now());
@@ -384,20 +424,27 @@ class Dispatcher {
     else this.flushTimer ??= setTimeout(() => this.flush(), this.flushIntervalMs);
   }
 
-  /** Writes the buffered outcomes in one transaction. */
+  /** Writes the buffered outcomes as one transaction, after the groups before it. */
   private flush(): void {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = null;
     if (this.buffer.length === 0) return;
     const group = this.buffer;
     this.buffer = [];
-    try {
-      completeRows(this.db, group);
-    } catch (err) {
+    this.writes = this.writes.then(
+      () => this.port.complete(group).then(() => {}),
+      () => {},
+    ).catch((err: unknown) => {
       // The rows stay 'sending' and are taken over after their lease; stop sending
       // more into a store that cannot record it.
       this.fatal ??= err;
-    }
+    });
+  }
+
+  /** Every outcome so far written. */
+  private async flushed(): Promise<void> {
+    this.flush();
+    await this.writes;
   }
 }
 

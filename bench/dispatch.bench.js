@@ -1,0 +1,109 @@
+// Issue 6: 100,000 SendGrid-shaped outbox rows through the dispatcher to a local
+// server that answers 202 at once (in a child process, so that it does not share
+// our event loop), against a bare undici Pool loop posting the same bodies to the
+// same server over as many connections. Targets: >= 3,000 messages/s, and >= 0.7
+// of the bare loop.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Pool } from 'undici';
+import { dispatch, buildMessage } from '../dist/delivery/dispatcher.js';
+import { mailSendBody } from '../dist/delivery/providers/sendgrid.js';
+import { openStore } from '../dist/store/open.js';
+
+const N = Number(process.env.DISPATCH_BENCH_ROWS ?? 100_000);
+const CONCURRENCY = Number(process.env.DISPATCH_BENCH_CONCURRENCY ?? 32);
+const line = (name, value) => console.log(`${name} ${value}`);
+
+// The provider: answers every request with 202 and an id, as fast as node:http can.
+const SERVER = `
+import { createServer } from 'node:http';
+let n = 0;
+const server = createServer((req, res) => {
+  req.on('data', () => {});
+  req.on('end', () => { res.writeHead(202, { 'x-message-id': 'm' + (++n) }); res.end(); });
+});
+server.keepAliveTimeout = 60_000;
+server.listen(0, '127.0.0.1', () => process.send(server.address().port));
+`;
+
+const child = spawn(process.execPath, ['--input-type=module', '--eval', SERVER], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+const port = await new Promise((resolve) => child.once('message', resolve));
+const url = `http://127.0.0.1:${port}`;
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'journey-dispatch-bench-'));
+const db = openStore(path.join(dir, 'store.db'));
+const templates = { thanks: { channel: 'email', providerTemplate: 'd-0001thankyou', subject: 'Thank you, {{first_name}}', body: null } };
+const config = {
+  file: null, storePath: null, timezone: 'UTC', journeysDir: 'journeys', segmentsDir: 'segments',
+  policies: { quietHours: null, sendWindow: null, frequencyCap: null }, testRecipients: null,
+  channels: { email: { provider: 'sendgrid', address: null } },
+  providers: { sendgrid: { name: 'sendgrid', type: 'sendgrid', settings: { api_key: '${SENDGRID_API_KEY}', from: 'hello@shop.test', from_name: 'Example Shop', url, concurrency: CONCURRENCY } } },
+  templates, coupons: {},
+};
+const env = { SENDGRID_API_KEY: 'SG.bench-key-not-a-secret' };
+
+let t = performance.now();
+db.transaction(() => {
+  for (let i = 0; i < N; i++) {
+    const payload = JSON.stringify({ first_name: `Jana${i}`, order_total: 1290.5, coupon: `SECOND-${i.toString(36).toUpperCase()}`, shop_url: 'https://shop.test' });
+    db.run(
+      `INSERT INTO outbox (idempotency_key, enrolment_id, journey_id, step_id, customer_id, channel, provider, template, address, payload, status, next_attempt_at, created_at)
+       VALUES (?, ?, 'post-purchase', 'thanks', ?, 'email', 'sendgrid', 'thanks', ?, ?, 'pending', 0, 0)`,
+      [`post-purchase:${i}:thanks`, i, `c${i}`, `customer${i}@example.test`, payload],
+    );
+  }
+});
+line('rows inserted', N);
+line('insert ms', (performance.now() - t).toFixed(0));
+
+// The same bodies the bare loop posts, built before its clock starts.
+const rows = db.all(`SELECT id, idempotency_key, journey_id, step_id, customer_id, channel, provider, template, address, payload, attempts, 0 AS claimed_until FROM outbox ORDER BY id`);
+const bodies = rows.map((r) => JSON.stringify(mailSendBody(buildMessage(r, config), 'hello@shop.test', 'Example Shop')));
+
+async function bareLoop() {
+  const pool = new Pool(url, { connections: CONCURRENCY, pipelining: 1, keepAliveTimeout: 30_000 });
+  const headers = { authorization: `Bearer ${env.SENDGRID_API_KEY}`, 'content-type': 'application/json' };
+  let next = 0;
+  let ok = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < bodies.length) {
+        const body = bodies[next++];
+        const res = await pool.request({ method: 'POST', path: '/v3/mail/send', headers, body });
+        await res.body.text();
+        if (res.statusCode === 202) ok++;
+      }
+    }),
+  );
+  const ms = performance.now() - started;
+  await pool.close();
+  return { ok, ms };
+}
+
+// Warm both paths a little (JIT, sockets) without touching the measured rows.
+await bareLoop.call(null).catch(() => {});
+const bare = await bareLoop();
+line('bare undici loop ok', bare.ok);
+line('bare undici loop messages/s', Math.round((bare.ok / bare.ms) * 1000));
+
+t = performance.now();
+const report = await dispatch(db, config, env);
+const ms = performance.now() - t;
+const sent = db.get(`SELECT count(*) AS n FROM outbox WHERE status = 'sent' AND provider_message_id IS NOT NULL`).n;
+line('dispatcher sent', sent);
+line('dispatcher failed+dead+retried', report.failed + report.dead + report.retried);
+line('dispatcher seconds', (ms / 1000).toFixed(2));
+const rate = (sent / ms) * 1000;
+line('dispatcher messages/s', Math.round(rate));
+line('ratio to bare loop', (rate / ((bare.ok / bare.ms) * 1000)).toFixed(2));
+line('target messages/s >= 3000', rate >= 3000 ? 'yes' : 'NO');
+line('target ratio >= 0.7', rate / ((bare.ok / bare.ms) * 1000) >= 0.7 ? 'yes' : 'NO');
+line('rss MB', Math.round(process.memoryUsage().rss / 1048576));
+
+db.close();
+child.kill();
+rmSync(dir, { recursive: true, force: true });
+if (sent !== N) process.exitCode = 1;

@@ -1,0 +1,97 @@
+/**
+ * Where the dispatcher's claims and completions run: on the caller's connection
+ * (in-thread), or on a store thread (outbox-worker.ts) with its own connection to
+ * the same file. Both answer the same asynchronous interface; the store thread is
+ * used when the compiled worker is there (the CLI, the bench), the caller's thread
+ * otherwise (tests running the TypeScript sources, in-memory stores).
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { StoreDb } from './db.js';
+import { claimDue, completeRows, type ClaimedRow, type Completion } from './outbox.js';
+
+export interface OutboxPort {
+  claim(provider: string, now: number, leaseUntil: number, limit: number): Promise<ClaimedRow[]>;
+  complete(completions: readonly Completion[]): Promise<number>;
+  close(): Promise<void>;
+}
+
+export type OutboxRequest =
+  | { id: number; op: 'claim'; provider: string; now: number; leaseUntil: number; limit: number }
+  | { id: number; op: 'complete'; completions: readonly Completion[] }
+  | { id: number; op: 'close' };
+
+/** Omit over each member of the union (a plain Omit would merge them). */
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+
+export type OutboxResponse = { id: number; ok: true; rows?: ClaimedRow[]; changed?: number } | { id: number; ok: false; error: string };
+
+const WORKER = new URL('./outbox-worker.js', import.meta.url);
+
+/** The store thread when it can be started for this store, else the caller's thread. */
+export function openOutboxPort(db: StoreDb, where: 'auto' | 'thread' | 'inline' = 'auto'): OutboxPort {
+  const canThread = db.path !== ':memory:' && db.path !== '' && existsSync(fileURLToPath(WORKER));
+  if (where === 'thread' || (where === 'auto' && canThread)) return new ThreadPort(db.path);
+  return inlinePort(db);
+}
+
+function inlinePort(db: StoreDb): OutboxPort {
+  return {
+    claim: async (provider, now, leaseUntil, limit) => claimDue(db, provider, now, leaseUntil, limit),
+    complete: async (completions) => completeRows(db, completions),
+    close: async () => {},
+  };
+}
+
+class ThreadPort implements OutboxPort {
+  private readonly worker: Worker;
+  private next = 1;
+  private readonly waiting = new Map<number, { resolve: (r: OutboxResponse & { ok: true }) => void; reject: (e: Error) => void }>();
+  private failed: Error | null = null;
+
+  constructor(path: string) {
+    this.worker = new Worker(WORKER, { workerData: { path } });
+    this.worker.on('message', (response: OutboxResponse) => {
+      const waiter = this.waiting.get(response.id);
+      if (!waiter) return;
+      this.waiting.delete(response.id);
+      if (response.ok) waiter.resolve(response);
+      else waiter.reject(new Error(response.error));
+    });
+    const fail = (err: Error) => {
+      this.failed = err;
+      for (const w of this.waiting.values()) w.reject(err);
+      this.waiting.clear();
+    };
+    this.worker.on('error', fail);
+    this.worker.on('exit', (code) => {
+      if (this.waiting.size) fail(new Error(`the store thread exited (code ${code})`));
+    });
+  }
+
+  private request(body: WithoutId<OutboxRequest>): Promise<OutboxResponse & { ok: true }> {
+    if (this.failed) return Promise.reject(this.failed);
+    const id = this.next++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.worker.postMessage({ ...body, id });
+    });
+  }
+
+  async claim(provider: string, now: number, leaseUntil: number, limit: number): Promise<ClaimedRow[]> {
+    return (await this.request({ op: 'claim', provider, now, leaseUntil, limit })).rows ?? [];
+  }
+
+  async complete(completions: readonly Completion[]): Promise<number> {
+    return (await this.request({ op: 'complete', completions })).changed ?? 0;
+  }
+
+  async close(): Promise<void> {
+    try {
+      if (!this.failed) await this.request({ op: 'close' });
+    } finally {
+      await this.worker.terminate();
+    }
+  }
+}

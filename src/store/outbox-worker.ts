@@ -1,0 +1,38 @@
+/**
+ * The dispatcher's store thread: claims and completions run here, on a connection
+ * of its own, so that the main thread's event loop only sends and receives HTTP.
+ * (Synchronous SQLite on the main thread stalled every socket for the length of
+ * each claim and each group write: about 40% of the dispatcher's time in the bench.)
+ * Requests are served one at a time, in order, so a completion written after a
+ * claim always sees the claim.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { openStore } from './open.js';
+import { claimDue, completeRows } from './outbox.js';
+import type { OutboxRequest, OutboxResponse } from './outbox-thread.js';
+
+const db = openStore((workerData as { path: string }).path);
+const port = parentPort!;
+
+port.on('message', (request: OutboxRequest) => {
+  let response: OutboxResponse;
+  try {
+    switch (request.op) {
+      case 'claim':
+        response = { id: request.id, ok: true, rows: claimDue(db, request.provider, request.now, request.leaseUntil, request.limit) };
+        break;
+      case 'complete':
+        response = { id: request.id, ok: true, changed: completeRows(db, request.completions) };
+        break;
+      case 'close':
+        db.close();
+        response = { id: request.id, ok: true };
+        break;
+      default:
+        response = { id: (request as { id: number }).id, ok: false, error: `unknown request ${JSON.stringify(request)}` };
+    }
+  } catch (err) {
+    response = { id: request.id, ok: false, error: err instanceof Error ? err.message : String(err) };
+  }
+  port.postMessage(response);
+});
