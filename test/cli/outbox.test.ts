@@ -1,0 +1,127 @@
+/**
+ * journey outbox / outbox retry / outbox send / serve as a user runs them (the
+ * built CLI, npm run build first), against a provider on 127.0.0.1.
+ */
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../store/helpers.js';
+import { ENV, SECRETS } from '../delivery/helpers/fixtures.js';
+import { startServer, type FakeServer } from '../delivery/helpers/server.js';
+import { insertRows, keyOf, storeAt } from '../delivery/dispatcher/helpers.js';
+
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/journey.js');
+
+/** Async: the provider answers from this process's event loop. */
+function journey(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, ...env, NO_COLOR: '1' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('journey outbox (CLI)', () => {
+  let server: FakeServer;
+  let project: string;
+  beforeAll(async () => {
+    server = await startServer((req) => (keyOf(req) === 'j:2:sg' ? { status: 400, body: { errors: [{ message: 'Invalid recipient', field: 'personalizations.0.to.0.email' }] } } : { status: 202, headers: { 'x-message-id': `id-${keyOf(req)}` } }));
+    project = tempDir();
+    writeFileSync(
+      path.join(project, 'journey.config.yaml'),
+      `version: 1
+channels:
+  email: { provider: sg }
+providers:
+  sg: { type: sendgrid, api_key: "\${SENDGRID_API_KEY}", from: shop@shop.test, url: "${server.url}", signing_secret: "\${SG_HOOK_KEY}" }
+templates:
+  welcome: { channel: email, provider_template: d-welcome, subject: "Hello {{first_name}}" }
+`,
+    );
+    const db = storeAt(path.join(project, '.journey'));
+    insertRows(db, 4, { provider: 'sg', address: (i) => `customer.number${i}@example.test` });
+    db.close();
+  });
+  afterAll(() => server.close());
+
+  it('lists, sends, lists failures with the provider text, and retries', async () => {
+    const before = await journey(project, ['outbox']);
+    expect(before.code).toBe(0);
+    expect(before.stdout).toMatch(/^pending 4 {2}sending 0 {2}sent 0 {2}failed 0 {2}dead 0\n/);
+    expect(before.stdout).toContain('cu**************@example.test');
+    expect(before.stdout).not.toContain('customer.number1@example.test');
+
+    const missing = await journey(project, ['outbox', 'send']);
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toContain('environment variable SENDGRID_API_KEY is not set');
+
+    const sent = await journey(project, ['outbox', 'send', '--json'], ENV);
+    expect(sent.code).toBe(0);
+    expect(JSON.parse(sent.stdout)).toMatchObject({ sent: 3, failed: 1, providers: { sg: { sent: 3, failed: 1 } } });
+    expect(sent.stdout + sent.stderr).not.toContain(SECRETS.SENDGRID_API_KEY);
+
+    const failed = await journey(project, ['outbox', '--status', 'failed', '--json']);
+    const listing = JSON.parse(failed.stdout);
+    expect(listing.counts).toMatchObject({ sent: 3, failed: 1 });
+    expect(listing.rows).toEqual([expect.objectContaining({ id: 3, idempotency_key: 'j:2:sg', attempts: 1, last_error: 'HTTP 400: personalizations.0.to.0.email: Invalid recipient' })]);
+
+    const human = await journey(project, ['outbox']);
+    expect(human.stdout).toMatch(/3 +failed +j:2:sg +email +cu\*+@example\.test +welcome +1 +HTTP 400: personalizations\.0\.to\.0\.email: Invalid recipient/);
+
+    const none = await journey(project, ['outbox', 'retry', '--id', '1', '99']);
+    expect(none.code).toBe(1);
+    expect(none.stdout).toContain('skipped id 1: it is sent');
+    expect(none.stdout).toContain('skipped id 99: no such message');
+    const retried = await journey(project, ['outbox', 'retry', '--json']);
+    expect(JSON.parse(retried.stdout)).toEqual({ requeued: [3], skipped: [] });
+    expect(JSON.parse((await journey(project, ['outbox', '--json'])).stdout).counts).toMatchObject({ pending: 1, failed: 0 });
+  });
+
+  it('refuses bad flags with a clear message and exit code 2', async () => {
+    for (const [args, text] of [
+      [['outbox', '--status', 'lost'], "--status 'lost' is not an outbox status"],
+      [['outbox', '--limit', '0'], "--limit '0' is not a positive whole number"],
+      [['outbox', 'retry', '--id', 'x'], "--id 'x' is not a positive whole number"],
+      [['outbox', 'send', '--wait', 'soon'], "--wait 'soon' is not a duration"],
+      [['serve', '--port', '99999'], "--port '99999' is not a port number"],
+      [['serve', '--public-url', 'ftp://x'], "--public-url 'ftp://x' is not an http(s) URL"],
+    ] as const) {
+      const r = await journey(project, [...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toContain(text);
+    }
+  });
+
+  it('journey serve listens, answers /health, refuses a forged webhook, and stops on SIGTERM', async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const env = { ...process.env, ...ENV, SG_HOOK_KEY: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'), NO_COLOR: '1' };
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--json'], { cwd: project, env });
+    let out = '';
+    const started = new Promise<{ url: string; routes: unknown[] }>((resolve) =>
+      child.stdout.on('data', (c) => {
+        out += c;
+        const first = out.split('\n')[0]!;
+        if (out.includes('\n')) resolve(JSON.parse(first));
+      }),
+    );
+    const info = await started;
+    expect(info.routes).toEqual([{ provider: 'sg', type: 'sendgrid' }]);
+    expect((await request(`${info.url}/health`)).statusCode).toBe(200);
+    const forged = await request(`${info.url}/webhooks/sg`, { method: 'POST', body: '[]', headers: { 'x-twilio-email-event-webhook-signature': 'AAAA', 'x-twilio-email-event-webhook-timestamp': String(Math.floor(Date.now() / 1000)) } });
+    expect(forged.statusCode).toBe(401);
+    await forged.body.text();
+    const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const lines = out.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.kind)).toEqual(['listening', 'refused', 'stopped']);
+    expect(lines[1]).toMatchObject({ provider: 'sg', status: 401, reason: 'bad_signature' });
+  });
+});
