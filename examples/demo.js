@@ -1,31 +1,58 @@
 #!/usr/bin/env node
-// `npm run demo`: the example shop from scratch, with the CLI as a user runs it.
-// Everything it writes stays under examples/shop/.journey/ (git ignores it).
-import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+// `npm run demo`: the example shop from scratch, with the CLI as a user runs it, its
+// messages delivered to a local stand-in for SendGrid, Twilio and Klaviyo. Everything
+// it writes stays under examples/shop/.journey/ (git ignores it).
+import { spawn } from 'node:child_process';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startLocalProvider } from './local-provider.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const shop = path.join(root, 'examples/shop');
 const work = path.join(shop, '.journey');
+const project = path.join(work, 'project');
 // the demo shop's "today": its data ends there, and segments and plans are computed then
 const now = '2026-01-01T10:00:00Z';
 
+const provider = await startLocalProvider();
+// dummy secrets: the local provider does not check them
+const env = { ...process.env, SENDGRID_API_KEY: 'demo', TWILIO_AUTH_TOKEN: 'demo', KLAVIYO_API_KEY: 'demo' };
+
 function journey(...args) {
   console.log(`\n$ journey ${args.join(' ')}`);
-  const r = spawnSync(process.execPath, [path.join(root, 'bin/journey.js'), '-C', shop, '--now', now, ...args], { stdio: 'inherit' });
-  // plan exits 2 when journeys are new or changed: that is its answer, not a failure
-  if (r.status !== 0 && !(args[0] === 'plan' && r.status === 2)) process.exit(r.status ?? 1);
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(root, 'bin/journey.js'), '-C', project, ...args], { stdio: 'inherit', env });
+    child.on('exit', (code) => {
+      // plan exits 2 when journeys are new or changed: that is its answer, not a failure
+      if (code !== 0 && !(args.includes('plan') && code === 2)) process.exit(code ?? 1);
+      resolve();
+    });
+  });
 }
 
-rmSync(work, { recursive: true, force: true });
-journey('validate');
-journey('demo-data', '--customers', '5000', '--seed', '1', '--out', path.relative(process.cwd(), path.join(work, 'data')));
-for (const kind of ['customers', 'products', 'orders', 'order-items', 'events', 'suppressions']) {
-  journey('import', kind, path.relative(process.cwd(), path.join(work, 'data', `${kind.replace('-', '_')}.csv`)));
+try {
+  rmSync(work, { recursive: true, force: true });
+  // the example project as it is, with its providers pointed at the local stand-in
+  mkdirSync(project, { recursive: true });
+  cpSync(path.join(shop, 'segments'), path.join(project, 'segments'), { recursive: true });
+  cpSync(path.join(root, 'journeys'), path.join(project, 'journeys'), { recursive: true });
+  const config = readFileSync(path.join(shop, 'journey.config.yaml'), 'utf8')
+    .replace('journeys: ../../journeys', 'journeys: journeys')
+    .replace(/^(\s+)type: (sendgrid|twilio|klaviyo)$/gm, `$1type: $2\n$1url: ${provider.url}`);
+  writeFileSync(path.join(project, 'journey.config.yaml'), config);
+
+  await journey('validate');
+  await journey('--now', now, 'demo-data', '--customers', '5000', '--seed', '1', '--out', path.join(work, 'data'));
+  for (const kind of ['customers', 'products', 'orders', 'order-items', 'events', 'suppressions']) {
+    await journey('--now', now, 'import', kind, path.join(work, 'data', `${kind.replace('-', '_')}.csv`));
+  }
+  await journey('--now', now, 'segment', 'first_time_buyers', '--sample', '3');
+  await journey('--now', now, 'plan');
+  await journey('--now', now, 'run', '--once');
+  await journey('--now', '2026-01-01T12:00:00Z', 'run', '--once');
+  await journey('simulate', '--from', '2026-01-01T12:00:00Z', '--to', '2026-01-31T12:00:00Z', '--step', '6h', '--limit', '10');
+  console.log(`\nThe local provider received ${provider.received.email} e-mails, ${provider.received.sms} SMS and ${provider.received.sync} syncs (${provider.received.repeats} repeated keys).`);
+} finally {
+  await provider.close();
 }
-journey('segment', 'first_time_buyers', '--sample', '3');
-journey('segment', 'no_order_30d');
-journey('plan');
-console.log('\nThe engine that enrols these customers and sends their messages (journey run) is not built yet.');
