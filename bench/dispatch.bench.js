@@ -90,7 +90,7 @@ line('bare undici loop ok', bare.ok);
 line('bare undici loop messages/s', Math.round((bare.ok / bare.ms) * 1000));
 
 t = performance.now();
-const report = await dispatch(db, config, env);
+const report = await dispatch(db, config, env, { storeThread: process.env.DISPATCH_BENCH_STORE_THREAD ?? 'inline' });
 const ms = performance.now() - t;
 const sent = db.get(`SELECT count(*) AS n FROM outbox WHERE status = 'sent' AND provider_message_id IS NOT NULL`).n;
 line('dispatcher sent', sent);
