@@ -1,11 +1,10 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { existsSync } from 'node:fs';
 import { CronExpressionParser } from 'cron-parser';
 import { dispatch, type DispatchReport } from '../delivery/dispatcher.js';
 import { JourneyError } from '../errors.js';
 import type { Project } from '../project/model.js';
 import { openStore } from '../store/open.js';
+import { withStoreCopy } from '../store/store-copy.js';
 import { tickWithLock } from './runner.js';
 import type { TickReport } from './tick.js';
 
@@ -35,22 +34,15 @@ export async function runOnce(project: Project, opts: RunOptions): Promise<RunRe
 }
 
 /** `journey run --dry-run`: the same tick on a copy of the store, which is then thrown away. */
-export async function dryRun(project: Project, opts: RunOptions): Promise<RunResult> {
-  if (!existsSync(opts.storePath)) throw new JourneyError(`no store at ${opts.storePath}`, { hint: 'import the shop data first' });
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'journey-dry-run-'));
-  try {
-    const copy = path.join(dir, 'store.db');
-    const source = openStore(opts.storePath);
+export function dryRun(project: Project, opts: RunOptions): RunResult {
+  return withStoreCopy(opts.storePath, 'dry-run', (copy) => {
+    const db = openStore(copy);
     try {
-      // a consistent copy even while another process writes (WAL)
-      source.exec(`VACUUM INTO '${copy.replace(/'/g, "''")}'`);
+      return { tick: tickWithLock(db, project, opts.now()), delivery: null };
     } finally {
-      source.close();
+      db.close();
     }
-    return await runOnce(project, { ...opts, storePath: copy, deliver: false });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 /** The next time a five-field cron expression fires after `from`. */

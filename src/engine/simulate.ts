@@ -1,9 +1,7 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { JourneyError } from '../errors.js';
 import type { Project } from '../project/model.js';
 import { openStore } from '../store/open.js';
+import { withStoreCopy } from '../store/store-copy.js';
 import { exitReasons, journeyOutcomes, messagesByStep, recordPendingAsSent, sentTimeline, type JourneyOutcome, type TimelineRow } from '../store/reports.js';
 import { tickWithLock } from './runner.js';
 
@@ -31,18 +29,9 @@ export interface SimulationResult {
  * written.
  */
 export function simulate(project: Project, opts: SimulateOptions): SimulationResult {
-  if (!existsSync(opts.storePath)) throw new JourneyError(`no store at ${opts.storePath}`, { hint: 'import the shop data first' });
   if (opts.to.getTime() < opts.from.getTime()) throw new JourneyError('--to is before --from', { exitCode: 2 });
   if (opts.stepMs <= 0) throw new JourneyError('--step must be a positive duration', { exitCode: 2 });
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'journey-simulate-'));
-  try {
-    const copy = path.join(dir, 'store.db');
-    const source = openStore(opts.storePath);
-    try {
-      source.exec(`VACUUM INTO '${copy.replace(/'/g, "''")}'`);
-    } finally {
-      source.close();
-    }
+  return withStoreCopy(opts.storePath, 'simulate', (copy) => {
     const db = openStore(copy);
     try {
       let ticks = 0;
@@ -67,7 +56,5 @@ export function simulate(project: Project, opts: SimulateOptions): SimulationRes
     } finally {
       db.close();
     }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }

@@ -610,34 +610,19 @@ function isStatusOnly(f: OrderFilter): boolean {
 /** The columns of an orders aggregate (n, first_at, last_at, value, avg_value) from the facts tables. */
 function factsQuery(statuses: StatusFilter): Select {
   const average = (value: Expr, valued: Expr): Expr => ({ kind: 'case', whens: [{ when: cmp('>', valued, num(0)), then: { kind: 'arith', op: '/', left: value, right: valued } }], otherwise: null });
-  if (statuses === 'default') {
-    return select({
+  // the default statuses have a table of their own; one status is one row per customer:
+  // both are read by key, with no grouping
+  const perCustomer = (table: 'customer_facts' | 'customer_status_facts', where: Expr | null): Select =>
+    select({
       columns: [
-        { expr: col('f', 'customer_id'), alias: 'customer_id' },
-        { expr: col('f', 'n'), alias: 'n' },
-        { expr: col('f', 'first_at'), alias: 'first_at' },
-        { expr: col('f', 'last_at'), alias: 'last_at' },
-        { expr: col('f', 'value'), alias: 'value' },
+        ...['customer_id', 'n', 'first_at', 'last_at', 'value'].map((c) => ({ expr: col('f', c), alias: c })),
         { expr: average(col('f', 'value'), col('f', 'valued_n')), alias: 'avg_value' },
       ],
-      from: { kind: 'table', table: 'customer_facts', alias: 'f' },
+      from: { kind: 'table', table, alias: 'f' },
+      where,
     });
-  }
-  if (statuses !== 'any' && statuses.length === 1) {
-    // one status is one row per customer: read it by key, no grouping
-    return select({
-      columns: [
-        { expr: col('f', 'customer_id'), alias: 'customer_id' },
-        { expr: col('f', 'n'), alias: 'n' },
-        { expr: col('f', 'first_at'), alias: 'first_at' },
-        { expr: col('f', 'last_at'), alias: 'last_at' },
-        { expr: col('f', 'value'), alias: 'value' },
-        { expr: average(col('f', 'value'), col('f', 'valued_n')), alias: 'avg_value' },
-      ],
-      from: { kind: 'table', table: 'customer_status_facts', alias: 'f' },
-      where: cmp('=', col('f', 'status'), param(statuses[0]!)),
-    });
-  }
+  if (statuses === 'default') return perCustomer('customer_facts', null);
+  if (statuses !== 'any' && statuses.length === 1) return perCustomer('customer_status_facts', cmp('=', col('f', 'status'), param(statuses[0]!)));
   const sum = (name: string): Expr => ({ kind: 'aggregate', fn: 'sum', arg: col('f', name) });
   return select({
     columns: [

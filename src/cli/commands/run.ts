@@ -34,7 +34,7 @@ export function registerRun(program: Command): void {
         else process.stdout.write(human(r, opts.dryRun === true));
       };
       if (opts.once) return show(await runOnce(project, base));
-      if (opts.dryRun) return show(await dryRun(project, base));
+      if (opts.dryRun) return show(dryRun(project, base));
       const stop = new AbortController();
       const onSignal = () => stop.abort();
       process.once('SIGINT', onSignal);
