@@ -25,7 +25,8 @@ import { dueProviders, failProviderRows, nextDueAt, nextLeaseEnd, reclaimExpired
 import { openOutboxPort, type OutboxPort } from '../store/outbox-thread.js';
 import { DEFAULT_BACKOFF, retryDelayMs, type BackoffOptions } from './backoff.js';
 import { CircuitBreaker, DEFAULT_BREAKER, type BreakerOptions, type BreakerState, type Health } from './circuit-breaker.js';
-import type { DataValue, OutgoingMessage, Provider, SendOutcome } from './message.js';
+import type { DataValue, OutgoingMessage, Provider, SendOutcome, SyncRequest } from './message.js';
+import { SYNC_CHANNEL } from '../store/enrolments.js';
 import { createProvider, type ProviderOptions } from './providers/index.js';
 import { createRateLimiter, type RateLimiter } from './rate-limiter.js';
 
@@ -326,7 +327,7 @@ class Dispatcher {
         this.releaseQueue(lane, row, this.now());
         return;
       }
-      const message = buildMessage(row, this.config);
+      const message = row.channel === SYNC_CHANNEL ? buildSync(row) : buildMessage(row, this.config);
       if (typeof message === 'string') {
         // Nothing the provider could change: the template or the data is wrong.
         this.complete(lane, { kind: 'failed', id: row.id, token: row.claimed_until, error: message });
@@ -453,12 +454,35 @@ class Dispatcher {
 }
 
 /** A provider that throws (a bug, not a provider answer) must not take the dispatcher down. */
-async function send(provider: Provider, message: OutgoingMessage): Promise<SendOutcome> {
+async function send(provider: Provider, message: OutgoingMessage | SyncRequest): Promise<SendOutcome> {
   try {
+    if ('customer' in message) {
+      if (!provider.sync) return { kind: 'permanent', error: `provider '${provider.name}' (${provider.type}) cannot sync profiles or events` };
+      return await provider.sync(message);
+    }
     return await provider.send(message);
   } catch (err) {
     return { kind: 'retry', error: `provider error: ${err instanceof Error ? err.message : String(err)}` };
   }
+}
+
+/** The sync request of a sync row (payload: profile, event, properties, and the customer's id, email, phone). */
+export function buildSync(row: ClaimedRow): SyncRequest | string {
+  let p: Record<string, unknown>;
+  try {
+    p = JSON.parse(row.payload) as Record<string, unknown>;
+  } catch {
+    return 'the payload is not valid JSON';
+  }
+  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null);
+  const profile = p.profile && typeof p.profile === 'object' && Object.keys(p.profile).length > 0 ? (p.profile as Record<string, DataValue>) : undefined;
+  const eventName = str(p.event);
+  return {
+    idempotencyKey: row.idempotency_key,
+    customer: { id: String(p.customer_id ?? row.address), email: str(p.email), phone: str(p.phone) },
+    ...(profile ? { profile } : {}),
+    ...(eventName ? { event: { name: eventName, properties: (p.properties ?? {}) as Record<string, DataValue> } } : {}),
+  };
 }
 
 /** The message of a row, or why it cannot be sent. */

@@ -206,15 +206,18 @@ export function insertOutbox(db: StoreDb, set: IdSet, s: OutboxSend): number {
   return written;
 }
 
+/** The outbox channel of sync steps' rows: a profile or event push, not a message. */
+export const SYNC_CHANNEL = 'sync';
+
 /** A sync step: one outbox row per enrolment for the provider's sync (profile properties and/or an event). */
 export function insertSync(db: StoreDb, set: IdSet, s: { journeyId: string; stepId: string; provider: string; payload: Record<string, unknown>; now: number }): number {
   return db.run(
     `INSERT INTO outbox (idempotency_key, enrolment_id, journey_id, step_id, customer_id, channel, provider, template, address, payload, status, next_attempt_at, created_at)
-     SELECT en.journey_id || ':' || en.id || ':' || ?, en.id, en.journey_id, ?, c.id, 'sync', ?, '', coalesce(c.email, c.phone, c.id),
+     SELECT en.journey_id || ':' || en.id || ':' || ?, en.id, en.journey_id, ?, c.id, ?, ?, '', coalesce(c.email, c.phone, c.id),
             json_patch(json(?), json_object('customer_id', c.id, 'email', c.email, 'phone', c.phone)), 'pending', ?, ?
      FROM enrolments en JOIN customers c ON c.id = en.customer_id WHERE en.id ${inSet(set)}
      ON CONFLICT (idempotency_key) DO NOTHING`,
-    [s.stepId, s.stepId, s.provider, JSON.stringify(s.payload), s.now, s.now, ...set.params],
+    [s.stepId, s.stepId, SYNC_CHANNEL, s.provider, JSON.stringify(s.payload), s.now, s.now, ...set.params],
   ).changes;
 }
 

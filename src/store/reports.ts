@@ -1,4 +1,5 @@
 import type { StoreDb } from './db.js';
+import { SYNC_CHANNEL } from './enrolments.js';
 
 /** Simulation's recorder: every pending message counts as sent at `now`, under a made-up provider id. */
 export function recordPendingAsSent(db: StoreDb, now: number): number {
@@ -18,8 +19,8 @@ export interface TimelineRow {
 export function sentTimeline(db: StoreDb, limit: number): TimelineRow[] {
   return db.all<TimelineRow>(
     `SELECT coalesce(sent_at, created_at) AS at, journey_id, step_id, customer_id, channel, template, address
-     FROM outbox WHERE channel <> 'sync' ORDER BY coalesce(sent_at, created_at), id LIMIT ?`,
-    [limit],
+     FROM outbox WHERE channel <> ? ORDER BY coalesce(sent_at, created_at), id LIMIT ?`,
+    [SYNC_CHANNEL, limit],
   );
 }
 
