@@ -102,9 +102,29 @@ export function completeRows(db: StoreDb, completions: readonly Completion[]): n
   if (completions.length === 0) return 0;
   return db.transaction(() => {
     let changed = 0;
-    for (const c of completions) changed += completeRow(db, c);
+    const sent = completions.filter((c): c is Extract<Completion, { kind: 'sent' }> => c.kind === 'sent');
+    for (let i = 0; i < sent.length; ) {
+      // the common case, a sent message, goes in multi-row statements of a few sizes,
+      // so that their prepared statements are reused
+      const size = SENT_CHUNKS.find((n) => n <= sent.length - i)!;
+      changed += markSent(db, sent.slice(i, i + size));
+      i += size;
+    }
+    for (const c of completions) if (c.kind !== 'sent') changed += completeRow(db, c);
     return changed;
   });
+}
+
+const SENT_CHUNKS = [256, 64, 16, 4, 1];
+
+function markSent(db: StoreDb, rows: Extract<Completion, { kind: 'sent' }>[]): number {
+  return db.run(
+    `WITH done (id, token, message_id, at) AS (VALUES ${rows.map(() => '(?, ?, ?, ?)').join(', ')})
+     UPDATE outbox SET status = 'sent', attempts = attempts + 1, provider_message_id = done.message_id, sent_at = done.at,
+       last_error = NULL, claimed_until = NULL
+     FROM done WHERE outbox.id = done.id AND outbox.status = 'sending' AND outbox.claimed_until = done.token`,
+    rows.flatMap((r) => [r.id, r.token, r.providerMessageId, r.at]),
+  ).changes;
 }
 
 function completeRow(db: StoreDb, c: Completion): number {
