@@ -6,7 +6,7 @@
  * chosen instants, through runTick or the CLI.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, unlinkSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +17,8 @@ import type { StoreDb } from '../../../src/store/db.js';
 import { importFile } from '../../../src/store/import/import.js';
 import type { ImportKind } from '../../../src/store/import/kinds.js';
 import { openStore } from '../../../src/store/open.js';
-import { customerJourneys } from '../../../src/store/reports.js';
+import { customerJourneys, recordPendingAsSent } from '../../../src/store/reports.js';
+import { tickWithLock } from '../../../src/engine/runner.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const FIXTURES = path.join(ROOT, 'test/fixtures/engine');
@@ -69,6 +70,8 @@ export interface ShopOptions {
   /** The whole config text instead of the base one. */
   configText?: string;
   segments?: string;
+  /** Segment files by name (instead of `segments`). */
+  segmentFiles?: Record<string, string>;
   /** Rows for customers.csv (without header), imported at `importAt`. */
   customers?: string[];
   customerHeader?: string;
@@ -127,7 +130,8 @@ export class Shop {
     mkdirSync(path.join(dir, 'segments'));
     mkdirSync(path.join(dir, '.journey'));
     writeFileSync(path.join(dir, 'journey.config.yaml'), opts.configText ?? BASE_CONFIG(opts.config));
-    writeFileSync(path.join(dir, 'segments/segments.yaml'), opts.segments ?? BASE_SEGMENTS);
+    if (opts.segmentFiles) for (const [name, text] of Object.entries(opts.segmentFiles)) writeFileSync(path.join(dir, `segments/${name}`), text);
+    else writeFileSync(path.join(dir, 'segments/segments.yaml'), opts.segments ?? BASE_SEGMENTS);
     for (const [id, text] of Object.entries(opts.journeys)) writeFileSync(path.join(dir, `journeys/${id}.yaml`), text);
     const shop = new Shop(dir);
     shop.reload();
@@ -179,6 +183,20 @@ export class Shop {
 
   tick(at: string | number | Date): TickReport {
     return runTick(this.db, this.project, { now: new Date(ms(at)) });
+  }
+
+  /**
+   * What `journey simulate` does at each instant (a tick under the lock, then every
+   * pending message recorded as sent), with the shop's data arriving on the way:
+   * `actions` run just before the first tick at or after their time.
+   */
+  async simulate(from: string, to: string, stepMs: number, actions: [string, () => unknown][] = []): Promise<void> {
+    const pending = [...actions].sort((a, b) => ms(a[0]) - ms(b[0]));
+    for (let t = ms(from); t <= ms(to); t += stepMs) {
+      while (pending.length && ms(pending[0]![0]) <= t) await pending.shift()![1]();
+      tickWithLock(this.db, this.project, new Date(t));
+      recordPendingAsSent(this.db, t);
+    }
   }
 
   /** Ticks every `step` from `from` to `to` inclusive. */
@@ -269,4 +287,14 @@ export class Shop {
 }
 
 /** A journey file: the id line and the rest. */
+/** A seed project: the example shop's config and segments, with some of the journey library. */
+export function seedProject(journeyIds: string[]): Pick<ShopOptions, 'configText' | 'segmentFiles' | 'journeys'> {
+  const read = (p: string) => readFileSync(path.join(ROOT, p), 'utf8');
+  return {
+    configText: read('examples/shop/journey.config.yaml').replace('journeys: ../../journeys', 'journeys: journeys'),
+    segmentFiles: { 'buyers.yaml': read('examples/shop/segments/buyers.yaml'), 'retention.yaml': read('examples/shop/segments/retention.yaml') },
+    journeys: Object.fromEntries(journeyIds.map((id) => [id, read(`journeys/${id}.yaml`)])),
+  };
+}
+
 export const journey = (id: string, body: string): string => `id: ${id}\n${body.replace(/^\n/, '')}`;
