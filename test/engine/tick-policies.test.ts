@@ -42,6 +42,25 @@ steps:
     expect(shop.log('tokyo')).toEqual(['hello entered: segment:2026-03-02T13:00:00.000Z', 'hello deferred: quiet_hours', 'hello sent: email hello', 'hello completed: end']);
   });
 
+  it('quiet hours in a fixed zone apply to every customer at the same instant, whatever their own zone', async () => {
+    shop = await Shop.create({
+      journeys: {
+        fixed: journey('fixed', `
+trigger: { segment: everyone, backfill: true }
+policies:
+  quiet_hours: { from: "21:00", to: "08:00", timezone: Asia/Tokyo }
+steps:
+  - id: hello
+    send: { channel: email, template: hello }
+`),
+      },
+      customers: [cust('tokyo', 'Asia/Tokyo'), cust('ny', 'America/New_York')],
+    });
+    shop.ticks('2026-03-02T13:00:00Z', '2026-03-03T00:00:00Z', HOUR);
+    expect(shop.sent().sort()).toEqual(['ny hello @2026-03-02T23:00:00.000Z', 'tokyo hello @2026-03-02T23:00:00.000Z']);
+    expect(shop.log('ny')).toContain('hello deferred: quiet_hours');
+  });
+
   it('the project\'s default quiet hours apply when the journey sets none; a journey\'s own win', async () => {
     shop = await Shop.create({
       config: 'policies:\n  quiet_hours: { from: "20:00", to: "09:00" }\n',

@@ -574,4 +574,30 @@ steps:
     expect(shop.log('c1', 'synced')).toEqual(['push entered: segment:2026-03-02T12:00:00.000Z', 'push synced', 'leave completed: synced_only']);
     expect(shop.enrolment('c1', 'plain_exit')).toMatchObject({ status: 'completed', exit_reason: 'exit_step' });
   });
+
+  // DEFECT: the messages_received condition counts every outbox row, sync rows included (same root as the frequency cap), so a sync looks like a message the customer received
+  it.fails('a sync is not a message the customer received (messages_received)', async () => {
+    shop = await Shop.create({
+      journeys: {
+        rest: journey('rest', `
+trigger: { segment: everyone, backfill: true }
+steps:
+  - id: push
+    sync: { provider: klaviyo, event: entered_flow }
+  - id: check
+    branch:
+      cases:
+        - when: { messages_received: { within: 1d } }
+          then: rested
+  - id: fresh
+    exit: { reason: no_recent_message }
+  - id: rested
+    exit: { reason: had_a_message }
+`),
+      },
+      customers: ['c1,a@shop.test,,A,2025-01-01T00:00:00Z,,yes,'],
+    });
+    shop.tick(T0);
+    expect(shop.enrolment('c1')).toMatchObject({ status: 'completed', exit_reason: 'no_recent_message' });
+  });
 });
