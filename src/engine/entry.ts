@@ -2,13 +2,14 @@ import { CronExpressionParser } from 'cron-parser';
 import { shift } from '../project/duration.js';
 import type { Duration, Journey, Trigger } from '../project/model.js';
 import { anniversaryPrefilter, compileSegment, customerTimezone, type CompileOptions } from '../segments/compile.js';
+import { anniversaryOfDates } from '../segments/sql/anniversary.js';
 import { and, cmp, col, num, param, select, type Expr, type FromItem, type Select } from '../segments/sql/nodes.js';
 import type { DeployedJourney } from '../store/journey-state.js';
 import { NOT_COUNTED_BY_DEFAULT } from '../store/order-statuses.js';
 
 /**
  * Who a journey's trigger enters at a tick, as one query with the columns
- * customer_id, entry_key, order_id, trigger_at: candidates from the trigger, less
+ * customer_id, entry_key, order_id, trigger_at, position (of the event, for cursors): candidates from the trigger, less
  * those the entry limits keep out, one per customer, capped by max_per_tick. `journey
  * plan` counts it; `journey run` inserts it (INSERT ... SELECT).
  */
@@ -61,6 +62,7 @@ function candidatesFor(trigger: Trigger, ctx: EntryContext): Candidates {
         { expr: param(`segment:${ctx.now.toISOString()}`), alias: 'entry_key' },
         { expr: param(null), alias: 'order_id' },
         { expr: param(now), alias: 'trigger_at' },
+        { expr: num(0), alias: 'position' },
       ];
       if (firstRun && !trigger.backfill) {
         return { kind: 'none', reason: `first run without backfill: today's members of ${trigger.segment} are recorded, and customers who join it later enter` };
@@ -92,9 +94,14 @@ function candidatesFor(trigger: Trigger, ctx: EntryContext): Candidates {
         query: select({
           columns: [
             { expr: col('o', 'customer_id'), alias: 'customer_id' },
-            { expr: { kind: 'concat', items: [param('order:'), col('o', 'id')] }, alias: 'entry_key' },
+            // one entry per order, or with max_per_order above 1 one per status change of it
+            {
+              expr: { kind: 'concat', items: ctx.journey.entry.maxPerOrder > 1 ? [param('order:'), col('o', 'id'), param(':'), col('h', 'id')] : [param('order:'), col('o', 'id')] },
+              alias: 'entry_key',
+            },
             { expr: col('o', 'id'), alias: 'order_id' },
             { expr: trigger.kind === 'order_placed' ? col('o', 'placed_at') : col('h', 'changed_at'), alias: 'trigger_at' },
+            { expr: col('h', 'id'), alias: 'position' },
           ],
           from: { kind: 'table', table: 'order_status_history', alias: 'h' },
           joins: [{ type: 'inner', item: { kind: 'table', table: 'orders', alias: 'o' }, on: cmp('=', col('o', 'id'), col('h', 'order_id')) }],
@@ -115,6 +122,7 @@ function candidatesFor(trigger: Trigger, ctx: EntryContext): Candidates {
             { expr: { kind: 'concat', items: [param('event:'), col('e', 'id')] }, alias: 'entry_key' },
             { expr: param(null), alias: 'order_id' },
             { expr: col('e', 'occurred_at'), alias: 'trigger_at' },
+            { expr: col('e', 'seq'), alias: 'position' },
           ],
           from: { kind: 'table', table: 'events', alias: 'e' },
           where: and(...conditions),
@@ -124,26 +132,44 @@ function candidatesFor(trigger: Trigger, ctx: EntryContext): Candidates {
     }
     case 'date': {
       const tz = customerTimezone('c', ctx.compile.defaultTimezone);
-      const field: Expr = trigger.field === 'registered_at' ? col('c', 'registered_at') : null!;
-      if (trigger.field !== 'registered_at') return { kind: 'none', reason: 'date triggers on attributes are not built yet; registered_at is' };
       const today: Expr = { kind: 'local_date', instant: param(now), timezone: tz };
+      const months = (d: Duration) => (d.unit === 'y' ? d.amount * 12 : d.unit === 'mo' ? d.amount : null);
+      const days = (d: Duration) => d.amount * (d.unit === 'w' ? 7 : 1);
       let due: Expr;
-      if (trigger.every) {
-        const months = trigger.every.unit === 'y' ? trigger.every.amount * 12 : trigger.every.unit === 'mo' ? trigger.every.amount : null;
-        const unit = months ? 'months' : 'days';
-        const every = months ?? trigger.every.amount * (trigger.every.unit === 'w' ? 7 : 1);
-        due = and(anniversaryPrefilter(field, ctx.now, unit, every), { kind: 'is_anniversary', instant: field, now: param(now), timezone: tz, unit, every });
-      } else if (trigger.after && (trigger.after.unit === 'd' || trigger.after.unit === 'w')) {
-        const days = trigger.after.amount * (trigger.after.unit === 'w' ? 7 : 1);
-        // local dates are within a day of UTC ones: a range on the instant first, then the exact day
-        const around = now - days * 86_400_000;
-        due = and(
-          cmp('>=', field, param(around - 3 * 86_400_000)),
-          cmp('<', field, param(around + 3 * 86_400_000)),
-          cmp('=', { kind: 'date_add_days', date: { kind: 'local_date', instant: field, timezone: tz }, days }, today),
-        );
+      if (trigger.field === 'registered_at') {
+        // an instant: its local date in the customer's zone
+        const field = col('c', 'registered_at');
+        if (trigger.every) {
+          const m = months(trigger.every);
+          const unit = m ? 'months' : 'days';
+          const every = m ?? days(trigger.every);
+          due = and({ kind: 'is_null', expr: field, negated: true }, anniversaryPrefilter(field, ctx.now, unit, every), { kind: 'is_anniversary', instant: field, now: param(now), timezone: tz, unit, every });
+        } else if (trigger.after && months(trigger.after) === null) {
+          // local dates are within a day of UTC ones: a range on the instant first, then the exact day
+          const around = now - days(trigger.after) * 86_400_000;
+          due = and(
+            cmp('>=', field, param(around - 3 * 86_400_000)),
+            cmp('<', field, param(around + 3 * 86_400_000)),
+            cmp('=', { kind: 'date_add_days', date: { kind: 'local_date', instant: field, timezone: tz }, days: days(trigger.after) }, today),
+          );
+        } else {
+          return { kind: 'none', reason: 'date triggers with after: in months or years are not built yet; use days or weeks, or every:' };
+        }
       } else {
-        return { kind: 'none', reason: 'date triggers with after: in months or years are not built yet; use days or weeks, or every:' };
+        // an attribute holds a calendar date (YYYY-MM-DD...): the customer's own date, no zone
+        const text: Expr = { kind: 'json_value', column: col('c', 'attributes'), key: param(trigger.field.slice('attributes.'.length)), as: 'text' };
+        const date: Expr = { kind: 'substr', expr: text, start: 1, length: 10 };
+        let rule: Expr;
+        if (trigger.every) {
+          const m = months(trigger.every);
+          rule = anniversaryOfDates(date, today, m ? 'months' : 'days', m ?? days(trigger.every));
+        } else if (trigger.after && months(trigger.after) === null) {
+          rule = cmp('=', { kind: 'date_add_days', date, days: days(trigger.after) }, today);
+        } else {
+          return { kind: 'none', reason: 'date triggers with after: in months or years are not built yet; use days or weeks, or every:' };
+        }
+        // the date arithmetic only ever sees values that are dates
+        due = { kind: 'is_true', expr: { kind: 'case', whens: [{ when: { kind: 'is_iso_date', expr: text }, then: rule }], otherwise: null } };
       }
       return {
         kind: 'query',
@@ -153,9 +179,10 @@ function candidatesFor(trigger: Trigger, ctx: EntryContext): Candidates {
             { expr: { kind: 'concat', items: [param('date:'), today] }, alias: 'entry_key' },
             { expr: param(null), alias: 'order_id' },
             { expr: param(now), alias: 'trigger_at' },
+            { expr: num(0), alias: 'position' },
           ],
           from: { kind: 'table', table: 'customers', alias: 'c' },
-          where: and({ kind: 'is_null', expr: field, negated: true }, due, cmp('>=', { kind: 'local_time', instant: param(now), timezone: tz }, param(trigger.at))),
+          where: and(due, cmp('>=', { kind: 'local_time', instant: param(now), timezone: tz }, param(trigger.at))),
         }),
         note: `customers whose ${trigger.field} date comes round today, from ${trigger.at} their time`,
       };
@@ -218,16 +245,19 @@ function limited(candidates: Select, ctx: EntryContext): Select {
       { expr: col('x', 'entry_key'), alias: 'entry_key' },
       { expr: col('x', 'order_id'), alias: 'order_id' },
       { expr: col('x', 'trigger_at'), alias: 'trigger_at' },
-      { expr: { kind: 'row_number', partitionBy: [col('x', 'customer_id')], orderBy: [{ expr: col('x', 'trigger_at'), desc: false }, { expr: col('x', 'entry_key'), desc: false }] }, alias: 'nth' },
+      { expr: col('x', 'position'), alias: 'position' },
+      // events in the order they were recorded (a cursor can then stop after the last one taken)
+      { expr: { kind: 'row_number', partitionBy: [col('x', 'customer_id')], orderBy: [{ expr: col('x', 'position'), desc: false }, { expr: col('x', 'trigger_at'), desc: false }, { expr: col('x', 'entry_key'), desc: false }] }, alias: 'nth' },
     ],
     from: { kind: 'derived', query: candidates, alias: 'x' },
     where: and(...conditions),
   });
   return select({
-    columns: ['customer_id', 'entry_key', 'order_id', 'trigger_at'].map((c) => ({ expr: col('r', c), alias: c })),
+    columns: ['customer_id', 'entry_key', 'order_id', 'trigger_at', 'position'].map((c) => ({ expr: col('r', c), alias: c })),
     from: { kind: 'derived', query: ranked, alias: 'r' },
     where: cmp('=', col('r', 'nth'), num(1)),
     orderBy: [
+      { expr: col('r', 'position'), desc: false },
       { expr: col('r', 'trigger_at'), desc: false },
       { expr: col('r', 'customer_id'), desc: false },
     ],

@@ -6,9 +6,12 @@ import { printerFor } from '../segments/run.js';
 import { and, cmp, col, param, select, type Expr, type Select, type SqlParam } from '../segments/sql/nodes.js';
 import type { SqlPrinter } from '../segments/sql/printer.js';
 import type { StoreDb } from '../store/db.js';
+import { nextAllowed } from '../time/windows.js';
 import {
   assignVariant,
   count,
+  deferByZone,
+  zonesOf,
   customerZone,
   finish,
   insertEnrolments,
@@ -27,11 +30,12 @@ import {
   withVariant,
   type IdSet,
 } from '../store/enrolments.js';
-import { deployedJourneys, deployVersion, eventCursors, type DeployedJourney } from '../store/journey-state.js';
+import { deployedJourneys, deployVersion, eventCursors, restartTrigger, type DeployedJourney } from '../store/journey-state.js';
 import { createTempTable, dropTempTable } from '../store/temp-tables.js';
 import { eventHappened, type WaitForEvent } from '../store/wait-for.js';
 import { entryFor, nextCheckAt } from './entry.js';
 import { sourceHash } from './plan.js';
+import { parseJourneyText } from '../project/load-project.js';
 
 export interface TickOptions {
   now: Date;
@@ -164,12 +168,19 @@ function inKept(set: Kept): Expr {
 function deploy(ctx: Ctx): Map<string, number> {
   const { db, project, now } = ctx;
   const before = deployedJourneys(db);
+  const cursors = eventCursors(db);
+  const startOf = (j: Journey) => (j.trigger.kind === 'custom_event' ? cursors.events : j.trigger.kind === 'order_status_changed' || j.trigger.kind === 'order_placed' ? cursors.statusChanges : 0);
   const versions = new Map<string, number>();
   for (const journey of project.journeys) {
-    const version = deployVersion(db, { id: journey.id, source: journey.source, hash: sourceHash(journey.source), enabled: journey.enabled }, now);
+    const version = deployVersion(db, { id: journey.id, source: journey.source, hash: sourceHash(journey.source), enabled: journey.enabled }, now, startOf(journey));
     versions.set(journey.id, version);
     const previous = before.get(journey.id);
-    if (previous && previous.version !== version) relocateRemovedSteps(ctx, journey);
+    if (previous && previous.version !== version) {
+      relocateRemovedSteps(ctx, journey);
+      // a new trigger starts afresh: no history floods in, a new segment is a first check
+      const old = parseJourneyText(previous.source, `${journey.id} v${previous.version}`);
+      if (!old || JSON.stringify(withoutPaths(old.trigger)) !== JSON.stringify(withoutPaths(journey.trigger))) restartTrigger(db, journey.id, startOf(journey));
+    }
   }
   for (const gone of [...before.values()].filter((d) => !project.journeys.some((j) => j.id === d.id))) {
     atomically(db, () => {
@@ -179,6 +190,8 @@ function deploy(ctx: Ctx): Map<string, number> {
   }
   return versions;
 }
+
+const withoutPaths = (v: unknown): unknown => JSON.parse(JSON.stringify(v, (k, x) => (k === 'path' ? undefined : x)));
 
 /** Customers at a step an edit removed move to the step the author named, or exit (step_removed). */
 function relocateRemovedSteps(ctx: Ctx, journey: Journey): void {
@@ -200,9 +213,9 @@ function relocateRemovedSteps(ctx: Ctx, journey: Journey): void {
 function enter(ctx: Ctx, journey: Journey, version: number): number {
   const { db, now } = ctx;
   const deployed: DeployedJourney | null = deployedJourneys(db).get(journey.id) ?? null;
-  // a deployment recorded this tick counts as "never run" for the triggers: no check, no cursor yet
-  const firstRun = deployed === null || (deployed.lastCheckAt === null && deployed.cursor === 0);
-  const state = firstRun ? null : deployed;
+  // a segment trigger's first check records the members (and enters them only with backfill);
+  // event triggers were given their starting cursor when the journey was deployed
+  const state = journey.trigger.kind === 'segment' && deployed?.lastCheckAt == null ? null : deployed;
   const trigger = journey.trigger;
   const first = journey.steps[0]!.id;
   return atomically(db, () => {
@@ -224,7 +237,9 @@ function enter(ctx: Ctx, journey: Journey, version: number): number {
         };
       }
       replaceMemberships(db, journey.id, 'tick_members', notYet, now);
-      markChecked(db, journey.id, now);
+      // newcomers a max_per_tick left out enter at the next tick, not at the next check
+      const waiting = notYet ? db.get<{ n: number }>(`SELECT count(*) AS n FROM (${notYet.sql})`, notYet.params)!.n : 0;
+      if (waiting === 0) markChecked(db, journey.id, now);
       dropTempTable(db, 'tick_candidates');
       dropTempTable(db, 'tick_members');
       return entered;
@@ -232,21 +247,19 @@ function enter(ctx: Ctx, journey: Journey, version: number): number {
     const cursors = eventCursors(db);
     const entry = entryFor({ journey, deployed: state, now: ctx.date, compile: ctx.compile, startCursors: cursors });
     if (entry.kind !== 'query') return 0;
-    const upTo = trigger.kind === 'custom_event' ? cursors.events : cursors.statusChanges;
-    const entered = insertEnrolments(db, print(ctx, entry.query), { journeyId: journey.id, version, stepId: first, now }).count;
-    if (trigger.kind !== 'date') setCursor(db, journey.id, journey.entry.maxPerTick ? Math.max(state?.cursor ?? 0, lastPosition(ctx, journey, upTo)) : upTo);
+    const candidates = print(ctx, entry.query);
+    const taken = createTempTable(db, 'tick_entrants', candidates.sql, candidates.params);
+    const entered = insertEnrolments(db, { sql: `SELECT * FROM temp.tick_entrants`, params: [] }, { journeyId: journey.id, version, stepId: first, now }).count;
+    if (trigger.kind !== 'date') {
+      // with max_per_tick the cursor stops after the last event taken; the rest wait for the next tick
+      const upTo = trigger.kind === 'custom_event' ? cursors.events : cursors.statusChanges;
+      const capped = journey.entry.maxPerTick !== null && taken >= journey.entry.maxPerTick;
+      const last = db.get<{ p: number | null }>('SELECT max(position) AS p FROM temp.tick_entrants')?.p ?? upTo;
+      setCursor(db, journey.id, capped ? last : upTo);
+    }
+    dropTempTable(db, 'tick_entrants');
     return entered;
   });
-}
-
-/** With max_per_tick, an event trigger's cursor stops after the last event that entered someone. */
-function lastPosition(ctx: Ctx, journey: Journey, upTo: number): number {
-  const kind = journey.trigger.kind;
-  const sql =
-    kind === 'custom_event'
-      ? `SELECT max(e.seq) AS p FROM enrolments en JOIN events e ON 'event:' || e.id = en.entry_key WHERE en.journey_id = ? AND en.entered_at = ?`
-      : `SELECT max(h.id) AS p FROM enrolments en JOIN order_status_history h ON h.order_id = en.order_id WHERE en.journey_id = ? AND en.entered_at = ?`;
-  return Math.min(upTo, ctx.db.get<{ p: number | null }>(sql, [journey.id, ctx.now])?.p ?? upTo);
 }
 
 // ---- exits and goals
@@ -297,10 +310,16 @@ function advance(ctx: Ctx, journey: Journey, graph: StepGraph, step: Step, repor
     let moved = count(db, group);
     if (moved === 0) return 0;
     if (step.when) {
-      const pass = keep(ctx, 'tick_pass', print(ctx, compileEnrolmentRule(step.when, ctx.compile, inKept(group))));
-      const skipped = keep(ctx, 'tick_skip', minus(group, pass));
+      // the guard is looked at when the step is reached; a wait_for step seen again at a
+      // later tick (armed: its due time is its deadline, not its arrival) is past it
+      const arriving =
+        step.kind === 'wait_for'
+          ? keep(ctx, 'tick_arriving', { sql: `SELECT id FROM enrolments WHERE id IN (SELECT id FROM temp.tick_group) AND due_at = step_started_at`, params: [] })
+          : group;
+      const pass = keep(ctx, 'tick_pass', print(ctx, compileEnrolmentRule(step.when, ctx.compile, inKept(arriving))));
+      const skipped = keep(ctx, 'tick_skip', minus(arriving, pass));
       report.skipped += moveTo(db, skipped, next, now, 'skipped', 'when');
-      group = pass;
+      group = keep(ctx, 'tick_guarded', minus(group, skipped));
     }
     switch (step.kind) {
       case 'send':
@@ -361,7 +380,7 @@ function advance(ctx: Ctx, journey: Journey, graph: StepGraph, step: Step, repor
       }
     }
     if (next === null && step.kind !== 'exit' && step.kind !== 'branch' && step.kind !== 'split' && step.kind !== 'wait_for') report.completed += moved;
-    for (const t of ['tick_group', 'tick_reachable', 'tick_pass', 'tick_skip', 'tick_later', 'tick_event', 'tick_rest', 'tick_waiting', 'tick_variant', 'tick_send1', 'tick_send2', 'tick_unreachable', 'tick_quiet', 'tick_capped']) dropTempTable(db, t);
+    for (const t of ['tick_group', 'tick_reachable', 'tick_arriving', 'tick_guarded', 'tick_pass', 'tick_skip', 'tick_later', 'tick_event', 'tick_rest', 'tick_waiting', 'tick_variant', 'tick_send1', 'tick_send2', 'tick_unreachable', 'tick_quiet', 'tick_capped']) dropTempTable(db, t);
     for (let i = 0; i <= 20; i++) {
       dropTempTable(db, `tick_case${i}`);
       dropTempTable(db, `tick_rest${i}`);
@@ -418,19 +437,33 @@ function send(ctx: Ctx, journey: Journey, step: Extract<Step, { kind: 'send' }>,
   if (policies.quietHours || policies.sendWindow) {
     const q = policies.quietHours;
     const w = policies.sendWindow;
-    const zoneOf = (tz: string | undefined) => (!tz || tz === 'customer' ? customerZone(project.config.timezone) : { sql: '?', params: [tz] });
-    const zone = zoneOf(q?.timezone ?? w?.timezone);
-    const allowed = {
-      sql: `journey_next_allowed(?, ${zone.sql}, ?, ?, ?, ?, ?)`,
-      params: [now, ...(zone.params as SqlParam[]), q?.from ?? null, q?.to ?? null, w?.from ?? null, w?.to ?? null, (w?.days ?? []).join(',')],
+    const policy = { quietFrom: q?.from ?? null, quietTo: q?.to ?? null, windowFrom: w?.from ?? null, windowTo: w?.to ?? null, windowDays: w?.days ?? [] };
+    const fixedZone = [q?.timezone, w?.timezone].find((tz) => tz && tz !== 'customer');
+    // every customer of a zone has the same next allowed instant: computed once per zone
+    const zones = fixedZone ? [fixedZone] : zonesOf(db, sendable, project.config.timezone);
+    const allowedIn = (tz: string) => {
+      try {
+        return nextAllowed(now, tz, policy);
+      } catch {
+        return nextAllowed(now, project.config.timezone, policy); // not a zone (imported before zones were checked)
+      }
     };
-    const quiet = keep(ctx, 'tick_quiet', laterThan(sendable, allowed.sql, allowed.params, now));
-    const deferred = setDue(db, quiet, allowed.sql, allowed.params, 'deferred', q ? 'quiet_hours' : 'send_window', now);
-    report.deferred += deferred;
-    sendable = keep(ctx, 'tick_send1', minus(sendable, quiet));
+    const dueByZone = new Map(zones.map((tz) => [tz, allowedIn(tz)]));
+    const quiet = fixedZone
+      ? (dueByZone.get(fixedZone)! > now ? sendable : null)
+      : deferByZone(db, sendable, dueByZone, project.config.timezone, q ? 'quiet_hours' : 'send_window', now, 'tick_quiet');
+    if (quiet === sendable) {
+      report.deferred += setDue(db, sendable, '?', [dueByZone.get(fixedZone!)!], 'deferred', q ? 'quiet_hours' : 'send_window', now);
+      return moved;
+    }
+    if (quiet) {
+      report.deferred += count(db, quiet);
+      sendable = keep(ctx, 'tick_send1', minus(sendable, quiet));
+    }
   }
   const cap = policies.frequencyCap;
-  if (cap) {
+  // a cap on one channel limits only sends on that channel
+  if (cap && (cap.channel === null || cap.channel === step.channel)) {
     const over = overCap(sendable, { max: cap.max, channel: cap.channel, per: typeof cap.per === 'string' ? cap.per : durationMs(cap.per), defaultZone: project.config.timezone }, now);
     const capped = keep(ctx, 'tick_capped', over.set);
     if (cap.onCap === 'skip') {

@@ -1,4 +1,5 @@
 import { shift } from '../project/duration.js';
+import { SYNC_CHANNEL } from '../store/enrolments.js';
 import { storedAddressField } from '../store/facts.js';
 import { NOT_COUNTED_BY_DEFAULT } from '../store/order-statuses.js';
 import {
@@ -116,17 +117,22 @@ class RuleCompiler {
     if (!this.enrolments) throw new CompileError(`'${r.kind}' is about a customer's place in a journey; it cannot be part of a segment`);
     switch (r.kind) {
       case 'orders_since_entry': {
-        const count = select({
-          columns: [{ expr: { kind: 'aggregate', fn: 'count', arg: '*' }, alias: 'n' }],
-          from: { kind: 'table', table: 'orders', alias: 'oe' },
-          where: and(
-            cmp('=', col('oe', 'customer_id'), col(EN, 'customer_id')),
-            cmp('>=', col('oe', 'placed_at'), col(EN, 'entered_at')),
-            // not after the clock: a simulation's store may hold what happens later
-            cmp('<=', col('oe', 'placed_at'), param(this.nowMs)),
-            statusCondition(col('oe', 'status'), 'default'),
-          ),
-        });
+        const presence = presenceOnly(r.count);
+        const since = (columns: Select['columns']) =>
+          select({
+            columns,
+            from: { kind: 'table', table: 'orders', alias: 'oe' },
+            where: and(
+              cmp('=', col('oe', 'customer_id'), col(EN, 'customer_id')),
+              cmp('>=', col('oe', 'placed_at'), col(EN, 'entered_at')),
+              // not after the clock: a simulation's store may hold what happens later
+              cmp('<=', col('oe', 'placed_at'), param(this.nowMs)),
+              statusCondition(col('oe', 'status'), 'default'),
+            ),
+          });
+        // "bought since entry" (>= 1) is a probe that stops at the first order
+        if (presence !== null) return { kind: 'exists', query: since([{ expr: num(1), alias: 'one' }]), negated: !presence };
+        const count = since([{ expr: { kind: 'aggregate', fn: 'count', arg: '*' }, alias: 'n' }]);
         return and(...r.count.map((t) => numberTerm({ kind: 'scalar_query', query: count }, t)));
       }
       case 'message':
@@ -136,7 +142,12 @@ class RuleCompiler {
             columns: [{ expr: num(1), alias: 'one' }],
             from: { kind: 'table', table: 'outbox', alias: 'ob' },
             joins: [{ type: 'inner', item: { kind: 'table', table: 'message_events', alias: 'me' }, on: cmp('=', col('me', 'outbox_id'), col('ob', 'id')) }],
-            where: and(cmp('=', col('ob', 'enrolment_id'), col(EN, 'id')), cmp('=', col('ob', 'step_id'), param(r.step)), cmp('=', col('me', 'kind'), param(r.event))),
+            where: and(
+              cmp('=', col('ob', 'enrolment_id'), col(EN, 'id')),
+              cmp('=', col('ob', 'step_id'), param(r.step)),
+              cmp('=', col('me', 'kind'), param(r.event)),
+              cmp('<=', col('me', 'occurred_at'), param(this.nowMs)),
+            ),
           }),
           negated: false,
         };
@@ -145,6 +156,8 @@ class RuleCompiler {
           cmp('=', col('om', 'customer_id'), col(EN, 'customer_id')),
           cmp('>=', col('om', 'created_at'), param(shift(this.opts.now, r.within, -1).getTime())),
           { kind: 'in', expr: col('om', 'status'), list: ['pending', 'sending', 'sent'].map(param), negated: false },
+          // a sync pushes data to a platform; it is not a message the customer received
+          cmp('<>', col('om', 'channel'), param(SYNC_CHANNEL)),
         ];
         if (r.channel) conditions.push(cmp('=', col('om', 'channel'), param(r.channel)));
         const count = select({ columns: [{ expr: { kind: 'aggregate', fn: 'count', arg: '*' }, alias: 'n' }], from: { kind: 'table', table: 'outbox', alias: 'om' }, where: and(...conditions) });

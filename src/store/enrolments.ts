@@ -117,24 +117,29 @@ export interface FrequencyWindow {
 /** The enrolments of a set whose customer already got `max` messages in the window. */
 export function overCap(set: IdSet, cap: FrequencyWindow, now: number): { set: IdSet; until: { sql: string; params: SqlValue[] } } {
   const zone = customerZone(cap.defaultZone);
+  // a rolling window holds what was sent after now - per (a message sent exactly `per` ago
+  // is out of it: that is when a deferred send goes); a calendar one from local midnight
   const windowStart =
     typeof cap.per === 'number'
-      ? { sql: '?', params: [now - cap.per] as SqlValue[] }
+      ? { sql: '?', op: '>', params: [now - cap.per] as SqlValue[] }
       : cap.per === 'day'
-        ? { sql: `journey_day_start(?, ${zone.sql})`, params: [now, ...zone.params] as SqlValue[] }
-        : { sql: `journey_day_start(?, ${zone.sql}) - 6 * 86400000`, params: [now, ...zone.params] as SqlValue[] };
-  const channel = cap.channel ? ' AND o.channel = ?' : '';
+        ? { sql: `journey_day_start(?, ${zone.sql})`, op: '>=', params: [now, ...zone.params] as SqlValue[] }
+        : { sql: `journey_week_start(?, ${zone.sql})`, op: '>=', params: [now, ...zone.params] as SqlValue[] };
+  // sync rows push data to a platform: they are not messages to the customer
+  const channel = cap.channel ? ' AND o.channel = ?' : ` AND o.channel <> '${SYNC_CHANNEL}'`;
   const channelParams: SqlValue[] = cap.channel ? [cap.channel] : [];
-  const sent = `(SELECT count(*) FROM outbox o WHERE o.customer_id = en.customer_id AND o.created_at >= ${windowStart.sql}${channel} AND o.status IN ('pending', 'sending', 'sent'))`;
+  const sent = `(SELECT count(*) FROM outbox o WHERE o.customer_id = en.customer_id AND o.created_at ${windowStart.op} ${windowStart.sql}${channel} AND o.status IN ('pending', 'sending', 'sent'))`;
   // when the cap lets the next one through: the oldest counted message leaves the rolling
   // window; a calendar window opens again at the next local midnight
   const until =
     typeof cap.per === 'number'
       ? {
-          sql: `(SELECT min(o.created_at) FROM outbox o WHERE o.customer_id = en.customer_id AND o.created_at >= ?${channel} AND o.status IN ('pending', 'sending', 'sent')) + ?`,
+          sql: `(SELECT min(o.created_at) FROM outbox o WHERE o.customer_id = en.customer_id AND o.created_at > ?${channel} AND o.status IN ('pending', 'sending', 'sent')) + ?`,
           params: [now - cap.per, ...channelParams, cap.per] as SqlValue[],
         }
-      : { sql: `journey_day_start(? + ${cap.per === 'day' ? 1 : 7} * 86400000, ${zone.sql})`, params: [now, ...zone.params] as SqlValue[] };
+      : cap.per === 'day'
+        ? { sql: `journey_day_start(? + 86400000, ${zone.sql})`, params: [now, ...zone.params] as SqlValue[] }
+        : { sql: `journey_week_start(? + 7 * 86400000, ${zone.sql})`, params: [now, ...zone.params] as SqlValue[] };
   return {
     set: {
       sql: `SELECT en.id AS id FROM enrolments en JOIN customers c ON c.id = en.customer_id WHERE en.id ${inSet(set)} AND ${sent} >= ?`,
@@ -261,4 +266,35 @@ export function recordConversions(db: StoreDb, journeyId: string, within: { amou
     [...p, ...p, ...p, journeyId, now, ...p],
   );
   return changes;
+}
+
+/** The timezones of a set's customers (their own, or the default), each once. */
+export function zonesOf(db: StoreDb, set: IdSet, defaultZone: string): string[] {
+  const zone = customerZone(defaultZone);
+  return db
+    .all<{ tz: string }>(`SELECT DISTINCT ${zone.sql} AS tz FROM enrolments en JOIN customers c ON c.id = en.customer_id WHERE en.id ${inSet(set)}`, [...zone.params, ...set.params])
+    .map((r) => r.tz);
+}
+
+/**
+ * Defers the enrolments of a set whose customer's timezone has a later due time
+ * (quiet hours, a send window): `dueByZone` was computed once per zone, since every
+ * customer of a zone shares the same next allowed instant. Keeps the deferred ones in
+ * the temporary table `into` and returns it as a set.
+ */
+export function deferByZone(db: StoreDb, set: IdSet, dueByZone: ReadonlyMap<string, number>, defaultZone: string, detail: string, now: number, into: string): IdSet {
+  const zone = customerZone(defaultZone);
+  db.exec(`DROP TABLE IF EXISTS temp.tick_zone_due; CREATE TEMP TABLE tick_zone_due (tz TEXT PRIMARY KEY, due INTEGER NOT NULL)`);
+  for (const [tz, due] of dueByZone) if (due > now) db.run('INSERT INTO temp.tick_zone_due (tz, due) VALUES (?, ?)', [tz, due]);
+  db.exec(`DROP TABLE IF EXISTS temp.${into}; CREATE TEMP TABLE ${into} (id INTEGER PRIMARY KEY, due INTEGER NOT NULL)`);
+  db.run(
+    `INSERT INTO temp.${into} (id, due) SELECT en.id, z.due FROM enrolments en JOIN customers c ON c.id = en.customer_id
+     JOIN temp.tick_zone_due z ON z.tz = ${zone.sql} WHERE en.id ${inSet(set)}`,
+    [...zone.params, ...set.params],
+  );
+  const deferred: IdSet = { sql: `SELECT id FROM temp.${into}`, params: [] };
+  log(db, deferred, 'deferred', detail, now);
+  db.run(`UPDATE enrolments SET due_at = q.due FROM temp.${into} q WHERE q.id = enrolments.id`);
+  db.exec('DROP TABLE IF EXISTS temp.tick_zone_due');
+  return deferred;
 }

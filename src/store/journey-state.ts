@@ -44,6 +44,11 @@ export function dueByStep(db: StoreDb, journeyId: string, now: number): Map<stri
   return new Map(rows.map((r) => [r.step_id, r.n]));
 }
 
+/** Starts a journey's trigger afresh (its trigger changed): from the given cursor, as if never checked. */
+export function restartTrigger(db: StoreDb, journeyId: string, cursor: number): void {
+  db.run('UPDATE journeys SET cursor = ?, last_check_at = NULL WHERE id = ?', [cursor, journeyId]);
+}
+
 /** The highest event and status-change positions, where a first run of an event trigger starts. */
 export function eventCursors(db: StoreDb): { events: number; statusChanges: number } {
   const row = db.get<{ events: number | null; changes: number | null }>(
@@ -57,7 +62,7 @@ export function eventCursors(db: StoreDb): { events: number; statusChanges: numb
  * text is new (versions are numbered per journey), the journeys row pointing at it.
  * Returns the version number.
  */
-export function deployVersion(db: StoreDb, journey: { id: string; source: string; hash: string; enabled: boolean }, now: number): number {
+export function deployVersion(db: StoreDb, journey: { id: string; source: string; hash: string; enabled: boolean }, now: number, initialCursor = 0): number {
   return db.transaction(() => {
     const existing = db.get<{ version: number }>('SELECT version FROM journey_versions WHERE journey_id = ? AND hash = ?', [journey.id, journey.hash]);
     const version =
@@ -66,11 +71,12 @@ export function deployVersion(db: StoreDb, journey: { id: string; source: string
     if (!existing) {
       db.run('INSERT INTO journey_versions (journey_id, version, hash, source, created_at) VALUES (?, ?, ?, ?, ?)', [journey.id, version, journey.hash, journey.source, now]);
     }
+    // an event trigger starts at the events there are when the journey is first deployed
     db.run(
-      `INSERT INTO journeys (id, version, enabled, deployed_at) VALUES (?, ?, ?, ?)
+      `INSERT INTO journeys (id, version, enabled, deployed_at, cursor) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET version = excluded.version, enabled = excluded.enabled, removed_at = NULL,
          deployed_at = CASE WHEN journeys.version = excluded.version THEN journeys.deployed_at ELSE excluded.deployed_at END`,
-      [journey.id, version, journey.enabled ? 1 : 0, now],
+      [journey.id, version, journey.enabled ? 1 : 0, now, initialCursor],
     );
     return version;
   });

@@ -18,6 +18,8 @@ export const NEXT_ALLOWED_FUNCTION = 'journey_next_allowed';
 export const BUCKET_FUNCTION = 'journey_bucket';
 /** journey_day_start(ms, tz): when the local day of an instant began. */
 export const DAY_START_FUNCTION = 'journey_day_start';
+/** journey_week_start(ms, tz): when the local calendar week (from Monday) of an instant began. */
+export const WEEK_START_FUNCTION = 'journey_week_start';
 /** journey_is_anniversary(ms, now_ms, tz, 'months' | 'days', every): 1 when today (in tz) is an anniversary of ms. */
 export const ANNIVERSARY_FUNCTION = 'journey_is_anniversary';
 
@@ -53,6 +55,13 @@ export function registerSqlFunctions(db: Database.Database): void {
   db.function(BUCKET_FUNCTION, { deterministic: true }, (key: unknown) => bucket(String(key)));
   db.function(DAY_START_FUNCTION, { deterministic: true }, (ms: unknown, timeZone: unknown) =>
     orNull(() => startOfLocalDay(localDate(Number(ms), zone(timeZone)), zone(timeZone))),
+  );
+  db.function(WEEK_START_FUNCTION, { deterministic: true }, (ms: unknown, timeZone: unknown) =>
+    orNull(() => {
+      const date = localDate(Number(ms), zone(timeZone));
+      const sinceMonday = (new Date(`${date}T00:00:00Z`).getUTCDay() + 6) % 7;
+      return startOfLocalDay(new Date(Date.parse(`${date}T00:00:00Z`) - sinceMonday * 86_400_000).toISOString().slice(0, 10), zone(timeZone));
+    }),
   );
   // One call instead of a dozen local-date calls in SQL: anniversaries run over every customer.
   db.function(ANNIVERSARY_FUNCTION, { deterministic: true }, (ms: unknown, now: unknown, timeZone: unknown, unit: unknown, every: unknown) => {

@@ -12,9 +12,9 @@ export type WaitForEvent =
 
 /**
  * The enrolments of a set for which the awaited event has happened. Events count
- * from the moment the wait became possible (entry, or the message's creation), not
- * from when the step was reached: an order placed a second before the wait began
- * must still end it.
+ * from the moment the wait became possible (the trigger: the abandoned cart, the
+ * delivery; for segment entries, the entry), not from when the step was reached: a
+ * checkout a minute after the abandon must end the wait even if the tick came later.
  */
 export function eventHappened(set: IdSet, e: WaitForEvent, now: number): IdSet {
   const base = `SELECT en.id AS id FROM enrolments en WHERE en.id IN (SELECT id FROM (${set.sql})) AND EXISTS`;
@@ -27,7 +27,7 @@ export function eventHappened(set: IdSet, e: WaitForEvent, now: number): IdSet {
       };
     case 'order_placed':
       return {
-        sql: `${base} (SELECT 1 FROM orders o WHERE o.customer_id = en.customer_id AND o.placed_at >= en.entered_at AND o.placed_at <= ?
+        sql: `${base} (SELECT 1 FROM orders o WHERE o.customer_id = en.customer_id AND o.placed_at >= en.trigger_at AND o.placed_at <= ?
                 AND (en.order_id IS NULL OR o.id <> en.order_id) AND o.status NOT IN ('canceled', 'unavailable', 'refunded'))`,
         params: [...set.params, now],
       };
@@ -49,7 +49,7 @@ export function eventHappened(set: IdSet, e: WaitForEvent, now: number): IdSet {
         .join(' ');
       const matchParams: SqlValue[] = Object.entries(e.match).flatMap(([k, v]) => [k, v.slice('trigger.'.length)]);
       return {
-        sql: `${base} (SELECT 1 FROM events ev WHERE ev.customer_id = en.customer_id AND ev.type = ? AND ev.occurred_at >= en.entered_at AND ev.occurred_at <= ? ${where} ${match})`,
+        sql: `${base} (SELECT 1 FROM events ev WHERE ev.customer_id = en.customer_id AND ev.type = ? AND ev.occurred_at >= en.trigger_at AND ev.occurred_at <= ? ${where} ${match})`,
         params: [...set.params, e.type, now, ...whereParams, ...matchParams],
       };
     }

@@ -51,8 +51,17 @@ export function localTime(ms: number, timeZone: string): string {
 
 /** The instant a local calendar date begins in a timezone. */
 export function startOfLocalDay(date: string, timeZone: string): number {
-  const guess = Date.parse(`${date}T00:00:00Z`);
-  // Two passes settle the offset even when the day starts next to a DST change.
+  return localInstant(date, '00:00', timeZone);
+}
+
+/**
+ * The instant a local date and wall-clock time (HH:MM) happen in a timezone, with the
+ * offset in force at that moment (not at midnight: 09:00 on a DST-change day is 09:00).
+ * A time the clocks skip (02:30 on spring-forward night) comes out an hour later.
+ */
+export function localInstant(date: string, hhmm: string, timeZone: string): number {
+  const guess = Date.parse(`${date}T${hhmm}:00Z`);
+  // Two passes settle the offset even next to a DST change.
   let ms = guess - utcOffset(guess, timeZone);
   ms = guess - utcOffset(ms, timeZone);
   return ms;

@@ -1,4 +1,4 @@
-import { localDate, localTime, startOfLocalDay } from './local-date.js';
+import { localDate, localInstant, localTime } from './local-date.js';
 
 const DAY = 86_400_000;
 const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
@@ -12,7 +12,7 @@ export function weekday(date: string): string {
 
 /** The instant a local date's HH:MM happens in a zone (a time skipped by DST moves on with the clock). */
 export function atLocalTime(date: string, hhmm: string, timeZone: string): number {
-  return startOfLocalDay(date, timeZone) + minutes(hhmm) * 60_000;
+  return localInstant(date, hhmm, timeZone);
 }
 
 function addDays(date: string, days: number): string {

@@ -194,7 +194,7 @@ describe('seed 4: multi-buyers motivator', () => {
   });
 
   // DEFECT: the sync row counts against the default frequency cap (1 per 24h), so the thank-you is deferred a day (to 4 Nov 12:00 UTC, one more tick late at the window's edge) and the whole ladder shifts
-  it.fails('the thank-you goes with the sync at entry; the SMS nudge due on Sunday waits for Monday 09:00', async () => {
+  it('the thank-you goes with the sync at entry; the SMS nudge due on Sunday waits for Monday 09:00', async () => {
     const s = await run();
     expect(timeline(s, 'oli')).toEqual([
       'oli thanks email @2026-11-03T11:00:00.000Z',

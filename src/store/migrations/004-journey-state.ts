@@ -70,7 +70,5 @@ CREATE INDEX enrolments_due ON enrolments (status, due_at);
 CREATE INDEX enrolments_by_customer ON enrolments (customer_id, journey_id, entered_at);
 -- "is this customer inside this journey now": one probe per candidate at every tick
 CREATE INDEX enrolments_active ON enrolments (journey_id, customer_id) WHERE status = 'active';
--- the plan's and report's counts per step
-CREATE INDEX enrolments_by_step ON enrolments (journey_id, status, step_id);
 CREATE INDEX enrolments_by_order ON enrolments (order_id) WHERE order_id IS NOT NULL;
 `;

@@ -27,6 +27,7 @@ CREATE TABLE step_log (
 );
 CREATE INDEX step_log_by_enrolment ON step_log (enrolment_id, id);
 
--- wait_for steps are looked at every tick, not only when due
-CREATE INDEX enrolments_at_step ON enrolments (journey_id, step_id) WHERE status = 'active';
+-- a tick's "who is due at this step" is a range over due_at (wait_for steps, looked at
+-- every tick, read the whole (journey, step) prefix)
+CREATE INDEX enrolments_at_step ON enrolments (journey_id, step_id, due_at) WHERE status = 'active';
 `;
