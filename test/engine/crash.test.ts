@@ -365,27 +365,19 @@ describe('two runners started together', () => {
     }
   });
 
-  it('in each pair exactly one runner ticks (does the work); the other is refused with exit 1 (another runner) or, see below, ticks after it with nothing left to do', () => {
+  it('in each pair exactly one runner ticks (does the work); the other is refused with exit 1 (another runner)', () => {
     for (const p of pairs) {
       for (const o of p.outs) expect(o.code === 0 ? /^tick at /.test(o.stdout) : o.code === 1 && /another runner is ticking this store/.test(o.stderr), p.show).toBe(true);
       expect(p.outs.filter((o) => o.code === 0 && DID_WORK.test(o.stdout)).length, p.show).toBe(1);
     }
-    // most pairs: exactly one exit 0 and one exit 1 (the second finds the lock held)
-    expect(pairs.filter((p) => p.outs.filter((o) => o.code === 1).length === 1).length).toBeGreaterThanOrEqual(PAIRS / 2);
-    // When the engine defect below is fixed, every pair: one exit 0 and one exit 1, i.e.
-    // expect(pairs.filter((p) => p.outs.filter((o) => o.code === 1).length === 1).length).toBe(PAIRS);
+    // every pair: one exit 0 and one exit 1 (the second finds the lock held)
+    expect(pairs.filter((p) => p.outs.filter((o) => o.code === 1).length === 1).length).toBe(PAIRS);
   });
 });
 
-// ENGINE DEFECT (reported): taking the runner lock is an INSERT that waits for SQLite's
-// write lock (busy_timeout 5 s). A ticking runner holds that write lock nearly all the
-// time (a transaction per step, heartbeats in between), so a second runner started
-// during a tick usually waits the tick out, then finds the lock released, takes it and
-// ticks again, exit 0 (a no-op at the same --now); or, when the first holds the write
-// lock for more than 5 s, fails with "database is locked". The runner lock's doc says a
-// second runner "fails at once with the holder's name". These two tests pin it down with
-// this process standing in for the ticking runner: it holds the runner lock and is in a
-// step's write transaction when the second runner tries. Remove `.fails` when fixed.
+// Taking the runner lock first reads the lock row (reads never wait in WAL mode), so
+// a runner started while another ticks is refused at once, even while the ticking one
+// holds SQLite's write lock, and is never left waiting on it.
 describe('a runner started while another ticks', () => {
   const midTick = async (name: string, holdMs: number): Promise<RunOutcome> => {
     const dir = copyProject(world.base, path.join(root, name));
@@ -409,12 +401,12 @@ describe('a runner started while another ticks', () => {
     }
   };
 
-  it.fails('is refused at once (exit 1, another runner), not let in once that tick is over (fails: it waits, then ticks)', async () => {
+  it('is refused at once (exit 1, another runner), not let in once that tick is over', async () => {
     const out = await midTick('mid-tick', 500);
     expect({ code: out.code, refused: /another runner is ticking this store \(host:1:runner-a\)/.test(out.stderr) }, out.stdout + out.stderr).toEqual({ code: 1, refused: true });
   }, 60_000);
 
-  it.fails('is refused with the holder\'s name even when the tick holds the write lock past the busy timeout (fails: "database is locked")', async () => {
+  it('is refused with the holder\'s name even when the tick holds the write lock past the busy timeout', async () => {
     const out = await midTick('mid-tick-long', 5_500);
     expect({ code: out.code, refused: /another runner is ticking this store \(host:1:runner-a\)/.test(out.stderr) }, out.stdout + out.stderr).toEqual({ code: 1, refused: true });
   }, 60_000);
