@@ -5,11 +5,14 @@ import type { Dialect, SqlParams, StoreDb } from './db.js';
 import { registerSqlFunctions } from './sql-functions.js';
 
 /**
- * Pragmas for segment queries, from ../shared/design/measured-here.md: mmap plus a
- * large page cache took "first-time buyers" over 1M customers / 5M orders from
- * ~8 s (mostly page reads) to ~0.6 s. WAL lets a tick read while an import writes;
- * synchronous=NORMAL is durable across application crashes in WAL mode and only
- * risks the last transactions on power loss, which a re-import or the next tick redoes.
+ * Pragmas. measured-here.md found mmap and a large page cache decisive when segment
+ * queries aggregated the orders (~8 s to ~0.6 s); since they read the per-customer
+ * facts instead, a 64 MB page cache is enough and mmap only added its mapped pages to
+ * the process's memory: without it `journey plan` on 1M customers / 5M orders went
+ * from 309 MB to 212 MB peak at the same speed (node bench/run.js plan, segments).
+ * WAL lets a tick read while an import writes; synchronous=NORMAL is durable across
+ * application crashes in WAL mode and only risks the last transactions on power loss,
+ * which a re-import or the next tick redoes.
  */
 const QUERY_PRAGMAS = [
   'journal_mode = WAL',
@@ -17,7 +20,7 @@ const QUERY_PRAGMAS = [
   'foreign_keys = ON',
   'busy_timeout = 5000',
   'temp_store = MEMORY',
-  'mmap_size = 134217728',
+  'mmap_size = 0',
   'cache_size = -65536',
 ];
 
