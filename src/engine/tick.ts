@@ -89,7 +89,7 @@ export function runTick(db: StoreDb, project: Project, opts: TickOptions): TickR
   const now = opts.now.getTime();
   const compile = compileOptionsFor(project, opts.now);
   const printer = printerFor(db.dialect);
-  const ctx: Ctx = { db, project, compile, printer, now, date: opts.now };
+  const ctx: Ctx = { db, project, compile, printer, now, date: opts.now, kept: new Set() };
   const reports = new Map<string, JourneyTick>();
   const versions = deploy(ctx);
   const graphs = new Map(project.journeys.map((j) => [j.id, buildStepGraph(j)]));
@@ -127,6 +127,8 @@ interface Ctx {
   printer: SqlPrinter;
   now: number;
   date: Date;
+  /** Temporary tables kept during the current step, dropped when it is done. */
+  kept: Set<string>;
 }
 
 const print = (ctx: Ctx, q: Select): IdSet => {
@@ -155,7 +157,14 @@ interface Kept extends IdSet {
 /** Keeps a set as it is now, so that later statements in the step do not change what it holds. */
 function keep(ctx: Ctx, name: string, set: IdSet): Kept {
   createTempTable(ctx.db, name, set.sql, set.params);
+  ctx.kept.add(name);
   return { sql: `SELECT id FROM temp.${name}`, params: [], table: name };
+}
+
+/** Drops the temporary tables of the sets kept so far. */
+function release(ctx: Ctx): void {
+  for (const t of ctx.kept) dropTempTable(ctx.db, t);
+  ctx.kept.clear();
 }
 
 /** en.id IN (the kept set). */
@@ -240,7 +249,7 @@ function enter(ctx: Ctx, journey: Journey, version: number): number {
       // newcomers a max_per_tick left out enter at the next tick, not at the next check
       const waiting = notYet ? db.get<{ n: number }>(`SELECT count(*) AS n FROM (${notYet.sql})`, notYet.params)!.n : 0;
       if (waiting === 0) markChecked(db, journey.id, now);
-      dropTempTable(db, 'tick_candidates');
+      release(ctx);
       dropTempTable(db, 'tick_members');
       return entered;
     }
@@ -276,7 +285,7 @@ function exitWhen(ctx: Ctx, journey: Journey, scope: Expr): number {
   return atomically(ctx.db, () => {
     const kept = keep(ctx, 'tick_exit', set);
     const n = finish(ctx.db, kept, 'exited', 'exit_when', ctx.now);
-    dropTempTable(ctx.db, 'tick_exit');
+    release(ctx);
     return n;
   });
 }
@@ -380,11 +389,7 @@ function advance(ctx: Ctx, journey: Journey, graph: StepGraph, step: Step, repor
       }
     }
     if (next === null && step.kind !== 'exit' && step.kind !== 'branch' && step.kind !== 'split' && step.kind !== 'wait_for') report.completed += moved;
-    for (const t of ['tick_group', 'tick_reachable', 'tick_arriving', 'tick_guarded', 'tick_pass', 'tick_skip', 'tick_later', 'tick_event', 'tick_rest', 'tick_waiting', 'tick_variant', 'tick_send1', 'tick_send2', 'tick_unreachable', 'tick_quiet', 'tick_capped']) dropTempTable(db, t);
-    for (let i = 0; i <= 20; i++) {
-      dropTempTable(db, `tick_case${i}`);
-      dropTempTable(db, `tick_rest${i}`);
-    }
+    release(ctx);
     return moved;
   });
 }
