@@ -4,6 +4,7 @@ import { openStore } from '../store/open.js';
 import { withStoreCopy } from '../store/store-copy.js';
 import { exitReasons, journeyOutcomes, messagesByStep, recordPendingAsSent, sentTimeline, type JourneyOutcome, type TimelineRow } from '../store/reports.js';
 import { tickWithLock } from './runner.js';
+import { holdBackFuture, releaseFuture } from '../store/future.js';
 
 export interface SimulateOptions {
   storePath: string;
@@ -25,8 +26,9 @@ export interface SimulationResult {
 /**
  * Runs ticks against a moving clock on a copy of the store, with the providers
  * replaced by a recorder (every message counts as sent when its tick ends), and
- * reports who got what, when, and how each journey ended. The real store is never
- * written.
+ * reports who got what, when, and how each journey ended. What the store holds for
+ * times after --from (orders, status changes, events, registrations) is put back as
+ * the clock reaches it. The real store is never written.
  */
 export function simulate(project: Project, opts: SimulateOptions): SimulationResult {
   if (opts.to.getTime() < opts.from.getTime()) throw new JourneyError('--to is before --from', { exitCode: 2 });
@@ -35,7 +37,9 @@ export function simulate(project: Project, opts: SimulateOptions): SimulationRes
     const db = openStore(copy);
     try {
       let ticks = 0;
+      holdBackFuture(db, opts.from.getTime());
       for (let t = opts.from.getTime(); t <= opts.to.getTime(); t += opts.stepMs) {
+        releaseFuture(db, t);
         tickWithLock(db, project, new Date(t));
         recordPendingAsSent(db, t);
         ticks++;

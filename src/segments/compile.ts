@@ -124,7 +124,8 @@ class RuleCompiler {
             from: { kind: 'table', table: 'orders', alias: 'oe' },
             where: and(
               cmp('=', col('oe', 'customer_id'), col(EN, 'customer_id')),
-              cmp('>=', col('oe', 'placed_at'), col(EN, 'entered_at')),
+              // after the entry: the order that made the customer enter does not count
+              cmp('>', col('oe', 'placed_at'), col(EN, 'entered_at')),
               // not after the clock: a simulation's store may hold what happens later
               cmp('<=', col('oe', 'placed_at'), param(this.nowMs)),
               statusCondition(col('oe', 'status'), 'default'),

@@ -253,7 +253,7 @@ export function withVariant(set: IdSet, stepId: string, variant: string): IdSet 
 
 /** Records conversions: the first counted order placed after entry, within the goal's window and by now. */
 export function recordConversions(db: StoreDb, journeyId: string, within: { amount: number; unit: string }, minTotal: number | null, now: number): number {
-  const order = `SELECT o.id, o.placed_at, o.total FROM orders o WHERE o.customer_id = en.customer_id AND o.placed_at >= en.entered_at
+  const order = `SELECT o.id, o.placed_at, o.total FROM orders o WHERE o.customer_id = en.customer_id AND o.placed_at > en.entered_at
     AND o.placed_at <= journey_shift(en.entered_at, ?, ?) AND o.placed_at <= ? AND o.status NOT IN ('canceled', 'unavailable', 'refunded')
     ${minTotal !== null ? 'AND o.total >= ?' : ''} ORDER BY o.placed_at LIMIT 1`;
   const p: SqlValue[] = [within.amount, within.unit, now, ...(minTotal !== null ? [minTotal] : [])];
