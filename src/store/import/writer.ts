@@ -1,4 +1,5 @@
 import type { SqlValue, StoreDb } from '../db.js';
+import { recordImportedDeliveryEvents } from '../delivery-events-import.js';
 import { rebuildReachability, refreshCustomerFacts, refreshReachability } from '../facts.js';
 import { FIELDS, type ImportKind } from './kinds.js';
 import type { RowMapper, StageRow } from './mapping.js';
@@ -54,6 +55,8 @@ const STAGE = 'temp.import_stage';
 const STAGE_CONSENTS = 'temp.import_stage_consents';
 /** Customers whose orders or contact details this import changed: their facts and reachability are redone at the end. */
 const TOUCHED = 'temp.import_touched';
+/** Events this import added: those of a delivery type are matched to their messages at the end. */
+const NEW_EVENTS = 'temp.import_new_events';
 const STAGE_ALIASES = 'temp.import_stage_aliases';
 /** 512 rows x at most 12 columns stays far below SQLite's 32,766 bound parameters. */
 const ROWS_PER_INSERT = 512;
@@ -96,6 +99,8 @@ export class ImportWriter {
       CREATE TEMP TABLE import_stage_aliases (alias TEXT NOT NULL, customer_id TEXT NOT NULL);
       DROP TABLE IF EXISTS ${TOUCHED};
       CREATE TEMP TABLE import_touched (customer_id TEXT PRIMARY KEY) WITHOUT ROWID;
+      DROP TABLE IF EXISTS ${NEW_EVENTS};
+      CREATE TEMP TABLE import_new_events (id TEXT PRIMARY KEY) WITHOUT ROWID;
     `);
   }
 
@@ -258,9 +263,11 @@ export class ImportWriter {
       case 'suppressions':
         if (this.db.get<{ n: number }>(`SELECT count(*) AS n FROM ${STAGE} s WHERE ${changedRows}`)!.n > 0) this.suppressionsChanged = true;
         break;
+      case 'events':
+        this.db.run(`INSERT OR IGNORE INTO ${NEW_EVENTS} (id) SELECT s.id FROM ${STAGE} s WHERE s.existed = 0`);
+        break;
       case 'order-items':
       case 'products':
-      case 'events':
         break;
     }
   }
@@ -280,9 +287,11 @@ export class ImportWriter {
       case 'suppressions':
         if (this.suppressionsChanged) rebuildReachability(this.db);
         break;
+      case 'events':
+        recordImportedDeliveryEvents(this.db, NEW_EVENTS);
+        break;
       case 'order-items':
       case 'products':
-      case 'events':
         break;
     }
   }
@@ -293,6 +302,6 @@ export class ImportWriter {
   }
 
   dispose(): void {
-    this.db.exec(`DROP TABLE IF EXISTS ${STAGE}; DROP TABLE IF EXISTS ${STAGE_CONSENTS}; DROP TABLE IF EXISTS ${STAGE_ALIASES}; DROP TABLE IF EXISTS ${TOUCHED};`);
+    this.db.exec(`DROP TABLE IF EXISTS ${STAGE}; DROP TABLE IF EXISTS ${STAGE_CONSENTS}; DROP TABLE IF EXISTS ${STAGE_ALIASES}; DROP TABLE IF EXISTS ${TOUCHED}; DROP TABLE IF EXISTS ${NEW_EVENTS};`);
   }
 }
