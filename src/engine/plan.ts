@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { JourneyError } from '../errors.js';
 import { parseJourneyText } from '../project/load-project.js';
 import type { Journey, Project, Step } from '../project/model.js';
-import { buildStepGraph } from '../project/step-graph.js';
+import { buildStepGraph, type StepGraph } from '../project/step-graph.js';
 import { compileRule, compileSegment, storedReachability, type CompileOptions } from '../segments/compile.js';
 import { compileOptionsFor } from '../segments/options.js';
 import { printerFor } from '../segments/run.js';
@@ -113,6 +113,7 @@ function planJourney(
     return Number(db.get<{ n: number }>(sql, params as SqlParam[])?.n ?? 0);
   };
 
+  const graph = buildStepGraph(journey);
   // The trigger segment's members and the entrants are each computed once, into
   // temporary tables, and counted, sampled and checked for reachability from there.
   const trigger = journey.trigger;
@@ -133,13 +134,13 @@ function planJourney(
     const entrants: FromItem = { kind: 'cte_ref', name: 'plan_entrants', alias: 'e' };
     const sample = printer.print(select({ columns: [{ expr: col('e', 'customer_id'), alias: 'customer_id' }], from: entrants, limit: param(opts.sample) }));
     entering = { count: n, note: entry.note, sample: opts.sample > 0 ? db.all<{ customer_id: string }>(sample.sql, sample.params as SqlParam[]).map((r) => r.customer_id) : [] };
-    if (n > 0) ({ sends: firstSteps, stopsAt } = firstStepsFor(journey, entrants, n, compile, count));
+    if (n > 0) ({ sends: firstSteps, stopsAt } = firstStepsFor(graph, entrants, n, compile, count));
   }
   dropTempTable(db, 'plan_members');
   dropTempTable(db, 'plan_entrants');
 
-  const inside = [...activeByStep(db, journey.id).values()].reduce((a, b) => a + b, 0);
-  const graph = buildStepGraph(journey);
+  const atSteps = activeByStep(db, journey.id);
+  const inside = [...atSteps.values()].reduce((a, b) => a + b, 0);
   const due = [...dueByStep(db, journey.id, opts.now.getTime())].map(([step, n]) => {
     const node = graph.nodes.get(step);
     const next = node ? node.successors.map((id) => describeStep(graph.nodes.get(id)?.step)).join(' or ') || 'the end' : `step ${step} (no longer in the file)`;
@@ -149,7 +150,7 @@ function planJourney(
   let diff: JourneyDiff | null = null;
   if (status === 'changed' && deployed) {
     const before = parseJourneyText(deployed.source, `${journey.id} v${deployed.version}`);
-    diff = before ? diffJourney(before, journey, activeByStep(db, journey.id)) : { steps: [], settings: ['(the deployed version no longer parses; every step counts as changed)'] };
+    diff = before ? diffJourney(before, journey, atSteps) : { steps: [], settings: ['(the deployed version no longer parses; every step counts as changed)'] };
   }
   return {
     journey: journey.id,
@@ -194,8 +195,7 @@ function planRemoved(db: StoreDb, deployed: DeployedJourney): JourneyPlan {
 }
 
 /** Sends new entrants reach at once: steps in order until the first wait, branch or exit. */
-function firstStepsFor(journey: Journey, entrants: FromItem, n: number, compile: CompileOptions, count: (q: Select) => number): { sends: PlannedSend[]; stopsAt: string | null } {
-  const graph = buildStepGraph(journey);
+function firstStepsFor(graph: StepGraph, entrants: FromItem, n: number, compile: CompileOptions, count: (q: Select) => number): { sends: PlannedSend[]; stopsAt: string | null } {
   const sends: PlannedSend[] = [];
   let id = graph.entry;
   const seen = new Set<string>();

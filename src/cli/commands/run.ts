@@ -27,7 +27,8 @@ export function registerRun(program: Command): void {
       const root = projectDir(cmd);
       const project = openProject(root);
       // --now fixes the clock for one tick; a scheduled runner uses the real time
-      const now = hasNow(cmd) ? (() => { const at = clockNow(cmd); return () => at; })() : () => new Date();
+      const fixed = hasNow(cmd) ? clockNow(cmd) : null;
+      const now = () => fixed ?? new Date();
       const base = { storePath: storePathFor(root), now, deliver: opts.deliver };
       const show = (r: RunResult): void => {
         if (opts.json) printJson(r);

@@ -3,7 +3,7 @@ import { didYouMean } from '../did-you-mean.js';
 import { approxMs } from '../duration.js';
 import type { DateComparison, Journey, Moment, Policies, Rule, Step } from '../model.js';
 import { journeyRules } from '../rule-walk.js';
-import { buildStepGraph, loops, reachable, reachableFrom } from '../step-graph.js';
+import { buildStepGraph, loops, reachable, reachableFrom, type StepGraph } from '../step-graph.js';
 import { backfillReach } from './backfill.js';
 import type { CheckContext, Finding } from './types.js';
 import { cronProblem, isTimezone, timezoneNames } from './values.js';
@@ -80,7 +80,7 @@ function checkJourney(journey: Journey, ctx: CheckContext): PendingDiagnostic[] 
   if (graph.duplicates.size === 0) out.push(...checkPaths(graph));
 
   const sendSteps = new Map(graph.order.filter((s): s is Extract<Step, { kind: 'send' }> => s.kind === 'send').map((s) => [s.id, s]));
-  for (const step of graph.order) out.push(...checkStep(step, journey, ctx, sendSteps, orderTriggered));
+  for (const step of graph.order) out.push(...checkStep(step, journey, ctx, graph, sendSteps, orderTriggered));
 
   // Rules that name steps: opened/clicked/delivered of a send step.
   for (const rule of journeyRules(journey)) {
@@ -138,6 +138,7 @@ function checkStep(
   step: Step,
   journey: Journey,
   ctx: CheckContext,
+  graph: StepGraph,
   sendSteps: Map<string, Extract<Step, { kind: 'send' }>>,
   orderTriggered: boolean,
 ): PendingDiagnostic[] {
@@ -185,7 +186,7 @@ function checkStep(
           out.push(error('of-not-message-event', at('wait_for', 'of'), `'of' applies to message events (email_opened, sms_clicked, ...), not to '${step.event}'`, undefined, 'key'));
         } else if (!target) {
           // unknown step ids are reported by the graph check; here only a non-send target
-          const other = buildStepGraphCache(journey).get(step.of);
+          const other = graph.nodes.get(step.of)?.step;
           if (other) out.push(error('not-a-send', at('wait_for', 'of'), `'of' names step '${step.of}', which is a ${other.kind} step and sends nothing`, 'name the send step whose message you wait on'));
         } else if (needed !== 'any') {
           const kind = channelKind(ctx, target.channel);
@@ -240,16 +241,6 @@ function checkStep(
     }
   }
   return out;
-}
-
-const graphCache = new WeakMap<Journey, Map<string, Step>>();
-function buildStepGraphCache(journey: Journey): Map<string, Step> {
-  let m = graphCache.get(journey);
-  if (!m) {
-    m = new Map([...buildStepGraph(journey).nodes].map(([id, n]) => [id, n.step]));
-    graphCache.set(journey, m);
-  }
-  return m;
 }
 
 function checkTrigger(journey: Journey, ctx: CheckContext): PendingDiagnostic[] {
