@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'undici';
 import { dispatch, buildMessage } from '../dist/delivery/dispatcher.js';
-import { mailSendBody } from '../dist/delivery/providers/sendgrid.js';
+import { mailSendJson } from '../dist/delivery/providers/sendgrid.js';
 import { openStore } from '../dist/store/open.js';
 
 const N = Number(process.env.DISPATCH_BENCH_ROWS ?? 100_000);
@@ -60,7 +60,7 @@ line('insert ms', (performance.now() - t).toFixed(0));
 
 // The same bodies the bare loop posts, built before its clock starts.
 const rows = db.all(`SELECT id, idempotency_key, journey_id, step_id, customer_id, channel, provider, template, address, payload, attempts, 0 AS claimed_until FROM outbox ORDER BY id`);
-const bodies = rows.map((r) => JSON.stringify(mailSendBody(buildMessage(r, config), 'hello@shop.test', 'Example Shop')));
+const bodies = rows.map((r) => mailSendJson(buildMessage(r, config), 'hello@shop.test', 'Example Shop'));
 
 async function bareLoop() {
   const pool = new Pool(url, { connections: CONCURRENCY, pipelining: 1, keepAliveTimeout: 30_000 });

@@ -505,6 +505,7 @@ export function buildMessage(row: ClaimedRow, config: Config): OutgoingMessage |
     to: row.address,
     template: { id: template.providerTemplate, subject: template.subject, body: template.body },
     data: data as Record<string, DataValue>,
+    dataJson: row.payload,
     tags,
   };
 }

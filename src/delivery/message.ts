@@ -31,6 +31,11 @@ export interface OutgoingMessage {
   };
   /** Personalisation fields: dynamic template data, or {{field}} values for subject and body. */
   data: Record<string, DataValue>;
+  /**
+   * `data` as JSON text, when the caller already has it (the outbox payload), so that
+   * a provider posting the data as JSON does not serialise it again.
+   */
+  dataJson?: string;
   /** Extra string metadata carried to the provider where it has a place for it. */
   tags?: Record<string, string>;
 }
@@ -73,7 +78,26 @@ export interface Provider {
   close(): Promise<void>;
 }
 
-const PLACEHOLDER = /\{\{\s*([A-Za-z_][\w.-]*)\s*\}\}/g;
+const PLACEHOLDER = /\{\{\s*([A-Za-z_][\w.-]*)\s*\}\}/;
+
+/** Literal text and field names, alternating: 'Hi {{name}}!' is ['Hi ', 'name', '!']. */
+type CompiledText = readonly string[];
+
+// A journey has a handful of templates and the dispatcher fills them for every
+// message: splitting each text once (and not running the regex per message) took
+// a noticeable part of the dispatcher's time (node bench/run.js dispatch).
+const compiled = new Map<string, CompiledText>();
+const MAX_COMPILED = 1_000;
+
+function compile(text: string): CompiledText {
+  let parts = compiled.get(text);
+  if (!parts) {
+    parts = text.split(new RegExp(PLACEHOLDER.source, 'g'));
+    if (compiled.size >= MAX_COMPILED) compiled.clear();
+    compiled.set(text, parts);
+  }
+  return parts;
+}
 
 /**
  * Fills {{field}} from data for providers that take finished text (an SMS body, a
@@ -81,8 +105,11 @@ const PLACEHOLDER = /\{\{\s*([A-Za-z_][\w.-]*)\s*\}\}/g;
  * than the literal braces, which would look broken to a customer.
  */
 export function fillPlaceholders(text: string, data: Record<string, DataValue>): string {
-  return text.replace(PLACEHOLDER, (_, field: string) => {
-    const value = data[field];
-    return value === null || value === undefined ? '' : String(value);
-  });
+  const parts = compile(text);
+  let out = parts[0]!;
+  for (let i = 1; i < parts.length; i += 2) {
+    const value = data[parts[i]!];
+    out += (value === null || value === undefined ? '' : String(value)) + parts[i + 1]!;
+  }
+  return out;
 }

@@ -20,6 +20,11 @@ export interface StoreDb {
   run(sql: string, params?: SqlParams): { changes: number };
   get<T>(sql: string, params?: SqlParams): T | undefined;
   all<T>(sql: string, params?: SqlParams): T[];
+  /**
+   * Rows as arrays of values in column order. For hot paths only (the dispatcher's
+   * claims): an object per row costs more than the query that finds it.
+   */
+  arrays(sql: string, params?: SqlParams): SqlValue[][];
   /** Streams rows one by one: use it for results that may not fit in memory. */
   iterate<T>(sql: string, params?: SqlParams): IterableIterator<T>;
   /** Runs fn in one transaction: committed when fn returns, rolled back when it throws. */

@@ -21,9 +21,7 @@ export interface ClaimedRow {
   idempotency_key: string;
   journey_id: string | null;
   step_id: string | null;
-  customer_id: string;
   channel: string;
-  provider: string;
   template: string;
   address: string;
   payload: string;
@@ -38,12 +36,25 @@ export interface ClaimedRow {
  * (atomic: two dispatchers can never claim the same row).
  */
 export function claimDue(db: StoreDb, provider: string, now: number, leaseUntil: number, limit: number): ClaimedRow[] {
-  return db.all<ClaimedRow>(
+  const rows = db.arrays(
     `UPDATE outbox SET status = 'sending', claimed_until = ?
      WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND provider = ? AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?)
-     RETURNING id, idempotency_key, journey_id, step_id, customer_id, channel, provider, template, address, payload, attempts, claimed_until`,
+     RETURNING id, idempotency_key, journey_id, step_id, channel, template, address, payload, attempts`,
     [leaseUntil, provider, now, limit],
   );
+  // (arrays, not objects: this runs for every message the dispatcher sends)
+  return rows.map((r) => ({
+    id: r[0] as number,
+    idempotency_key: r[1] as string,
+    journey_id: r[2] as string | null,
+    step_id: r[3] as string | null,
+    channel: r[4] as string,
+    template: r[5] as string,
+    address: r[6] as string,
+    payload: r[7] as string,
+    attempts: r[8] as number,
+    claimed_until: leaseUntil,
+  }));
 }
 
 export const RECLAIM_ERROR = 'the dispatcher stopped during the send; sent again under the same key';

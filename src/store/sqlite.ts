@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { Dialect, SqlParams, StoreDb } from './db.js';
+import type { Dialect, SqlParams, SqlValue, StoreDb } from './db.js';
 import { registerSqlFunctions } from './sql-functions.js';
 
 /**
@@ -34,11 +34,14 @@ class SqliteStore implements StoreDb {
   ) {}
 
   /** Prepared statements are cached by text: preparing costs more than running. */
-  private statement(sql: string): Database.Statement {
-    let stmt = this.statements.get(sql);
+  private statement(sql: string, raw = false): Database.Statement {
+    // raw mode is a property of the statement, so raw statements are cached apart
+    const key = raw ? `raw:${sql}` : sql;
+    let stmt = this.statements.get(key);
     if (!stmt) {
       stmt = this.db.prepare(sql);
-      this.statements.set(sql, stmt);
+      if (raw) stmt.raw(true);
+      this.statements.set(key, stmt);
     }
     return stmt;
   }
@@ -57,6 +60,10 @@ class SqliteStore implements StoreDb {
 
   all<T>(sql: string, params: SqlParams = []): T[] {
     return this.statement(sql).all(params as never) as T[];
+  }
+
+  arrays(sql: string, params: SqlParams = []): SqlValue[][] {
+    return this.statement(sql, true).all(params as never) as SqlValue[][];
   }
 
   iterate<T>(sql: string, params: SqlParams = []): IterableIterator<T> {

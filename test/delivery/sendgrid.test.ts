@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProvider } from '../../src/delivery/providers/index.js';
-import type { Provider } from '../../src/delivery/message.js';
+import type { OutgoingMessage, Provider } from '../../src/delivery/message.js';
 import { config, emailMessage, ENV, SECRETS } from './helpers/fixtures.js';
 import { requestValidator } from './helpers/openapi.js';
 import { providerBehaviour } from './helpers/provider-suite.js';
@@ -70,6 +70,28 @@ describe('sendgrid: the request', () => {
       from: { email: 'hello@shop.test', name: 'Example Shop' },
       template_id: 'd-0001thankyou',
     });
+  });
+
+  it("builds the template data from the outbox payload's own JSON text, as the dispatcher passes it", async () => {
+    const cases: { dataJson: string; data: OutgoingMessage['data']; subject: string | null; expected: unknown }[] = [
+      // the payload's text as stored, spacing and all; our subject is appended
+      { dataJson: '{ "first_name": "Jana", "note": "a } in text" } ', data: { first_name: 'Jana', note: 'a } in text' }, subject: 'Hi {{first_name}}', expected: { first_name: 'Jana', note: 'a } in text', subject: 'Hi Jana' } },
+      // nothing to personalise with: the subject is the only field
+      { dataJson: '{}', data: {}, subject: 'Hello{{first_name}}', expected: { subject: 'Hello' } },
+      // the payload's own subject wins
+      { dataJson: '{"subject":"Mine"}', data: { subject: 'Mine' }, subject: 'Ours', expected: { subject: 'Mine' } },
+      // no subject of ours: the text goes as it is
+      { dataJson: '{"a":1}', data: { a: 1 }, subject: null, expected: { a: 1 } },
+    ];
+    for (const c of cases) {
+      await provider.send(emailMessage({ data: c.data, dataJson: c.dataJson, template: { id: 'd-1', subject: c.subject, body: null }, tags: { journey: 'j', journey_key: 'forged' } }));
+      const req = server.requests.at(-1)!;
+      expect(validate(req)).toEqual([]);
+      const personalization = (req.json() as { personalizations: Record<string, unknown>[] }).personalizations[0]!;
+      expect(personalization.dynamic_template_data).toEqual(c.expected);
+      // a tag cannot stand in for the idempotency key
+      expect(personalization.custom_args).toEqual({ journey: 'j', journey_key: 'outbox-42-thank-you' });
+    }
   });
 
   it('sends subject and content when there is no provider template', async () => {

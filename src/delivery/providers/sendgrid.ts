@@ -27,9 +27,9 @@ export function createSendgrid(settings: Settings, opts: ProviderOptions): Provi
     type: 'sendgrid',
     limits,
     async send(message: OutgoingMessage): Promise<SendOutcome> {
-      const body = mailSendBody(message, message.from ?? from, fromName);
-      if (typeof body === 'string') return { kind: 'permanent', error: body };
-      const result = await http.post('/v3/mail/send', headers, JSON.stringify(body));
+      const body = mailSendJson(message, message.from ?? from, fromName);
+      if (typeof body !== 'string') return { kind: 'permanent', error: body.error };
+      const result = await http.post('/v3/mail/send', headers, body);
       if (result.kind === 'failed') return fromNetwork(result, redact);
       const res = result.response;
       if (res.status >= 200 && res.status < 300) {
@@ -44,28 +44,40 @@ export function createSendgrid(settings: Settings, opts: ProviderOptions): Provi
   };
 }
 
-/** The request body, or the reason there is nothing to send. */
-export function mailSendBody(message: OutgoingMessage, from: string, fromName: string | null): Record<string, unknown> | string {
-  const customArgs: Record<string, string> = { ...message.tags, [KEY_ARG]: message.idempotencyKey };
-  const personalization: Record<string, unknown> = { to: [{ email: message.to }], custom_args: customArgs };
-  const body: Record<string, unknown> = {
-    personalizations: [personalization],
-    from: fromName ? { email: from, name: fromName } : { email: from },
-  };
+/**
+ * The request body as JSON text, or the reason there is nothing to send. Written
+ * as text around the payload's own JSON (message.dataJson) rather than as an
+ * object for JSON.stringify: the body is built for every message, and the object
+ * route cost about three times as much (node bench/run.js dispatch).
+ */
+export function mailSendJson(message: OutgoingMessage, from: string, fromName: string | null): string | { error: string } {
+  const tags = message.tags ?? {};
+  let customArgs = '';
+  for (const key in tags) if (key !== KEY_ARG) customArgs += `${JSON.stringify(key)}:${JSON.stringify(tags[key])},`;
+  customArgs += `"${KEY_ARG}":${JSON.stringify(message.idempotencyKey)}`;
+  const sender = JSON.stringify(fromName ? { email: from, name: fromName } : { email: from });
+  const to = `"to":[{"email":${JSON.stringify(message.to)}}],"custom_args":{${customArgs}}`;
   const { id, subject, body: text } = message.template;
   if (id) {
     // A dynamic template (d-...) renders subject and content from dynamic_template_data.
-    body.template_id = id;
     // The template owns its subject; ours goes in as {{subject}} for templates
     // written to use it (SendGrid ignores a personalization subject here).
-    personalization.dynamic_template_data = subject && !('subject' in message.data) ? { ...message.data, subject: fillPlaceholders(subject, message.data) } : message.data;
-    return body;
+    const extra = subject && !('subject' in message.data) ? { subject: fillPlaceholders(subject, message.data) } : null;
+    const data = withFields(message.dataJson ?? JSON.stringify(message.data), extra);
+    return `{"personalizations":[{${to},"dynamic_template_data":${data}}],"from":${sender},"template_id":${JSON.stringify(id)}}`;
   }
-  if (!subject || !text) return `template needs a SendGrid template id, or both a subject and a body`;
-  body.subject = fillPlaceholders(subject, message.data);
+  if (!subject || !text) return { error: `template needs a SendGrid template id, or both a subject and a body` };
   const filled = fillPlaceholders(text, message.data);
-  body.content = [{ type: looksLikeHtml(filled) ? 'text/html' : 'text/plain', value: filled }];
-  return body;
+  const content = JSON.stringify([{ type: looksLikeHtml(filled) ? 'text/html' : 'text/plain', value: filled }]);
+  return `{"personalizations":[{${to}}],"from":${sender},"subject":${JSON.stringify(fillPlaceholders(subject, message.data))},"content":${content}}`;
+}
+
+/** A JSON object's text with more fields appended (the object's own keys are left as they are). */
+function withFields(objectJson: string, extra: Record<string, string> | null): string {
+  if (!extra) return objectJson;
+  const fields = JSON.stringify(extra).slice(1, -1);
+  const body = objectJson.trimEnd().slice(0, -1).trimEnd();
+  return body.endsWith('{') ? `${body}${fields}}` : `${body},${fields}}`;
 }
 
 export function looksLikeHtml(text: string): boolean {
