@@ -14,6 +14,7 @@ import { openStore } from '../dist/store/open.js';
 
 const N = Number(process.env.DISPATCH_BENCH_ROWS ?? 100_000);
 const CONCURRENCY = Number(process.env.DISPATCH_BENCH_CONCURRENCY ?? 32);
+const ROUNDS = Number(process.env.DISPATCH_BENCH_ROUNDS ?? 3);
 const line = (name, value) => console.log(`${name} ${value}`);
 
 // The provider: answers every request with 202 and an id, as fast as node:http can.
@@ -83,27 +84,46 @@ async function bareLoop() {
   return { ok, ms };
 }
 
-// Warm both paths a little (JIT, sockets) without touching the measured rows.
-await bareLoop.call(null).catch(() => {});
-const bare = await bareLoop();
-line('bare undici loop ok', bare.ok);
-line('bare undici loop messages/s', Math.round((bare.ok / bare.ms) * 1000));
+// Back to the state the engine leaves rows in, so that every round sends the same 100,000.
+function resetOutbox() {
+  db.run(`UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = 0, claimed_until = NULL, provider_message_id = NULL, sent_at = NULL, last_error = NULL`);
+  db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+}
 
-t = performance.now();
-const report = await dispatch(db, config, env, { storeThread: process.env.DISPATCH_BENCH_STORE_THREAD ?? 'inline' });
-const ms = performance.now() - t;
-const sent = db.get(`SELECT count(*) AS n FROM outbox WHERE status = 'sent' AND provider_message_id IS NOT NULL`).n;
-line('dispatcher sent', sent);
-line('dispatcher failed+dead+retried', report.failed + report.dead + report.retried);
-line('dispatcher seconds', (ms / 1000).toFixed(2));
-const rate = (sent / ms) * 1000;
-line('dispatcher messages/s', Math.round(rate));
-line('ratio to bare loop', (rate / ((bare.ok / bare.ms) * 1000)).toFixed(2));
+// On this 2-core machine the bare loop alone varies by 20% from run to run, so the
+// two are measured in alternating rounds and compared by their medians.
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+await bareLoop(); // warm the JIT and the server
+const bareRates = [];
+const rates = [];
+let failedRows = 0;
+let sentAll = true;
+for (let round = 1; round <= ROUNDS; round++) {
+  const bare = await bareLoop();
+  if (bare.ok !== N) sentAll = false;
+  bareRates.push((bare.ok / bare.ms) * 1000);
+  resetOutbox();
+  t = performance.now();
+  const report = await dispatch(db, config, env, { storeThread: process.env.DISPATCH_BENCH_STORE_THREAD ?? 'inline' });
+  const ms = performance.now() - t;
+  const sent = db.get(`SELECT count(*) AS n FROM outbox WHERE status = 'sent' AND provider_message_id IS NOT NULL`).n;
+  if (sent !== N) sentAll = false;
+  failedRows += report.failed + report.dead + report.retried;
+  rates.push((sent / ms) * 1000);
+  line(`round ${round} bare loop / dispatcher messages/s`, `${Math.round(bareRates.at(-1))} / ${Math.round(rates.at(-1))}`);
+}
+const rate = median(rates);
+const bareRate = median(bareRates);
+line('bare undici loop messages/s (median)', Math.round(bareRate));
+line('dispatcher messages/s (median)', Math.round(rate));
+line('dispatcher sent every message every round', sentAll ? 'yes' : 'NO');
+line('dispatcher failed+dead+retried', failedRows);
+line('ratio to bare loop', (rate / bareRate).toFixed(2));
 line('target messages/s >= 3000', rate >= 3000 ? 'yes' : 'NO');
-line('target ratio >= 0.7', rate / ((bare.ok / bare.ms) * 1000) >= 0.7 ? 'yes' : 'NO');
+line('target ratio >= 0.7', rate / bareRate >= 0.7 ? 'yes' : 'NO');
 line('rss MB', Math.round(process.memoryUsage().rss / 1048576));
 
 db.close();
 child.kill();
 rmSync(dir, { recursive: true, force: true });
-if (sent !== N) process.exitCode = 1;
+if (!sentAll) process.exitCode = 1;
