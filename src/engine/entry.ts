@@ -144,16 +144,16 @@ function candidatesFor(trigger: Trigger, ctx: EntryContext): Candidates {
           const unit = m ? 'months' : 'days';
           const every = m ?? days(trigger.every);
           due = and({ kind: 'is_null', expr: field, negated: true }, anniversaryPrefilter(field, ctx.now, unit, every), { kind: 'is_anniversary', instant: field, now: param(now), timezone: tz, unit, every });
-        } else if (trigger.after && months(trigger.after) === null) {
+        } else if (trigger.after) {
+          const m = months(trigger.after);
           // local dates are within a day of UTC ones: a range on the instant first, then the exact day
-          const around = now - days(trigger.after) * 86_400_000;
-          due = and(
-            cmp('>=', field, param(around - 3 * 86_400_000)),
-            cmp('<', field, param(around + 3 * 86_400_000)),
-            cmp('=', { kind: 'date_add_days', date: { kind: 'local_date', instant: field, timezone: tz }, days: days(trigger.after) }, today),
-          );
+          const [nearest, furthest] = m ? [FIRST_OF_MONTHS_DAYS.min * m, FIRST_OF_MONTHS_DAYS.max * m] : [days(trigger.after), days(trigger.after)];
+          const range = and(cmp('>=', field, param(now - (furthest + 3) * DAY_MS)), cmp('<', field, param(now - (nearest - 3) * DAY_MS)));
+          due = m
+            ? and(range, anniversaryPrefilter(field, ctx.now, 'months', m), { kind: 'is_anniversary', instant: field, now: param(now), timezone: tz, unit: 'months', every: m })
+            : and(range, cmp('=', { kind: 'date_add_days', date: { kind: 'local_date', instant: field, timezone: tz }, days: days(trigger.after) }, today));
         } else {
-          return { kind: 'none', reason: 'date triggers with after: in months or years are not built yet; use days or weeks, or every:' };
+          return { kind: 'none', reason: 'a date trigger needs every: or after:' };
         }
       } else {
         // an attribute holds a calendar date (YYYY-MM-DD...): the customer's own date, no zone
@@ -163,10 +163,13 @@ function candidatesFor(trigger: Trigger, ctx: EntryContext): Candidates {
         if (trigger.every) {
           const m = months(trigger.every);
           rule = anniversaryOfDates(date, today, m ? 'months' : 'days', m ?? days(trigger.every));
-        } else if (trigger.after && months(trigger.after) === null) {
-          rule = cmp('=', { kind: 'date_add_days', date, days: days(trigger.after) }, today);
+        } else if (trigger.after) {
+          const m = months(trigger.after);
+          rule = m
+            ? and(anniversaryOfDates(date, today, 'months', m), cmp('<=', { kind: 'days_between', from: date, to: today }, num(FIRST_OF_MONTHS_DAYS.max * m)))
+            : cmp('=', { kind: 'date_add_days', date, days: days(trigger.after) }, today);
         } else {
-          return { kind: 'none', reason: 'date triggers with after: in months or years are not built yet; use days or weeks, or every:' };
+          return { kind: 'none', reason: 'a date trigger needs every: or after:' };
         }
         // the date arithmetic only ever sees values that are dates
         due = { kind: 'is_true', expr: { kind: 'case', whens: [{ when: { kind: 'is_iso_date', expr: text }, then: rule }], otherwise: null } };
@@ -193,6 +196,15 @@ function candidatesFor(trigger: Trigger, ctx: EntryContext): Candidates {
     }
   }
 }
+
+const DAY_MS = 86_400_000;
+
+/**
+ * `after: N months` is the first N-monthly anniversary of the date, which falls
+ * 28 to 31 days per month after it; the next one (2N months) is at least 56 days
+ * per month after, so this band holds the first and no other.
+ */
+const FIRST_OF_MONTHS_DAYS = { min: 28, max: 31 };
 
 /** The rank of the order among the customer's counted orders (1 = first), by placement. */
 function nthOrder(): Expr {

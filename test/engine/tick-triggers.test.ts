@@ -274,6 +274,32 @@ describe('date triggers', () => {
     expect(shop.sent()).toEqual(['p hello @2026-03-02T09:00:00.000Z', 'q hello @2026-03-03T09:00:00.000Z']);
   });
 
+  it('after: 1mo enters once, a calendar month after registration (the last day of a shorter month), never again', async () => {
+    shop = await Shop.create({
+      journeys: { month: journey('month', `trigger: { date: registered_at, after: 1mo, at: "10:00" }\n${ONE_SEND}`) },
+      customers: [
+        // 2026-01-31 in Prague: February has no 31st, so its last day (10:00 Prague is 09:00Z: the 12:00Z tick)
+        'end,e@shop.test,,E,2026-01-31T12:00:00Z,Europe/Prague,yes,',
+        // 2026-01-15 23:30 in New York is already the 16th in UTC: its own local date counts
+        'ny,n@shop.test,,N,2026-01-16T04:30:00Z,America/New_York,yes,',
+        // registered the day before 'end': Feb 28 too (its month is over), not twice
+        'thirty,t@shop.test,,T,2026-01-30T12:00:00Z,Europe/Prague,yes,',
+      ],
+    });
+    shop.ticks('2026-02-10T00:00:00Z', '2026-04-05T00:00:00Z', 6 * HOUR);
+    expect(shop.sent()).toEqual(['ny hello @2026-02-15T18:00:00.000Z', 'end hello @2026-02-28T12:00:00.000Z', 'thirty hello @2026-02-28T12:00:00.000Z']);
+  });
+
+  it('after: 1y on a date attribute enters on its first anniversary only', async () => {
+    shop = await Shop.create({
+      journeys: { first: journey('first', `trigger: { date: attributes.first_order_on, after: 1y, at: "10:00" }\n${ONE_SEND}`) },
+      customerHeader: 'id,email,phone,first_name,registered_at,timezone,consent_email,consent_sms,attributes.first_order_on',
+      customers: ['a,a@shop.test,,A,2024-01-01T00:00:00Z,Europe/Prague,yes,,2025-03-03', 'old,o@shop.test,,O,2024-01-01T00:00:00Z,Europe/Prague,yes,,2024-03-03'],
+    });
+    shop.ticks('2026-03-02T00:00:00Z', '2026-03-04T00:00:00Z', HOUR);
+    expect(shop.sent()).toEqual(['a hello @2026-03-03T09:00:00.000Z']);
+  });
+
   // DEFECT: entry.ts returns 'none' for date triggers on attributes ("not built yet"), though the issue and schema promise "the anniversary of registration or a date attribute"
   it('a date attribute (birthday), every year at 10:00 in the customer\'s zone', async () => {
     shop = await Shop.create({
