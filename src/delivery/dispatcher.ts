@@ -76,6 +76,8 @@ export interface DispatchOptions {
 export type DispatchNotice =
   | { kind: 'circuit_open'; provider: string; until: number; error: string }
   | { kind: 'circuit_closed'; provider: string }
+  /** The provider's rate-limit headers said its allowance is used up: its lane waits until `until`. */
+  | { kind: 'rate_limited'; provider: string; until: number }
   | { kind: 'provider_unavailable'; provider: string; error: string }
   | { kind: 'unknown_provider'; provider: string; rows: number }
   | { kind: 'reclaimed'; rows: number; dead: number };
@@ -129,6 +131,8 @@ interface Lane {
   claimSize: number;
   /** Settles when the half-open probe in flight has its answer. */
   probe: Promise<void> | null;
+  /** The provider said its rate-limit allowance is used up: no request before this time. */
+  pausedUntil: number;
   /** The claim in flight: the next batch is fetched while this one is being sent. */
   claiming: Promise<void> | null;
   report: ProviderReport;
@@ -269,6 +273,7 @@ class Dispatcher {
       drained: false,
       claimSize: Math.max(1, Math.min(this.opts.claimBatch ?? 500, paced)),
       probe: null,
+      pausedUntil: 0,
       claiming: null,
       report: { sent: 0, retried: 0, failed: 0, dead: 0, deferred: 0, breaker: 'closed' },
     };
@@ -347,6 +352,8 @@ class Dispatcher {
       let probeDone: (() => void) | null = null;
       if (admission.kind === 'probe') lane.probe = new Promise((resolve) => (probeDone = resolve));
       if (lane.limiter) await lane.limiter.take();
+      // (a loop: another answer may push the pause further while this worker waits)
+      while (lane.pausedUntil > this.now() && !this.stopping) await sleep(lane.pausedUntil - this.now(), this.opts.signal);
       const outcome = await send(lane.provider, message);
       this.settle(lane, row, outcome);
       if (probeDone) {
@@ -364,6 +371,10 @@ class Dispatcher {
     switch (outcome.kind) {
       case 'sent':
         this.complete(lane, { kind: 'sent', id: row.id, token, providerMessageId: outcome.providerMessageId, at: now });
+        if (outcome.pauseMs !== undefined && now + outcome.pauseMs > lane.pausedUntil) {
+          if (lane.pausedUntil <= now) this.opts.onNotice?.({ kind: 'rate_limited', provider: lane.name, until: now + outcome.pauseMs });
+          lane.pausedUntil = now + outcome.pauseMs;
+        }
         this.health(lane, 'healthy', before, '');
         return;
       case 'permanent':

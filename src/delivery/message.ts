@@ -46,7 +46,16 @@ export interface OutgoingMessage {
  * `permanent` means sending the same request again cannot succeed.
  */
 export type SendOutcome =
-  | { kind: 'sent'; providerMessageId: string; status: number }
+  | {
+      kind: 'sent';
+      providerMessageId: string;
+      status: number;
+      /**
+       * The provider's rate-limit headers said the allowance is used up (remaining 0):
+       * wait this long before its next request, rather than run into 429s.
+       */
+      pauseMs?: number;
+    }
   | { kind: 'retry'; error: string; status?: number; retryAfterMs?: number }
   /** `status` is absent when the message was refused before any request was made. */
   | { kind: 'permanent'; error: string; status?: number };

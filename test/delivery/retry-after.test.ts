@@ -1,8 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { createProvider, retryAfterMs } from '../../src/delivery/providers/index.js';
+import { createProvider, retryAfterMs, sentOutcome } from '../../src/delivery/providers/index.js';
 import { config, ENV } from './helpers/fixtures.js';
 
 const NOW = 1_767_225_600_000;
+
+describe('sentOutcome', () => {
+  const res = (headers: Record<string, string>) => ({ status: 202, headers, body: '' });
+  it('asks for a pause only when the allowance is used up, until the window resets', () => {
+    expect(sentOutcome(res({}), 'id', NOW)).toEqual({ kind: 'sent', providerMessageId: 'id', status: 202 });
+    expect(sentOutcome(res({ 'x-ratelimit-remaining': '3', 'x-ratelimit-reset': String(NOW / 1000 + 5) }), 'id', NOW).pauseMs).toBeUndefined();
+    expect(sentOutcome(res({ 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(NOW / 1000 + 5) }), 'id', NOW)).toMatchObject({ kind: 'sent', pauseMs: 5000 });
+    expect(sentOutcome(res({ 'ratelimit-remaining': '0', 'ratelimit-reset': '2' }), 'id', NOW)).toMatchObject({ pauseMs: 2000 });
+    // no reset header: a short pause; an absurd one: a bounded pause
+    expect(sentOutcome(res({ 'x-ratelimit-remaining': '0' }), 'id', NOW)).toMatchObject({ pauseMs: 1000 });
+    expect(sentOutcome(res({ 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(NOW / 1000 + 86_400) }), 'id', NOW)).toMatchObject({ pauseMs: 60_000 });
+  });
+});
 
 describe('retryAfterMs', () => {
   it('reads Retry-After in seconds and as an HTTP date', () => {

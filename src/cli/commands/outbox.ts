@@ -170,6 +170,8 @@ function humanNotice(n: DispatchNotice): string {
       return `${chalk.yellow('circuit open')} ${n.provider} until ${new Date(n.until).toISOString()}: ${n.error}\n`;
     case 'circuit_closed':
       return `${chalk.green('circuit closed')} ${n.provider}\n`;
+    case 'rate_limited':
+      return `${chalk.yellow('rate limit used up')} ${n.provider}: waiting until ${new Date(n.until).toISOString()}\n`;
     case 'provider_unavailable':
       return `${chalk.red('provider unavailable')} ${n.provider}: ${n.error}\n`;
     case 'unknown_provider':

@@ -98,6 +98,11 @@ export function retryAfterMs(headers: HttpResponse['headers'], now = Date.now())
     const date = Date.parse(trimmed);
     if (!Number.isNaN(date)) return Math.max(0, date - now);
   }
+  return rateLimitResetMs(headers, now);
+}
+
+/** When the provider's rate-limit window resets, from its reset header; undefined without one. */
+function rateLimitResetMs(headers: HttpResponse['headers'], now: number): number | undefined {
   for (const name of ['x-ratelimit-reset', 'ratelimit-reset', 'x-rate-limit-reset']) {
     const value = header(headers, name);
     if (value === undefined || !/^\d+(\.\d+)?$/.test(value.trim())) continue;
@@ -107,6 +112,27 @@ export function retryAfterMs(headers: HttpResponse['headers'], now = Date.now())
     return Math.ceil(n * 1000);
   }
   return undefined;
+}
+
+/** A reset header that is missing or absurd must not stall a lane for long. */
+export const MAX_RATE_LIMIT_PAUSE_MS = 60_000;
+const DEFAULT_RATE_LIMIT_PAUSE_MS = 1_000;
+
+/**
+ * The outcome of the provider's success answer. When its rate-limit headers say
+ * nothing is left of the allowance (X-RateLimit-Remaining: 0 at SendGrid and
+ * Mailgun, RateLimit-Remaining at Klaviyo), the outcome asks the dispatcher to
+ * pause until the window resets, so the next request is not a certain 429.
+ */
+export function sentOutcome(res: HttpResponse, providerMessageId: string, now = Date.now()): SendOutcome {
+  const outcome: Extract<SendOutcome, { kind: 'sent' }> = { kind: 'sent', providerMessageId, status: res.status };
+  for (const name of ['x-ratelimit-remaining', 'ratelimit-remaining', 'x-rate-limit-remaining']) {
+    const remaining = header(res.headers, name);
+    if (remaining === undefined) continue;
+    if (remaining.trim() === '0') outcome.pauseMs = Math.min(MAX_RATE_LIMIT_PAUSE_MS, rateLimitResetMs(res.headers, now) ?? DEFAULT_RATE_LIMIT_PAUSE_MS);
+    break;
+  }
+  return outcome;
 }
 
 /** 408, 429 and 5xx can succeed later; any other status will not. */

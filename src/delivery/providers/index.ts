@@ -17,7 +17,7 @@ import { createTwilio } from './twilio.js';
 import { createWebhook } from './webhook.js';
 
 export type { ProviderOptions } from './settings.js';
-export { retryAfterMs } from './http.js';
+export { retryAfterMs, sentOutcome } from './http.js';
 export { signPayload, SIGNATURE_HEADER } from './webhook.js';
 
 export function createProvider(config: ProviderConfig, env: NodeJS.ProcessEnv = process.env, opts: ProviderOptions = {}): Provider {

@@ -9,7 +9,7 @@
  * sending ("Journey: second order offer" triggers a flow).
  */
 import type { OutgoingMessage, Provider, SendOutcome, SyncRequest, DataValue } from '../message.js';
-import { failure, fromNetwork, HttpClient, httpOptions, isObject, parseJson } from './http.js';
+import { failure, fromNetwork, HttpClient, httpOptions, isObject, parseJson, sentOutcome } from './http.js';
 import { limitsOf, type ProviderOptions, type Settings } from './settings.js';
 
 export const KLAVIYO_API = 'https://a.klaviyo.com';
@@ -37,7 +37,7 @@ export function createKlaviyo(settings: Settings, opts: ProviderOptions): Provid
       // profile-import answers 200/201 with the profile; events answer 202 with no body.
       const json = parseJson(res.body);
       const id = isObject(json) && isObject(json.data) && typeof json.data.id === 'string' ? json.data.id : fallbackId;
-      return { kind: 'sent', providerMessageId: id, status: res.status };
+      return sentOutcome(res, id);
     }
     return failure(res, describeError, redact);
   }

@@ -6,7 +6,7 @@
  */
 import type { OutgoingMessage, Provider, SendOutcome } from '../message.js';
 import { fillPlaceholders } from '../message.js';
-import { basicAuth, failure, fromNetwork, HttpClient, httpOptions, isObject, parseJson } from './http.js';
+import { basicAuth, failure, fromNetwork, HttpClient, httpOptions, isObject, parseJson, sentOutcome } from './http.js';
 import { looksLikeHtml } from './sendgrid.js';
 import { limitsOf, mailbox, type ProviderOptions, type Settings } from './settings.js';
 
@@ -36,11 +36,11 @@ export function createMailgun(settings: Settings, opts: ProviderOptions): Provid
       const res = result.response;
       const json = parseJson(res.body);
       if (res.status === 200 && isObject(json) && typeof json.id === 'string') {
-        return { kind: 'sent', providerMessageId: normaliseMessageId(json.id), status: res.status };
+        return sentOutcome(res, normaliseMessageId(json.id));
       }
       // Accepted, but without the id we expect: sending again would send twice,
       // so record it as sent under our own key.
-      if (res.status >= 200 && res.status < 300) return { kind: 'sent', providerMessageId: message.idempotencyKey, status: res.status };
+      if (res.status >= 200 && res.status < 300) return sentOutcome(res, message.idempotencyKey);
       return failure(res, describeError, redact);
     },
     close: () => http.close(),

@@ -7,7 +7,7 @@
  */
 import type { OutgoingMessage, Provider, SendOutcome } from '../message.js';
 import { fillPlaceholders } from '../message.js';
-import { failure, fromNetwork, HttpClient, httpOptions, isObject, parseJson } from './http.js';
+import { failure, fromNetwork, HttpClient, httpOptions, isObject, parseJson, sentOutcome } from './http.js';
 import { looksLikeHtml } from './sendgrid.js';
 import { limitsOf, mailbox, type ProviderOptions, type Settings } from './settings.js';
 
@@ -37,11 +37,11 @@ export function createPostmark(settings: Settings, opts: ProviderOptions): Provi
       const json = parseJson(res.body);
       // 200 with ErrorCode 0 is the only success; Postmark puts the id in MessageID.
       if (res.status === 200 && isObject(json) && (json.ErrorCode ?? 0) === 0 && typeof json.MessageID === 'string') {
-        return { kind: 'sent', providerMessageId: json.MessageID, status: res.status };
+        return sentOutcome(res, json.MessageID);
       }
       // Accepted, but without the id we expect: sending again would send twice,
       // so record it as sent under our own key.
-      if (res.status >= 200 && res.status < 300) return { kind: 'sent', providerMessageId: message.idempotencyKey, status: res.status };
+      if (res.status >= 200 && res.status < 300) return sentOutcome(res, message.idempotencyKey);
       return failure(res, describeError, redact);
     },
     close: () => http.close(),

@@ -7,7 +7,7 @@
  */
 import type { OutgoingMessage, Provider, SendOutcome } from '../message.js';
 import { fillPlaceholders } from '../message.js';
-import { failure, fromNetwork, header, HttpClient, httpOptions, isObject } from './http.js';
+import { failure, fromNetwork, header, HttpClient, httpOptions, isObject, sentOutcome } from './http.js';
 import { limitsOf, type ProviderOptions, type Settings } from './settings.js';
 
 export const SENDGRID_API = 'https://api.sendgrid.com';
@@ -36,7 +36,7 @@ export function createSendgrid(settings: Settings, opts: ProviderOptions): Provi
         // 202 Accepted with an empty body; the id is in X-Message-Id. SendGrid's
         // events carry it as the prefix of sg_message_id.
         const id = header(res.headers, 'x-message-id');
-        return { kind: 'sent', providerMessageId: id ?? message.idempotencyKey, status: res.status };
+        return sentOutcome(res, id ?? message.idempotencyKey);
       }
       return failure(res, describeError, redact);
     },

@@ -10,7 +10,7 @@
  */
 import type { OutgoingMessage, Provider, SendOutcome } from '../message.js';
 import { fillPlaceholders } from '../message.js';
-import { basicAuth, failure, fromNetwork, HttpClient, httpOptions, isObject, parseJson } from './http.js';
+import { basicAuth, failure, fromNetwork, HttpClient, httpOptions, isObject, parseJson, sentOutcome } from './http.js';
 import { limitsOf, type ProviderOptions, type Settings } from './settings.js';
 
 export const TWILIO_API = 'https://api.twilio.com';
@@ -40,11 +40,11 @@ export function createTwilio(settings: Settings, opts: ProviderOptions): Provide
       const res = result.response;
       const json = parseJson(res.body);
       if ((res.status === 201 || res.status === 200) && isObject(json) && typeof json.sid === 'string') {
-        return { kind: 'sent', providerMessageId: json.sid, status: res.status };
+        return sentOutcome(res, json.sid);
       }
       // Accepted, but without the id we expect: sending again would send twice,
       // so record it as sent under our own key.
-      if (res.status >= 200 && res.status < 300) return { kind: 'sent', providerMessageId: message.idempotencyKey, status: res.status };
+      if (res.status >= 200 && res.status < 300) return sentOutcome(res, message.idempotencyKey);
       return failure(res, describeError, redact);
     },
     close: () => http.close(),

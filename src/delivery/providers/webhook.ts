@@ -8,7 +8,7 @@
  */
 import { createHmac } from 'node:crypto';
 import type { OutgoingMessage, Provider, SendOutcome, SyncRequest } from '../message.js';
-import { failure, fromNetwork, HttpClient, httpOptions, isObject, parseJson } from './http.js';
+import { failure, fromNetwork, HttpClient, httpOptions, isObject, parseJson, sentOutcome } from './http.js';
 import { limitsOf, type ProviderOptions, type Settings } from './settings.js';
 
 export const SIGNATURE_HEADER = 'x-journey-signature';
@@ -44,7 +44,7 @@ export function createWebhook(settings: Settings, opts: ProviderOptions): Provid
     if (res.status >= 200 && res.status < 300) {
       const json = parseJson(res.body);
       const id = isObject(json) && (typeof json.id === 'string' || typeof json.id === 'number') ? String(json.id) : key;
-      return { kind: 'sent', providerMessageId: id, status: res.status };
+      return sentOutcome(res, id);
     }
     return failure(res, describeError, redact);
   }

@@ -213,6 +213,41 @@ describe('dispatcher: retries, dead rows, limits', () => {
     db.close();
   });
 
+  it("pauses when the provider's rate-limit headers say the allowance is used up, instead of running into 429s", async () => {
+    // 5 requests per 600 ms window, counted from the window's first request, as SendGrid and Klaviyo count
+    const ALLOWANCE = 5;
+    const WINDOW_MS = 600;
+    let windowStart = 0;
+    let used = 0;
+    let refused = 0;
+    const s = await server(() => {
+      const now = Date.now();
+      if (now - windowStart >= WINDOW_MS) {
+        windowStart = now;
+        used = 0;
+      }
+      const resetIn = ((windowStart + WINDOW_MS - now) / 1000).toFixed(3);
+      if (used >= ALLOWANCE) {
+        refused++;
+        return { status: 429, headers: { 'ratelimit-remaining': '0', 'ratelimit-reset': resetIn }, body: { errors: [{ message: 'too many requests' }] } };
+      }
+      used++;
+      return { status: 202, headers: { 'x-message-id': 'x', 'ratelimit-limit': String(ALLOWANCE), 'ratelimit-remaining': String(ALLOWANCE - used), 'ratelimit-reset': resetIn } };
+    });
+    const db = storeAt();
+    insertRows(db, 15, { provider: 'sendgrid' });
+    const notices: string[] = [];
+    const started = Date.now();
+    const report = await dispatch(db, projectConfig([sendgrid(s.url, { concurrency: 1 })]), ENV, { onNotice: (n) => notices.push(n.kind) });
+    expect(report).toMatchObject({ sent: 15, retried: 0 });
+    expect(refused).toBe(0);
+    // three windows: the 6th and the 11th request each waited for a reset
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2 * WINDOW_MS - 50);
+    // every 5th answer said the allowance was used up
+    expect(notices.filter((k) => k === 'rate_limited')).toHaveLength(3);
+    db.close();
+  });
+
   it('opens the circuit when the provider is down: rows go back without an attempt counted, and a probe closes it', async () => {
     let down = true;
     const s = await server(() => (down ? { action: 'reset' } : { status: 202, headers: { 'x-message-id': 'up' } }));
