@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { CronExpressionParser } from 'cron-parser';
-import { dispatch, type DispatchReport } from '../delivery/dispatcher.js';
+import { dispatch, type DispatchNotice, type DispatchReport } from '../delivery/dispatcher.js';
 import { JourneyError } from '../errors.js';
 import type { Project } from '../project/model.js';
 import { openStore } from '../store/open.js';
@@ -18,6 +18,8 @@ export interface RunOptions {
   now: () => Date;
   deliver: boolean;
   env?: NodeJS.ProcessEnv;
+  /** The dispatcher's notices (a circuit opening, a rate limit used up, a provider that cannot start). */
+  onNotice?: (notice: DispatchNotice) => void;
 }
 
 /** `journey run --once`: one tick under the lock, then the outbox delivered until nothing is due. */
@@ -26,7 +28,7 @@ export async function runOnce(project: Project, opts: RunOptions): Promise<RunRe
   const db = openStore(opts.storePath);
   try {
     const tick = tickWithLock(db, project, opts.now());
-    const delivery = opts.deliver ? await dispatch(db, project.config, opts.env ?? process.env, { now: () => opts.now().getTime() }) : null;
+    const delivery = opts.deliver ? await dispatch(db, project.config, opts.env ?? process.env, { now: () => opts.now().getTime(), ...(opts.onNotice ? { onNotice: opts.onNotice } : {}) }) : null;
     return { tick, delivery };
   } finally {
     db.close();

@@ -31,7 +31,7 @@ describe('journey outbox (CLI)', () => {
   let server: FakeServer;
   let project: string;
   beforeAll(async () => {
-    server = await startServer((req) => (keyOf(req) === 'j:2:sg' ? { status: 400, body: { errors: [{ message: 'Invalid recipient', field: 'personalizations.0.to.0.email' }] } } : { status: 202, headers: { 'x-message-id': `id-${keyOf(req)}` } }));
+    server = await startServer((req) => (keyOf(req) === 'j:2:sg' ? { status: 400, body: { errors: [{ message: 'Invalid recipient', field: 'personalizations.0.to.0.email' }] } } : { status: 202, headers: { 'x-message-id': `id-${keyOf(req)}`, ...(keyOf(req) === 'j:3:sg' ? { 'ratelimit-remaining': '0', 'ratelimit-reset': '0.05' } : {}) } }));
     project = tempDir();
     writeFileSync(
       path.join(project, 'journey.config.yaml'),
@@ -65,6 +65,8 @@ templates:
     expect(sent.code).toBe(0);
     expect(JSON.parse(sent.stdout)).toMatchObject({ sent: 3, failed: 1, providers: { sg: { sent: 3, failed: 1 } } });
     expect(sent.stdout + sent.stderr).not.toContain(SECRETS.SENDGRID_API_KEY);
+    // the last answer used up the rate limit: said on stderr, --json's stdout stays one object
+    expect(sent.stderr).toMatch(/^rate limit used up sg: waiting until \d{4}-\d\d-\d\dT/m);
 
     const failed = await journey(project, ['outbox', '--status', 'failed', '--json']);
     const listing = JSON.parse(failed.stdout);

@@ -1,9 +1,10 @@
 import { Command } from 'commander';
-import type { DispatchNotice, DispatchReport } from '../../delivery/dispatcher.js';
+import type { DispatchReport } from '../../delivery/dispatcher.js';
 import { listOutbox, retryOutbox, sendOutbox, type OutboxListing, type RetryResult } from '../../delivery/outbox-admin.js';
 import { usageError } from '../../errors.js';
 import { OUTBOX_STATUSES, type OutboxStatus } from '../../store/outbox.js';
 import { chalk, printJson } from '../output.js';
+import { humanNotice } from '../format/notices.js';
 import { clockNow, hasNow, projectDir } from '../project-option.js';
 
 export function registerOutbox(program: Command): void {
@@ -162,27 +163,4 @@ function humanReport(r: DispatchReport): string {
   }
   for (const p of r.problems) lines.push(`${chalk.red('error')} provider ${chalk.bold(p.provider)}: ${p.error}; its messages wait`);
   return lines.join('\n') + '\n';
-}
-
-function humanNotice(n: DispatchNotice): string {
-  switch (n.kind) {
-    case 'circuit_open':
-      return `${chalk.yellow('circuit open')} ${n.provider} until ${new Date(n.until).toISOString()}: ${n.error}\n`;
-    case 'circuit_closed':
-      return `${chalk.green('circuit closed')} ${n.provider}\n`;
-    case 'rate_limited':
-      return `${chalk.yellow('rate limit used up')} ${n.provider}: waiting until ${new Date(n.until).toISOString()}\n`;
-    case 'provider_unavailable':
-      return `${chalk.red('provider unavailable')} ${n.provider}: ${n.error}\n`;
-    case 'unknown_provider':
-      return `${chalk.red('unknown provider')} ${n.provider}: ${n.rows} message(s) failed\n`;
-    case 'reclaimed':
-      return `${chalk.yellow('taken over')} ${n.rows} message(s) a stopped dispatcher left mid-send${n.dead ? `, ${n.dead} dead` : ''}\n`;
-    default:
-      return unexpected(n);
-  }
-}
-
-function unexpected(value: never): never {
-  throw new Error(`unexpected notice ${JSON.stringify(value)}`);
 }

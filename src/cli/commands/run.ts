@@ -1,10 +1,12 @@
 import { Command } from 'commander';
 import { cronProblem } from '../../project/checks/values.js';
 import { dryRun, runOnce, runOnSchedule, type RunResult } from '../../engine/run.js';
+import type { DispatchNotice } from '../../delivery/dispatcher.js';
 import { usageError } from '../../errors.js';
 import { openProject } from '../../project/open-project.js';
 import { storePathFor } from '../../project/paths.js';
 import { chalk, printJson } from '../output.js';
+import { humanNotice } from '../format/notices.js';
 import { clockNow, hasNow, projectDir } from '../project-option.js';
 
 export function registerRun(program: Command): void {
@@ -29,7 +31,7 @@ export function registerRun(program: Command): void {
       // --now fixes the clock for one tick; a scheduled runner uses the real time
       const fixed = hasNow(cmd) ? clockNow(cmd) : null;
       const now = () => fixed ?? new Date();
-      const base = { storePath: storePathFor(root), now, deliver: opts.deliver };
+      const base = { storePath: storePathFor(root), now, deliver: opts.deliver, onNotice: (n: DispatchNotice) => process.stderr.write(humanNotice(n)) };
       const show = (r: RunResult): void => {
         if (opts.json) printJson(r);
         else process.stdout.write(human(r, opts.dryRun === true));
