@@ -33,6 +33,10 @@ export type Admission = { kind: 'go' } | { kind: 'probe' } | { kind: 'probing' }
 /** The part of an outcome the breaker looks at. */
 export type Health = 'healthy' | 'unwell' | 'neutral';
 
+// asked for every message: the common answers are shared, not allocated each time
+const GO: Admission = { kind: 'go' };
+const PROBING: Admission = { kind: 'probing' };
+
 export class CircuitBreaker {
   private state: BreakerState = { kind: 'closed', failures: 0 };
 
@@ -51,14 +55,14 @@ export class CircuitBreaker {
     const s = this.state;
     switch (s.kind) {
       case 'closed':
-        return { kind: 'go' };
+        return GO;
       case 'open':
         if (now < s.until) return { kind: 'open', until: s.until };
         this.state = { kind: 'half_open', probing: true, coolDownMs: s.coolDownMs };
         return { kind: 'probe' };
       case 'half_open':
         // One probe at a time; the others wait for its answer.
-        if (s.probing) return { kind: 'probing' };
+        if (s.probing) return PROBING;
         this.state = { ...s, probing: true };
         return { kind: 'probe' };
       default:
@@ -70,8 +74,10 @@ export class CircuitBreaker {
     const s = this.state;
     switch (s.kind) {
       case 'closed':
-        if (health === 'healthy') this.state = { kind: 'closed', failures: 0 };
-        else if (health === 'unwell') {
+        if (health === 'healthy') {
+          if (s.failures !== 0) this.state = { kind: 'closed', failures: 0 };
+        }
+        if (health === 'unwell') {
           const failures = s.failures + 1;
           this.state = failures >= this.opts.threshold ? { kind: 'open', until: now + this.opts.coolDownMs, coolDownMs: this.opts.coolDownMs } : { kind: 'closed', failures };
         }

@@ -29,6 +29,7 @@ import type { DataValue, OutgoingMessage, Provider, SendOutcome, SyncRequest } f
 import { SYNC_CHANNEL } from '../store/enrolments.js';
 import { createProvider, type ProviderOptions } from './providers/index.js';
 import { createRateLimiter, type RateLimiter } from './rate-limiter.js';
+import { RowQueue } from './row-queue.js';
 
 export interface DispatchOptions {
   /** The clock, ms since the epoch (the CLI's --now shifts it). Default Date.now. */
@@ -125,7 +126,7 @@ interface Lane {
   provider: Provider;
   breaker: CircuitBreaker;
   limiter: RateLimiter | null;
-  queue: ClaimedRow[];
+  queue: RowQueue<ClaimedRow>;
   /** The last claim came back short: nothing more is due now. */
   drained: boolean;
   claimSize: number;
@@ -269,7 +270,7 @@ class Dispatcher {
       provider,
       breaker: new CircuitBreaker(this.breakerOptions),
       limiter: ratePerSecond ? createRateLimiter(ratePerSecond) : null,
-      queue: [],
+      queue: new RowQueue<ClaimedRow>(),
       drained: false,
       claimSize: Math.max(1, Math.min(this.opts.claimBatch ?? 500, paced)),
       probe: null,
@@ -295,12 +296,17 @@ class Dispatcher {
     }
   }
 
-  /** The next claimed row of the lane; undefined when nothing more is due. */
+  /** The next claimed row of the lane if one is at hand (no promise per message for the common case). */
+  private takeRow(lane: Lane): ClaimedRow | undefined {
+    // Fetch the next batch while the workers still have rows: no stall between batches.
+    if (lane.queue.length <= lane.provider.limits.concurrency * 2) this.prefetch(lane);
+    return lane.queue.shift();
+  }
+
+  /** The next claimed row of the lane, waiting for a claim in flight; undefined when nothing more is due. */
   private async nextRow(lane: Lane): Promise<ClaimedRow | undefined> {
     for (;;) {
-      // Fetch the next batch while the workers still have rows: no stall between batches.
-      if (lane.queue.length <= lane.provider.limits.concurrency * 2) this.prefetch(lane);
-      const row = lane.queue.shift();
+      const row = this.takeRow(lane);
       if (row) return row;
       if (!lane.claiming) return undefined;
       await lane.claiming;
@@ -314,7 +320,7 @@ class Dispatcher {
     lane.claiming = this.port.claim(lane.name, now, now + this.leaseMs, lane.claimSize).then(
       (rows) => {
         if (rows.length < lane.claimSize) lane.drained = true;
-        for (const r of rows) lane.queue.push(r);
+        lane.queue.push(rows);
         lane.claiming = null;
       },
       (err: unknown) => {
@@ -327,7 +333,7 @@ class Dispatcher {
 
   private async worker(lane: Lane): Promise<void> {
     for (;;) {
-      const row = await this.nextRow(lane);
+      const row = this.takeRow(lane) ?? (await this.nextRow(lane));
       if (!row) return;
       if (this.stopping) {
         this.releaseQueue(lane, row, this.now());
@@ -408,7 +414,7 @@ class Dispatcher {
 
   /** Puts this row and the rest of the lane's queue back, due at `at`, attempts untouched. */
   private releaseQueue(lane: Lane, row: ClaimedRow, at: number): void {
-    for (const r of [row, ...lane.queue.splice(0)]) this.complete(lane, { kind: 'release', id: r.id, token: r.claimed_until, nextAttemptAt: at });
+    for (const r of [row, ...lane.queue.drain()]) this.complete(lane, { kind: 'release', id: r.id, token: r.claimed_until, nextAttemptAt: at });
   }
 
   private complete(lane: Lane, c: Completion): void {
