@@ -76,8 +76,7 @@ export class CircuitBreaker {
       case 'closed':
         if (health === 'healthy') {
           if (s.failures !== 0) this.state = { kind: 'closed', failures: 0 };
-        }
-        if (health === 'unwell') {
+        } else if (health === 'unwell') {
           const failures = s.failures + 1;
           this.state = failures >= this.opts.threshold ? { kind: 'open', until: now + this.opts.coolDownMs, coolDownMs: this.opts.coolDownMs } : { kind: 'closed', failures };
         }

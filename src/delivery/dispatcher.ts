@@ -303,14 +303,14 @@ class Dispatcher {
     return lane.queue.shift();
   }
 
-  /** The next claimed row of the lane, waiting for a claim in flight; undefined when nothing more is due. */
-  private async nextRow(lane: Lane): Promise<ClaimedRow | undefined> {
-    for (;;) {
+  /** When no row is at hand: waits for the claims in flight; undefined when nothing more is due. */
+  private async awaitRow(lane: Lane): Promise<ClaimedRow | undefined> {
+    while (lane.claiming) {
+      await lane.claiming;
       const row = this.takeRow(lane);
       if (row) return row;
-      if (!lane.claiming) return undefined;
-      await lane.claiming;
     }
+    return undefined;
   }
 
   private prefetch(lane: Lane): void {
@@ -333,7 +333,7 @@ class Dispatcher {
 
   private async worker(lane: Lane): Promise<void> {
     for (;;) {
-      const row = this.takeRow(lane) ?? (await this.nextRow(lane));
+      const row = this.takeRow(lane) ?? (await this.awaitRow(lane));
       if (!row) return;
       if (this.stopping) {
         this.releaseQueue(lane, row, this.now());

@@ -87,7 +87,7 @@ export interface Provider {
   close(): Promise<void>;
 }
 
-const PLACEHOLDER = /\{\{\s*([A-Za-z_][\w.-]*)\s*\}\}/;
+const PLACEHOLDER = /\{\{\s*([A-Za-z_][\w.-]*)\s*\}\}/g;
 
 /** Literal text and field names, alternating: 'Hi {{name}}!' is ['Hi ', 'name', '!']. */
 type CompiledText = readonly string[];
@@ -101,7 +101,7 @@ const MAX_COMPILED = 1_000;
 function compile(text: string): CompiledText {
   let parts = compiled.get(text);
   if (!parts) {
-    parts = text.split(new RegExp(PLACEHOLDER.source, 'g'));
+    parts = text.split(PLACEHOLDER);
     if (compiled.size >= MAX_COMPILED) compiled.clear();
     compiled.set(text, parts);
   }

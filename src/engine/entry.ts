@@ -6,6 +6,7 @@ import { anniversaryOfDates } from '../segments/sql/anniversary.js';
 import { and, cmp, col, num, param, select, type Expr, type FromItem, type Select } from '../segments/sql/nodes.js';
 import type { DeployedJourney } from '../store/journey-state.js';
 import { NOT_COUNTED_BY_DEFAULT } from '../store/order-statuses.js';
+import { DAY_MS } from '../time/local-date.js';
 
 /**
  * Who a journey's trigger enters at a tick, as one query with the columns
@@ -196,8 +197,6 @@ function candidatesFor(trigger: Trigger, ctx: EntryContext): Candidates {
     }
   }
 }
-
-const DAY_MS = 86_400_000;
 
 /**
  * `after: N months` is the first N-monthly anniversary of the date, which falls

@@ -4,7 +4,7 @@
  * function). A zone's UTC offset is looked up once per zone and UTC day, except on
  * days when it changes (DST), which are computed exactly every time.
  */
-const DAY_MS = 86_400_000;
+export const DAY_MS = 86_400_000;
 const formatters = new Map<string, Intl.DateTimeFormat>();
 const dayOffsets = new Map<string, number | null>();
 
