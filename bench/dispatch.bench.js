@@ -60,7 +60,7 @@ line('rows inserted', N);
 line('insert ms', (performance.now() - t).toFixed(0));
 
 // The same bodies the bare loop posts, built before its clock starts.
-const rows = db.all(`SELECT id, idempotency_key, journey_id, step_id, customer_id, channel, provider, template, address, payload, attempts, 0 AS claimed_until FROM outbox ORDER BY id`);
+const rows = db.all(`SELECT id, idempotency_key, journey_id, step_id, customer_id, channel, provider, template, address, payload, attempts, 0 AS lease FROM outbox ORDER BY id`);
 const bodies = rows.map((r) => mailSendJson(buildMessage(r, config), 'hello@shop.test', 'Example Shop'));
 
 async function bareLoop() {
@@ -86,7 +86,7 @@ async function bareLoop() {
 
 // Back to the state the engine leaves rows in, so that every round sends the same 100,000.
 function resetOutbox() {
-  db.run(`UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = 0, claimed_until = NULL, provider_message_id = NULL, sent_at = NULL, last_error = NULL`);
+  db.run(`UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = 0, lease_id = NULL, provider_message_id = NULL, sent_at = NULL, last_error = NULL`);
   db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
 }
 

@@ -2,12 +2,13 @@
  * The outbox dispatcher: delivers outbox rows through the configured providers,
  * exactly once per idempotency key as far as the providers can tell.
  *
- * - Rows are claimed in batches per provider (a lease in the row), sent by a fixed
- *   number of workers per provider (the provider's `concurrency`, which is also the
- *   size of its keep-alive pool), paced by its `rate_limit`.
- * - Outcomes are buffered and written in one transaction per group; a dispatcher
- *   killed before a write leaves its rows in 'sending', and the next dispatcher takes
- *   them over when the lease runs out and sends them again under the same key.
+ * - Rows are claimed in batches per provider (a lease: one row naming the batch),
+ *   sent by a fixed number of workers per provider (the provider's `concurrency`,
+ *   which is also the size of its keep-alive pool), paced by its `rate_limit`.
+ * - Outcomes are buffered and written in one transaction per group, which also ends
+ *   the leases they complete; a dispatcher killed before a write leaves its lease,
+ *   and the next dispatcher takes the rows over when the lease runs out and sends
+ *   them again under the same key.
  * - retry outcomes (429, 5xx, timeouts, connection errors) come back after an
  *   exponential backoff with full jitter, never sooner than the provider's
  *   Retry-After; after maxAttempts the row is dead. permanent outcomes (4xx) fail the
@@ -151,6 +152,9 @@ class Dispatcher {
   private readonly lanes = new Map<string, Lane>();
   private readonly unavailable = new Map<string, string>();
   private buffer: Completion[] = [];
+  /** Rows of each lease still without an outcome; a lease ends with the group that completes it. */
+  private readonly leaseLeft = new Map<number, number>();
+  private endedLeases: number[] = [];
   private flushTimer: NodeJS.Timeout | null = null;
   /** The group writes in flight, chained so that they land in order. */
   private writes: Promise<void> = Promise.resolve();
@@ -320,6 +324,7 @@ class Dispatcher {
     lane.claiming = this.port.claim(lane.name, now, now + this.leaseMs, lane.claimSize).then(
       (rows) => {
         if (rows.length < lane.claimSize) lane.drained = true;
+        if (rows.length) this.leaseLeft.set(rows[0]!.lease, rows.length);
         lane.queue.push(rows);
         lane.claiming = null;
       },
@@ -342,7 +347,7 @@ class Dispatcher {
       const message = row.channel === SYNC_CHANNEL ? buildSync(row) : buildMessage(row, this.config);
       if (typeof message === 'string') {
         // Nothing the provider could change: the template or the data is wrong.
-        this.complete(lane, { kind: 'failed', id: row.id, token: row.claimed_until, error: message });
+        this.complete(lane, { kind: 'failed', id: row.id, lease: row.lease, error: message });
         continue;
       }
       let admission = lane.breaker.admit(this.now());
@@ -373,10 +378,10 @@ class Dispatcher {
   private settle(lane: Lane, row: ClaimedRow, outcome: SendOutcome): void {
     const now = this.now();
     const before = lane.breaker.current.kind;
-    const token = row.claimed_until;
+    const lease = row.lease;
     switch (outcome.kind) {
       case 'sent':
-        this.complete(lane, { kind: 'sent', id: row.id, token, providerMessageId: outcome.providerMessageId, at: now });
+        this.complete(lane, { kind: 'sent', id: row.id, lease, providerMessageId: outcome.providerMessageId, at: now });
         if (outcome.pauseMs !== undefined && now + outcome.pauseMs > lane.pausedUntil) {
           if (lane.pausedUntil <= now) this.opts.onNotice?.({ kind: 'rate_limited', provider: lane.name, until: now + outcome.pauseMs });
           lane.pausedUntil = now + outcome.pauseMs;
@@ -384,17 +389,17 @@ class Dispatcher {
         this.health(lane, 'healthy', before, '');
         return;
       case 'permanent':
-        this.complete(lane, { kind: 'failed', id: row.id, token, error: outcome.error });
+        this.complete(lane, { kind: 'failed', id: row.id, lease, error: outcome.error });
         // A refusal is an answer: the provider is up. No request at all says nothing.
         this.health(lane, outcome.status === undefined ? 'neutral' : 'healthy', before, '');
         return;
       case 'retry': {
         const attempts = row.attempts + 1;
         if (attempts >= this.maxAttempts) {
-          this.complete(lane, { kind: 'dead', id: row.id, token, error: `${outcome.error} (gave up after ${attempts} attempts)` });
+          this.complete(lane, { kind: 'dead', id: row.id, lease, error: `${outcome.error} (gave up after ${attempts} attempts)` });
         } else {
           const delay = retryDelayMs(attempts, outcome.retryAfterMs, this.backoff, this.random);
-          this.complete(lane, { kind: 'retry', id: row.id, token, error: outcome.error, nextAttemptAt: now + delay });
+          this.complete(lane, { kind: 'retry', id: row.id, lease, error: outcome.error, nextAttemptAt: now + delay });
         }
         // 429: the provider is up and pacing us; the row's wait honours it.
         this.health(lane, outcome.status === 429 ? 'neutral' : 'unwell', before, outcome.error);
@@ -414,7 +419,7 @@ class Dispatcher {
 
   /** Puts this row and the rest of the lane's queue back, due at `at`, attempts untouched. */
   private releaseQueue(lane: Lane, row: ClaimedRow, at: number): void {
-    for (const r of [row, ...lane.queue.drain()]) this.complete(lane, { kind: 'release', id: r.id, token: r.claimed_until, nextAttemptAt: at });
+    for (const r of [row, ...lane.queue.drain()]) this.complete(lane, { kind: 'release', id: r.id, lease: r.lease, nextAttemptAt: at });
   }
 
   private complete(lane: Lane, c: Completion): void {
@@ -443,6 +448,12 @@ class Dispatcher {
         unexpected(c);
     }
     this.buffer.push(c);
+    const left = (this.leaseLeft.get(c.lease) ?? 1) - 1;
+    if (left > 0) this.leaseLeft.set(c.lease, left);
+    else {
+      this.leaseLeft.delete(c.lease);
+      this.endedLeases.push(c.lease);
+    }
     if (this.buffer.length >= this.flushSize) this.flush();
     else this.flushTimer ??= setTimeout(() => this.flush(), this.flushIntervalMs);
   }
@@ -451,15 +462,17 @@ class Dispatcher {
   private flush(): void {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = null;
-    if (this.buffer.length === 0) return;
+    if (this.buffer.length === 0 && this.endedLeases.length === 0) return;
     const group = this.buffer;
+    const ended = this.endedLeases;
     this.buffer = [];
+    this.endedLeases = [];
     this.writes = this.writes.then(
-      () => this.port.complete(group).then(() => {}),
+      () => this.port.complete(group, ended).then(() => {}),
       () => {},
     ).catch((err: unknown) => {
-      // The rows stay 'sending' and are taken over after their lease; stop sending
-      // more into a store that cannot record it.
+      // The rows stay leased and are taken over when the lease runs out; stop
+      // sending more into a store that cannot record it.
       this.fatal ??= err;
     });
   }

@@ -13,13 +13,14 @@ import { claimDue, completeRows, type ClaimedRow, type Completion } from './outb
 
 export interface OutboxPort {
   claim(provider: string, now: number, leaseUntil: number, limit: number): Promise<ClaimedRow[]>;
-  complete(completions: readonly Completion[]): Promise<number>;
+  /** Records outcomes, and ends the leases whose every row now has one. */
+  complete(completions: readonly Completion[], endedLeases: readonly number[]): Promise<number>;
   close(): Promise<void>;
 }
 
 export type OutboxRequest =
   | { id: number; op: 'claim'; provider: string; now: number; leaseUntil: number; limit: number }
-  | { id: number; op: 'complete'; completions: readonly Completion[] }
+  | { id: number; op: 'complete'; completions: readonly Completion[]; endedLeases: readonly number[] }
   | { id: number; op: 'close' };
 
 /** Omit over each member of the union (a plain Omit would merge them). */
@@ -39,7 +40,7 @@ export function openOutboxPort(db: StoreDb, where: 'auto' | 'thread' | 'inline' 
 function inlinePort(db: StoreDb): OutboxPort {
   return {
     claim: async (provider, now, leaseUntil, limit) => claimDue(db, provider, now, leaseUntil, limit),
-    complete: async (completions) => completeRows(db, completions),
+    complete: async (completions, endedLeases) => completeRows(db, completions, endedLeases),
     close: async () => {},
   };
 }
@@ -83,8 +84,8 @@ class ThreadPort implements OutboxPort {
     return (await this.request({ op: 'claim', provider, now, leaseUntil, limit })).rows ?? [];
   }
 
-  async complete(completions: readonly Completion[]): Promise<number> {
-    return (await this.request({ op: 'complete', completions })).changed ?? 0;
+  async complete(completions: readonly Completion[], endedLeases: readonly number[]): Promise<number> {
+    return (await this.request({ op: 'complete', completions, endedLeases })).changed ?? 0;
   }
 
   async close(): Promise<void> {

@@ -22,7 +22,7 @@ port.on('message', (request: OutboxRequest) => {
         response = { id: request.id, ok: true, rows: claimDue(db, request.provider, request.now, request.leaseUntil, request.limit) };
         break;
       case 'complete':
-        response = { id: request.id, ok: true, changed: completeRows(db, request.completions) };
+        response = { id: request.id, ok: true, changed: completeRows(db, request.completions, request.endedLeases) };
         break;
       case 'close':
         db.close();

@@ -1,14 +1,16 @@
 /**
  * The outbox queries of the dispatcher and of `journey outbox`. A row moves
  *
- *   pending ──claim──▶ sending ──▶ sent | failed | dead
- *      ▲                  │
- *      └──retry/release───┘   (and back from failed/dead by `journey outbox retry`)
+ *   pending ──claim──▶ (sending) ──▶ sent | failed | dead
+ *      ▲                   │
+ *      └──retry/release────┘   (and back from failed/dead by `journey outbox retry`)
  *
- * A claim is a lease: `claimed_until` is both the time after which another
- * dispatcher may take the row over (the first one was killed) and the token a
- * completion must present, so that a dispatcher whose lease ran out cannot
- * overwrite what the one that took over recorded.
+ * A claim writes one lease row (the ids it took, and until when), not the rows
+ * themselves (migration 009 says why): a row is 'sending' while it is pending in a
+ * lease that has not recorded its outcome. The lease's id is the token a completion
+ * must present: once a lease has run out and its rows were taken over, the lease is
+ * gone, and a dispatcher that comes back late cannot overwrite what the one that
+ * took over recorded.
  */
 import type { StoreDb } from './db.js';
 
@@ -27,20 +29,34 @@ export interface ClaimedRow {
   payload: string;
   /** Attempts made before this claim. */
   attempts: number;
-  /** The lease, and the token completions must present. */
-  claimed_until: number;
+  /** The lease that holds the row: the token its completion presents. */
+  lease: number;
 }
 
+/** Ids held by a lease (of one provider, when the caller adds `WHERE l.provider = ?`). */
+const LEASED_IDS = `SELECT j.value FROM outbox_leases l, json_each(l.ids) j`;
+
 /**
- * Claims up to `limit` due rows of one provider, oldest due first, in one statement
- * (atomic: two dispatchers can never claim the same row).
+ * Claims up to `limit` due rows of one provider, oldest due first, as one new lease.
+ * The lease is written by one statement, so two dispatchers can never claim the
+ * same row.
  */
 export function claimDue(db: StoreDb, provider: string, now: number, leaseUntil: number, limit: number): ClaimedRow[] {
+  const lease = db.all<{ id: number; ids: string }>(
+    `INSERT INTO outbox_leases (provider, claimed_at, until, ids)
+     SELECT ?, ?, ?, json_group_array(id) FROM (
+       SELECT id FROM outbox
+       WHERE status = 'pending' AND provider = ? AND next_attempt_at <= ? AND id NOT IN (${LEASED_IDS} WHERE l.provider = ?)
+       ORDER BY next_attempt_at LIMIT ?)
+     HAVING count(*) > 0
+     RETURNING id, ids`,
+    [provider, now, leaseUntil, provider, now, provider, limit],
+  )[0];
+  if (!lease) return [];
   const rows = db.arrays(
-    `UPDATE outbox SET status = 'sending', claimed_until = ?
-     WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND provider = ? AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?)
-     RETURNING id, idempotency_key, journey_id, step_id, channel, template, address, payload, attempts`,
-    [leaseUntil, provider, now, limit],
+    `SELECT o.id, o.idempotency_key, o.journey_id, o.step_id, o.channel, o.template, o.address, o.payload, o.attempts
+     FROM json_each(?) j JOIN outbox o ON o.id = j.value ORDER BY j.key`,
+    [lease.ids],
   );
   // (arrays, not objects: this runs for every message the dispatcher sends)
   return rows.map((r) => ({
@@ -53,27 +69,33 @@ export function claimDue(db: StoreDb, provider: string, now: number, leaseUntil:
     address: r[6] as string,
     payload: r[7] as string,
     attempts: r[8] as number,
-    claimed_until: leaseUntil,
+    lease: lease.id,
   }));
 }
 
 export const RECLAIM_ERROR = 'the dispatcher stopped during the send; sent again under the same key';
 
 /**
- * Puts rows whose lease ran out (their dispatcher was killed) back to pending, due
- * now. The interrupted attempt counts: the request may have reached the provider,
- * and a message that kills its dispatcher every time must end up dead, not loop.
+ * Takes over the leases that ran out (their dispatcher was killed): their rows
+ * still in flight go back to pending, due now. The interrupted attempt counts: the
+ * request may have reached the provider, and a message that kills its dispatcher
+ * every time must end up dead, not loop. Rows whose outcome the lease did record
+ * (a retry, a release) keep it.
  */
 export function reclaimExpired(db: StoreDb, now: number, maxAttempts: number): { reclaimed: number; dead: number } {
-  const rows = db.all<{ status: OutboxStatus }>(
-    `UPDATE outbox SET status = CASE WHEN attempts + 1 >= ? THEN 'dead' ELSE 'pending' END,
-       attempts = attempts + 1, next_attempt_at = ?, claimed_until = NULL, last_error = ?
-     WHERE status = 'sending' AND claimed_until <= ?
-     RETURNING status`,
-    [maxAttempts, now, RECLAIM_ERROR, now],
-  );
-  const dead = rows.filter((r) => r.status === 'dead').length;
-  return { reclaimed: rows.length - dead, dead };
+  return db.transaction(() => {
+    const rows = db.all<{ status: OutboxStatus }>(
+      `UPDATE outbox SET status = CASE WHEN attempts + 1 >= ? THEN 'dead' ELSE 'pending' END,
+         attempts = attempts + 1, next_attempt_at = ?, lease_id = NULL, last_error = ?
+       FROM (SELECT l.id AS lease, j.value AS row_id FROM outbox_leases l, json_each(l.ids) j WHERE l.until <= ?) AS expired
+       WHERE outbox.id = expired.row_id AND outbox.status = 'pending' AND outbox.lease_id IS NOT expired.lease
+       RETURNING status`,
+      [maxAttempts, now, RECLAIM_ERROR, now],
+    );
+    db.run(`DELETE FROM outbox_leases WHERE until <= ?`, [now]);
+    const dead = rows.filter((r) => r.status === 'dead').length;
+    return { reclaimed: rows.length - dead, dead };
+  });
 }
 
 /** Providers with rows due now (the dispatcher opens a lane for each). */
@@ -81,90 +103,118 @@ export function dueProviders(db: StoreDb, now: number): string[] {
   return db.all<{ provider: string }>(`SELECT DISTINCT provider FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?`, [now]).map((r) => r.provider);
 }
 
-/** When the next pending row of a provider falls due; null if it has none. */
+/** When the next pending row of a provider that no lease holds falls due; null if it has none. */
 export function nextDueAt(db: StoreDb, provider: string): number | null {
-  return db.get<{ t: number | null }>(`SELECT min(next_attempt_at) AS t FROM outbox WHERE status = 'pending' AND provider = ?`, [provider])?.t ?? null;
+  return (
+    db.get<{ t: number | null }>(`SELECT min(next_attempt_at) AS t FROM outbox WHERE status = 'pending' AND provider = ? AND id NOT IN (${LEASED_IDS} WHERE l.provider = ?)`, [
+      provider,
+      provider,
+    ])?.t ?? null
+  );
 }
 
-/** When the first lease of a row in 'sending' runs out (its dispatcher may be gone); null if none. */
+/** When the first lease runs out (its dispatcher may be gone); null if none is held. */
 export function nextLeaseEnd(db: StoreDb): number | null {
-  return db.get<{ t: number | null }>(`SELECT min(claimed_until) AS t FROM outbox WHERE status = 'sending'`)?.t ?? null;
+  return db.get<{ t: number | null }>(`SELECT min(until) AS t FROM outbox_leases`)?.t ?? null;
 }
 
 /** Fails every pending row of a provider the config no longer has (a rename, a typo). */
 export function failProviderRows(db: StoreDb, provider: string, error: string): number {
-  return db.run(`UPDATE outbox SET status = 'failed', last_error = ?, claimed_until = NULL WHERE status = 'pending' AND provider = ?`, [error, provider]).changes;
+  return db.run(`UPDATE outbox SET status = 'failed', last_error = ?, lease_id = NULL WHERE status = 'pending' AND provider = ? AND id NOT IN (${LEASED_IDS} WHERE l.provider = ?)`, [
+    error,
+    provider,
+    provider,
+  ]).changes;
 }
 
 /** What became of one claimed row; recorded in batches by completeRows. */
 export type Completion =
-  | { kind: 'sent'; id: number; token: number; providerMessageId: string; at: number }
-  | { kind: 'retry'; id: number; token: number; error: string; nextAttemptAt: number }
-  | { kind: 'dead'; id: number; token: number; error: string }
-  | { kind: 'failed'; id: number; token: number; error: string }
+  | { kind: 'sent'; id: number; lease: number; providerMessageId: string; at: number }
+  | { kind: 'retry'; id: number; lease: number; error: string; nextAttemptAt: number }
+  | { kind: 'dead'; id: number; lease: number; error: string }
+  | { kind: 'failed'; id: number; lease: number; error: string }
   /** Not attempted (circuit open, dispatcher stopping): back to pending, no attempt counted. */
-  | { kind: 'release'; id: number; token: number; nextAttemptAt: number };
+  | { kind: 'release'; id: number; lease: number; nextAttemptAt: number };
 
 /**
  * Records a group of completions in one transaction (one fsync for the group, not
- * one per message). Returns how many rows were still ours to update.
+ * one per message), and ends the leases whose every row now has its outcome.
+ * Completions of a lease that is gone (it ran out and was taken over) are dropped.
+ * Returns how many rows were updated.
  */
-export function completeRows(db: StoreDb, completions: readonly Completion[]): number {
-  if (completions.length === 0) return 0;
+export function completeRows(db: StoreDb, completions: readonly Completion[], endedLeases: readonly number[] = []): number {
+  if (completions.length === 0 && endedLeases.length === 0) return 0;
   return db.transaction(() => {
+    const live = liveLeases(db, completions);
     let changed = 0;
-    const sent = completions.filter((c): c is Extract<Completion, { kind: 'sent' }> => c.kind === 'sent');
+    const sent: Extract<Completion, { kind: 'sent' }>[] = [];
+    for (const c of completions) {
+      if (!live.has(c.lease)) continue;
+      if (c.kind === 'sent') sent.push(c);
+      else changed += completeRow(db, c);
+    }
     for (let i = 0; i < sent.length; ) {
       // the common case, a sent message, goes in multi-row statements of a few sizes,
       // so that their prepared statements are reused
       const size = SENT_CHUNKS.find((n) => n <= sent.length - i)!;
-      changed += markSent(db, sent.slice(i, i + size));
+      changed += markSent(db, sent, i, size);
       i += size;
     }
-    for (const c of completions) if (c.kind !== 'sent') changed += completeRow(db, c);
+    for (let i = 0; i < endedLeases.length; i += 500) {
+      const chunk = endedLeases.slice(i, i + 500);
+      db.run(`DELETE FROM outbox_leases WHERE id IN (${chunk.map(() => '?').join(', ')})`, chunk);
+    }
     return changed;
   });
 }
 
-const SENT_CHUNKS = [256, 64, 16, 4, 1];
-
-function markSent(db: StoreDb, rows: Extract<Completion, { kind: 'sent' }>[]): number {
-  return db.run(
-    `WITH done (id, token, message_id, at) AS (VALUES ${rows.map(() => '(?, ?, ?, ?)').join(', ')})
-     UPDATE outbox SET status = 'sent', attempts = attempts + 1, provider_message_id = done.message_id, sent_at = done.at,
-       last_error = NULL, claimed_until = NULL
-     FROM done WHERE outbox.id = done.id AND outbox.status = 'sending' AND outbox.claimed_until = done.token`,
-    rows.flatMap((r) => [r.id, r.token, r.providerMessageId, r.at]),
-  ).changes;
+/** The leases among the completions' that still exist. */
+function liveLeases(db: StoreDb, completions: readonly Completion[]): Set<number> {
+  const asked = new Set<number>();
+  for (const c of completions) asked.add(c.lease);
+  const live = new Set<number>();
+  for (const id of asked) if (db.get(`SELECT 1 AS ok FROM outbox_leases WHERE id = ?`, [id])) live.add(id);
+  return live;
 }
 
-function completeRow(db: StoreDb, c: Completion): number {
+const SENT_CHUNKS = [256, 64, 16, 4, 1];
+const SENT_SQL = new Map(
+  SENT_CHUNKS.map((n) => [
+    n,
+    `WITH done (id, message_id, at) AS (VALUES ${Array.from({ length: n }, () => '(?, ?, ?)').join(', ')})
+     UPDATE outbox SET status = 'sent', attempts = attempts + 1, provider_message_id = done.message_id, sent_at = done.at,
+       last_error = NULL, lease_id = NULL
+     FROM done WHERE outbox.id = done.id AND outbox.status = 'pending'`,
+  ]),
+);
+
+function markSent(db: StoreDb, sent: readonly Extract<Completion, { kind: 'sent' }>[], from: number, size: number): number {
+  const params: (string | number)[] = new Array(size * 3);
+  for (let i = 0; i < size; i++) {
+    const c = sent[from + i]!;
+    params[i * 3] = c.id;
+    params[i * 3 + 1] = c.providerMessageId;
+    params[i * 3 + 2] = c.at;
+  }
+  return db.run(SENT_SQL.get(size)!, params).changes;
+}
+
+/** One completion other than a send; retries and releases note their lease, so that a takeover leaves them be. */
+function completeRow(db: StoreDb, c: Exclude<Completion, { kind: 'sent' }>): number {
   switch (c.kind) {
-    case 'sent':
-      return db.run(
-        `UPDATE outbox SET status = 'sent', attempts = attempts + 1, provider_message_id = ?, sent_at = ?, last_error = NULL, claimed_until = NULL
-         WHERE id = ? AND status = 'sending' AND claimed_until = ?`,
-        [c.providerMessageId, c.at, c.id, c.token],
-      ).changes;
     case 'retry':
-      return db.run(
-        `UPDATE outbox SET status = 'pending', attempts = attempts + 1, next_attempt_at = ?, last_error = ?, claimed_until = NULL
-         WHERE id = ? AND status = 'sending' AND claimed_until = ?`,
-        [c.nextAttemptAt, c.error, c.id, c.token],
-      ).changes;
+      return db.run(`UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, lease_id = ? WHERE id = ? AND status = 'pending'`, [
+        c.nextAttemptAt,
+        c.error,
+        c.lease,
+        c.id,
+      ]).changes;
     case 'dead':
     case 'failed':
-      return db.run(
-        `UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?, claimed_until = NULL
-         WHERE id = ? AND status = 'sending' AND claimed_until = ?`,
-        [c.kind, c.error, c.id, c.token],
-      ).changes;
+      return db.run(`UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?, lease_id = NULL WHERE id = ? AND status = 'pending'`, [c.kind, c.error, c.id])
+        .changes;
     case 'release':
-      return db.run(`UPDATE outbox SET status = 'pending', next_attempt_at = ?, claimed_until = NULL WHERE id = ? AND status = 'sending' AND claimed_until = ?`, [
-        c.nextAttemptAt,
-        c.id,
-        c.token,
-      ]).changes;
+      return db.run(`UPDATE outbox SET next_attempt_at = ?, lease_id = ? WHERE id = ? AND status = 'pending'`, [c.nextAttemptAt, c.lease, c.id]).changes;
     default:
       return unexpected(c);
   }
@@ -191,19 +241,35 @@ export interface OutboxListRow {
   sent_at: number | null;
 }
 
+/** Rows in flight: pending, in a lease that has not recorded their outcome. */
+const IN_FLIGHT = `SELECT o.id FROM outbox_leases l, json_each(l.ids) j JOIN outbox o ON o.id = j.value WHERE o.status = 'pending' AND o.lease_id IS NOT l.id`;
+
+/**
+ * Rows per status. Only pending, failed and dead rows are indexed by status (the
+ * dispatcher writes every sent row, and an index entry more per message shows in
+ * its bench), so sent is the rest of the table, counted off the smallest index.
+ */
 export function countByStatus(db: StoreDb): Record<OutboxStatus, number> {
-  const counts = Object.fromEntries(OUTBOX_STATUSES.map((s) => [s, 0])) as Record<OutboxStatus, number>;
-  for (const r of db.all<{ status: OutboxStatus; n: number }>(`SELECT status, count(*) AS n FROM outbox GROUP BY status`)) counts[r.status] = r.n;
-  return counts;
+  const count = (sql: string) => db.get<{ n: number }>(sql)!.n;
+  const total = count(`SELECT count(*) AS n FROM outbox`);
+  const pending = count(`SELECT count(*) AS n FROM outbox WHERE status = 'pending'`);
+  const sending = count(`SELECT count(*) AS n FROM (${IN_FLIGHT})`);
+  const failed = count(`SELECT count(*) AS n FROM outbox WHERE status = 'failed'`);
+  const dead = count(`SELECT count(*) AS n FROM outbox WHERE status = 'dead'`);
+  return { pending: pending - sending, sending, sent: total - pending - failed - dead, failed, dead };
 }
 
 /** The newest rows in these statuses, newest first. */
 export function listRows(db: StoreDb, statuses: readonly OutboxStatus[], limit: number): OutboxListRow[] {
-  const marks = statuses.map(() => '?').join(', ');
+  // 'sending' is stored as pending
+  const stored = [...new Set(statuses.map((s) => (s === 'sending' ? 'pending' : s)))];
   return db.all<OutboxListRow>(
-    `SELECT id, idempotency_key, status, channel, provider, template, address, attempts, next_attempt_at, last_error, provider_message_id, created_at, sent_at
-     FROM outbox WHERE status IN (${marks}) ORDER BY id DESC LIMIT ?`,
-    [...statuses, limit],
+    `SELECT * FROM (
+       SELECT id, idempotency_key, CASE WHEN status = 'pending' AND id IN (${IN_FLIGHT}) THEN 'sending' ELSE status END AS status,
+         channel, provider, template, address, attempts, next_attempt_at, last_error, provider_message_id, created_at, sent_at
+       FROM outbox WHERE status IN (${stored.map(() => '?').join(', ')}))
+     WHERE status IN (${statuses.map(() => '?').join(', ')}) ORDER BY id DESC LIMIT ?`,
+    [...stored, ...statuses, limit],
   );
 }
 
@@ -216,13 +282,13 @@ export function requeueRows(db: StoreDb, statuses: readonly OutboxStatus[], now:
   const marks = statuses.map(() => '?').join(', ');
   return db.transaction(() => {
     if (!ids) {
-      const rows = db.all<{ id: number }>(`UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?, claimed_until = NULL WHERE status IN (${marks}) RETURNING id`, [now, ...statuses]);
+      const rows = db.all<{ id: number }>(`UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?, lease_id = NULL WHERE status IN (${marks}) RETURNING id`, [now, ...statuses]);
       return { requeued: rows.map((r) => r.id).sort((a, b) => a - b), skipped: [] };
     }
     const requeued: number[] = [];
     const skipped: { id: number; status: OutboxStatus | null }[] = [];
     for (const id of ids) {
-      const changed = db.run(`UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?, claimed_until = NULL WHERE id = ? AND status IN (${marks})`, [now, id, ...statuses]).changes;
+      const changed = db.run(`UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?, lease_id = NULL WHERE id = ? AND status IN (${marks})`, [now, id, ...statuses]).changes;
       if (changed) requeued.push(id);
       else skipped.push({ id, status: db.get<{ status: OutboxStatus }>(`SELECT status FROM outbox WHERE id = ?`, [id])?.status ?? null });
     }

@@ -62,6 +62,7 @@ export async function loadSqlite(data: EdgeData, file: string): Promise<Database
 function toPostgresDdl(sql: string): string {
   return sql
     .replace(/\bWITHOUT ROWID\b/gi, '')
+    .replace(/\bAUTOINCREMENT\b/gi, '')
     .replace(/\bINTEGER\b/gi, 'BIGINT')
     .replace(/\bREAL\b/gi, 'DOUBLE PRECISION');
 }

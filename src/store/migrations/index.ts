@@ -6,6 +6,7 @@ import * as customerFacts from './005-customer-facts.js';
 import * as outbox from './006-outbox.js';
 import * as delivery from './007-delivery.js';
 import * as engine from './008-engine.js';
+import * as outboxLeases from './009-outbox-leases.js';
 
 export interface Migration {
   readonly version: number;
@@ -14,4 +15,4 @@ export interface Migration {
 }
 
 /** In order; a migration, once released, is never edited: add the next one. */
-export const MIGRATIONS: readonly Migration[] = [coreTables, segmentIndexes, customerAliases, journeyState, customerFacts, outbox, delivery, engine];
+export const MIGRATIONS: readonly Migration[] = [coreTables, segmentIndexes, customerAliases, journeyState, customerFacts, outbox, delivery, engine, outboxLeases];

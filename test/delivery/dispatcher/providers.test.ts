@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dispatch } from '../../../src/delivery/dispatcher.js';
 import type { ProviderConfig } from '../../../src/project/model.js';
+import { claimDue, countByStatus } from '../../../src/store/outbox.js';
 import { tempDir } from '../../store/helpers.js';
 import { ACCOUNT_SID, config, ENV, SECRETS } from '../helpers/fixtures.js';
 import { requestValidator } from '../helpers/openapi.js';
@@ -291,19 +292,22 @@ describe('dispatcher: retries, dead rows, limits', () => {
     db.close();
   });
 
-  it('takes over rows a killed dispatcher left in sending once their lease ran out, counting the attempt', async () => {
+  it('takes over rows a killed dispatcher left in flight once their lease ran out, counting the attempt', async () => {
     const s = await server(() => ({ status: 202, headers: { 'x-message-id': 'again' } }));
     const db = storeAt();
     insertRows(db, 2, { provider: 'sendgrid' });
     const now = Date.now();
-    db.run(`UPDATE outbox SET status = 'sending', claimed_until = ? WHERE id = 1`, [now - 1]);
-    db.run(`UPDATE outbox SET status = 'sending', claimed_until = ? WHERE id = 2`, [now + 60_000]);
+    // two dispatchers that claimed a row each and were killed: one lease has run out, one has not
+    expect(claimDue(db, 'sendgrid', now, now - 1, 1).map((r) => r.id)).toEqual([1]);
+    expect(claimDue(db, 'sendgrid', now, now + 60_000, 1).map((r) => r.id)).toEqual([2]);
     const report = await dispatch(db, projectConfig([sendgrid(s.url)]), ENV);
     expect(report).toMatchObject({ reclaimed: 1, sent: 1 });
-    expect(rows(db).map((r) => [r.status, r.attempts])).toEqual([
-      ['sent', 2],
-      ['sending', 0],
+    expect(rows(db).map((r) => [r.status, r.attempts, r.last_error])).toEqual([
+      ['sent', 2, null],
+      ['pending', 0, null],
     ]);
+    expect(countByStatus(db)).toMatchObject({ sent: 1, sending: 1, pending: 0 });
+    expect(s.requests).toHaveLength(1);
     db.close();
   });
 

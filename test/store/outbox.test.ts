@@ -1,0 +1,145 @@
+/**
+ * The outbox's leases (migration 009): a claim writes one lease, not the rows it
+ * takes; completions present the lease; a lease that runs out is taken over.
+ */
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { StoreDb } from '../../src/store/db.js';
+import { migrate } from '../../src/store/migrate.js';
+import { MIGRATIONS } from '../../src/store/migrations/index.js';
+import { openStore } from '../../src/store/open.js';
+import { claimDue, completeRows, countByStatus, listRows, nextDueAt, nextLeaseEnd, reclaimExpired, RECLAIM_ERROR } from '../../src/store/outbox.js';
+import { openSqlite } from '../../src/store/sqlite.js';
+import { tempDir } from './helpers.js';
+
+const NOW = 1_767_225_600_000;
+
+function insert(db: StoreDb, n: number, provider = 'sendgrid', due = 0): void {
+  db.transaction(() => {
+    for (let i = 0; i < n; i++) {
+      db.run(
+        `INSERT INTO outbox (idempotency_key, enrolment_id, journey_id, step_id, customer_id, channel, provider, template, address, payload, next_attempt_at, created_at)
+         VALUES (?, ?, 'j', 'send', ?, 'email', ?, 'welcome', ?, '{}', ?, 0)`,
+        [`j:${provider}:${i}`, i, `c${i}`, provider, `u${i}@example.test`, due + i],
+      );
+    }
+  });
+}
+
+const stored = (db: StoreDb) => db.all<{ id: number; status: string; attempts: number; next_attempt_at: number; last_error: string | null }>(`SELECT id, status, attempts, next_attempt_at, last_error FROM outbox ORDER BY id`);
+
+describe('outbox leases', () => {
+  it('claims oldest due first, never the same row twice, and leaves the rows themselves unwritten', () => {
+    const db = openStore(path.join(tempDir(), 'store.db'));
+    insert(db, 5);
+    insert(db, 2, 'postmark');
+    const first = claimDue(db, 'sendgrid', NOW, NOW + 60_000, 3);
+    const second = claimDue(db, 'sendgrid', NOW, NOW + 60_000, 3);
+    expect(first.map((r) => r.id)).toEqual([1, 2, 3]);
+    expect(second.map((r) => r.id)).toEqual([4, 5]);
+    expect(new Set(first.map((r) => r.lease)).size).toBe(1);
+    expect(second[0]!.lease).not.toBe(first[0]!.lease);
+    expect(claimDue(db, 'sendgrid', NOW, NOW + 60_000, 3)).toEqual([]);
+    expect(stored(db).every((r) => r.status === 'pending' && r.attempts === 0)).toBe(true);
+    expect(countByStatus(db)).toEqual({ pending: 2, sending: 5, sent: 0, failed: 0, dead: 0 });
+    expect(listRows(db, ['sending'], 10).map((r) => r.id)).toEqual([5, 4, 3, 2, 1]);
+    expect(listRows(db, ['pending'], 10).map((r) => [r.id, r.status])).toEqual([
+      [7, 'pending'],
+      [6, 'pending'],
+    ]);
+    // leased rows are not due for anyone else
+    expect(nextDueAt(db, 'sendgrid')).toBeNull();
+    expect(nextDueAt(db, 'postmark')).toBe(0);
+    expect(nextLeaseEnd(db)).toBe(NOW + 60_000);
+    db.close();
+  });
+
+  it('records outcomes, ends the lease with its last row, and frees rows that stay pending for the next claim', () => {
+    const db = openStore(path.join(tempDir(), 'store.db'));
+    insert(db, 3);
+    const [a, b, c] = claimDue(db, 'sendgrid', NOW, NOW + 60_000, 10);
+    const lease = a!.lease;
+    expect(completeRows(db, [{ kind: 'sent', id: a!.id, lease, providerMessageId: 'm-1', at: NOW }], [])).toBe(1);
+    expect(completeRows(db, [{ kind: 'retry', id: b!.id, lease, error: 'HTTP 503', nextAttemptAt: NOW + 1_000 }], [])).toBe(1);
+    expect(countByStatus(db)).toMatchObject({ sent: 1, sending: 1, pending: 1 });
+    // b is due again but still inside a lease that has not ended
+    expect(claimDue(db, 'sendgrid', NOW + 5_000, NOW + 60_000, 10)).toEqual([]);
+    expect(completeRows(db, [{ kind: 'failed', id: c!.id, lease, error: 'HTTP 400: bad address' }], [lease])).toBe(1);
+    expect(db.get(`SELECT count(*) AS n FROM outbox_leases`)).toEqual({ n: 0 });
+    expect(stored(db).map((r) => [r.status, r.attempts, r.last_error])).toEqual([
+      ['sent', 1, null],
+      ['pending', 1, 'HTTP 503'],
+      ['failed', 1, 'HTTP 400: bad address'],
+    ]);
+    expect(claimDue(db, 'sendgrid', NOW + 5_000, NOW + 60_000, 10).map((r) => [r.id, r.attempts])).toEqual([[2, 1]]);
+    db.close();
+  });
+
+  it('drops the completions of a lease that ran out and was taken over', () => {
+    const db = openStore(path.join(tempDir(), 'store.db'));
+    insert(db, 2);
+    const old = claimDue(db, 'sendgrid', NOW, NOW + 1_000, 10);
+    expect(reclaimExpired(db, NOW + 1_000, 8)).toEqual({ reclaimed: 2, dead: 0 });
+    const fresh = claimDue(db, 'sendgrid', NOW + 1_000, NOW + 60_000, 10);
+    expect(fresh.map((r) => [r.id, r.attempts])).toEqual([
+      [1, 1],
+      [2, 1],
+    ]);
+    // the first dispatcher comes back late: nothing it says lands
+    expect(completeRows(db, old.map((r) => ({ kind: 'failed' as const, id: r.id, lease: r.lease, error: 'late' })), [old[0]!.lease])).toBe(0);
+    expect(completeRows(db, fresh.map((r) => ({ kind: 'sent' as const, id: r.id, lease: r.lease, providerMessageId: `m${r.id}`, at: NOW })), [fresh[0]!.lease])).toBe(2);
+    expect(stored(db).map((r) => [r.status, r.attempts])).toEqual([
+      ['sent', 2],
+      ['sent', 2],
+    ]);
+    db.close();
+  });
+
+  it('counts the interrupted attempt on takeover, only for rows whose outcome the lease did not record', () => {
+    const db = openStore(path.join(tempDir(), 'store.db'));
+    insert(db, 4);
+    db.run(`UPDATE outbox SET attempts = 7 WHERE id = 4`);
+    const rows = claimDue(db, 'sendgrid', NOW, NOW + 1_000, 10);
+    const lease = rows[0]!.lease;
+    completeRows(
+      db,
+      [
+        { kind: 'retry', id: 1, lease, error: 'HTTP 500', nextAttemptAt: NOW + 30_000 },
+        { kind: 'release', id: 2, lease, nextAttemptAt: NOW + 20_000 },
+      ],
+      [],
+    );
+    // the dispatcher is killed here; its lease runs out
+    expect(reclaimExpired(db, NOW + 999, 8)).toEqual({ reclaimed: 0, dead: 0 });
+    expect(reclaimExpired(db, NOW + 1_000, 8)).toEqual({ reclaimed: 1, dead: 1 });
+    expect(stored(db).map((r) => [r.status, r.attempts, r.next_attempt_at, r.last_error])).toEqual([
+      ['pending', 1, NOW + 30_000, 'HTTP 500'],
+      ['pending', 0, NOW + 20_000, null],
+      ['pending', 1, NOW + 1_000, RECLAIM_ERROR],
+      ['dead', 8, NOW + 1_000, RECLAIM_ERROR],
+    ]);
+    expect(nextLeaseEnd(db)).toBeNull();
+    db.close();
+  });
+
+  it('migration 009 puts rows an older dispatcher left in sending back to pending, due when their lease would have ended', () => {
+    const file = path.join(tempDir(), 'v8.db');
+    const old = openSqlite(file);
+    old.exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+    for (const m of MIGRATIONS.filter((m) => m.version <= 8)) {
+      old.exec(m.sql);
+      old.run('INSERT INTO schema_migrations VALUES (?, ?, 0)', [m.version, m.name]);
+    }
+    insert(old, 3);
+    old.run(`UPDATE outbox SET status = 'sending', claimed_until = ? WHERE id = 1`, [NOW + 5_000]);
+    old.run(`UPDATE outbox SET status = 'sent', attempts = 1 WHERE id = 2`);
+    expect(migrate(old).applied).toEqual([{ version: 9, name: 'outbox-leases' }]);
+    expect(stored(old).map((r) => [r.status, r.attempts, r.next_attempt_at, r.last_error])).toEqual([
+      ['pending', 1, NOW + 5_000, RECLAIM_ERROR],
+      ['sent', 1, 1, null],
+      ['pending', 0, 2, null],
+    ]);
+    expect(claimDue(old, 'sendgrid', NOW, NOW + 60_000, 10).map((r) => r.id)).toEqual([3]);
+    old.close();
+  });
+});
