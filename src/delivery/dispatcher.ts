@@ -365,7 +365,13 @@ class Dispatcher {
       if (lane.limiter) await lane.limiter.take();
       // (a loop: another answer may push the pause further while this worker waits)
       while (lane.pausedUntil > this.now() && !this.stopping) await sleep(lane.pausedUntil - this.now(), this.opts.signal);
-      const outcome = await send(lane.provider, message);
+      let outcome: SendOutcome;
+      try {
+        outcome = await send(lane.provider, message);
+      } catch (err) {
+        // A provider that throws (a bug, not a provider answer) must not take the dispatcher down.
+        outcome = { kind: 'retry', error: `provider error: ${err instanceof Error ? err.message : String(err)}` };
+      }
       this.settle(lane, row, outcome);
       if (probeDone) {
         lane.probe = null;
@@ -484,17 +490,13 @@ class Dispatcher {
   }
 }
 
-/** A provider that throws (a bug, not a provider answer) must not take the dispatcher down. */
-async function send(provider: Provider, message: OutgoingMessage | SyncRequest): Promise<SendOutcome> {
-  try {
-    if ('customer' in message) {
-      if (!provider.sync) return { kind: 'permanent', error: `provider '${provider.name}' (${provider.type}) cannot sync profiles or events` };
-      return await provider.sync(message);
-    }
-    return await provider.send(message);
-  } catch (err) {
-    return { kind: 'retry', error: `provider error: ${err instanceof Error ? err.message : String(err)}` };
+/** The request a row makes. (Not async: one promise per message fewer; the caller catches.) */
+function send(provider: Provider, message: OutgoingMessage | SyncRequest): Promise<SendOutcome> {
+  if ('customer' in message) {
+    if (!provider.sync) return Promise.resolve({ kind: 'permanent', error: `provider '${provider.name}' (${provider.type}) cannot sync profiles or events` });
+    return provider.sync(message);
   }
+  return provider.send(message);
 }
 
 /** The sync request of a sync row (payload: profile, event, properties, and the customer's id, email, phone). */

@@ -38,39 +38,39 @@ const LEASED_IDS = `SELECT j.value FROM outbox_leases l, json_each(l.ids) j`;
 
 /**
  * Claims up to `limit` due rows of one provider, oldest due first, as one new lease.
- * The lease is written by one statement, so two dispatchers can never claim the
- * same row.
+ * The transaction starts by writing the lease, so it holds the store's write lock
+ * before it reads: two dispatchers can never claim the same row.
  */
 export function claimDue(db: StoreDb, provider: string, now: number, leaseUntil: number, limit: number): ClaimedRow[] {
-  const lease = db.all<{ id: number; ids: string }>(
-    `INSERT INTO outbox_leases (provider, claimed_at, until, ids)
-     SELECT ?, ?, ?, json_group_array(id) FROM (
-       SELECT id FROM outbox
+  return db.transaction(() => {
+    const lease = db.get<{ id: number }>(`INSERT INTO outbox_leases (provider, claimed_at, until, ids) VALUES (?, ?, ?, '[]') RETURNING id`, [provider, now, leaseUntil])!.id;
+    // (arrays, not objects: this runs for every message the dispatcher sends)
+    const rows = db.arrays(
+      `SELECT id, idempotency_key, journey_id, step_id, channel, template, address, payload, attempts FROM outbox
        WHERE status = 'pending' AND provider = ? AND next_attempt_at <= ? AND id NOT IN (${LEASED_IDS} WHERE l.provider = ?)
-       ORDER BY next_attempt_at LIMIT ?)
-     HAVING count(*) > 0
-     RETURNING id, ids`,
-    [provider, now, leaseUntil, provider, now, provider, limit],
-  )[0];
-  if (!lease) return [];
-  const rows = db.arrays(
-    `SELECT o.id, o.idempotency_key, o.journey_id, o.step_id, o.channel, o.template, o.address, o.payload, o.attempts
-     FROM json_each(?) j JOIN outbox o ON o.id = j.value ORDER BY j.key`,
-    [lease.ids],
-  );
-  // (arrays, not objects: this runs for every message the dispatcher sends)
-  return rows.map((r) => ({
-    id: r[0] as number,
-    idempotency_key: r[1] as string,
-    journey_id: r[2] as string | null,
-    step_id: r[3] as string | null,
-    channel: r[4] as string,
-    template: r[5] as string,
-    address: r[6] as string,
-    payload: r[7] as string,
-    attempts: r[8] as number,
-    lease: lease.id,
-  }));
+       ORDER BY next_attempt_at LIMIT ?`,
+      [provider, now, provider, limit],
+    );
+    if (rows.length === 0) {
+      db.run(`DELETE FROM outbox_leases WHERE id = ?`, [lease]);
+      return [];
+    }
+    let ids = '';
+    for (const r of rows) ids += (ids ? ',' : '') + String(r[0]);
+    db.run(`UPDATE outbox_leases SET ids = ? WHERE id = ?`, [`[${ids}]`, lease]);
+    return rows.map((r) => ({
+      id: r[0] as number,
+      idempotency_key: r[1] as string,
+      journey_id: r[2] as string | null,
+      step_id: r[3] as string | null,
+      channel: r[4] as string,
+      template: r[5] as string,
+      address: r[6] as string,
+      payload: r[7] as string,
+      attempts: r[8] as number,
+      lease,
+    }));
+  });
 }
 
 export const RECLAIM_ERROR = 'the dispatcher stopped during the send; sent again under the same key';

@@ -124,16 +124,18 @@ const DEFAULT_RATE_LIMIT_PAUSE_MS = 1_000;
  * Mailgun, RateLimit-Remaining at Klaviyo), the outcome asks the dispatcher to
  * pause until the window resets, so the next request is not a certain 429.
  */
-export function sentOutcome(res: HttpResponse, providerMessageId: string, now = Date.now()): SendOutcome {
+export function sentOutcome(res: HttpResponse, providerMessageId: string, now?: number): SendOutcome {
   const outcome: Extract<SendOutcome, { kind: 'sent' }> = { kind: 'sent', providerMessageId, status: res.status };
-  for (const name of ['x-ratelimit-remaining', 'ratelimit-remaining', 'x-rate-limit-remaining']) {
+  for (const name of REMAINING_HEADERS) {
     const remaining = header(res.headers, name);
     if (remaining === undefined) continue;
-    if (remaining.trim() === '0') outcome.pauseMs = Math.min(MAX_RATE_LIMIT_PAUSE_MS, rateLimitResetMs(res.headers, now) ?? DEFAULT_RATE_LIMIT_PAUSE_MS);
+    if (remaining.trim() === '0') outcome.pauseMs = Math.min(MAX_RATE_LIMIT_PAUSE_MS, rateLimitResetMs(res.headers, now ?? Date.now()) ?? DEFAULT_RATE_LIMIT_PAUSE_MS);
     break;
   }
   return outcome;
 }
+
+const REMAINING_HEADERS = ['x-ratelimit-remaining', 'ratelimit-remaining', 'x-rate-limit-remaining'];
 
 /** 408, 429 and 5xx can succeed later; any other status will not. */
 export function isRetryableStatus(status: number): boolean {

@@ -20,6 +20,7 @@ export function createSendgrid(settings: Settings, opts: ProviderOptions): Provi
   const limits = limitsOf(settings);
   const http = new HttpClient(settings.string('url') ?? SENDGRID_API, httpOptions(limits.concurrency, opts.timeoutMs));
   const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
+  const bodyOf = mailSendWriter(from, fromName);
   const redact = (text: string) => settings.redact(text);
 
   return {
@@ -27,7 +28,7 @@ export function createSendgrid(settings: Settings, opts: ProviderOptions): Provi
     type: 'sendgrid',
     limits,
     async send(message: OutgoingMessage): Promise<SendOutcome> {
-      const body = mailSendJson(message, message.from ?? from, fromName);
+      const body = message.from ? mailSendJson(message, message.from, fromName) : bodyOf(message);
       if (typeof body !== 'string') return { kind: 'permanent', error: body.error };
       const result = await http.post('/v3/mail/send', headers, body);
       if (result.kind === 'failed') return fromNetwork(result, redact);
@@ -51,33 +52,38 @@ export function createSendgrid(settings: Settings, opts: ProviderOptions): Provi
  * route cost about three times as much (node bench/run.js dispatch).
  */
 export function mailSendJson(message: OutgoingMessage, from: string, fromName: string | null): string | { error: string } {
-  const tags = message.tags ?? {};
-  let customArgs = '';
-  for (const key in tags) if (key !== KEY_ARG) customArgs += `${JSON.stringify(key)}:${JSON.stringify(tags[key])},`;
-  customArgs += `"${KEY_ARG}":${JSON.stringify(message.idempotencyKey)}`;
-  const sender = JSON.stringify(fromName ? { email: from, name: fromName } : { email: from });
-  const to = `"to":[{"email":${JSON.stringify(message.to)}}],"custom_args":{${customArgs}}`;
-  const { id, subject, body: text } = message.template;
-  if (id) {
-    // A dynamic template (d-...) renders subject and content from dynamic_template_data.
-    // The template owns its subject; ours goes in as {{subject}} for templates
-    // written to use it (SendGrid ignores a personalization subject here).
-    const extra = subject && !('subject' in message.data) ? { subject: fillPlaceholders(subject, message.data) } : null;
-    const data = withFields(message.dataJson ?? JSON.stringify(message.data), extra);
-    return `{"personalizations":[{${to},"dynamic_template_data":${data}}],"from":${sender},"template_id":${JSON.stringify(id)}}`;
-  }
-  if (!subject || !text) return { error: `template needs a SendGrid template id, or both a subject and a body` };
-  const filled = fillPlaceholders(text, message.data);
-  const content = JSON.stringify([{ type: looksLikeHtml(filled) ? 'text/html' : 'text/plain', value: filled }]);
-  return `{"personalizations":[{${to}}],"from":${sender},"subject":${JSON.stringify(fillPlaceholders(subject, message.data))},"content":${content}}`;
+  return mailSendWriter(from, fromName)(message);
 }
 
-/** A JSON object's text with more fields appended (the object's own keys are left as they are). */
-function withFields(objectJson: string, extra: Record<string, string> | null): string {
-  if (!extra) return objectJson;
-  const fields = JSON.stringify(extra).slice(1, -1);
-  const body = objectJson.trimEnd().slice(0, -1).trimEnd();
-  return body.endsWith('{') ? `${body}${fields}}` : `${body},${fields}}`;
+/** mailSendJson for one sender, its JSON written once. */
+function mailSendWriter(from: string, fromName: string | null): (message: OutgoingMessage) => string | { error: string } {
+  const sender = JSON.stringify(fromName ? { email: from, name: fromName } : { email: from });
+  return (message) => {
+    const tags = message.tags;
+    let customArgs = '';
+    if (tags) for (const key in tags) if (key !== KEY_ARG) customArgs += `${JSON.stringify(key)}:${JSON.stringify(tags[key])},`;
+    customArgs += `"${KEY_ARG}":${JSON.stringify(message.idempotencyKey)}`;
+    const to = `"to":[{"email":${JSON.stringify(message.to)}}],"custom_args":{${customArgs}}`;
+    const { id, subject, body: text } = message.template;
+    if (id) {
+      // A dynamic template (d-...) renders subject and content from dynamic_template_data.
+      // The template owns its subject; ours goes in as {{subject}} for templates
+      // written to use it (SendGrid ignores a personalization subject here).
+      const data = message.dataJson ?? JSON.stringify(message.data);
+      const withSubject = subject && !('subject' in message.data) ? withField(data, 'subject', fillPlaceholders(subject, message.data)) : data;
+      return `{"personalizations":[{${to},"dynamic_template_data":${withSubject}}],"from":${sender},"template_id":${JSON.stringify(id)}}`;
+    }
+    if (!subject || !text) return { error: `template needs a SendGrid template id, or both a subject and a body` };
+    const filled = fillPlaceholders(text, message.data);
+    const content = JSON.stringify([{ type: looksLikeHtml(filled) ? 'text/html' : 'text/plain', value: filled }]);
+    return `{"personalizations":[{${to}}],"from":${sender},"subject":${JSON.stringify(fillPlaceholders(subject, message.data))},"content":${content}}`;
+  };
+}
+
+/** A JSON object's text with one more field appended (the object's own keys are left as they are). */
+function withField(objectJson: string, key: string, value: string): string {
+  const head = objectJson.slice(0, objectJson.lastIndexOf('}')).trimEnd();
+  return `${head}${head.endsWith('{') ? '' : ','}${JSON.stringify(key)}:${JSON.stringify(value)}}`;
 }
 
 export function looksLikeHtml(text: string): boolean {
