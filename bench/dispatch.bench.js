@@ -1,8 +1,13 @@
 // Issue 6: 100,000 SendGrid-shaped outbox rows through the dispatcher to a local
 // server that answers 202 at once (in a child process, so that it does not share
-// our event loop), against a bare undici Pool loop posting the same bodies to the
+// our event loop), against bare undici Pool loops posting the same bodies to the
 // same server over as many connections. Targets: >= 3,000 messages/s, and >= 0.7
 // of the bare loop.
+//
+// There are two bare loops: pool.request() (undici's everyday API) and
+// pool.dispatch() with a minimal handler (no response stream; what the providers'
+// HttpClient uses). The ratio is taken against the faster of the two, so that a
+// faster HTTP path in the dispatcher cannot hide the cost of its bookkeeping.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -63,25 +68,51 @@ line('insert ms', (performance.now() - t).toFixed(0));
 const rows = db.all(`SELECT id, idempotency_key, journey_id, step_id, customer_id, channel, provider, template, address, payload, attempts, 0 AS lease FROM outbox ORDER BY id`);
 const bodies = rows.map((r) => mailSendJson(buildMessage(r, config), 'hello@shop.test', 'Example Shop'));
 
-async function bareLoop() {
+async function bareLoop(api) {
   const pool = new Pool(url, { connections: CONCURRENCY, pipelining: 1, keepAliveTimeout: 30_000 });
   const headers = { authorization: `Bearer ${env.SENDGRID_API_KEY}`, 'content-type': 'application/json' };
+  const post = api === 'request' ? (body) => requestPost(pool, headers, body) : (body) => dispatchPost(pool, headers, body);
   let next = 0;
   let ok = 0;
   const started = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
       while (next < bodies.length) {
-        const body = bodies[next++];
-        const res = await pool.request({ method: 'POST', path: '/v3/mail/send', headers, body });
-        await res.body.text();
-        if (res.statusCode === 202) ok++;
+        if ((await post(bodies[next++])) === 202) ok++;
       }
     }),
   );
   const ms = performance.now() - started;
   await pool.close();
   return { ok, ms };
+}
+
+async function requestPost(pool, headers, body) {
+  const res = await pool.request({ method: 'POST', path: '/v3/mail/send', headers, body });
+  await res.body.text();
+  return res.statusCode;
+}
+
+function dispatchPost(pool, headers, body) {
+  return new Promise((resolve, reject) => {
+    let status = 0;
+    pool.dispatch(
+      { method: 'POST', path: '/v3/mail/send', headers, body },
+      {
+        onRequestStart() {},
+        onResponseStart(_c, statusCode) {
+          status = statusCode;
+        },
+        onResponseData() {},
+        onResponseEnd() {
+          resolve(status);
+        },
+        onResponseError(_c, err) {
+          reject(err);
+        },
+      },
+    );
+  });
 }
 
 // Back to the state the engine leaves rows in, so that every round sends the same 100,000.
@@ -93,15 +124,19 @@ function resetOutbox() {
 // On this 2-core machine the bare loop alone varies by 20% from run to run, so the
 // two are measured in alternating rounds and compared by their medians.
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-await bareLoop(); // warm the JIT and the server
-const bareRates = [];
+await bareLoop('request'); // warm the JIT and the server
+await bareLoop('dispatch');
+const requestRates = [];
+const dispatchRates = [];
 const rates = [];
 let failedRows = 0;
 let sentAll = true;
 for (let round = 1; round <= ROUNDS; round++) {
-  const bare = await bareLoop();
-  if (bare.ok !== N) sentAll = false;
-  bareRates.push((bare.ok / bare.ms) * 1000);
+  for (const [api, list] of [['request', requestRates], ['dispatch', dispatchRates]]) {
+    const bare = await bareLoop(api);
+    if (bare.ok !== N) sentAll = false;
+    list.push((bare.ok / bare.ms) * 1000);
+  }
   resetOutbox();
   t = performance.now();
   const report = await dispatch(db, config, env, { storeThread: process.env.DISPATCH_BENCH_STORE_THREAD ?? 'inline' });
@@ -110,15 +145,18 @@ for (let round = 1; round <= ROUNDS; round++) {
   if (sent !== N) sentAll = false;
   failedRows += report.failed + report.dead + report.retried;
   rates.push((sent / ms) * 1000);
-  line(`round ${round} bare loop / dispatcher messages/s`, `${Math.round(bareRates.at(-1))} / ${Math.round(rates.at(-1))}`);
+  line(`round ${round} bare request / bare dispatch / dispatcher messages/s`, `${Math.round(requestRates.at(-1))} / ${Math.round(dispatchRates.at(-1))} / ${Math.round(rates.at(-1))}`);
 }
 const rate = median(rates);
-const bareRate = median(bareRates);
-line('bare undici loop messages/s (median)', Math.round(bareRate));
+const bareRate = Math.max(median(requestRates), median(dispatchRates));
+line('bare undici request() loop messages/s (median)', Math.round(median(requestRates)));
+line('bare undici dispatch() loop messages/s (median)', Math.round(median(dispatchRates)));
 line('dispatcher messages/s (median)', Math.round(rate));
 line('dispatcher sent every message every round', sentAll ? 'yes' : 'NO');
 line('dispatcher failed+dead+retried', failedRows);
-line('ratio to bare loop', (rate / bareRate).toFixed(2));
+line('ratio to the request() loop', (rate / median(requestRates)).toFixed(2));
+line('ratio to the dispatch() loop', (rate / median(dispatchRates)).toFixed(2));
+line('ratio to bare loop (the faster)', (rate / bareRate).toFixed(2));
 line('target messages/s >= 3000', rate >= 3000 ? 'yes' : 'NO');
 line('target ratio >= 0.7', rate / bareRate >= 0.7 ? 'yes' : 'NO');
 line('rss MB', Math.round(process.memoryUsage().rss / 1048576));

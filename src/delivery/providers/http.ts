@@ -4,7 +4,7 @@
  * wait in the pool's queue instead of opening more sockets, and the rules that turn
  * a response or a network failure into a SendOutcome.
  */
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import type { SendOutcome } from '../message.js';
 
 export const DEFAULT_CONCURRENCY = 16;
@@ -44,15 +44,42 @@ export class HttpClient {
     });
   }
 
-  async post(path: string, headers: Record<string, string>, body: string): Promise<HttpResult> {
-    try {
-      const res = await this.pool.request({ method: 'POST', path: this.basePath + path, headers, body });
-      // Always read the body to the end, or the socket cannot go back to the pool.
-      const text = await res.body.text();
-      return { kind: 'response', response: { status: res.statusCode, headers: res.headers, body: text } };
-    } catch (err) {
-      return networkFailure(err);
-    }
+  /**
+   * One POST, its whole answer read. Through the pool's dispatch() with a small
+   * handler rather than request(): request() wraps every answer in a Readable
+   * stream and an async resource, which cost about 4 us a request, a quarter of
+   * all the time a bare loop spends per request on this machine (throwaway loop,
+   * 100,000 posts to a local server: 13 against 17 us of main-thread CPU).
+   */
+  post(path: string, headers: Record<string, string>, body: string): Promise<HttpResult> {
+    return new Promise((resolve) => {
+      let status = 0;
+      let responseHeaders: HttpResponse['headers'] = {};
+      const chunks: Buffer[] = [];
+      const handler: Dispatcher.DispatchHandler = {
+        // (undici takes a handler for this callback API only when it has onRequestStart)
+        onRequestStart() {},
+        onResponseStart(_controller, statusCode, headers) {
+          status = statusCode;
+          responseHeaders = headers as HttpResponse['headers'];
+        },
+        onResponseData(_controller, chunk) {
+          chunks.push(chunk);
+        },
+        onResponseEnd() {
+          const text = chunks.length === 0 ? '' : chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+          resolve({ kind: 'response', response: { status, headers: responseHeaders, body: text } });
+        },
+        onResponseError(_controller, err) {
+          resolve(networkFailure(err));
+        },
+      };
+      try {
+        this.pool.dispatch({ method: 'POST', path: this.basePath + path, headers, body }, handler);
+      } catch (err) {
+        resolve(networkFailure(err));
+      }
+    });
   }
 
   close(): Promise<void> {
