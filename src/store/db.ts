@@ -27,7 +27,11 @@ export interface StoreDb {
   arrays(sql: string, params?: SqlParams): SqlValue[][];
   /** Streams rows one by one: use it for results that may not fit in memory. */
   iterate<T>(sql: string, params?: SqlParams): IterableIterator<T>;
-  /** Runs fn in one transaction: committed when fn returns, rolled back when it throws. */
+  /**
+   * Runs fn in one write transaction: committed when fn returns, rolled back when it
+   * throws. The write lock is taken at the start (a concurrent writer waits, up to
+   * the busy timeout), so what fn reads stays true until it commits.
+   */
   transaction<T>(fn: () => T): T;
   /** For long work that awaits between statements (an import): begin now, then commit or roll back. */
   begin(): void;

@@ -72,7 +72,10 @@ class SqliteStore implements StoreDb {
   }
 
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    // IMMEDIATE: in WAL mode a deferred transaction that reads and then writes fails
+    // at once (SQLITE_BUSY, no busy wait) when another connection (journey serve, a
+    // second dispatcher, a store thread) committed in between
+    return this.db.transaction(fn).immediate();
   }
 
   begin(): void {
