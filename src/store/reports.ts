@@ -1,9 +1,12 @@
 import type { StoreDb } from './db.js';
 import { SYNC_CHANNEL } from './enrolments.js';
 
+/** The provider message ids the simulation's recorder gives: how its messages are told from a real run's. */
+const SIMULATED = 'simulated:';
+
 /** Simulation's recorder: every pending message counts as sent at `now`, under a made-up provider id. */
 export function recordPendingAsSent(db: StoreDb, now: number): number {
-  return db.run(`UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, provider_message_id = 'simulated:' || id WHERE status = 'pending'`, [now]).changes;
+  return db.run(`UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, provider_message_id = ? || id WHERE status = 'pending'`, [now, SIMULATED]).changes;
 }
 
 export interface TimelineRow {
@@ -16,11 +19,12 @@ export interface TimelineRow {
   address: string;
 }
 
-export function sentTimeline(db: StoreDb, limit: number): TimelineRow[] {
+/** The messages the simulation's recorder sent, in order (not what real runs sent before it started). */
+export function simulatedTimeline(db: StoreDb, limit: number): TimelineRow[] {
   return db.all<TimelineRow>(
-    `SELECT coalesce(sent_at, created_at) AS at, journey_id, step_id, customer_id, channel, template, address
-     FROM outbox WHERE channel <> ? ORDER BY coalesce(sent_at, created_at), id LIMIT ?`,
-    [SYNC_CHANNEL, limit],
+    `SELECT sent_at AS at, journey_id, step_id, customer_id, channel, template, address
+     FROM outbox WHERE channel <> ? AND provider_message_id LIKE ? || '%' AND status = 'sent' ORDER BY sent_at, id LIMIT ?`,
+    [SYNC_CHANNEL, SIMULATED, limit],
   );
 }
 
@@ -46,8 +50,9 @@ export function exitReasons(db: StoreDb): { journey_id: string; reason: string; 
   return db.all(`SELECT journey_id, exit_reason AS reason, count(*) AS n FROM enrolments WHERE status <> 'active' GROUP BY 1, 2 ORDER BY 1, 3 DESC`);
 }
 
-export function messagesByStep(db: StoreDb): { journey_id: string; step_id: string; n: number }[] {
-  return db.all(`SELECT journey_id, step_id, count(*) AS n FROM outbox GROUP BY 1, 2 ORDER BY 1, 2`);
+/** Messages (and syncs) per step that the simulation's recorder sent. */
+export function simulatedMessagesByStep(db: StoreDb): { journey_id: string; step_id: string; n: number }[] {
+  return db.all(`SELECT journey_id, step_id, count(*) AS n FROM outbox WHERE provider_message_id LIKE ? || '%' AND status = 'sent' GROUP BY 1, 2 ORDER BY 1, 2`, [SIMULATED]);
 }
 
 export interface CustomerEnrolment {
