@@ -13,7 +13,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'undici';
-import { dispatch, buildMessage } from '../dist/delivery/dispatcher.js';
+import { dispatch } from '../dist/delivery/dispatcher.js';
+import { buildMessage } from '../dist/delivery/outgoing.js';
 import { mailSendJson } from '../dist/delivery/providers/sendgrid.js';
 import { openStore } from '../dist/store/open.js';
 

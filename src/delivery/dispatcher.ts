@@ -26,8 +26,8 @@ import { dueProviders, failProviderRows, nextDueAt, nextLeaseEnd, reclaimExpired
 import { openOutboxPort, type OutboxPort } from '../store/outbox-thread.js';
 import { DEFAULT_BACKOFF, retryDelayMs, type BackoffOptions } from './backoff.js';
 import { CircuitBreaker, DEFAULT_BREAKER, type BreakerOptions, type BreakerState, type Health } from './circuit-breaker.js';
-import type { DataValue, OutgoingMessage, Provider, SendOutcome, SyncRequest } from './message.js';
-import { SYNC_CHANNEL } from '../store/enrolments.js';
+import type { OutgoingMessage, Provider, SendOutcome, SyncRequest } from './message.js';
+import { OutgoingBuilder } from './outgoing.js';
 import { createProvider, type ProviderOptions } from './providers/index.js';
 import { createRateLimiter, type RateLimiter } from './rate-limiter.js';
 import { RowQueue } from './row-queue.js';
@@ -159,6 +159,7 @@ class Dispatcher {
   /** The group writes in flight, chained so that they land in order. */
   private writes: Promise<void> = Promise.resolve();
   private readonly port: OutboxPort;
+  private readonly outgoing: OutgoingBuilder;
   private fatal: unknown = null;
   private readonly report: DispatchReport = { sent: 0, retried: 0, failed: 0, dead: 0, deferred: 0, reclaimed: 0, durationMs: 0, providers: {}, problems: [] };
 
@@ -177,6 +178,7 @@ class Dispatcher {
     this.flushIntervalMs = opts.flushIntervalMs ?? 20;
     this.random = opts.random ?? Math.random;
     this.port = openOutboxPort(db, opts.storeThread ?? 'inline');
+    this.outgoing = new OutgoingBuilder(config);
   }
 
   private get stopping(): boolean {
@@ -344,7 +346,7 @@ class Dispatcher {
         this.releaseQueue(lane, row, this.now());
         return;
       }
-      const message = row.channel === SYNC_CHANNEL ? buildSync(row) : buildMessage(row, this.config);
+      const message = this.outgoing.build(row);
       if (typeof message === 'string') {
         // Nothing the provider could change: the template or the data is wrong.
         this.complete(lane, { kind: 'failed', id: row.id, lease: row.lease, error: message });
@@ -497,50 +499,6 @@ function send(provider: Provider, message: OutgoingMessage | SyncRequest): Promi
     return provider.sync(message);
   }
   return provider.send(message);
-}
-
-/** The sync request of a sync row (payload: profile, event, properties, and the customer's id, email, phone). */
-export function buildSync(row: ClaimedRow): SyncRequest | string {
-  let p: Record<string, unknown>;
-  try {
-    p = JSON.parse(row.payload) as Record<string, unknown>;
-  } catch {
-    return 'the payload is not valid JSON';
-  }
-  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null);
-  const profile = p.profile && typeof p.profile === 'object' && Object.keys(p.profile).length > 0 ? (p.profile as Record<string, DataValue>) : undefined;
-  const eventName = str(p.event);
-  return {
-    idempotencyKey: row.idempotency_key,
-    customer: { id: String(p.customer_id ?? row.address), email: str(p.email), phone: str(p.phone) },
-    ...(profile ? { profile } : {}),
-    ...(eventName ? { event: { name: eventName, properties: (p.properties ?? {}) as Record<string, DataValue> } } : {}),
-  };
-}
-
-/** The message of a row, or why it cannot be sent. */
-export function buildMessage(row: ClaimedRow, config: Config): OutgoingMessage | string {
-  const template = config.templates[row.template];
-  if (!template) return `template '${row.template}' is not in journey.config.yaml`;
-  let data: unknown;
-  try {
-    data = JSON.parse(row.payload);
-  } catch {
-    return 'the payload is not valid JSON';
-  }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) return 'the payload is not a JSON object';
-  const tags: Record<string, string> = {};
-  if (row.journey_id) tags.journey = row.journey_id;
-  if (row.step_id) tags.step = row.step_id;
-  return {
-    idempotencyKey: row.idempotency_key,
-    channel: row.channel,
-    to: row.address,
-    template: { id: template.providerTemplate, subject: template.subject, body: template.body },
-    data: data as Record<string, DataValue>,
-    dataJson: row.payload,
-    tags,
-  };
 }
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {

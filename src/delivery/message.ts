@@ -37,7 +37,7 @@ export interface OutgoingMessage {
    */
   dataJson?: string;
   /** Extra string metadata carried to the provider where it has a place for it. */
-  tags?: Record<string, string>;
+  tags?: Readonly<Record<string, string>>;
 }
 
 /**

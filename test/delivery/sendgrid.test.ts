@@ -94,6 +94,19 @@ describe('sendgrid: the request', () => {
     }
   });
 
+  it('keeps each message its own key when messages of one step share their tags object', async () => {
+    // the dispatcher hands every message of a step the same frozen tags; the tags' text is made once per object
+    const tags = Object.freeze({ journey: 'post-purchase', step: 'thanks' });
+    const argsOf = (req: Recorded) => (req.json() as { personalizations: { custom_args: unknown }[] }).personalizations[0]!.custom_args;
+    await provider.send(emailMessage({ idempotencyKey: 'post-purchase:1:thanks', tags }));
+    expect(argsOf(server.requests.at(-1)!)).toEqual({ journey: 'post-purchase', step: 'thanks', journey_key: 'post-purchase:1:thanks' });
+    await provider.send(emailMessage({ idempotencyKey: 'post-purchase:2:thanks', tags }));
+    expect(argsOf(server.requests.at(-1)!)).toEqual({ journey: 'post-purchase', step: 'thanks', journey_key: 'post-purchase:2:thanks' });
+    // another step's tags are its own
+    await provider.send(emailMessage({ idempotencyKey: 'win-back:1:voucher', tags: { journey: 'win-back', step: 'voucher' } }));
+    expect(argsOf(server.requests.at(-1)!)).toEqual({ journey: 'win-back', step: 'voucher', journey_key: 'win-back:1:voucher' });
+  });
+
   it('sends subject and content when there is no provider template', async () => {
     const outcome = await provider.send(emailMessage({ template: { id: null, subject: 'Hi {{first_name}}', body: '<p>Your order of {{order_total}} CZK</p>' } }));
     expect(outcome.kind).toBe('sent');

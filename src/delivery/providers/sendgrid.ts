@@ -59,10 +59,7 @@ export function mailSendJson(message: OutgoingMessage, from: string, fromName: s
 function mailSendWriter(from: string, fromName: string | null): (message: OutgoingMessage) => string | { error: string } {
   const sender = JSON.stringify(fromName ? { email: from, name: fromName } : { email: from });
   return (message) => {
-    const tags = message.tags;
-    let customArgs = '';
-    if (tags) for (const key in tags) if (key !== KEY_ARG) customArgs += `${JSON.stringify(key)}:${JSON.stringify(tags[key])},`;
-    customArgs += `"${KEY_ARG}":${JSON.stringify(message.idempotencyKey)}`;
+    const customArgs = `${tagArgs(message.tags)}"${KEY_ARG}":${JSON.stringify(message.idempotencyKey)}`;
     const to = `"to":[{"email":${JSON.stringify(message.to)}}],"custom_args":{${customArgs}}`;
     const { id, subject, body: text } = message.template;
     if (id) {
@@ -78,6 +75,21 @@ function mailSendWriter(from: string, fromName: string | null): (message: Outgoi
     const content = JSON.stringify([{ type: looksLikeHtml(filled) ? 'text/html' : 'text/plain', value: filled }]);
     return `{"personalizations":[{${to}}],"from":${sender},"subject":${JSON.stringify(fillPlaceholders(subject, message.data))},"content":${content}}`;
   };
+}
+
+// The dispatcher hands every message of a journey step the same tags object.
+const tagArgsCache = new WeakMap<object, string>();
+
+/** The tags as custom_args members, each followed by a comma. */
+function tagArgs(tags: OutgoingMessage['tags']): string {
+  if (!tags) return '';
+  let text = tagArgsCache.get(tags);
+  if (text === undefined) {
+    text = '';
+    for (const key in tags) if (key !== KEY_ARG) text += `${JSON.stringify(key)}:${JSON.stringify(tags[key])},`;
+    tagArgsCache.set(tags, text);
+  }
+  return text;
 }
 
 /** A JSON object's text with one more field appended (the object's own keys are left as they are). */

@@ -1,0 +1,99 @@
+/**
+ * What an outbox row asks a provider to do: an OutgoingMessage (a template to a
+ * recipient) or a SyncRequest (profile properties and an event), or the reason it
+ * cannot be sent.
+ *
+ * The dispatcher builds one for every message it sends, so a builder keeps what
+ * rows share: the template of each template name and the tags of each journey
+ * step are made once and then shared (frozen, since every message of the step
+ * holds the same object), which also lets a provider cache what it derives from
+ * them (sendgrid.ts: the custom_args text).
+ */
+import type { Config } from '../project/model.js';
+import { SYNC_CHANNEL } from '../store/enrolments.js';
+import type { ClaimedRow } from '../store/outbox.js';
+import type { DataValue, OutgoingMessage, SyncRequest } from './message.js';
+
+export class OutgoingBuilder {
+  private readonly templates = new Map<string, OutgoingMessage['template']>();
+  private readonly tags = new Map<string, Map<string, Readonly<Record<string, string>>>>();
+
+  constructor(private readonly config: Config) {}
+
+  /** The request of a row, or why it cannot be sent. */
+  build(row: ClaimedRow): OutgoingMessage | SyncRequest | string {
+    return row.channel === SYNC_CHANNEL ? buildSync(row) : this.message(row);
+  }
+
+  /** The message of a row, or why it cannot be sent. */
+  message(row: ClaimedRow): OutgoingMessage | string {
+    const template = this.template(row.template);
+    if (!template) return `template '${row.template}' is not in journey.config.yaml`;
+    let data: unknown;
+    try {
+      data = JSON.parse(row.payload);
+    } catch {
+      return 'the payload is not valid JSON';
+    }
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) return 'the payload is not a JSON object';
+    return {
+      idempotencyKey: row.idempotency_key,
+      channel: row.channel,
+      to: row.address,
+      template,
+      data: data as Record<string, DataValue>,
+      dataJson: row.payload,
+      tags: this.tagsOf(row.journey_id, row.step_id),
+    };
+  }
+
+  private template(name: string): OutgoingMessage['template'] | undefined {
+    let template = this.templates.get(name);
+    if (!template) {
+      const t = this.config.templates[name];
+      if (!t) return undefined;
+      template = Object.freeze({ id: t.providerTemplate, subject: t.subject, body: t.body });
+      this.templates.set(name, template);
+    }
+    return template;
+  }
+
+  private tagsOf(journey: string | null, step: string | null): Readonly<Record<string, string>> {
+    // (maps by journey, then step: a joined key would be a new string per message)
+    let ofJourney = this.tags.get(journey ?? '');
+    if (!ofJourney) this.tags.set(journey ?? '', (ofJourney = new Map()));
+    let tags = ofJourney.get(step ?? '');
+    if (!tags) {
+      const t: Record<string, string> = {};
+      if (journey) t.journey = journey;
+      if (step) t.step = step;
+      tags = Object.freeze(t);
+      ofJourney.set(step ?? '', tags);
+    }
+    return tags;
+  }
+}
+
+/** The message of a row, or why it cannot be sent (one row; the dispatcher keeps a builder). */
+export function buildMessage(row: ClaimedRow, config: Config): OutgoingMessage | string {
+  return new OutgoingBuilder(config).message(row);
+}
+
+/** The sync request of a sync row (payload: profile, event, properties, and the customer's id, email, phone). */
+export function buildSync(row: ClaimedRow): SyncRequest | string {
+  let p: Record<string, unknown>;
+  try {
+    p = JSON.parse(row.payload) as Record<string, unknown>;
+  } catch {
+    return 'the payload is not valid JSON';
+  }
+  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null);
+  const profile = p.profile && typeof p.profile === 'object' && Object.keys(p.profile).length > 0 ? (p.profile as Record<string, DataValue>) : undefined;
+  const eventName = str(p.event);
+  return {
+    idempotencyKey: row.idempotency_key,
+    customer: { id: String(p.customer_id ?? row.address), email: str(p.email), phone: str(p.phone) },
+    ...(profile ? { profile } : {}),
+    ...(eventName ? { event: { name: eventName, properties: (p.properties ?? {}) as Record<string, DataValue> } } : {}),
+  };
+}
