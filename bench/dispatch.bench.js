@@ -158,6 +158,9 @@ line('dispatcher failed+dead+retried', failedRows);
 line('ratio to the request() loop', (rate / median(requestRates)).toFixed(2));
 line('ratio to the dispatch() loop', (rate / median(dispatchRates)).toFixed(2));
 line('ratio to bare loop (the faster)', (rate / bareRate).toFixed(2));
+// Each round against the faster bare loop of the same round: how far this machine's
+// speed moved the figures during the run (the target above is on the medians).
+line('ratio to the faster bare loop, round by round', rates.map((r, i) => (r / Math.max(requestRates[i], dispatchRates[i])).toFixed(2)).join(' '));
 line('target messages/s >= 3000', rate >= 3000 ? 'yes' : 'NO');
 line('target ratio >= 0.7', rate / bareRate >= 0.7 ? 'yes' : 'NO');
 line('rss MB', Math.round(process.memoryUsage().rss / 1048576));
