@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'undici';
 import { dispatch } from '../dist/delivery/dispatcher.js';
-import { buildMessage } from '../dist/delivery/outgoing.js';
+import { OutgoingBuilder } from '../dist/delivery/outgoing.js';
 import { mailSendJson } from '../dist/delivery/providers/sendgrid.js';
 import { openStore } from '../dist/store/open.js';
 
@@ -67,7 +67,8 @@ line('insert ms', (performance.now() - t).toFixed(0));
 
 // The same bodies the bare loop posts, built before its clock starts.
 const rows = db.all(`SELECT id, idempotency_key, journey_id, step_id, customer_id, channel, provider, template, address, payload, attempts, 0 AS lease FROM outbox ORDER BY id`);
-const bodies = rows.map((r) => mailSendJson(buildMessage(r, config), 'hello@shop.test', 'Example Shop'));
+const builder = new OutgoingBuilder(config);
+const bodies = rows.map((r) => mailSendJson(builder.message(r), 'hello@shop.test', 'Example Shop'));
 
 // CPU time in microseconds: this process (all its threads) and the stand-in server,
 // whose /proc figures count in clock ticks (10 ms here, fine over 100,000 requests).

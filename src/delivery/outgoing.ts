@@ -74,13 +74,8 @@ export class OutgoingBuilder {
   }
 }
 
-/** The message of a row, or why it cannot be sent (one row; the dispatcher keeps a builder). */
-export function buildMessage(row: ClaimedRow, config: Config): OutgoingMessage | string {
-  return new OutgoingBuilder(config).message(row);
-}
-
 /** The sync request of a sync row (payload: profile, event, properties, and the customer's id, email, phone). */
-export function buildSync(row: ClaimedRow): SyncRequest | string {
+function buildSync(row: ClaimedRow): SyncRequest | string {
   let p: Record<string, unknown>;
   try {
     p = JSON.parse(row.payload) as Record<string, unknown>;
