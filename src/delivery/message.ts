@@ -6,6 +6,7 @@
  * about backoff, circuit breaking and dead-lettering.
  */
 import type { ProviderType } from '../project/model.js';
+import type { BodyColumn, BodyPart, BodyTemplate, FillPart } from '../store/body-template.js';
 
 export type { ProviderType };
 
@@ -83,6 +84,14 @@ export interface Provider {
   send(message: OutgoingMessage): Promise<SendOutcome>;
   /** Present on providers that can take profile and event sync (klaviyo, webhook, console, file). */
   sync?(request: SyncRequest): Promise<SendOutcome>;
+  /**
+   * The request body of a template's messages as a template the outbox claim renders
+   * in SQL (store/body-template.ts), or null when this provider builds it per message.
+   * Present with sendRendered only.
+   */
+  bodyTemplate?(template: OutgoingMessage['template']): BodyTemplate | null;
+  /** Sends a body the claim rendered from bodyTemplate; answers as send() would for the same message. */
+  sendRendered?(body: string, idempotencyKey: string): Promise<SendOutcome>;
   /** Lets requests in flight finish, then closes the connections. */
   close(): Promise<void>;
 }
@@ -105,6 +114,34 @@ function compile(text: string): CompiledText {
     if (compiled.size >= MAX_COMPILED) compiled.clear();
     compiled.set(text, parts);
   }
+  return parts;
+}
+
+/** The tags the dispatcher gives every message (outgoing.ts), from these outbox columns, where present. */
+export const MESSAGE_TAGS = [
+  { tag: 'journey', column: 'journey_id' },
+  { tag: 'step', column: 'step_id' },
+] as const satisfies readonly { tag: string; column: BodyColumn }[];
+
+/**
+ * The message tags as parts of a body template: for each tag the row has,
+ * before + "tag" + between + the value as a JSON string + after.
+ */
+export function tagParts(before: string, between: string, after: string): BodyPart[] {
+  return MESSAGE_TAGS.map(({ tag, column }) => ({
+    kind: 'if_present',
+    column,
+    parts: [{ kind: 'text', text: `${before}${JSON.stringify(tag)}${between}` }, { kind: 'column', column }, { kind: 'text', text: after }],
+  }));
+}
+
+/** A text's {{field}}s as the parts of a body template, which SQL fills as fillPlaceholders does. */
+export function placeholderParts(text: string): FillPart[] {
+  const parts: FillPart[] = [];
+  compile(text).forEach((part, i) => {
+    if (i % 2 === 1) parts.push({ kind: 'field', name: part });
+    else if (part !== '') parts.push({ kind: 'text', text: part });
+  });
   return parts;
 }
 

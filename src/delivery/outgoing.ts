@@ -58,6 +58,7 @@ export class OutgoingBuilder {
     return template;
   }
 
+  /** The message's tags: message.ts MESSAGE_TAGS, which the providers' body templates render from the same columns. */
   private tagsOf(journey: string | null, step: string | null): Readonly<Record<string, string>> {
     // (maps by journey, then step: a joined key would be a new string per message)
     let ofJourney = this.tags.get(journey ?? '');

@@ -12,6 +12,7 @@
  * gone, and a dispatcher that comes back late cannot overwrite what the one that
  * took over recorded.
  */
+import { bodySql, type BodyTemplates } from './body-template.js';
 import type { StoreDb } from './db.js';
 
 export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'dead';
@@ -31,25 +32,33 @@ export interface ClaimedRow {
   attempts: number;
   /** The lease that holds the row: the token its completion presents. */
   lease: number;
+  /** The provider's request body, rendered by the claim from the provider's body template; null: build it from the row. */
+  body: string | null;
 }
 
 /** Ids held by a lease (of one provider, when the caller adds `WHERE l.provider = ?`). */
 const LEASED_IDS = `SELECT j.value FROM outbox_leases l, json_each(l.ids) j`;
 
+const bodySqlCache = new WeakMap<BodyTemplates, ReturnType<typeof bodySql>>();
+
 /**
- * Claims up to `limit` due rows of one provider, oldest due first, as one new lease.
+ * Claims up to `limit` due rows of one provider, oldest due first, as one new lease,
+ * each with its body rendered from `bodies` where its template has one.
  * The transaction starts by writing the lease, so it holds the store's write lock
  * before it reads: two dispatchers can never claim the same row.
  */
-export function claimDue(db: StoreDb, provider: string, now: number, leaseUntil: number, limit: number): ClaimedRow[] {
+export function claimDue(db: StoreDb, provider: string, now: number, leaseUntil: number, limit: number, bodies: BodyTemplates = {}): ClaimedRow[] {
+  let body = bodySqlCache.get(bodies);
+  if (!body) bodySqlCache.set(bodies, (body = bodySql(bodies)));
+  const rendered = body;
   return db.transaction(() => {
     const lease = db.get<{ id: number }>(`INSERT INTO outbox_leases (provider, claimed_at, until, ids) VALUES (?, ?, ?, '[]') RETURNING id`, [provider, now, leaseUntil])!.id;
     // (arrays, not objects: this runs for every message the dispatcher sends)
     const rows = db.arrays(
-      `SELECT id, idempotency_key, journey_id, step_id, channel, template, address, payload, attempts FROM outbox
+      `SELECT id, idempotency_key, journey_id, step_id, channel, template, address, payload, attempts, ${rendered.sql} FROM outbox
        WHERE status = 'pending' AND provider = ? AND next_attempt_at <= ? AND id NOT IN (${LEASED_IDS} WHERE l.provider = ?)
        ORDER BY next_attempt_at LIMIT ?`,
-      [provider, now, provider, limit],
+      [...rendered.params, provider, now, provider, limit],
     );
     if (rows.length === 0) {
       db.run(`DELETE FROM outbox_leases WHERE id = ?`, [lease]);
@@ -69,6 +78,7 @@ export function claimDue(db: StoreDb, provider: string, now: number, leaseUntil:
       payload: r[7] as string,
       attempts: r[8] as number,
       lease,
+      body: r[9] as string | null,
     }));
   });
 }

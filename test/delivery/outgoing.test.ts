@@ -21,6 +21,7 @@ const row = (over: Partial<ClaimedRow> = {}): ClaimedRow => ({
   payload: '{"first_name":"Jana","order_total":1290.5}',
   attempts: 0,
   lease: 7,
+  body: null,
   ...over,
 });
 

@@ -5,8 +5,9 @@
  * Postmark answers 422 with an ErrorCode for every request it refuses for good
  * (invalid address, inactive recipient, unknown template).
  */
+import type { BodyPart, BodyTemplate } from '../../store/body-template.js';
 import type { OutgoingMessage, Provider, SendOutcome } from '../message.js';
-import { fillPlaceholders } from '../message.js';
+import { fillPlaceholders, tagParts } from '../message.js';
 import { failure, fromNetwork, HttpClient, httpOptions, isObject, parseJson, sentOutcome } from './http.js';
 import { looksLikeHtml } from './sendgrid.js';
 import { limitsOf, mailbox, type ProviderOptions, type Settings } from './settings.js';
@@ -24,28 +25,62 @@ export function createPostmark(settings: Settings, opts: ProviderOptions): Provi
   const headers = { accept: 'application/json', 'content-type': 'application/json', 'x-postmark-server-token': token };
   const redact = (text: string) => settings.redact(text);
 
+  async function post(path: string, body: string, idempotencyKey: string): Promise<SendOutcome> {
+    const result = await http.post(path, headers, body);
+    if (result.kind === 'failed') return fromNetwork(result, redact);
+    const res = result.response;
+    const json = parseJson(res.body);
+    // 200 with ErrorCode 0 is the only success; Postmark puts the id in MessageID.
+    if (res.status === 200 && isObject(json) && (json.ErrorCode ?? 0) === 0 && typeof json.MessageID === 'string') {
+      return sentOutcome(res, json.MessageID);
+    }
+    // Accepted, but without the id we expect: sending again would send twice,
+    // so record it as sent under our own key.
+    if (res.status >= 200 && res.status < 300) return sentOutcome(res, idempotencyKey);
+    return failure(res, describeError, redact);
+  }
+
   return {
     name: settings.name,
     type: 'postmark',
     limits,
-    async send(message: OutgoingMessage): Promise<SendOutcome> {
+    send(message: OutgoingMessage): Promise<SendOutcome> {
       const request = postmarkRequest(message, mailbox(message.from ?? from, fromName), stream);
-      if (typeof request === 'string') return { kind: 'permanent', error: request };
-      const result = await http.post(request.path, headers, JSON.stringify(request.body));
-      if (result.kind === 'failed') return fromNetwork(result, redact);
-      const res = result.response;
-      const json = parseJson(res.body);
-      // 200 with ErrorCode 0 is the only success; Postmark puts the id in MessageID.
-      if (res.status === 200 && isObject(json) && (json.ErrorCode ?? 0) === 0 && typeof json.MessageID === 'string') {
-        return sentOutcome(res, json.MessageID);
-      }
-      // Accepted, but without the id we expect: sending again would send twice,
-      // so record it as sent under our own key.
-      if (res.status >= 200 && res.status < 300) return sentOutcome(res, message.idempotencyKey);
-      return failure(res, describeError, redact);
+      if (typeof request === 'string') return Promise.resolve({ kind: 'permanent', error: request });
+      return post(request.path, JSON.stringify(request.body), message.idempotencyKey);
     },
+    bodyTemplate: (template) => withTemplateBody(template, mailbox(from, fromName), stream),
+    sendRendered: (body, idempotencyKey) => post(WITH_TEMPLATE, body, idempotencyKey),
     close: () => http.close(),
   };
+}
+
+const WITH_TEMPLATE = '/email/withTemplate';
+
+/** A number is a TemplateId, anything else the template's alias. */
+function templateRef(id: string): { TemplateId: number } | { TemplateAlias: string } {
+  return /^\d+$/.test(id) ? { TemplateId: Number(id) } : { TemplateAlias: id };
+}
+
+/**
+ * postmarkRequest's template send as a body template the outbox claim renders
+ * (null without a template id). Keep the two in step: test/store/body-template.test.ts.
+ */
+export function withTemplateBody(template: OutgoingMessage['template'], from: string, stream: string): BodyTemplate | null {
+  if (!template.id) return null;
+  const text = (t: string): BodyPart => ({ kind: 'text', text: t });
+  const ref = JSON.stringify(templateRef(template.id)).slice(1, -1);
+  return [
+    text(`{"From":${JSON.stringify(from)},"To":`),
+    { kind: 'column', column: 'address' },
+    text(`,"MessageStream":${JSON.stringify(stream)},"Metadata":{`),
+    ...tagParts('', ':', ','),
+    text(`${JSON.stringify(KEY_METADATA)}:`),
+    { kind: 'column', column: 'idempotency_key' },
+    text(`},${ref},"TemplateModel":`),
+    { kind: 'payload' },
+    text('}'),
+  ];
 }
 
 export function postmarkRequest(message: OutgoingMessage, from: string, stream: string): { path: string; body: Record<string, unknown> } | string {
@@ -56,11 +91,7 @@ export function postmarkRequest(message: OutgoingMessage, from: string, stream: 
     Metadata: { ...message.tags, [KEY_METADATA]: message.idempotencyKey },
   };
   const { id, subject, body } = message.template;
-  if (id) {
-    // A number is a TemplateId, anything else the template's alias.
-    const ref = /^\d+$/.test(id) ? { TemplateId: Number(id) } : { TemplateAlias: id };
-    return { path: '/email/withTemplate', body: { ...common, ...ref, TemplateModel: message.data } };
-  }
+  if (id) return { path: WITH_TEMPLATE, body: { ...common, ...templateRef(id), TemplateModel: message.data } };
   if (!subject || !body) return 'template needs a Postmark template alias or id, or both a subject and a body';
   const filled = fillPlaceholders(body, message.data);
   return {

@@ -5,8 +5,9 @@
  * their outbox row. (The top-level custom_args is typed as a string in SendGrid's
  * own OpenAPI description, so the per-personalization object is the safe place.)
  */
+import type { BodyPart, BodyTemplate } from '../../store/body-template.js';
 import type { OutgoingMessage, Provider, SendOutcome } from '../message.js';
-import { fillPlaceholders } from '../message.js';
+import { fillPlaceholders, placeholderParts, tagParts } from '../message.js';
 import { failure, fromNetwork, header, HttpClient, httpOptions, isObject, sentOutcome } from './http.js';
 import { limitsOf, type ProviderOptions, type Settings } from './settings.js';
 
@@ -23,26 +24,54 @@ export function createSendgrid(settings: Settings, opts: ProviderOptions): Provi
   const bodyOf = mailSendWriter(from, fromName);
   const redact = (text: string) => settings.redact(text);
 
+  async function post(body: string, idempotencyKey: string): Promise<SendOutcome> {
+    const result = await http.post('/v3/mail/send', headers, body);
+    if (result.kind === 'failed') return fromNetwork(result, redact);
+    const res = result.response;
+    if (res.status >= 200 && res.status < 300) {
+      // 202 Accepted with an empty body; the id is in X-Message-Id. SendGrid's
+      // events carry it as the prefix of sg_message_id.
+      const id = header(res.headers, 'x-message-id');
+      return sentOutcome(res, id ?? idempotencyKey);
+    }
+    return failure(res, describeError, redact);
+  }
+
   return {
     name: settings.name,
     type: 'sendgrid',
     limits,
-    async send(message: OutgoingMessage): Promise<SendOutcome> {
+    send(message: OutgoingMessage): Promise<SendOutcome> {
       const body = message.from ? mailSendJson(message, message.from, fromName) : bodyOf(message);
-      if (typeof body !== 'string') return { kind: 'permanent', error: body.error };
-      const result = await http.post('/v3/mail/send', headers, body);
-      if (result.kind === 'failed') return fromNetwork(result, redact);
-      const res = result.response;
-      if (res.status >= 200 && res.status < 300) {
-        // 202 Accepted with an empty body; the id is in X-Message-Id. SendGrid's
-        // events carry it as the prefix of sg_message_id.
-        const id = header(res.headers, 'x-message-id');
-        return sentOutcome(res, id ?? message.idempotencyKey);
-      }
-      return failure(res, describeError, redact);
+      if (typeof body !== 'string') return Promise.resolve({ kind: 'permanent', error: body.error });
+      return post(body, message.idempotencyKey);
     },
+    bodyTemplate: (template) => mailSendTemplate(from, fromName, template),
+    sendRendered: post,
     close: () => http.close(),
   };
+}
+
+/**
+ * mailSendJson's body for a dynamic template, as a template the outbox claim renders
+ * (null for a template without a SendGrid id: its subject and content are filled
+ * here). Keep the two in step: test/store/body-template.test.ts
+ * compares them.
+ */
+export function mailSendTemplate(from: string, fromName: string | null, template: OutgoingMessage['template']): BodyTemplate | null {
+  if (!template.id) return null;
+  const text = (t: string): BodyPart => ({ kind: 'text', text: t });
+  return [
+    text('{"personalizations":[{"to":[{"email":'),
+    { kind: 'column', column: 'address' },
+    text('}],"custom_args":{'),
+    ...tagParts('', ':', ','),
+    text(`${JSON.stringify(KEY_ARG)}:`),
+    { kind: 'column', column: 'idempotency_key' },
+    text('},"dynamic_template_data":'),
+    template.subject ? { kind: 'payload_with', key: 'subject', value: placeholderParts(template.subject) } : { kind: 'payload' },
+    text(`}],"from":${JSON.stringify(fromName ? { email: from, name: fromName } : { email: from })},"template_id":${JSON.stringify(template.id)}}`),
+  ];
 }
 
 /**
