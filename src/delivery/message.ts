@@ -6,7 +6,7 @@
  * about backoff, circuit breaking and dead-lettering.
  */
 import type { ProviderType } from '../project/model.js';
-import type { BodyColumn, BodyPart, BodyTemplate, FillPart } from '../store/body-template.js';
+import { text, type BodyColumn, type BodyPart, type BodyTemplate, type FillPart } from '../store/body-template.js';
 
 export type { ProviderType };
 
@@ -131,7 +131,7 @@ export function tagParts(before: string, between: string, after: string): BodyPa
   return MESSAGE_TAGS.map(({ tag, column }) => ({
     kind: 'if_present',
     column,
-    parts: [{ kind: 'text', text: `${before}${JSON.stringify(tag)}${between}` }, { kind: 'column', column }, { kind: 'text', text: after }],
+    parts: [text(`${before}${JSON.stringify(tag)}${between}`), { kind: 'column', column }, text(after)],
   }));
 }
 

@@ -12,7 +12,7 @@
 import type { Config } from '../project/model.js';
 import { SYNC_CHANNEL } from '../store/enrolments.js';
 import type { ClaimedRow } from '../store/outbox.js';
-import type { DataValue, OutgoingMessage, SyncRequest } from './message.js';
+import { MESSAGE_TAGS, type DataValue, type OutgoingMessage, type SyncRequest } from './message.js';
 
 export class OutgoingBuilder {
   private readonly templates = new Map<string, OutgoingMessage['template']>();
@@ -58,16 +58,16 @@ export class OutgoingBuilder {
     return template;
   }
 
-  /** The message's tags: message.ts MESSAGE_TAGS, which the providers' body templates render from the same columns. */
+  /** The message's tags (MESSAGE_TAGS, which the providers' body templates render from the same columns). */
   private tagsOf(journey: string | null, step: string | null): Readonly<Record<string, string>> {
     // (maps by journey, then step: a joined key would be a new string per message)
     let ofJourney = this.tags.get(journey ?? '');
     if (!ofJourney) this.tags.set(journey ?? '', (ofJourney = new Map()));
     let tags = ofJourney.get(step ?? '');
     if (!tags) {
+      const columns = { journey_id: journey, step_id: step };
       const t: Record<string, string> = {};
-      if (journey) t.journey = journey;
-      if (step) t.step = step;
+      for (const { tag, column } of MESSAGE_TAGS) if (columns[column]) t[tag] = columns[column];
       tags = Object.freeze(t);
       ofJourney.set(step ?? '', tags);
     }

@@ -39,6 +39,11 @@ export type BodyTemplate = readonly BodyPart[];
 /** A provider's body template for each template name it renders; other templates' rows get no body. */
 export type BodyTemplates = Readonly<Record<string, BodyTemplate>>;
 
+/** Literal JSON text, as a body part. */
+export function text(text: string): BodyPart {
+  return { kind: 'text', text };
+}
+
 /** Fields of the payload that JavaScript's String() and SQLite print alike. */
 const EXACT_INTEGER = 2 ** 53;
 

@@ -5,7 +5,7 @@
  * Postmark answers 422 with an ErrorCode for every request it refuses for good
  * (invalid address, inactive recipient, unknown template).
  */
-import type { BodyPart, BodyTemplate } from '../../store/body-template.js';
+import { text, type BodyTemplate } from '../../store/body-template.js';
 import type { OutgoingMessage, Provider, SendOutcome } from '../message.js';
 import { fillPlaceholders, tagParts } from '../message.js';
 import { failure, fromNetwork, HttpClient, httpOptions, isObject, parseJson, sentOutcome } from './http.js';
@@ -68,7 +68,6 @@ function templateRef(id: string): { TemplateId: number } | { TemplateAlias: stri
  */
 export function withTemplateBody(template: OutgoingMessage['template'], from: string, stream: string): BodyTemplate | null {
   if (!template.id) return null;
-  const text = (t: string): BodyPart => ({ kind: 'text', text: t });
   const ref = JSON.stringify(templateRef(template.id)).slice(1, -1);
   return [
     text(`{"From":${JSON.stringify(from)},"To":`),

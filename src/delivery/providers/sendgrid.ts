@@ -5,7 +5,7 @@
  * their outbox row. (The top-level custom_args is typed as a string in SendGrid's
  * own OpenAPI description, so the per-personalization object is the safe place.)
  */
-import type { BodyPart, BodyTemplate } from '../../store/body-template.js';
+import { text, type BodyTemplate } from '../../store/body-template.js';
 import type { OutgoingMessage, Provider, SendOutcome } from '../message.js';
 import { fillPlaceholders, placeholderParts, tagParts } from '../message.js';
 import { failure, fromNetwork, header, HttpClient, httpOptions, isObject, sentOutcome } from './http.js';
@@ -60,7 +60,6 @@ export function createSendgrid(settings: Settings, opts: ProviderOptions): Provi
  */
 export function mailSendTemplate(from: string, fromName: string | null, template: OutgoingMessage['template']): BodyTemplate | null {
   if (!template.id) return null;
-  const text = (t: string): BodyPart => ({ kind: 'text', text: t });
   return [
     text('{"personalizations":[{"to":[{"email":'),
     { kind: 'column', column: 'address' },
@@ -70,7 +69,7 @@ export function mailSendTemplate(from: string, fromName: string | null, template
     { kind: 'column', column: 'idempotency_key' },
     text('},"dynamic_template_data":'),
     template.subject ? { kind: 'payload_with', key: 'subject', value: placeholderParts(template.subject) } : { kind: 'payload' },
-    text(`}],"from":${JSON.stringify(fromName ? { email: from, name: fromName } : { email: from })},"template_id":${JSON.stringify(template.id)}}`),
+    text(`}],"from":${senderJson(from, fromName)},"template_id":${JSON.stringify(template.id)}}`),
   ];
 }
 
@@ -86,7 +85,7 @@ export function mailSendJson(message: OutgoingMessage, from: string, fromName: s
 
 /** mailSendJson for one sender, its JSON written once. */
 function mailSendWriter(from: string, fromName: string | null): (message: OutgoingMessage) => string | { error: string } {
-  const sender = JSON.stringify(fromName ? { email: from, name: fromName } : { email: from });
+  const sender = senderJson(from, fromName);
   return (message) => {
     const customArgs = `${tagArgs(message.tags)}"${KEY_ARG}":${JSON.stringify(message.idempotencyKey)}`;
     const to = `"to":[{"email":${JSON.stringify(message.to)}}],"custom_args":{${customArgs}}`;
@@ -104,6 +103,10 @@ function mailSendWriter(from: string, fromName: string | null): (message: Outgoi
     const content = JSON.stringify([{ type: looksLikeHtml(filled) ? 'text/html' : 'text/plain', value: filled }]);
     return `{"personalizations":[{${to}}],"from":${sender},"subject":${JSON.stringify(fillPlaceholders(subject, message.data))},"content":${content}}`;
   };
+}
+
+function senderJson(from: string, fromName: string | null): string {
+  return JSON.stringify(fromName ? { email: from, name: fromName } : { email: from });
 }
 
 // The dispatcher hands every message of a journey step the same tags object.
