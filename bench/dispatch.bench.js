@@ -56,8 +56,8 @@ db.transaction(() => {
   for (let i = 0; i < N; i++) {
     const payload = JSON.stringify({ first_name: `Jana${i}`, order_total: 1290.5, coupon: `SECOND-${i.toString(36).toUpperCase()}`, shop_url: 'https://shop.test' });
     db.run(
-      `INSERT INTO outbox (idempotency_key, enrolment_id, journey_id, step_id, customer_id, channel, provider, template, address, payload, status, next_attempt_at, created_at)
-       VALUES (?, ?, 'post-purchase', 'thanks', ?, 'email', 'sendgrid', 'thanks', ?, ?, 'pending', 0, 0)`,
+      `INSERT INTO outbox_messages (idempotency_key, enrolment_id, journey_id, step_id, customer_id, channel, provider, template, address, payload, created_at)
+       VALUES (?, ?, 'post-purchase', 'thanks', ?, 'email', 'sendgrid', 'thanks', ?, ?, 0)`,
       [`post-purchase:${i}:thanks`, i, `c${i}`, `customer${i}@example.test`, payload],
     );
   }
@@ -138,7 +138,7 @@ function dispatchPost(pool, headers, body) {
 
 // Back to the state the engine leaves rows in, so that every round sends the same 100,000.
 function resetOutbox() {
-  db.run(`UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = 0, lease_id = NULL, provider_message_id = NULL, sent_at = NULL, last_error = NULL`);
+  db.run(`UPDATE outbox_delivery SET status = 'pending', attempts = 0, next_attempt_at = 0, lease_id = NULL, provider_message_id = NULL, sent_at = NULL, last_error = NULL`);
   db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
 }
 

@@ -182,11 +182,10 @@ export function insertOutbox(db: StoreDb, set: IdSet, s: OutboxSend): number {
         : 'NULL';
     const couponParams: SqlValue[] = s.coupon ? [s.coupon.code ?? s.coupon.prefix] : [];
     written += db.run(
-      `INSERT INTO outbox (idempotency_key, enrolment_id, journey_id, step_id, customer_id, channel, provider, template, address, payload, status, next_attempt_at, created_at)
+      `INSERT INTO outbox_messages (idempotency_key, enrolment_id, journey_id, step_id, customer_id, channel, provider, template, address, payload, created_at)
        SELECT en.journey_id || ':' || en.id || ':' || ? || ${key}, en.id, en.journey_id, ?, c.id, ?, ?, ?, ${recipient === null ? address : '?'},
               json_object('customer_id', c.id, 'first_name', c.first_name, 'last_name', c.last_name, 'email', c.email,
-                          'coupon', ${coupon}, 'products', json(?), 'journey', en.journey_id, 'step', ?, 'data', json(?)),
-              'pending', ?, ?
+                          'coupon', ${coupon}, 'products', json(?), 'journey', en.journey_id, 'step', ?, 'data', json(?)), ?
        FROM enrolments en JOIN customers c ON c.id = en.customer_id
        WHERE en.id ${inSet(set)} AND ${recipient === null ? `coalesce(${address}, '') <> ''` : 'true'}
        ON CONFLICT (idempotency_key) DO NOTHING`,
@@ -202,7 +201,6 @@ export function insertOutbox(db: StoreDb, set: IdSet, s: OutboxSend): number {
         s.stepId,
         JSON.stringify(s.data),
         s.now,
-        s.now,
         ...(recipient === null ? addressParams : []),
         ...set.params,
       ],
@@ -217,12 +215,12 @@ export const SYNC_CHANNEL = 'sync';
 /** A sync step: one outbox row per enrolment for the provider's sync (profile properties and/or an event). */
 export function insertSync(db: StoreDb, set: IdSet, s: { journeyId: string; stepId: string; provider: string; payload: Record<string, unknown>; now: number }): number {
   return db.run(
-    `INSERT INTO outbox (idempotency_key, enrolment_id, journey_id, step_id, customer_id, channel, provider, template, address, payload, status, next_attempt_at, created_at)
+    `INSERT INTO outbox_messages (idempotency_key, enrolment_id, journey_id, step_id, customer_id, channel, provider, template, address, payload, created_at)
      SELECT en.journey_id || ':' || en.id || ':' || ?, en.id, en.journey_id, ?, c.id, ?, ?, '', coalesce(c.email, c.phone, c.id),
-            json_patch(json(?), json_object('customer_id', c.id, 'email', c.email, 'phone', c.phone)), 'pending', ?, ?
+            json_patch(json(?), json_object('customer_id', c.id, 'email', c.email, 'phone', c.phone)), ?
      FROM enrolments en JOIN customers c ON c.id = en.customer_id WHERE en.id ${inSet(set)}
      ON CONFLICT (idempotency_key) DO NOTHING`,
-    [s.stepId, s.stepId, SYNC_CHANNEL, s.provider, JSON.stringify(s.payload), s.now, s.now, ...set.params],
+    [s.stepId, s.stepId, SYNC_CHANNEL, s.provider, JSON.stringify(s.payload), s.now, ...set.params],
   ).changes;
 }
 

@@ -55,9 +55,10 @@ export function claimDue(db: StoreDb, provider: string, now: number, leaseUntil:
     const lease = db.get<{ id: number }>(`INSERT INTO outbox_leases (provider, claimed_at, until, ids) VALUES (?, ?, ?, '[]') RETURNING id`, [provider, now, leaseUntil])!.id;
     // (arrays, not objects: this runs for every message the dispatcher sends)
     const rows = db.arrays(
-      `SELECT id, idempotency_key, journey_id, step_id, channel, template, address, payload, attempts, ${rendered.sql} FROM outbox
-       WHERE status = 'pending' AND provider = ? AND next_attempt_at <= ? AND id NOT IN (${LEASED_IDS} WHERE l.provider = ?)
-       ORDER BY next_attempt_at LIMIT ?`,
+      `SELECT m.id, idempotency_key, journey_id, step_id, channel, template, address, payload, d.attempts, ${rendered.sql}
+       FROM outbox_delivery d JOIN outbox_messages m ON m.id = d.id
+       WHERE d.status = 'pending' AND d.provider = ? AND d.next_attempt_at <= ? AND d.id NOT IN (${LEASED_IDS} WHERE l.provider = ?)
+       ORDER BY d.next_attempt_at LIMIT ?`,
       [...rendered.params, provider, now, provider, limit],
     );
     if (rows.length === 0) {
@@ -95,10 +96,10 @@ export const RECLAIM_ERROR = 'the dispatcher stopped during the send; sent again
 export function reclaimExpired(db: StoreDb, now: number, maxAttempts: number): { reclaimed: number; dead: number } {
   return db.transaction(() => {
     const rows = db.all<{ status: OutboxStatus }>(
-      `UPDATE outbox SET status = CASE WHEN attempts + 1 >= ? THEN 'dead' ELSE 'pending' END,
+      `UPDATE outbox_delivery SET status = CASE WHEN attempts + 1 >= ? THEN 'dead' ELSE 'pending' END,
          attempts = attempts + 1, next_attempt_at = ?, lease_id = NULL, last_error = ?
        FROM (SELECT l.id AS lease, j.value AS row_id FROM outbox_leases l, json_each(l.ids) j WHERE l.until <= ?) AS expired
-       WHERE outbox.id = expired.row_id AND outbox.status = 'pending' AND outbox.lease_id IS NOT expired.lease
+       WHERE outbox_delivery.id = expired.row_id AND outbox_delivery.status = 'pending' AND outbox_delivery.lease_id IS NOT expired.lease
        RETURNING status`,
       [maxAttempts, now, RECLAIM_ERROR, now],
     );
@@ -110,13 +111,13 @@ export function reclaimExpired(db: StoreDb, now: number, maxAttempts: number): {
 
 /** Providers with rows due now (the dispatcher opens a lane for each). */
 export function dueProviders(db: StoreDb, now: number): string[] {
-  return db.all<{ provider: string }>(`SELECT DISTINCT provider FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?`, [now]).map((r) => r.provider);
+  return db.all<{ provider: string }>(`SELECT DISTINCT provider FROM outbox_delivery WHERE status = 'pending' AND next_attempt_at <= ?`, [now]).map((r) => r.provider);
 }
 
 /** When the next pending row of a provider that no lease holds falls due; null if it has none. */
 export function nextDueAt(db: StoreDb, provider: string): number | null {
   return (
-    db.get<{ t: number | null }>(`SELECT min(next_attempt_at) AS t FROM outbox WHERE status = 'pending' AND provider = ? AND id NOT IN (${LEASED_IDS} WHERE l.provider = ?)`, [
+    db.get<{ t: number | null }>(`SELECT min(next_attempt_at) AS t FROM outbox_delivery WHERE status = 'pending' AND provider = ? AND id NOT IN (${LEASED_IDS} WHERE l.provider = ?)`, [
       provider,
       provider,
     ])?.t ?? null
@@ -130,7 +131,7 @@ export function nextLeaseEnd(db: StoreDb): number | null {
 
 /** Fails every pending row of a provider the config no longer has (a rename, a typo). */
 export function failProviderRows(db: StoreDb, provider: string, error: string): number {
-  return db.run(`UPDATE outbox SET status = 'failed', last_error = ?, lease_id = NULL WHERE status = 'pending' AND provider = ? AND id NOT IN (${LEASED_IDS} WHERE l.provider = ?)`, [
+  return db.run(`UPDATE outbox_delivery SET status = 'failed', last_error = ?, lease_id = NULL WHERE status = 'pending' AND provider = ? AND id NOT IN (${LEASED_IDS} WHERE l.provider = ?)`, [
     error,
     provider,
     provider,
@@ -192,9 +193,9 @@ const SENT_SQL = new Map(
   SENT_CHUNKS.map((n) => [
     n,
     `WITH done (id, message_id, at) AS (VALUES ${Array.from({ length: n }, () => '(?, ?, ?)').join(', ')})
-     UPDATE outbox SET status = 'sent', attempts = attempts + 1, provider_message_id = done.message_id, sent_at = done.at,
+     UPDATE outbox_delivery SET status = 'sent', attempts = attempts + 1, provider_message_id = done.message_id, sent_at = done.at,
        last_error = NULL, lease_id = NULL
-     FROM done WHERE outbox.id = done.id AND outbox.status = 'pending'`,
+     FROM done WHERE outbox_delivery.id = done.id AND outbox_delivery.status = 'pending'`,
   ]),
 );
 
@@ -213,7 +214,7 @@ function markSent(db: StoreDb, sent: readonly Extract<Completion, { kind: 'sent'
 function completeRow(db: StoreDb, c: Exclude<Completion, { kind: 'sent' }>): number {
   switch (c.kind) {
     case 'retry':
-      return db.run(`UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, lease_id = ? WHERE id = ? AND status = 'pending'`, [
+      return db.run(`UPDATE outbox_delivery SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, lease_id = ? WHERE id = ? AND status = 'pending'`, [
         c.nextAttemptAt,
         c.error,
         c.lease,
@@ -221,10 +222,10 @@ function completeRow(db: StoreDb, c: Exclude<Completion, { kind: 'sent' }>): num
       ]).changes;
     case 'dead':
     case 'failed':
-      return db.run(`UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?, lease_id = NULL WHERE id = ? AND status = 'pending'`, [c.kind, c.error, c.id])
+      return db.run(`UPDATE outbox_delivery SET status = ?, attempts = attempts + 1, last_error = ?, lease_id = NULL WHERE id = ? AND status = 'pending'`, [c.kind, c.error, c.id])
         .changes;
     case 'release':
-      return db.run(`UPDATE outbox SET next_attempt_at = ?, lease_id = ? WHERE id = ? AND status = 'pending'`, [c.nextAttemptAt, c.lease, c.id]).changes;
+      return db.run(`UPDATE outbox_delivery SET next_attempt_at = ?, lease_id = ? WHERE id = ? AND status = 'pending'`, [c.nextAttemptAt, c.lease, c.id]).changes;
     default:
       return unexpected(c);
   }
@@ -252,7 +253,7 @@ export interface OutboxListRow {
 }
 
 /** Rows in flight: pending, in a lease that has not recorded their outcome. */
-const IN_FLIGHT = `SELECT o.id FROM outbox_leases l, json_each(l.ids) j JOIN outbox o ON o.id = j.value WHERE o.status = 'pending' AND o.lease_id IS NOT l.id`;
+const IN_FLIGHT = `SELECT o.id FROM outbox_leases l, json_each(l.ids) j JOIN outbox_delivery o ON o.id = j.value WHERE o.status = 'pending' AND o.lease_id IS NOT l.id`;
 
 /**
  * Rows per status. Only pending, failed and dead rows are indexed by status (the
@@ -261,11 +262,11 @@ const IN_FLIGHT = `SELECT o.id FROM outbox_leases l, json_each(l.ids) j JOIN out
  */
 export function countByStatus(db: StoreDb): Record<OutboxStatus, number> {
   const count = (sql: string) => db.get<{ n: number }>(sql)!.n;
-  const total = count(`SELECT count(*) AS n FROM outbox`);
-  const pending = count(`SELECT count(*) AS n FROM outbox WHERE status = 'pending'`);
+  const total = count(`SELECT count(*) AS n FROM outbox_delivery`);
+  const pending = count(`SELECT count(*) AS n FROM outbox_delivery WHERE status = 'pending'`);
   const sending = count(`SELECT count(*) AS n FROM (${IN_FLIGHT})`);
-  const failed = count(`SELECT count(*) AS n FROM outbox WHERE status = 'failed'`);
-  const dead = count(`SELECT count(*) AS n FROM outbox WHERE status = 'dead'`);
+  const failed = count(`SELECT count(*) AS n FROM outbox_delivery WHERE status = 'failed'`);
+  const dead = count(`SELECT count(*) AS n FROM outbox_delivery WHERE status = 'dead'`);
   return { pending: pending - sending, sending, sent: total - pending - failed - dead, failed, dead };
 }
 
@@ -292,15 +293,15 @@ export function requeueRows(db: StoreDb, statuses: readonly OutboxStatus[], now:
   const marks = statuses.map(() => '?').join(', ');
   return db.transaction(() => {
     if (!ids) {
-      const rows = db.all<{ id: number }>(`UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?, lease_id = NULL WHERE status IN (${marks}) RETURNING id`, [now, ...statuses]);
+      const rows = db.all<{ id: number }>(`UPDATE outbox_delivery SET status = 'pending', attempts = 0, next_attempt_at = ?, lease_id = NULL WHERE status IN (${marks}) RETURNING id`, [now, ...statuses]);
       return { requeued: rows.map((r) => r.id).sort((a, b) => a - b), skipped: [] };
     }
     const requeued: number[] = [];
     const skipped: { id: number; status: OutboxStatus | null }[] = [];
     for (const id of ids) {
-      const changed = db.run(`UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?, lease_id = NULL WHERE id = ? AND status IN (${marks})`, [now, id, ...statuses]).changes;
+      const changed = db.run(`UPDATE outbox_delivery SET status = 'pending', attempts = 0, next_attempt_at = ?, lease_id = NULL WHERE id = ? AND status IN (${marks})`, [now, id, ...statuses]).changes;
       if (changed) requeued.push(id);
-      else skipped.push({ id, status: db.get<{ status: OutboxStatus }>(`SELECT status FROM outbox WHERE id = ?`, [id])?.status ?? null });
+      else skipped.push({ id, status: db.get<{ status: OutboxStatus }>(`SELECT status FROM outbox_delivery WHERE id = ?`, [id])?.status ?? null });
     }
     return { requeued, skipped };
   });

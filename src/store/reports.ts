@@ -6,7 +6,7 @@ const SIMULATED = 'simulated:';
 
 /** Simulation's recorder: every pending message counts as sent at `now`, under a made-up provider id. */
 export function recordPendingAsSent(db: StoreDb, now: number): number {
-  return db.run(`UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, provider_message_id = ? || id WHERE status = 'pending'`, [now, SIMULATED]).changes;
+  return db.run(`UPDATE outbox_delivery SET status = 'sent', sent_at = ?, attempts = attempts + 1, provider_message_id = ? || id WHERE status = 'pending'`, [now, SIMULATED]).changes;
 }
 
 export interface TimelineRow {

@@ -36,7 +36,7 @@ beforeAll(async () => {
   // delivered at once; eve opens it and is done the next day.
   shop.tick('2026-03-01T12:00:00Z');
   // (as the dispatcher records a provider's answer)
-  shop.db.run(`UPDATE outbox SET status = 'sent', sent_at = ?, attempts = 1, provider_message_id = 'sg-' || id WHERE status = 'pending'`, [ms('2026-03-01T12:00:01Z')]);
+  shop.db.run(`UPDATE outbox_delivery SET status = 'sent', sent_at = ?, attempts = 1, provider_message_id = 'sg-' || id WHERE status = 'pending'`, [ms('2026-03-01T12:00:01Z')]);
   const eveHello = shop.outbox("customer_id = 'eve'")[0]!;
   shop.messageEvent(eveHello.id, 'opened', '2026-03-01T18:00:00Z');
   shop.tick('2026-03-02T06:00:00Z');

@@ -44,8 +44,8 @@ function claim(rows: Row[], templates = bodies()): { stored: StoreDb; claimed: C
   const stored = openStore(':memory:');
   rows.forEach((r, i) => {
     stored.run(
-      `INSERT INTO outbox (idempotency_key, enrolment_id, journey_id, step_id, customer_id, channel, provider, template, address, payload, status, next_attempt_at, created_at)
-       VALUES (?, ?, ?, ?, ?, 'email', 'sendgrid', ?, ?, ?, 'pending', 0, 0)`,
+      `INSERT INTO outbox_messages (idempotency_key, enrolment_id, journey_id, step_id, customer_id, channel, provider, template, address, payload, created_at)
+       VALUES (?, ?, ?, ?, ?, 'email', 'sendgrid', ?, ?, ?, 0)`,
       [`j:${i}:"key"\\${i}`, i, r.journey === undefined ? 'post-purchase' : r.journey, r.step === undefined ? 'thanks' : r.step, `c${i}`, r.template ?? 'thanks', r.address ?? `user${i}@example.test`, r.payload],
     );
   });
@@ -117,8 +117,8 @@ describe('SendGrid template bodies rendered by the claim', () => {
   it('renders nothing when the provider gives no body templates', () => {
     const stored = openStore(':memory:');
     stored.run(
-      `INSERT INTO outbox (idempotency_key, customer_id, channel, provider, template, address, payload, status, next_attempt_at, created_at)
-       VALUES ('k', 'c', 'email', 'sendgrid', 'thanks', 'a@example.test', '{"first_name":"Jana"}', 'pending', 0, 0)`,
+      `INSERT INTO outbox_messages (idempotency_key, customer_id, channel, provider, template, address, payload, created_at)
+       VALUES ('k', 'c', 'email', 'sendgrid', 'thanks', 'a@example.test', '{"first_name":"Jana"}', 0)`,
     );
     expect(claimDue(stored, 'sendgrid', 1, 2, 10).map((r) => r.body)).toEqual([null]);
   });

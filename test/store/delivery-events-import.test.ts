@@ -24,10 +24,11 @@ beforeEach(async () => {
     [2, 'c2', 'bob@shop.test', 'sg-2'],
   ] as const) {
     db.run(
-      `INSERT INTO outbox (id, idempotency_key, enrolment_id, journey_id, step_id, customer_id, channel, provider, template, address, status, next_attempt_at, created_at, provider_message_id)
-       VALUES (?, ?, ?, 'j', 'thanks', ?, 'email', 'sendgrid', 't', ?, 'sent', 0, 0, ?)`,
-      [id, `j:${id}:thanks`, id, customer, address, pid],
+      `INSERT INTO outbox_messages (id, idempotency_key, enrolment_id, journey_id, step_id, customer_id, channel, provider, template, address, created_at)
+       VALUES (?, ?, ?, 'j', 'thanks', ?, 'email', 'sendgrid', 't', ?, 0)`,
+      [id, `j:${id}:thanks`, id, customer, address],
     );
+    db.run(`UPDATE outbox_delivery SET status = 'sent', provider_message_id = ? WHERE id = ?`, [pid, id]);
   }
 });
 

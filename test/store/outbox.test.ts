@@ -1,6 +1,7 @@
 /**
  * The outbox's leases (migration 009): a claim writes one lease, not the rows it
- * takes; completions present the lease; a lease that runs out is taken over.
+ * takes; completions present the lease; a lease that runs out is taken over. And
+ * the split of each row into its message and its delivery (migration 010).
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -18,12 +19,34 @@ function insert(db: StoreDb, n: number, provider = 'sendgrid', due = 0): void {
   db.transaction(() => {
     for (let i = 0; i < n; i++) {
       db.run(
-        `INSERT INTO outbox (idempotency_key, enrolment_id, journey_id, step_id, customer_id, channel, provider, template, address, payload, next_attempt_at, created_at)
-         VALUES (?, ?, 'j', 'send', ?, 'email', ?, 'welcome', ?, '{}', ?, 0)`,
+        `INSERT INTO outbox_messages (idempotency_key, enrolment_id, journey_id, step_id, customer_id, channel, provider, template, address, payload, created_at)
+         VALUES (?, ?, 'j', 'send', ?, 'email', ?, 'welcome', ?, '{}', ?)`,
         [`j:${provider}:${i}`, i, `c${i}`, provider, `u${i}@example.test`, due + i],
       );
     }
   });
+}
+
+/** A store at an older schema version, as a journey of that time left it. */
+function storeAt(version: number): StoreDb {
+  const db = openSqlite(path.join(tempDir(), `v${version}.db`));
+  db.exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+  for (const m of MIGRATIONS.filter((m) => m.version <= version)) {
+    db.exec(m.sql);
+    db.run('INSERT INTO schema_migrations VALUES (?, ?, 0)', [m.version, m.name]);
+  }
+  return db;
+}
+
+/** Rows as stores before migration 010 held them: the outbox was one table. */
+function insertV8(db: StoreDb, n: number): void {
+  for (let i = 0; i < n; i++) {
+    db.run(
+      `INSERT INTO outbox (idempotency_key, enrolment_id, journey_id, step_id, customer_id, channel, provider, template, address, payload, next_attempt_at, created_at)
+       VALUES (?, ?, 'j', 'send', ?, 'email', 'sendgrid', 'welcome', ?, '{}', ?, 0)`,
+      [`j:sendgrid:${i}`, i, `c${i}`, `u${i}@example.test`, i + 1],
+    );
+  }
 }
 
 const stored = (db: StoreDb) => db.all<{ id: number; status: string; attempts: number; next_attempt_at: number; last_error: string | null }>(`SELECT id, status, attempts, next_attempt_at, last_error FROM outbox ORDER BY id`);
@@ -98,7 +121,7 @@ describe('outbox leases', () => {
   it('counts the interrupted attempt on takeover, only for rows whose outcome the lease did not record', () => {
     const db = openStore(path.join(tempDir(), 'store.db'));
     insert(db, 4);
-    db.run(`UPDATE outbox SET attempts = 7 WHERE id = 4`);
+    db.run(`UPDATE outbox_delivery SET attempts = 7 WHERE id = 4`);
     const rows = claimDue(db, 'sendgrid', NOW, NOW + 1_000, 10);
     const lease = rows[0]!.lease;
     completeRows(
@@ -122,24 +145,47 @@ describe('outbox leases', () => {
     db.close();
   });
 
-  it('migration 009 puts rows an older dispatcher left in sending back to pending, due when their lease would have ended', () => {
-    const file = path.join(tempDir(), 'v8.db');
-    const old = openSqlite(file);
-    old.exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
-    for (const m of MIGRATIONS.filter((m) => m.version <= 8)) {
-      old.exec(m.sql);
-      old.run('INSERT INTO schema_migrations VALUES (?, ?, 0)', [m.version, m.name]);
-    }
-    insert(old, 3);
+  it('migration 009 puts rows an older dispatcher left in sending back to pending, due when their lease would have ended; 010 keeps them as they were', () => {
+    const old = storeAt(8);
+    insertV8(old, 3);
     old.run(`UPDATE outbox SET status = 'sending', claimed_until = ? WHERE id = 1`, [NOW + 5_000]);
     old.run(`UPDATE outbox SET status = 'sent', attempts = 1 WHERE id = 2`);
-    expect(migrate(old).applied).toEqual([{ version: 9, name: 'outbox-leases' }]);
+    expect(migrate(old).applied).toEqual([
+      { version: 9, name: 'outbox-leases' },
+      { version: 10, name: 'outbox-delivery' },
+    ]);
     expect(stored(old).map((r) => [r.status, r.attempts, r.next_attempt_at, r.last_error])).toEqual([
       ['pending', 1, NOW + 5_000, RECLAIM_ERROR],
-      ['sent', 1, 1, null],
-      ['pending', 0, 2, null],
+      ['sent', 1, 2, null],
+      ['pending', 0, 3, null],
     ]);
     expect(claimDue(old, 'sendgrid', NOW, NOW + 60_000, 10).map((r) => r.id)).toEqual([3]);
+    old.close();
+  });
+
+  it('migration 010 splits each row into its message and its delivery, keeps events pointing at the message, and gives new messages a delivery', () => {
+    const old = storeAt(9);
+    insertV8(old, 2);
+    old.run(`UPDATE outbox SET status = 'sent', attempts = 1, provider_message_id = 'sg-2', sent_at = ? WHERE id = 2`, [NOW]);
+    old.run(`INSERT INTO message_events (event_id, outbox_id, provider, kind, occurred_at) VALUES ('e1', 2, 'sendgrid', 'delivered', ?)`, [NOW]);
+    const before = old.all(`SELECT * FROM outbox ORDER BY id`);
+    expect(migrate(old).applied).toEqual([{ version: 10, name: 'outbox-delivery' }]);
+    // the view reads as the table did, column for column
+    expect(old.all(`SELECT * FROM outbox ORDER BY id`)).toEqual(before);
+    expect(old.all(`SELECT name FROM pragma_table_info('outbox_messages') WHERE name IN ('status', 'attempts', 'provider_message_id')`)).toEqual([]);
+    // delivery events still find the message and its provider id through the index
+    expect(old.get(`SELECT o.idempotency_key, e.kind FROM message_events e JOIN outbox o ON o.id = e.outbox_id WHERE o.provider = 'sendgrid' AND o.provider_message_id = 'sg-2'`)).toEqual({
+      idempotency_key: 'j:sendgrid:1',
+      kind: 'delivered',
+    });
+    expect(() => old.run(`INSERT INTO message_events (event_id, outbox_id, provider, kind, occurred_at) VALUES ('e2', 99, 'sendgrid', 'opened', 0)`)).toThrow(/FOREIGN KEY/);
+    insert(old, 1, 'postmark', NOW);
+    expect(old.get(`SELECT provider, status, attempts, next_attempt_at FROM outbox WHERE idempotency_key = 'j:postmark:0'`)).toEqual({
+      provider: 'postmark',
+      status: 'pending',
+      attempts: 0,
+      next_attempt_at: NOW,
+    });
     old.close();
   });
 });

@@ -51,11 +51,12 @@ export function insertRows(db: StoreDb, n: number, spec: RowSpec, from = 0): str
       const address = spec.address ? spec.address(i) : `user${i}@example.test`;
       db.run(`INSERT OR IGNORE INTO customers (id, email, phone) VALUES (?, ?, ?)`, [customer, address.includes('@') ? address : null, address.includes('@') ? null : address]);
       const key = `${spec.journey ?? 'j'}:${i}:${spec.provider}`;
-      db.run(
-        `INSERT INTO outbox (idempotency_key, enrolment_id, journey_id, step_id, customer_id, channel, provider, template, address, payload, status, next_attempt_at, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
-        [key, i, spec.journey ?? 'j', 'send', customer, spec.channel ?? 'email', spec.provider, spec.template ?? 'welcome', address, JSON.stringify(spec.payload ? spec.payload(i) : { first_name: `N${i}`, coupon: `C${i}` }), spec.nextAttemptAt ?? 0, 0],
-      );
+      const { id } = db.get<{ id: number }>(
+        `INSERT INTO outbox_messages (idempotency_key, enrolment_id, journey_id, step_id, customer_id, channel, provider, template, address, payload, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0) RETURNING id`,
+        [key, i, spec.journey ?? 'j', 'send', customer, spec.channel ?? 'email', spec.provider, spec.template ?? 'welcome', address, JSON.stringify(spec.payload ? spec.payload(i) : { first_name: `N${i}`, coupon: `C${i}` })],
+      )!;
+      if (spec.nextAttemptAt) db.run(`UPDATE outbox_delivery SET next_attempt_at = ? WHERE id = ?`, [spec.nextAttemptAt, id]);
       keys.push(key);
     }
   });

@@ -51,7 +51,7 @@ describe('journey serve: delivery webhooks', () => {
     db = storeAt();
     insertRows(db, 3, { provider: 'sg' });
     insertRows(db, 1, { provider: 'tw', channel: 'sms', template: 'sms', address: () => '+420777123456' }, 10);
-    db.run(`UPDATE outbox SET status = 'sent', provider_message_id = 'sgid-' || id`);
+    db.run(`UPDATE outbox_delivery SET status = 'sent', provider_message_id = 'sgid-' || id`);
     // Consent, so that reachability has something to lose.
     db.run(`INSERT INTO customer_consents (customer_id, channel, granted, updated_at) SELECT id, 'email', 1, 0 FROM customers`);
     db.exec(`DELETE FROM customer_reachability; INSERT INTO customer_reachability (channel, customer_id) SELECT 'email', customer_id FROM customer_consents`);
