@@ -28,7 +28,7 @@ export type BodyPart =
   | { kind: 'if_present'; column: BodyColumn; parts: readonly BodyPart[] }
   /** The payload, a JSON object. */
   | { kind: 'payload' }
-  /** The payload with one more member, unless the payload has that key already. */
+  /** The payload with one more member, first, unless the payload has that key already. */
   | { kind: 'payload_with'; key: string; value: readonly FillPart[] };
 
 /** Text with {{field}}s filled from the payload, as message.ts fillPlaceholders fills it. */
@@ -62,7 +62,8 @@ export function bodySql(templates: BodyTemplates): { sql: string; params: (strin
   }
   sql += ' END';
   // CASE evaluates only the branch it takes: json_type() raises an error on text that is not JSON.
-  return { sql: `CASE WHEN json_valid(payload) THEN CASE WHEN json_type(payload) = 'object' THEN ${sql} END END`, params };
+  // (a payload the engine wrote starts with its brace, and the cheaper test settles it)
+  return { sql: `CASE WHEN json_valid(payload) THEN CASE WHEN substr(payload, 1, 1) = '{' OR json_type(payload) = 'object' THEN ${sql} END END`, params };
 }
 
 function concat(parts: readonly BodyPart[], params: (string | number)[]): string {
@@ -83,13 +84,15 @@ function print(part: BodyPart, params: (string | number)[]): string {
       // (as stored: json_valid checked it, and re-writing it would cost a parse)
       return 'payload';
     case 'payload_with': {
-      // A value SQL cannot print as JavaScript would is NULL, and must leave the
-      // whole body NULL: json_set would write it as null, hence the test before it.
-      const path = jsonPath(part.key);
-      params.push(path);
-      const head = `CASE WHEN json_type(payload, ?) IS NOT NULL THEN payload WHEN ${fill(part.value, params)} IS NULL THEN NULL`;
-      params.push(path);
-      return `${head} ELSE json_set(payload, ?, ${fill(part.value, params)}) END`;
+      // The member goes in first, as text after the payload's opening brace: json_set
+      // would parse the payload again and write all of it out. A payload as the
+      // engine writes it (no whitespace) renders; any other is JavaScript's (NULL).
+      // The fill is printed once: json_quote writes NULL (a value SQL cannot print as
+      // JavaScript would) as the text null, which nullif turns back into NULL, and
+      // NULL leaves the whole body NULL rather than a body with "subject": null.
+      params.push(jsonPath(part.key), `{${JSON.stringify(part.key)}:`);
+      return `CASE WHEN json_type(payload, ?) IS NOT NULL THEN payload ELSE ? || nullif(json_quote(${fill(part.value, params)}), 'null') ||
+        CASE WHEN substr(payload, 1, 2) = '{"' THEN ',' || substr(payload, 2) WHEN payload = '{}' THEN '}' END END`;
     }
     default:
       return unexpected(part);

@@ -71,7 +71,8 @@ describe('SendGrid template bodies rendered by the claim', () => {
       { payload: payload({ first_name: null, order_no: 9007199254740991 }) },
       { payload: payload({ first_name: '</script><b>&amp;</b>', subject: 'ours stays' }) },
       { payload: payload({}) },
-      { payload: '{ "first_name" : "spaced" , "order_no" : 3 }' },
+      { payload: '{"first_name":"Jana"}\n\t ' },
+      { template: 'nosubject', payload: '{ "first_name" : "spaced" , "order_no" : 3 }' },
       { payload: payload({ first_name: 'Jan' }), address: 'o\'brien+"tag"@example.test', journey: null, step: null },
       { payload: payload({ first_name: 'Eva' }), step: null },
       { template: 'nosubject', payload: payload({ first_name: 'Eva', nested: { a: [1, 2, { b: null }] }, flag: true, ratio: 0.1 }) },
@@ -99,6 +100,9 @@ describe('SendGrid template bodies rendered by the claim', () => {
       { payload: '{"first_name":"Jana","order_no":9007199254740993}' },
       { payload: payload({ first_name: { nested: 1 } }) },
       { payload: payload({ first_name: ['a'] }) },
+      // a payload with whitespace (the engine writes none) gets its subject in JavaScript
+      { payload: '{ "first_name" : "spaced" , "order_no" : 3 }' },
+      { payload: '{ \n }' },
       // not an object, not JSON: JavaScript says why it cannot be sent
       { payload: '["Jana"]' },
       { payload: '{"first_name": "Jana"' },
@@ -109,9 +113,11 @@ describe('SendGrid template bodies rendered by the claim', () => {
     ];
     const { claimed } = claim(rows);
     expect(claimed.map((r) => r.body)).toEqual(rows.map(() => null));
-    expect(javascriptBody(claimed[6]!)).toBe('the payload is not a JSON object');
-    expect(javascriptBody(claimed[7]!)).toBe('the payload is not valid JSON');
-    expect(javascriptBody(claimed[10]!)).toBe("template 'not-in-config' is not in journey.config.yaml");
+    expect(JSON.parse(javascriptBody(claimed[6]!)).personalizations[0].dynamic_template_data).toEqual({ subject: expect.stringContaining('spaced'), first_name: 'spaced', order_no: 3 });
+    expect(JSON.parse(javascriptBody(claimed[7]!)).personalizations[0].dynamic_template_data).toEqual({ subject: expect.any(String) });
+    expect(javascriptBody(claimed[8]!)).toBe('the payload is not a JSON object');
+    expect(javascriptBody(claimed[9]!)).toBe('the payload is not valid JSON');
+    expect(javascriptBody(claimed[12]!)).toBe("template 'not-in-config' is not in journey.config.yaml");
   });
 
   it('renders nothing when the provider gives no body templates', () => {

@@ -124,10 +124,10 @@ function tagArgs(tags: OutgoingMessage['tags']): string {
   return text;
 }
 
-/** A JSON object's text with one more field appended (the object's own keys are left as they are). */
+/** A JSON object's text with one more field, first (the object's own members are left as they are). */
 function withField(objectJson: string, key: string, value: string): string {
-  const head = objectJson.slice(0, objectJson.lastIndexOf('}')).trimEnd();
-  return `${head}${head.endsWith('{') ? '' : ','}${JSON.stringify(key)}:${JSON.stringify(value)}}`;
+  const rest = objectJson.slice(objectJson.indexOf('{') + 1);
+  return `{${JSON.stringify(key)}:${JSON.stringify(value)}${rest.trimStart().startsWith('}') ? '' : ','}${rest}`;
 }
 
 export function looksLikeHtml(text: string): boolean {
