@@ -24,12 +24,15 @@ const ROUNDS = Number(process.env.DISPATCH_BENCH_ROUNDS ?? 3);
 const line = (name, value) => console.log(`${name} ${value}`);
 
 // The provider: answers every request with 202 and an id, as fast as node:http can.
+// The ids are random, 22 characters, as SendGrid's X-Message-Id: the store indexes
+// provider ids, and a counter's ids would land side by side in that index where
+// real ones scatter over it.
 const SERVER = `
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
-let n = 0;
 const server = createServer((req, res) => {
   req.on('data', () => {});
-  req.on('end', () => { res.writeHead(202, { 'x-message-id': 'm' + (++n) }); res.end(); });
+  req.on('end', () => { res.writeHead(202, { 'x-message-id': randomBytes(16).toString('base64url') }); res.end(); });
 });
 server.keepAliveTimeout = 60_000;
 server.listen(0, '127.0.0.1', () => process.send(server.address().port));
