@@ -405,7 +405,7 @@ class Dispatcher {
     const lease = row.lease;
     switch (outcome.kind) {
       case 'sent':
-        this.complete(lane, { kind: 'sent', id: row.id, lease, providerMessageId: outcome.providerMessageId, at: now });
+        this.complete(lane, { kind: 'sent', id: row.id, lease, providerMessageId: outcome.providerMessageId, byId: lane.provider.eventsById, at: now });
         if (outcome.pauseMs !== undefined && now + outcome.pauseMs > lane.pausedUntil) {
           if (lane.pausedUntil <= now) this.opts.onNotice?.({ kind: 'rate_limited', provider: lane.name, until: now + outcome.pauseMs });
           lane.pausedUntil = now + outcome.pauseMs;

@@ -81,6 +81,12 @@ export interface Provider {
   readonly name: string;
   readonly type: ProviderType;
   readonly limits: ProviderLimits;
+  /**
+   * Whether delivery events of its messages may name them by the provider's message
+   * id alone, without the idempotency key: the store indexes those ids, which costs
+   * the dispatcher a random index write per message, so only where it is needed.
+   */
+  readonly eventsById: boolean;
   send(message: OutgoingMessage): Promise<SendOutcome>;
   /** Present on providers that can take profile and event sync (klaviyo, webhook, console, file). */
   sync?(request: SyncRequest): Promise<SendOutcome>;

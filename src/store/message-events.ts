@@ -155,10 +155,17 @@ export function storeDeliveryEvents(db: StoreDb, providerType: ProviderType, eve
 function matchRow(db: StoreDb, e: DeliveryEvent): MatchedRow | undefined {
   const cols = 'id, customer_id, channel, journey_id, step_id, address';
   if (e.idempotencyKey) {
-    const row = db.get<MatchedRow>(`SELECT ${cols} FROM outbox WHERE idempotency_key = ?`, [e.idempotencyKey]);
+    const row = db.get<MatchedRow>(`SELECT ${cols} FROM outbox_messages WHERE idempotency_key = ?`, [e.idempotencyKey]);
     if (row) return row;
   }
-  if (e.providerMessageId) return db.get<MatchedRow>(`SELECT ${cols} FROM outbox WHERE provider = ? AND provider_message_id = ?`, [e.provider, e.providerMessageId]);
+  // Only messages whose provider's events may lack the key have their ids indexed
+  // (migration 010); an event of another provider without our key is not a journey's.
+  if (e.providerMessageId) {
+    return db.get<MatchedRow>(
+      `SELECT ${cols} FROM outbox_messages WHERE id = (SELECT id FROM outbox_delivery WHERE provider = ? AND provider_message_id = ? AND events_by_id = 1)`,
+      [e.provider, e.providerMessageId],
+    );
+  }
   return undefined;
 }
 

@@ -140,7 +140,8 @@ export function failProviderRows(db: StoreDb, provider: string, error: string): 
 
 /** What became of one claimed row; recorded in batches by completeRows. */
 export type Completion =
-  | { kind: 'sent'; id: number; lease: number; providerMessageId: string; at: number }
+  /** byId: the provider's delivery events may name the message by providerMessageId alone (it gets indexed). */
+  | { kind: 'sent'; id: number; lease: number; providerMessageId: string; byId: boolean; at: number }
   | { kind: 'retry'; id: number; lease: number; error: string; nextAttemptAt: number }
   | { kind: 'dead'; id: number; lease: number; error: string }
   | { kind: 'failed'; id: number; lease: number; error: string }
@@ -192,20 +193,21 @@ const SENT_CHUNKS = [256, 64, 16, 4, 1];
 const SENT_SQL = new Map(
   SENT_CHUNKS.map((n) => [
     n,
-    `WITH done (id, message_id, at) AS (VALUES ${Array.from({ length: n }, () => '(?, ?, ?)').join(', ')})
-     UPDATE outbox_delivery SET status = 'sent', attempts = attempts + 1, provider_message_id = done.message_id, sent_at = done.at,
+    `WITH done (id, message_id, by_id, at) AS (VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?)').join(', ')})
+     UPDATE outbox_delivery SET status = 'sent', attempts = attempts + 1, provider_message_id = done.message_id, events_by_id = done.by_id, sent_at = done.at,
        last_error = NULL, lease_id = NULL
      FROM done WHERE outbox_delivery.id = done.id AND outbox_delivery.status = 'pending'`,
   ]),
 );
 
 function markSent(db: StoreDb, sent: readonly Extract<Completion, { kind: 'sent' }>[], from: number, size: number): number {
-  const params: (string | number)[] = new Array(size * 3);
+  const params: (string | number)[] = new Array(size * 4);
   for (let i = 0; i < size; i++) {
     const c = sent[from + i]!;
-    params[i * 3] = c.id;
-    params[i * 3 + 1] = c.providerMessageId;
-    params[i * 3 + 2] = c.at;
+    params[i * 4] = c.id;
+    params[i * 4 + 1] = c.providerMessageId;
+    params[i * 4 + 2] = c.byId ? 1 : 0;
+    params[i * 4 + 3] = c.at;
   }
   return db.run(SENT_SQL.get(size)!, params).changes;
 }

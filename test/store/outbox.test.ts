@@ -82,7 +82,7 @@ describe('outbox leases', () => {
     insert(db, 3);
     const [a, b, c] = claimDue(db, 'sendgrid', NOW, NOW + 60_000, 10);
     const lease = a!.lease;
-    expect(completeRows(db, [{ kind: 'sent', id: a!.id, lease, providerMessageId: 'm-1', at: NOW }], [])).toBe(1);
+    expect(completeRows(db, [{ kind: 'sent', id: a!.id, lease, providerMessageId: 'm-1', byId: false, at: NOW }], [])).toBe(1);
     expect(completeRows(db, [{ kind: 'retry', id: b!.id, lease, error: 'HTTP 503', nextAttemptAt: NOW + 1_000 }], [])).toBe(1);
     expect(countByStatus(db)).toMatchObject({ sent: 1, sending: 1, pending: 1 });
     // b is due again but still inside a lease that has not ended
@@ -178,6 +178,11 @@ describe('outbox leases', () => {
       idempotency_key: 'j:sendgrid:1',
       kind: 'delivered',
     });
+    // a message sent before 010 stays findable by its provider id alone, as it was
+    expect(old.all(`SELECT id, events_by_id FROM outbox_delivery ORDER BY id`)).toEqual([
+      { id: 1, events_by_id: 0 },
+      { id: 2, events_by_id: 1 },
+    ]);
     expect(() => old.run(`INSERT INTO message_events (event_id, outbox_id, provider, kind, occurred_at) VALUES ('e2', 99, 'sendgrid', 'opened', 0)`)).toThrow(/FOREIGN KEY/);
     insert(old, 1, 'postmark', NOW);
     expect(old.get(`SELECT provider, status, attempts, next_attempt_at FROM outbox WHERE idempotency_key = 'j:postmark:0'`)).toEqual({

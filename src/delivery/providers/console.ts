@@ -14,6 +14,8 @@ export function createConsole(settings: Settings, opts: ProviderOptions): Provid
     name: settings.name,
     type: 'console',
     limits: limitsOf(settings),
+    // no delivery events come back from it
+    eventsById: false,
     async send(message: OutgoingMessage) {
       const { id, subject, body } = message.template;
       const what = id ? `template ${id}` : subject ? `"${fillPlaceholders(subject, message.data)}"` : `"${fillPlaceholders(body ?? '', message.data)}"`;

@@ -30,6 +30,8 @@ export function createFile(settings: Settings, opts: ProviderOptions): Provider 
     name: settings.name,
     type: 'file',
     limits: limitsOf(settings),
+    // no delivery events come back from it
+    eventsById: false,
     send: (message: OutgoingMessage) => append({ type: 'message', ...message }),
     sync: (request: SyncRequest) => append({ type: 'sync', ...request }),
     async close() {

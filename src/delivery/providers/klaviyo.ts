@@ -60,6 +60,8 @@ export function createKlaviyo(settings: Settings, opts: ProviderOptions): Provid
     name: settings.name,
     type: 'klaviyo',
     limits,
+    // no delivery events come back from it
+    eventsById: false,
     send(message: OutgoingMessage): Promise<SendOutcome> {
       const identity: Identity = message.to.includes('@') ? { email: message.to } : { phone_number: message.to };
       const metric = message.template.id ?? message.template.subject ?? `journey ${message.channel}`;

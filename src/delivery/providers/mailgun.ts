@@ -28,6 +28,8 @@ export function createMailgun(settings: Settings, opts: ProviderOptions): Provid
     name: settings.name,
     type: 'mailgun',
     limits,
+    // every event carries the message's user-variables, our key among them
+    eventsById: false,
     async send(message: OutgoingMessage): Promise<SendOutcome> {
       const form = mailgunForm(message, mailbox(message.from ?? from, fromName));
       if (typeof form === 'string') return { kind: 'permanent', error: form };

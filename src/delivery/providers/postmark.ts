@@ -44,6 +44,8 @@ export function createPostmark(settings: Settings, opts: ProviderOptions): Provi
     name: settings.name,
     type: 'postmark',
     limits,
+    // every webhook carries the message's Metadata, our key among them
+    eventsById: false,
     send(message: OutgoingMessage): Promise<SendOutcome> {
       const request = postmarkRequest(message, mailbox(message.from ?? from, fromName), stream);
       if (typeof request === 'string') return Promise.resolve({ kind: 'permanent', error: request });

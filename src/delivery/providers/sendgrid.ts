@@ -41,6 +41,8 @@ export function createSendgrid(settings: Settings, opts: ProviderOptions): Provi
     name: settings.name,
     type: 'sendgrid',
     limits,
+    // every Event Webhook event carries the personalization's custom_args, our key among them
+    eventsById: false,
     send(message: OutgoingMessage): Promise<SendOutcome> {
       const body = message.from ? mailSendJson(message, message.from, fromName) : bodyOf(message);
       if (typeof body !== 'string') return Promise.resolve({ kind: 'permanent', error: body.error });

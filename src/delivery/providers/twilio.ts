@@ -32,6 +32,9 @@ export function createTwilio(settings: Settings, opts: ProviderOptions): Provide
     name: settings.name,
     type: 'twilio',
     limits,
+    // the key rides in our StatusCallback URL; without one, callbacks (a messaging
+    // service's own URL) name the message by its SID only
+    eventsById: callback === null,
     async send(message: OutgoingMessage): Promise<SendOutcome> {
       const form = twilioForm(message, { from: message.from ?? from, serviceSid, callback });
       if (typeof form === 'string') return { kind: 'permanent', error: form };

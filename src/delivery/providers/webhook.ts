@@ -53,6 +53,8 @@ export function createWebhook(settings: Settings, opts: ProviderOptions): Provid
     name: settings.name,
     type: 'webhook',
     limits,
+    // no delivery events come back from it
+    eventsById: false,
     send: (message: OutgoingMessage) =>
       post(message.idempotencyKey, {
         idempotency_key: message.idempotencyKey,

@@ -140,6 +140,26 @@ describe.each(CASES)('dispatcher → $type', (c) => {
   });
 });
 
+describe('dispatcher: provider ids indexed for delivery events', () => {
+  // Each indexed id is a random write to the index; only messages whose events may
+  // come back without our key need it (Twilio callbacks sent to a messaging
+  // service's own URL name the SID only).
+  it.each([
+    ['sendgrid', 'https://hooks.shop.test', 0],
+    ['twilio', 'https://hooks.shop.test', 0],
+    ['twilio', undefined, 1],
+  ] as const)('%s with webhook base URL %s: events_by_id %i', async (type, webhookBaseUrl, expected) => {
+    const c = CASES.find((x) => x.type === type)!;
+    const ledger = new Ledger();
+    const s = await server((req) => c.ok(ledger.accept(keyOf(req)!), req));
+    const db = storeAt();
+    insertRows(db, 3, { provider: c.type, template: c.template, channel: c.channel, address: c.address });
+    await dispatch(db, projectConfig([config(c.type, c.settings(s.url))]), ENV, webhookBaseUrl ? { webhookBaseUrl } : {});
+    expect(db.all(`SELECT status, events_by_id FROM outbox_delivery`)).toEqual(Array.from({ length: 3 }, () => ({ status: 'sent', events_by_id: expected })));
+    db.close();
+  });
+});
+
 describe('dispatcher: retries, dead rows, limits', () => {
   const sendgrid = (url: string, extra: Record<string, unknown> = {}) => config('sendgrid', { api_key: '${SENDGRID_API_KEY}', from: 'shop@shop.test', url, ...extra });
 

@@ -52,6 +52,8 @@ describe('journey serve: delivery webhooks', () => {
     insertRows(db, 3, { provider: 'sg' });
     insertRows(db, 1, { provider: 'tw', channel: 'sms', template: 'sms', address: () => '+420777123456' }, 10);
     db.run(`UPDATE outbox_delivery SET status = 'sent', provider_message_id = 'sgid-' || id`);
+    // Twilio without our callback URL: its callbacks name the message by SID only.
+    db.run(`UPDATE outbox_delivery SET provider_message_id = 'SM-own', events_by_id = 1 WHERE provider = 'tw'`);
     // Consent, so that reachability has something to lose.
     db.run(`INSERT INTO customer_consents (customer_id, channel, granted, updated_at) SELECT id, 'email', 1, 0 FROM customers`);
     db.exec(`DELETE FROM customer_reachability; INSERT INTO customer_reachability (channel, customer_id) SELECT 'email', customer_id FROM customer_consents`);
@@ -77,19 +79,22 @@ describe('journey serve: delivery webhooks', () => {
       { email: 'user0@example.test', timestamp: t, event: 'delivered', sg_event_id: 'e1', sg_message_id: 'sgid-1.filter', journey_key: 'j:0:sg' },
       { email: 'user0@example.test', timestamp: t + 1, event: 'open', sg_event_id: 'e2', sg_message_id: 'sgid-1.filter', journey_key: 'j:0:sg' },
       { email: 'user0@example.test', timestamp: t + 2, event: 'click', sg_event_id: 'e3', sg_message_id: 'sgid-1.filter', journey_key: 'j:0:sg', url: 'https://shop.test/p/1' },
-      // No key: matched by the provider's message id.
-      { email: 'USER1@example.test', timestamp: t, event: 'bounce', type: 'bounce', sg_event_id: 'e4', sg_message_id: 'sgid-2.filter', reason: '550 no such user' },
+      { email: 'USER1@example.test', timestamp: t, event: 'bounce', type: 'bounce', sg_event_id: 'e4', sg_message_id: 'sgid-2.filter', journey_key: 'j:1:sg', reason: '550 no such user' },
       { email: 'nobody@example.test', timestamp: t, event: 'delivered', sg_event_id: 'e5', sg_message_id: 'unknown.filter' },
+      // No key: SendGrid copies our key onto every event of a message we sent, so this
+      // one is another sender's mail, whatever its id (journey's SendGrid ids are not indexed).
+      { email: 'user2@example.test', timestamp: t, event: 'delivered', sg_event_id: 'e6', sg_message_id: 'sgid-3.filter' },
     ];
     const { body, headers } = sendgridSigned(events);
     const res = await post('/webhooks/sg', body, headers);
-    expect(res).toEqual({ status: 200, body: { ok: true, stored: 5, duplicates: 0 } });
+    expect(res).toEqual({ status: 200, body: { ok: true, stored: 6, duplicates: 0 } });
     expect(db.all(`SELECT event_id, outbox_id, kind, hard FROM message_events ORDER BY id`)).toEqual([
       { event_id: 'sg:e1', outbox_id: 1, kind: 'delivered', hard: null },
       { event_id: 'sg:e2', outbox_id: 1, kind: 'opened', hard: null },
       { event_id: 'sg:e3', outbox_id: 1, kind: 'clicked', hard: null },
       { event_id: 'sg:e4', outbox_id: 2, kind: 'bounced', hard: 1 },
       { event_id: 'sg:e5', outbox_id: null, kind: 'delivered', hard: null },
+      { event_id: 'sg:e6', outbox_id: null, kind: 'delivered', hard: null },
     ]);
     const customerEvents = db.all<{ customer_id: string; type: string; properties: string }>(`SELECT customer_id, type, properties FROM events ORDER BY seq`);
     expect(customerEvents.map((e) => [e.customer_id, e.type])).toEqual([
@@ -97,11 +102,13 @@ describe('journey serve: delivery webhooks', () => {
       ['c0', 'email_opened'],
       ['c0', 'email_clicked'],
       ['c1', 'email_bounced'],
+      // (not a journey's message, but the customer's mail all the same)
+      ['c2', 'email_delivered'],
     ]);
     expect(JSON.parse(customerEvents[2]!.properties)).toMatchObject({ outbox_id: 1, journey: 'j', step: 'send', url: 'https://shop.test/p/1' });
     expect(db.all(`SELECT channel, address FROM suppressions`)).toEqual([{ channel: 'email', address: 'user1@example.test' }]);
     expect(db.all(`SELECT customer_id FROM customer_reachability ORDER BY 1`)).toEqual([{ customer_id: 'c0' }, { customer_id: 'c10' }, { customer_id: 'c2' }]);
-    expect(records.at(-1)).toMatchObject({ kind: 'stored', provider: 'sg', events: 5, stored: { stored: 5, unmatched: 1, suppressed: 1, customerEvents: 4 } });
+    expect(records.at(-1)).toMatchObject({ kind: 'stored', provider: 'sg', events: 6, stored: { stored: 6, unmatched: 2, suppressed: 1, customerEvents: 5 } });
   });
 
   it('stores an event once when the provider sends it again, and refuses a replayed request', async () => {
@@ -165,6 +172,10 @@ describe('journey serve: delivery webhooks', () => {
     const params = { MessageSid: 'SM1', MessageStatus: 'delivered', To: '+420777123456', AccountSid: ACCOUNT_SID };
     const sig = twilioSignature(SECRETS.TWILIO_AUTH_TOKEN, PUBLIC + path, new Map(Object.entries(params).map(([k, v]) => [k, [v]])));
     expect((await post(path, new URLSearchParams(params).toString(), { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': sig })).status).toBe(200);
+    // A callback without our key (a messaging service's own URL) finds its message by SID.
+    const bySid = { MessageSid: 'SM-own', MessageStatus: 'delivered', To: '+420777123456', AccountSid: ACCOUNT_SID };
+    const bySidSig = twilioSignature(SECRETS.TWILIO_AUTH_TOKEN, PUBLIC + '/webhooks/tw', new Map(Object.entries(bySid).map(([k, v]) => [k, [v]])));
+    expect((await post('/webhooks/tw', new URLSearchParams(bySid).toString(), { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': bySidSig })).status).toBe(200);
     // Signed for another URL: refused.
     const elsewhere = twilioSignature(SECRETS.TWILIO_AUTH_TOKEN, 'https://evil.test' + path, new Map(Object.entries(params).map(([k, v]) => [k, [v]])));
     expect((await post(path, new URLSearchParams(params).toString(), { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': elsewhere })).status).toBe(401);
@@ -172,6 +183,11 @@ describe('journey serve: delivery webhooks', () => {
       { customer_id: 'c2', type: 'email_spam_report' },
       { customer_id: 'c0', type: 'email_unsubscribed' },
       { customer_id: 'c10', type: 'sms_delivered' },
+      { customer_id: 'c10', type: 'sms_delivered' },
+    ]);
+    expect(db.all(`SELECT event_id, outbox_id FROM message_events WHERE provider = 'tw' ORDER BY id`)).toEqual([
+      { event_id: 'tw:SM1:delivered', outbox_id: 4 },
+      { event_id: 'tw:SM-own:delivered', outbox_id: 4 },
     ]);
     expect(db.all(`SELECT channel, address, reason FROM suppressions ORDER BY address`)).toEqual([
       { channel: 'email', address: 'user0@example.test', reason: 'unsubscribed (pm)' },
