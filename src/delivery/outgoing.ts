@@ -11,7 +11,7 @@
  */
 import type { Config } from '../project/model.js';
 import { SYNC_CHANNEL } from '../store/enrolments.js';
-import type { ClaimedRow } from '../store/outbox.js';
+import type { MessageColumns } from '../store/outbox.js';
 import { MESSAGE_TAGS, type DataValue, type OutgoingMessage, type SyncRequest } from './message.js';
 
 export class OutgoingBuilder {
@@ -21,12 +21,12 @@ export class OutgoingBuilder {
   constructor(private readonly config: Config) {}
 
   /** The request of a row, or why it cannot be sent. */
-  build(row: ClaimedRow): OutgoingMessage | SyncRequest | string {
+  build(row: MessageColumns): OutgoingMessage | SyncRequest | string {
     return row.channel === SYNC_CHANNEL ? buildSync(row) : this.message(row);
   }
 
   /** The message of a row, or why it cannot be sent. */
-  message(row: ClaimedRow): OutgoingMessage | string {
+  message(row: MessageColumns): OutgoingMessage | string {
     const template = this.template(row.template);
     if (!template) return `template '${row.template}' is not in journey.config.yaml`;
     let data: unknown;
@@ -76,7 +76,7 @@ export class OutgoingBuilder {
 }
 
 /** The sync request of a sync row (payload: profile, event, properties, and the customer's id, email, phone). */
-function buildSync(row: ClaimedRow): SyncRequest | string {
+function buildSync(row: MessageColumns): SyncRequest | string {
   let p: Record<string, unknown>;
   try {
     p = JSON.parse(row.payload) as Record<string, unknown>;

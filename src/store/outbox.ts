@@ -13,13 +13,13 @@
  * took over recorded.
  */
 import { bodySql, type BodyTemplates } from './body-template.js';
-import type { StoreDb } from './db.js';
+import type { SqlValue, StoreDb } from './db.js';
 
 export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'dead';
 export const OUTBOX_STATUSES: readonly OutboxStatus[] = ['pending', 'sending', 'sent', 'failed', 'dead'];
 
-/** A row as the dispatcher claimed it. */
-export interface ClaimedRow {
+/** An outbox row's columns that a message is built from, when the claim did not render its body. */
+export interface MessageColumns {
   id: number;
   idempotency_key: string;
   journey_id: string | null;
@@ -28,18 +28,29 @@ export interface ClaimedRow {
   template: string;
   address: string;
   payload: string;
+}
+
+interface Claimed {
+  id: number;
+  idempotency_key: string;
   /** Attempts made before this claim. */
   attempts: number;
   /** The lease that holds the row: the token its completion presents. */
   lease: number;
-  /** The provider's request body, rendered by the claim from the provider's body template; null: build it from the row. */
-  body: string | null;
 }
+
+/**
+ * A row as the dispatcher claimed it: with the provider's request body, rendered by
+ * the claim from the provider's body template, or with the columns to build it from.
+ */
+export type ClaimedRow = (Claimed & { body: string }) | (Claimed & MessageColumns & { body: null });
 
 /** Ids held by a lease (of one provider, when the caller adds `WHERE l.provider = ?`). */
 const LEASED_IDS = `SELECT j.value FROM outbox_leases l, json_each(l.ids) j`;
 
 const bodySqlCache = new WeakMap<BodyTemplates, ReturnType<typeof bodySql>>();
+
+const MESSAGE_COLUMNS = 'm.id, idempotency_key, journey_id, step_id, channel, template, address, payload';
 
 /**
  * Claims up to `limit` due rows of one provider, oldest due first, as one new lease,
@@ -51,11 +62,16 @@ export function claimDue(db: StoreDb, provider: string, now: number, leaseUntil:
   let body = bodySqlCache.get(bodies);
   if (!body) bodySqlCache.set(bodies, (body = bodySql(bodies)));
   const rendered = body;
+  // A rendered row needs none of the columns its body was made from, and reading
+  // them out costs: six strings more a row took the claim from ~2.3 to ~3.1 us a row
+  // (throwaway SELECT over 100,000 rows). The rows left unrendered read them after.
+  const slim = rendered.sql !== 'NULL';
+  const columns = slim ? `m.id, idempotency_key, NULL, NULL, NULL, NULL, NULL, NULL, ${rendered.sql}` : `${MESSAGE_COLUMNS}, NULL`;
   return db.transaction(() => {
     const lease = db.get<{ id: number }>(`INSERT INTO outbox_leases (provider, claimed_at, until, ids) VALUES (?, ?, ?, '[]') RETURNING id`, [provider, now, leaseUntil])!.id;
     // (arrays, not objects: this runs for every message the dispatcher sends)
     const rows = db.arrays(
-      `SELECT m.id, idempotency_key, journey_id, step_id, channel, template, address, payload, d.attempts, ${rendered.sql}
+      `SELECT ${columns}, d.attempts
        FROM outbox_delivery d JOIN outbox_messages m ON m.id = d.id
        WHERE d.status = 'pending' AND d.provider = ? AND d.next_attempt_at <= ? AND d.id NOT IN (${LEASED_IDS} WHERE l.provider = ?)
        ORDER BY d.next_attempt_at LIMIT ?`,
@@ -66,21 +82,37 @@ export function claimDue(db: StoreDb, provider: string, now: number, leaseUntil:
       return [];
     }
     let ids = '';
-    for (const r of rows) ids += (ids ? ',' : '') + String(r[0]);
+    let unrendered = '';
+    for (const r of rows) {
+      ids += (ids ? ',' : '') + String(r[0]);
+      if (slim && r[8] === null) unrendered += (unrendered ? ',' : '') + String(r[0]);
+    }
     db.run(`UPDATE outbox_leases SET ids = ? WHERE id = ?`, [`[${ids}]`, lease]);
-    return rows.map((r) => ({
-      id: r[0] as number,
-      idempotency_key: r[1] as string,
-      journey_id: r[2] as string | null,
-      step_id: r[3] as string | null,
-      channel: r[4] as string,
-      template: r[5] as string,
-      address: r[6] as string,
-      payload: r[7] as string,
-      attempts: r[8] as number,
-      lease,
-      body: r[9] as string | null,
-    }));
+    const columnsOf = new Map<number, SqlValue[]>();
+    if (unrendered) {
+      for (const c of db.arrays(`SELECT ${MESSAGE_COLUMNS} FROM outbox_messages m WHERE m.id IN (SELECT value FROM json_each(?))`, [`[${unrendered}]`])) {
+        columnsOf.set(c[0] as number, c);
+      }
+    }
+    return rows.map((r): ClaimedRow => {
+      const id = r[0] as number;
+      const attempts = r[9] as number;
+      if (r[8] !== null) return { id, idempotency_key: r[1] as string, attempts, lease, body: r[8] as string };
+      const c = columnsOf.get(id) ?? r;
+      return {
+        id,
+        idempotency_key: c[1] as string,
+        journey_id: c[2] as string | null,
+        step_id: c[3] as string | null,
+        channel: c[4] as string,
+        template: c[5] as string,
+        address: c[6] as string,
+        payload: c[7] as string,
+        attempts,
+        lease,
+        body: null,
+      };
+    });
   });
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { OutgoingBuilder } from '../../src/delivery/outgoing.js';
 import type { Config } from '../../src/project/model.js';
-import type { ClaimedRow } from '../../src/store/outbox.js';
+import type { MessageColumns } from '../../src/store/outbox.js';
 
 const config = {
   templates: {
@@ -10,7 +10,7 @@ const config = {
   },
 } as unknown as Config;
 
-const row = (over: Partial<ClaimedRow> = {}): ClaimedRow => ({
+const row = (over: Partial<MessageColumns> = {}): MessageColumns => ({
   id: 1,
   idempotency_key: 'post-purchase:1:thanks',
   journey_id: 'post-purchase',
@@ -19,9 +19,6 @@ const row = (over: Partial<ClaimedRow> = {}): ClaimedRow => ({
   template: 'thanks',
   address: 'jana@example.test',
   payload: '{"first_name":"Jana","order_total":1290.5}',
-  attempts: 0,
-  lease: 7,
-  body: null,
   ...over,
 });
 

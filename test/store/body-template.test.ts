@@ -5,7 +5,7 @@ import { mailSendJson, mailSendTemplate } from '../../src/delivery/providers/sen
 import type { Config } from '../../src/project/model.js';
 import type { StoreDb } from '../../src/store/db.js';
 import { openStore } from '../../src/store/open.js';
-import { claimDue, type ClaimedRow } from '../../src/store/outbox.js';
+import { claimDue, type ClaimedRow, type MessageColumns } from '../../src/store/outbox.js';
 
 // The claim renders SendGrid's template sends in SQL (store/body-template.ts); the
 // JavaScript writer (sendgrid.ts mailSendJson) stays the definition. Every row here
@@ -52,8 +52,13 @@ function claim(rows: Row[], templates = bodies()): { stored: StoreDb; claimed: C
   return { stored, claimed: claimDue(stored, 'sendgrid', 1, 2, 1000, templates) };
 }
 
+/** The columns a row's message is built from, as stored (a rendered row is claimed without them). */
+function columnsOf(stored: StoreDb, row: ClaimedRow): MessageColumns {
+  return stored.get<MessageColumns>(`SELECT id, idempotency_key, journey_id, step_id, channel, template, address, payload FROM outbox_messages WHERE id = ?`, [row.id])!;
+}
+
 /** What the JavaScript path sends for a row, or why it cannot. */
-function javascriptBody(row: ClaimedRow): string {
+function javascriptBody(row: MessageColumns): string {
   const message = new OutgoingBuilder(config).message(row);
   if (typeof message === 'string') return message;
   const body = mailSendJson(message, FROM, FROM_NAME);
@@ -78,17 +83,17 @@ describe('SendGrid template bodies rendered by the claim', () => {
       { template: 'nosubject', payload: payload({ first_name: 'Eva', nested: { a: [1, 2, { b: null }] }, flag: true, ratio: 0.1 }) },
       { template: 'dotted', payload: payload({ 'shop.name': 'Shop & Co', 'coupon-code': 'SECOND-7', shop: { name: 'not this' } }) },
     ];
-    const { claimed } = claim(rows);
+    const { stored, claimed } = claim(rows);
     expect(claimed).toHaveLength(rows.length);
     for (const row of claimed) {
-      expect(row.body, `row ${row.id} (${row.payload}) rendered`).not.toBeNull();
-      expect(JSON.parse(row.body!)).toEqual(JSON.parse(javascriptBody(row)));
+      expect(row.body, `row ${row.id} (${rows[row.id - 1]!.payload}) rendered`).not.toBeNull();
+      expect(JSON.parse(row.body!)).toEqual(JSON.parse(javascriptBody(columnsOf(stored, row))));
     }
   });
 
   it('is exactly the JavaScript text for an ordinary row', () => {
-    const { claimed } = claim([{ payload: payload({ first_name: 'Jana', order_no: 1042, coupon: 'SECOND-1' }) }]);
-    expect(claimed[0]!.body).toBe(javascriptBody(claimed[0]!));
+    const { stored, claimed } = claim([{ payload: payload({ first_name: 'Jana', order_no: 1042, coupon: 'SECOND-1' }) }]);
+    expect(claimed[0]!.body).toBe(javascriptBody(columnsOf(stored, claimed[0]!)));
   });
 
   it('leaves the body to JavaScript where SQL could print a value differently, or the payload is not a JSON object', () => {
@@ -111,13 +116,34 @@ describe('SendGrid template bodies rendered by the claim', () => {
       { template: 'filled', payload: payload({ first_name: 'Jana', coupon: 'C1' }) },
       { template: 'not-in-config', payload: payload({ first_name: 'Jana' }) },
     ];
-    const { claimed } = claim(rows);
-    expect(claimed.map((r) => r.body)).toEqual(rows.map(() => null));
+    const { claimed: all } = claim(rows);
+    const claimed = all.map((r) => {
+      if (r.body !== null) throw new Error(`row ${r.id} rendered: ${r.body}`);
+      return r;
+    });
     expect(JSON.parse(javascriptBody(claimed[6]!)).personalizations[0].dynamic_template_data).toEqual({ subject: expect.stringContaining('spaced'), first_name: 'spaced', order_no: 3 });
     expect(JSON.parse(javascriptBody(claimed[7]!)).personalizations[0].dynamic_template_data).toEqual({ subject: expect.any(String) });
     expect(javascriptBody(claimed[8]!)).toBe('the payload is not a JSON object');
     expect(javascriptBody(claimed[9]!)).toBe('the payload is not valid JSON');
     expect(javascriptBody(claimed[12]!)).toBe("template 'not-in-config' is not in journey.config.yaml");
+  });
+
+  it('claims rendered and unrendered rows together, in due order, the unrendered ones with the columns to build them from', () => {
+    const rows: Row[] = [
+      { payload: payload({ first_name: 'Jana' }) },
+      { template: 'filled', payload: payload({ first_name: 'Eva', coupon: 'C1' }), address: 'eva@example.test', journey: 'winback', step: 'voucher' },
+      { payload: payload({ first_name: 'Ola' }) },
+      { payload: '[1]', address: 'ola@example.test' },
+    ];
+    const { stored, claimed } = claim(rows);
+    expect(claimed.map((r) => [r.id, r.body === null])).toEqual([
+      [1, false],
+      [2, true],
+      [3, false],
+      [4, true],
+    ]);
+    for (const row of claimed) if (row.body === null) expect(row).toEqual({ ...columnsOf(stored, row), attempts: 0, lease: row.lease, body: null });
+    expect(claimed[2]!.body).toBe(javascriptBody(columnsOf(stored, claimed[2]!)));
   });
 
   it('renders nothing when the provider gives no body templates', () => {
@@ -147,10 +173,10 @@ describe('Postmark template bodies rendered by the claim', () => {
       { template: 'numbered', payload: payload({ first_name: 'Žofie "Zo" \\ 😀' }), journey: null },
       { template: 'dotted', payload: '{ "spaced" : [1, 2.5e3, null] }', step: null },
     ];
-    const { claimed } = claim(rows, templates());
+    const { stored, claimed } = claim(rows, templates());
     const builder = new OutgoingBuilder(config);
     for (const row of claimed) {
-      const message = builder.message(row);
+      const message = builder.message(columnsOf(stored, row));
       if (typeof message === 'string') throw new Error(message);
       const request = postmarkRequest(message, from, 'broadcast');
       if (typeof request === 'string') throw new Error(request);
