@@ -20,7 +20,7 @@ import { openStore } from '../dist/store/open.js';
 
 const N = Number(process.env.DISPATCH_BENCH_ROWS ?? 100_000);
 const CONCURRENCY = Number(process.env.DISPATCH_BENCH_CONCURRENCY ?? 32);
-const ROUNDS = Number(process.env.DISPATCH_BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.DISPATCH_BENCH_ROUNDS ?? 5);
 const line = (name, value) => console.log(`${name} ${value}`);
 
 // The provider: answers every request with 202 and an id, as fast as node:http can.
@@ -148,8 +148,12 @@ function resetOutbox() {
 // On this 2-core machine the bare loop alone varies by 20% from run to run, so the
 // two are measured in alternating rounds and compared by their medians.
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-await bareLoop('request'); // warm the JIT and the server
+// Every side runs once untimed first, to warm the JIT and the server: a cold first
+// round of the dispatcher alone ran ~30% slower than its later ones.
+await bareLoop('request');
 await bareLoop('dispatch');
+resetOutbox();
+await dispatch(db, config, env, { storeThread: process.env.DISPATCH_BENCH_STORE_THREAD ?? 'inline' });
 const requestRates = [];
 const dispatchRates = [];
 const rates = [];
