@@ -69,9 +69,10 @@ export interface DispatchOptions {
    * thread with its own connection ('thread', or 'auto': the thread when the compiled
    * worker is there), which keeps SQLite off the sockets' event loop. On the 2-core
    * bench machine, with the provider's server on the other core, the thread does not
-   * pay (0.62 of the bare request() loop against 0.64 inline, node bench/run.js
-   * dispatch with DISPATCH_BENCH_STORE_THREAD): a third busy thread takes its time
-   * from the server and the sockets. It is for machines with a core to spare.
+   * pay (0.54 of the faster bare loop against 0.71 inline, node bench/run.js dispatch
+   * with DISPATCH_BENCH_STORE_THREAD): its bursts of SQL take their time from the
+   * server and the sockets, and the hand-offs raise the CPU a message costs from ~30
+   * to ~38 us. It is for machines with a core to spare.
    */
   storeThread?: 'auto' | 'thread' | 'inline';
 }
