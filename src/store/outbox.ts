@@ -98,7 +98,8 @@ export function claimDue(db: StoreDb, provider: string, now: number, leaseUntil:
       const id = r[0] as number;
       const attempts = r[9] as number;
       if (r[8] !== null) return { id, idempotency_key: r[1] as string, attempts, lease, body: r[8] as string };
-      const c = columnsOf.get(id) ?? r;
+      // (a slim claim read the columns of its unrendered rows apart; a full one has them in the row)
+      const c = slim ? columnsOf.get(id)! : r;
       return {
         id,
         idempotency_key: c[1] as string,
