@@ -63,13 +63,13 @@ const UNMATCHED = 'import_event_unmatched';
  * when there are any.
  */
 function matchImportedEvents(db: StoreDb, imported: string): void {
-  const types = DELIVERY_EVENT_TYPES.map(() => '?').join(', ');
+  const deliveryEvents = `e.id IN (SELECT id FROM ${imported}) AND e.type IN (${DELIVERY_EVENT_TYPES.map(() => '?').join(', ')})`;
   createTempTable(
     db,
     MATCHES,
     `SELECT e.id AS event_id, m.id AS outbox_id
      FROM events e JOIN outbox_messages m ON m.idempotency_key = json_extract(e.properties, '$.message_id')
-     WHERE e.id IN (SELECT id FROM ${imported}) AND e.type IN (${types})`,
+     WHERE ${deliveryEvents}`,
     [...DELIVERY_EVENT_TYPES],
   );
   const left = createTempTable(
@@ -77,9 +77,7 @@ function matchImportedEvents(db: StoreDb, imported: string): void {
     UNMATCHED,
     `SELECT e.id AS event_id, json_extract(e.properties, '$.message_id') AS message_id
      FROM events e
-     WHERE e.id IN (SELECT id FROM ${imported}) AND e.type IN (${types})
-       AND json_extract(e.properties, '$.message_id') IS NOT NULL
-       AND e.id NOT IN (SELECT event_id FROM temp.${MATCHES})`,
+     WHERE ${deliveryEvents} AND json_extract(e.properties, '$.message_id') IS NOT NULL AND e.id NOT IN (SELECT event_id FROM temp.${MATCHES})`,
     [...DELIVERY_EVENT_TYPES],
   );
   if (left > 0) {
