@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { LATEST_VERSION } from '../../src/store/migrate.js';
-import { fixture, OLIST, tempDir } from '../store/helpers.js';
+import { fixture, HAS_OLIST, OLIST, OLIST_SKIP_NOTE, tempDir } from '../store/helpers.js';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/journey.js');
 
@@ -82,7 +82,7 @@ describe('journey import (CLI)', () => {
     expect(journey(project, ['import', 'orders', fixture('orders.csv'), '--preset', 'magento']).code).toBe(2);
   });
 
-  it.runIf(existsSync(OLIST))('imports the Olist excerpt with the preset and reports what it rejects', () => {
+  it.runIf(HAS_OLIST)(`imports the Olist excerpt with the preset and reports what it rejects${OLIST_SKIP_NOTE}`, () => {
     const project = tempDir();
     expect(journey(project, ['import', 'customers', path.join(OLIST, 'olist_customers_dataset.csv'), '--preset', 'olist']).code).toBe(0);
     const r = journey(project, ['import', 'orders', path.join(OLIST, 'olist_orders_dataset.csv'), '--preset', 'olist', '--skip-invalid', 'olist-orders.rejected.csv']);

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,9 @@ import { openStore } from '../../src/store/open.js';
 export const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/store');
 /** The Olist excerpt lives outside the repo (licence); tests read it in place. */
 export const OLIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/data/olist-sample');
+export const HAS_OLIST = existsSync(OLIST);
+/** Appended to the name of a test that needs the excerpt, so that a clone without it says why the test skipped. */
+export const OLIST_SKIP_NOTE = HAS_OLIST ? '' : ' (skipped: needs the Olist excerpt in ../shared/data/olist-sample, which its licence keeps out of the repo)';
 
 export function tempDir(): string {
   return mkdtempSync(path.join(os.tmpdir(), 'journey-store-test-'));

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { StoreDb } from '../../src/store/db.js';
 import { importFile } from '../../src/store/import/import.js';
 import { shopifyStatus } from '../../src/store/import/presets/shopify.js';
-import { fixture, OLIST, snapshot, tempDir, tempStore } from './helpers.js';
+import { fixture, HAS_OLIST, OLIST, OLIST_SKIP_NOTE, snapshot, tempDir, tempStore } from './helpers.js';
 
 describe('shopify preset', () => {
   async function shopify(): Promise<StoreDb> {
@@ -62,7 +62,7 @@ describe('shopify preset', () => {
   });
 });
 
-describe.runIf(existsSync(OLIST))('olist preset on the real, messy excerpt', () => {
+describe.runIf(HAS_OLIST)(`olist preset on the real, messy excerpt${OLIST_SKIP_NOTE}`, () => {
   const olist = (f: string) => path.join(OLIST, f);
 
   it('imports what it can and reports exactly what it rejects and why', async () => {

@@ -1,6 +1,6 @@
 /**
  * Validates a request body against the request-body schema of one operation in a
- * provider's official OpenAPI description (../shared/specs). The descriptions leave
+ * provider's official OpenAPI description (copied into test/fixtures/provider-specs). The descriptions leave
  * objects open (no additionalProperties: false), which would let a misspelt field
  * through; here every object that lists its properties is closed, so a wrong field
  * name fails the test. OpenAPI 3.0 `nullable` becomes a "null" type.
@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Ajv2020 from 'ajv/dist/2020.js';
 
-const SPECS = fileURLToPath(new URL('../../../../shared/specs/', import.meta.url));
+const SPECS = fileURLToPath(new URL('../../fixtures/provider-specs/', import.meta.url));
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any -- OpenAPI documents
 
