@@ -1,19 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { JourneyError } from '../errors.js';
 import { printError } from './output.js';
-import { registerValidate } from './commands/validate.js';
-import { registerImport } from './commands/import.js';
-import { registerMigrate } from './commands/migrate.js';
-import { registerDemoData } from './commands/demo-data.js';
-import { registerSegment } from './commands/segment.js';
-import { registerPlan } from './commands/plan.js';
-import { registerRun } from './commands/run.js';
-import { registerSimulate } from './commands/simulate.js';
-import { registerInspect } from './commands/inspect.js';
-import { registerOutbox } from './commands/outbox.js';
-import { registerServe } from './commands/serve.js';
-import { InvalidProjectError } from '../project/open-project.js';
-import { formatDiagnostics } from './format/diagnostics.js';
 
 export const EXIT_CODES_HELP = `
 Exit codes:
@@ -30,23 +17,59 @@ export function buildProgram(): Command {
     .addHelpText('after', EXIT_CODES_HELP)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  registerValidate(program);
-  registerImport(program);
-  registerMigrate(program);
-  registerDemoData(program);
-  registerSegment(program);
-  registerPlan(program);
-  registerRun(program);
-  registerSimulate(program);
-  registerInspect(program);
-  registerOutbox(program);
-  registerServe(program);
   return program;
+}
+
+type Register = (program: Command) => void;
+
+/**
+ * The commands, in the order help lists them. A command's module (and what it
+ * imports: the store, the engine, undici, ajv) is loaded only when that command runs,
+ * so `journey --version` or `journey validate` does not pay for the rest.
+ */
+const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
+  validate: async () => (await import('./commands/validate.js')).registerValidate,
+  import: async () => (await import('./commands/import.js')).registerImport,
+  migrate: async () => (await import('./commands/migrate.js')).registerMigrate,
+  'demo-data': async () => (await import('./commands/demo-data.js')).registerDemoData,
+  segment: async () => (await import('./commands/segment.js')).registerSegment,
+  plan: async () => (await import('./commands/plan.js')).registerPlan,
+  run: async () => (await import('./commands/run.js')).registerRun,
+  simulate: async () => (await import('./commands/simulate.js')).registerSimulate,
+  inspect: async () => (await import('./commands/inspect.js')).registerInspect,
+  outbox: async () => (await import('./commands/outbox.js')).registerOutbox,
+  serve: async () => (await import('./commands/serve.js')).registerServe,
+};
+
+/** Global options that take a value: their value is not the command's name. */
+const GLOBAL_WITH_VALUE = new Set(['-C', '--project', '--now']);
+
+/** The command named on the command line, or null when none is (only global options, or nothing). */
+export function commandName(args: readonly string[]): string | null {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (GLOBAL_WITH_VALUE.has(a)) i++;
+    else if (!a.startsWith('-')) return a;
+  }
+  return null;
+}
+
+/**
+ * Registers what this command line needs: its own command when it names a known one;
+ * nothing for a bare --version; every command otherwise (help lists them all, and an
+ * unknown name gets its "did you mean").
+ */
+export async function registerCommands(program: Command, args: readonly string[]): Promise<void> {
+  const name = commandName(args);
+  const wanted =
+    name !== null && Object.hasOwn(COMMANDS, name) ? [name] : name === null && args.some((a) => a === '-V' || a === '--version') ? [] : Object.keys(COMMANDS);
+  for (const register of await Promise.all(wanted.map((c) => COMMANDS[c]!()))) register(program);
 }
 
 /** Runs the CLI and resolves to the process exit code; never calls process.exit itself. */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  await registerCommands(program, argv.slice(2));
   program.commands.forEach((c) => c.exitOverride());
   try {
     await program.parseAsync(argv);
@@ -57,10 +80,13 @@ export async function main(argv: string[]): Promise<number> {
       if (err.exitCode === 0) return 0;
       return 2;
     }
-    if (err instanceof InvalidProjectError) {
-      process.stderr.write(formatDiagnostics({ diagnostics: err.diagnostics, files: [...new Set(err.diagnostics.map((d) => d.file))], notes: [], failed: true }, 'human'));
-    }
     if (err instanceof JourneyError) {
+      // loaded here: only a command that opened the project can have thrown it
+      const { InvalidProjectError } = await import('../project/open-project.js');
+      if (err instanceof InvalidProjectError) {
+        const { formatDiagnostics } = await import('./format/diagnostics.js');
+        process.stderr.write(formatDiagnostics({ diagnostics: err.diagnostics, files: [...new Set(err.diagnostics.map((d) => d.file))], notes: [], failed: true }, 'human'));
+      }
       printError(err);
       return err.exitCode;
     }

@@ -1,6 +1,7 @@
 import { error, type PendingDiagnostic } from './diagnostic.js';
 import { didYouMean } from './did-you-mean.js';
 import type { SchemaSet } from './schema-validator.js';
+import { sameSchema } from './schema-node.js';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any -- schema documents are free-form JSON
 
@@ -92,7 +93,7 @@ export function describeProblem(p: SchemaProblem, schemas: SchemaSet): PendingDi
 
 function describe(p: SchemaProblem, schemas: SchemaSet): PendingDiagnostic {
   const defOf = (schema: Json): { noun: string; help: string } | undefined => {
-    for (const [ref, words] of Object.entries(DEF_WORDS)) if (schemas.refChain(schema).includes(schemas.resolveRef(ref))) return words;
+    for (const [ref, words] of Object.entries(DEF_WORDS)) if (schemas.refChain(schema).some((s) => sameSchema(s, schemas.resolveRef(ref)))) return words;
     return undefined;
   };
   const describeSchema = (schema: Json): string => {

@@ -1,23 +1,18 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import type { PendingDiagnostic } from './diagnostic.js';
 import { didYouMean } from './did-you-mean.js';
+import { AJV_OPTIONS, BASE_URI, ROOT_SCHEMA, SCHEMA_FILES, schemaHash, type FileKind } from './schema-files.js';
 import { describeProblem, type SchemaProblem } from './schema-messages.js';
+import { sameSchema, schemaKey } from './schema-node.js';
 
-const Ajv2020 = AjvModule.default;
-
-export type FileKind = 'journey' | 'segments' | 'config';
-
-const SCHEMA_FILES = ['common', 'rule', 'journey', 'segment', 'config'] as const;
-const ROOT_SCHEMA: Record<FileKind, string> = {
-  journey: 'journey.schema.json',
-  segments: 'segment.schema.json',
-  config: 'config.schema.json',
-};
+export type { FileKind } from './schema-files.js';
 
 export const SCHEMA_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
-const BASE_URI = 'https://journey.dev/schemas/';
+/** Written by scripts/compile-schemas.js next to this module in dist/; absent under src/. */
+const COMPILED = fileURLToPath(new URL('./schema-validators.cjs', import.meta.url));
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any -- schema documents are free-form JSON
 
@@ -25,16 +20,17 @@ type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any -- sc
 export class SchemaSet {
   readonly docs = new Map<string, Json>();
   private readonly validators = new Map<FileKind, ValidateFunction>();
+  /** Where the validators came from: compiled by the build (the fast start), or here. */
+  readonly compiled: 'at-build' | 'at-run-time';
 
   constructor(dir = SCHEMA_DIR) {
-    const ajv = new Ajv2020({ allErrors: true, verbose: true, strictTypes: false, strictTuples: false, allowUnionTypes: true });
-    for (const name of SCHEMA_FILES) {
-      const doc = JSON.parse(readFileSync(`${dir}/${name}.schema.json`, 'utf8')) as Json;
-      this.docs.set(`${name}.schema.json`, doc);
-      ajv.addSchema(doc);
-    }
+    const texts = SCHEMA_FILES.map((name) => readFileSync(`${dir}/${name}.schema.json`, 'utf8'));
+    SCHEMA_FILES.forEach((name, i) => this.docs.set(`${name}.schema.json`, JSON.parse(texts[i]!) as Json));
+    const compiled = dir === SCHEMA_DIR ? precompiled(schemaHash(texts)) : null;
+    const ajv = compiled ? null : runtimeCompiler(this.docs);
+    this.compiled = compiled ? 'at-build' : 'at-run-time';
     for (const [kind, file] of Object.entries(ROOT_SCHEMA) as [FileKind, string][]) {
-      this.validators.set(kind, ajv.getSchema(BASE_URI + file)!);
+      this.validators.set(kind, compiled ? compiled[kind] : ajv!.getSchema(BASE_URI + file)!);
     }
   }
 
@@ -63,6 +59,24 @@ export class SchemaSet {
     const problems = simplify(this, (validator.errors ?? []).map((e) => toProblem(e, data)));
     return dedupe(problems.map((p) => describeProblem(p, this)));
   }
+}
+
+/** The validators compiled at build time, when they were made from these very schemas. */
+function precompiled(hash: string): Record<FileKind, ValidateFunction> | null {
+  try {
+    const mod = createRequire(import.meta.url)(COMPILED) as Record<FileKind, ValidateFunction> & { schemaHash: string };
+    return mod.schemaHash === hash ? mod : null;
+  } catch {
+    return null;
+  }
+}
+
+function runtimeCompiler(docs: Map<string, Json>) {
+  const require = createRequire(import.meta.url);
+  const Ajv2020 = (require('ajv/dist/2020.js') as { default: typeof import('ajv/dist/2020.js').default }).default;
+  const ajv = new Ajv2020({ ...AJV_OPTIONS });
+  for (const doc of docs.values()) ajv.addSchema(doc);
+  return ajv;
 }
 
 function toProblem(e: ErrorObject, root: unknown): SchemaProblem {
@@ -129,7 +143,7 @@ function isKeyPresenceUnion(branches: Json[]): boolean {
 function resolveKeyPresence(union: SchemaProblem, branches: Json[], problems: SchemaProblem[]): SchemaProblem[] {
   const keys: string[] = branches.flatMap((b) => b.required as string[]);
   const rest = problems.filter(
-    (p) => p !== union && !(p.keyword === 'required' && samePath(p.path, union.path) && branches.includes(p.parentSchema)),
+    (p) => p !== union && !(p.keyword === 'required' && samePath(p.path, union.path) && branches.some((b) => sameSchema(b, p.parentSchema))),
   );
   const present = keys.filter((k) => union.data && typeof union.data === 'object' && k in (union.data as object));
   if (present.length > 1) return [...rest, { ...union, keyword: 'x-too-many-keys', params: { keys, present } }];
@@ -146,11 +160,11 @@ function resolveValueUnion(schemas: SchemaSet, union: SchemaProblem, branches: J
   if (matching.length === 0) {
     return [...outside, { ...union, keyword: 'x-union-type', params: { branches } }];
   }
-  const matchingSchemas = new Set(matching.flatMap((b) => schemas.refChain(b)));
+  const matchingSchemas = new Set(matching.flatMap((b) => schemas.refChain(b)).map(schemaKey));
   // Errors at the union's own value come from each branch; keep those of branches that
   // accept this kind of value. Deeper errors can only come from a branch that accepted it.
   const kept = inside
-    .filter((p) => !samePath(p.path, union.path) || matchingSchemas.has(p.parentSchema))
+    .filter((p) => !samePath(p.path, union.path) || matchingSchemas.has(schemaKey(p.parentSchema)))
     .map((p) => (samePath(p.path, union.path) && !p.hint ? { ...p, hint: union.parentSchema?.description } : p));
   if (matching.length > 1 && kept.every((p) => samePath(p.path, union.path))) {
     return [...outside, { ...union, keyword: 'x-union-value', params: { branches: matching } }];
