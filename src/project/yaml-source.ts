@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { Diagnostic, PendingDiagnostic, YamlPath } from './diagnostic.js';
 
 /**
@@ -18,8 +18,33 @@ export interface YamlSource {
   syntaxErrors: Diagnostic[];
 }
 
+/** Limits on what one project file may hold; past them the file is an error, not a crash or a hang. */
+export const YAML_LIMITS = {
+  /** Bytes of one file: the largest journey of the library is under 3 KB. */
+  fileBytes: 1024 * 1024,
+  /** Mappings and lists inside one another (a `when:` of nested `not:` counts two a level). */
+  depth: 64,
+  /** Values that aliases may expand to, in all (the yaml library's guard against "billion laughs"). */
+  aliasExpansion: 100,
+} as const;
+
 export function readYamlSource(file: string, text = readFileSync(file, 'utf8')): YamlSource {
   const lines = new LineCounter();
+  const fail = (d: Omit<Diagnostic, 'severity' | 'file'>): YamlSource => {
+    const doc = parseDocument('', { lineCounter: new LineCounter() });
+    return { file, text, doc, lines, data: undefined, syntaxErrors: [{ severity: 'error', file, ...d }] };
+  };
+  if (Buffer.byteLength(text) > YAML_LIMITS.fileBytes) {
+    return fail({ code: 'file-too-large', line: 1, col: 1, message: `the file is larger than ${YAML_LIMITS.fileBytes / 1024 / 1024} MB`, hint: 'a journey or segment file is a few kilobytes; split it, or check that the right file is named' });
+  }
+  // checked before parsing: the parser and the schema validator recurse once a level
+  const deep = tooDeepAt(text, YAML_LIMITS.depth);
+  if (deep !== null) {
+    lines.addNewLine(0);
+    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines.addNewLine(i + 1);
+    const pos = lines.linePos(deep);
+    return fail({ code: 'too-deep', line: pos.line, col: pos.col, message: `values nest more than ${YAML_LIMITS.depth} levels deep here`, hint: 'write the rule flatter: all/any take lists, and not: of not: cancels out' });
+  }
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, strict: true });
   const syntaxErrors: Diagnostic[] = [];
   // One YAML mistake makes the parser report several errors further on; the first,
@@ -40,8 +65,104 @@ export function readYamlSource(file: string, text = readFileSync(file, 'utf8')):
       ...(isDuplicate ? { hint: 'each key may appear once in a mapping; remove or rename one' } : {}),
     });
   }
-  const data = syntaxErrors.length === 0 ? doc.toJS({ maxAliasCount: 100 }) : undefined;
+  if (syntaxErrors.length === 0) {
+    const alias = aliasProblem(doc);
+    if (alias) {
+      const { offset, ...said } = alias;
+      syntaxErrors.push({ severity: 'error', file, ...lines.linePos(offset), ...said });
+    }
+  }
+  let data: unknown;
+  if (syntaxErrors.length === 0) {
+    try {
+      data = doc.toJS({ maxAliasCount: YAML_LIMITS.aliasExpansion });
+    } catch (err) {
+      // the yaml library throws a ReferenceError when aliases expand past the limit
+      if (!(err instanceof ReferenceError)) throw err;
+      const at = firstAliasOffset(doc);
+      syntaxErrors.push({ severity: 'error', file, code: 'yaml-alias', ...lines.linePos(at), message: `aliases here expand to more than ${YAML_LIMITS.aliasExpansion} values`, hint: 'write the values out, or use fewer aliases of aliases' });
+    }
+  }
   return { file, text, doc, lines, data, syntaxErrors };
+}
+
+/** An alias whose anchor is not set before it: the yaml library would throw when converting. */
+function aliasProblem(doc: Document): { code: string; offset: number; message: string; hint: string } | null {
+  let problem: { code: string; offset: number; message: string; hint: string } | null = null;
+  visit(doc, {
+    Alias(_, node) {
+      if (node.resolve(doc) !== undefined) return undefined;
+      problem = { code: 'yaml-alias', offset: node.range?.[0] ?? 0, message: `the alias *${node.source} names no anchor set before it`, hint: `set the anchor first (&${node.source}) or write the value out` };
+      return visit.BREAK;
+    },
+  });
+  return problem;
+}
+
+function firstAliasOffset(doc: Document): number {
+  let at = 0;
+  visit(doc, {
+    Alias(_, node) {
+      at = node.range?.[0] ?? 0;
+      return visit.BREAK;
+    },
+  });
+  return at;
+}
+
+/**
+ * The offset where values first nest deeper than `max`, or null. It reads the text as
+ * YAML is laid out: block levels by indentation (a `- ` item opens one more), flow
+ * levels by brackets outside quotes and comments. Approximate by design: it only has
+ * to find files no person writes, before the parser recurses into them.
+ */
+export function tooDeepAt(text: string, max: number): number | null {
+  const indents: number[] = [];
+  let flow = 0;
+  let lineStart = true;
+  let col = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '\n') {
+      lineStart = true;
+      col = 0;
+      continue;
+    }
+    if (lineStart) {
+      if (c === ' ' || c === '-' || c === '\t') {
+        col++;
+        continue;
+      }
+      lineStart = false;
+      if (c !== '#' && flow === 0) {
+        while (indents.length > 0 && indents[indents.length - 1]! >= col) indents.pop();
+        indents.push(col);
+        if (indents.length > max) return i;
+      }
+    }
+    if (c === '#' && (i === 0 || /\s/.test(text[i - 1]!))) {
+      while (i + 1 < text.length && text[i + 1] !== '\n') i++;
+    } else if ((c === '"' || c === "'") && (i === 0 || /[\s:,[{-]/.test(text[i - 1]!))) {
+      i = endOfQuoted(text, i);
+    } else if (c === '{' || c === '[') {
+      if (++flow + indents.length > max) return i;
+    } else if ((c === '}' || c === ']') && flow > 0) {
+      flow--;
+    }
+  }
+  return null;
+}
+
+function endOfQuoted(text: string, open: number): number {
+  const quote = text[open]!;
+  for (let i = open + 1; i < text.length; i++) {
+    if (quote === '"' && text[i] === '\\') i++;
+    else if (text[i] === quote) {
+      if (quote === "'" && text[i + 1] === "'") i++;
+      else return i;
+    }
+  }
+  return text.length;
 }
 
 /** The first line below `line` that is indented deeper than it: where the stray key stands. */
