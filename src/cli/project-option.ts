@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { usageError } from '../errors.js';
+import { parseIsoInstant } from '../time/iso.js';
 
 /** The project folder: the global -C/--project option, or the current folder. */
 export function projectDir(cmd: Command): string {
@@ -20,10 +21,9 @@ export function hasNow(cmd: Command): boolean {
 export function clockNow(cmd: Command): Date {
   const opts = cmd.optsWithGlobals() as { now?: string };
   if (opts.now === undefined) return new Date();
-  const text = /^\d{4}-\d{2}-\d{2}$/.test(opts.now) ? `${opts.now}T00:00:00Z` : opts.now;
-  const ms = Date.parse(text);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(opts.now) || Number.isNaN(ms)) {
-    throw usageError(`--now '${opts.now}' is not a time`, 'write an ISO 8601 time, e.g. 2026-11-25T09:00:00Z or 2026-11-25');
+  const ms = parseIsoInstant(opts.now.trim());
+  if (ms === undefined) {
+    throw usageError(`--now '${opts.now}' is not a time`, 'write an ISO 8601 date or time that exists, e.g. 2026-11-25T09:00:00Z or 2026-11-25 (UTC unless it names an offset)');
   }
   return new Date(ms);
 }

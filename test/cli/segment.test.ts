@@ -55,5 +55,21 @@ describe('journey segment', () => {
     const bad = spawnSync(process.execPath, [path.join(root, 'bin/journey.js'), '-C', dir, '--now', 'tomorrow', 'segment', 'high_value'], { encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain("--now 'tomorrow' is not a time");
+    const noSuchDay = spawnSync(process.execPath, [path.join(root, 'bin/journey.js'), '-C', dir, '--now', '2026-02-30', 'segment', 'high_value'], { encoding: 'utf8' });
+    expect(noSuchDay.status).toBe(2);
+    expect(noSuchDay.stderr).toContain("--now '2026-02-30' is not a time");
+  });
+
+  it('refuses a --sample that is not a sensible whole number, before touching the store', () => {
+    for (const [flag, said] of [
+      ['99999999999999999999', "--sample '99999999999999999999' is not a whole number"],
+      ['1e3', "--sample '1e3' is not a whole number"],
+      ['0', '--sample 0 is out of range: 1 to 10,000'],
+    ] as const) {
+      const r = cli('segment', 'high_value', '--sample', flag);
+      expect(r.status, flag).toBe(2);
+      expect(r.stderr).toContain(said);
+      expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    }
   });
 });

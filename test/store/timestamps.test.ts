@@ -26,6 +26,14 @@ describe('timestamps', () => {
     expect(at('yesterday')).toBeUndefined();
   });
 
+  it('rejects UTC offsets that no place uses', () => {
+    expect(at('2024-03-05T14:22:10+99:00')).toBeUndefined();
+    expect(at('2024-03-05T14:22:10-12:60')).toBeUndefined();
+    expect(at('2024-03-05T14:22:10+15:00')).toBeUndefined();
+    expect(at('2024-03-05T14:22:10+14:00')).toBe('2024-03-05T00:22:10.000Z'); // Kiribati
+    expect(at('2024-03-05T14:22:10-12:00')).toBe('2024-03-06T02:22:10.000Z');
+  });
+
   it('reads day-first patterns and epoch numbers', () => {
     const dayFirst = parseDateFormat('DD/MM/YYYY HH:mm');
     expect(typeof dayFirst).not.toBe('string');

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { openProject } from '../../project/open-project.js';
 import { storePathFor } from '../../project/paths.js';
 import { inspectSegment, type SegmentInspection } from '../../segments/inspect.js';
-import { usageError } from '../../errors.js';
+import { MAX_SAMPLE, wholeNumberFlag } from '../flags.js';
 import { chalk, printJson } from '../output.js';
 import { clockNow, projectDir } from '../project-option.js';
 
@@ -16,8 +16,7 @@ export function registerSegment(program: Command): void {
     .option('--explain', 'print the SQL and the database query plan')
     .option('--json', 'print one JSON object')
     .action((name: string, opts: { sample?: string; sql?: boolean; explain?: boolean; json?: boolean }, cmd: Command) => {
-      const sample = opts.sample === undefined ? undefined : Number(opts.sample);
-      if (sample !== undefined && (!Number.isInteger(sample) || sample < 1)) throw usageError(`--sample '${opts.sample}' is not a whole number of members`, 'e.g. --sample 10');
+      const sample = opts.sample === undefined ? undefined : wholeNumberFlag(opts.sample, '--sample', { min: 1, max: MAX_SAMPLE }, '10');
       const root = projectDir(cmd);
       const result = inspectSegment(openProject(root), name, { now: clockNow(cmd), storePath: storePathFor(root), sample, sql: opts.sql, explain: opts.explain });
       if (opts.json) printJson(result);

@@ -3,6 +3,8 @@
  * times without a zone (Olist: Brazil), ISO 8601 with an offset (Shopify), or
  * epoch numbers; a date format and a zone for zone-less times say which.
  */
+import { isoParts, validParts, type Parts } from '../../time/iso.js';
+
 export type DateFormat =
   | { kind: 'iso' }
   | { kind: 'epoch_ms' }
@@ -45,43 +47,6 @@ export function parseDateFormat(text: string): DateFormat | string {
   return { kind: 'pattern', pattern: text, regex: new RegExp(regex + '$'), order };
 }
 
-const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
-
-interface Parts {
-  year: number;
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
-  ms: number;
-  /** Minutes east of UTC when the text says; undefined for a local time. */
-  offset: number | undefined;
-}
-
-function isoParts(text: string): Parts | undefined {
-  const m = ISO.exec(text);
-  if (!m) return undefined;
-  let offset: number | undefined;
-  const zone = m[8];
-  if (zone === 'Z' || zone === 'z') offset = 0;
-  else if (zone) {
-    const sign = zone[0] === '-' ? -1 : 1;
-    const digits = zone.slice(1).replace(':', '');
-    offset = sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || '0'));
-  }
-  return {
-    year: Number(m[1]),
-    month: Number(m[2]),
-    day: Number(m[3]),
-    hour: Number(m[4] ?? 0),
-    minute: Number(m[5] ?? 0),
-    second: Number(m[6] ?? 0),
-    ms: m[7] ? Number(m[7].slice(0, 3).padEnd(3, '0')) : 0,
-    offset,
-  };
-}
-
 function patternParts(text: string, format: Extract<DateFormat, { kind: 'pattern' }>): Parts | undefined {
   const m = format.regex.exec(text);
   if (!m) return undefined;
@@ -102,11 +67,6 @@ function patternParts(text: string, format: Extract<DateFormat, { kind: 'pattern
   };
 }
 
-function validParts(p: Parts): boolean {
-  if (p.month < 1 || p.month > 12 || p.day < 1 || p.hour > 23 || p.minute > 59 || p.second > 60) return false;
-  const daysInMonth = new Date(Date.UTC(p.year, p.month, 0)).getUTCDate();
-  return p.day <= daysInMonth;
-}
 
 /**
  * Converts a wall-clock time in `timeZone` to UTC. The zone's offset is looked up
