@@ -211,10 +211,17 @@ function useImportPragmas(db: StoreDb): () => void {
   return () => db.exec(`PRAGMA cache_size = ${Number(cache)}; PRAGMA mmap_size = ${Number(mmap)};`);
 }
 
+/** A rejected value as an error shows it: quoted, and cut short when it is long (a 10 MB cell is not printed). */
+export function quoteValue(value: unknown, max = 60): string {
+  const text = typeof value === 'string' ? value : String(value);
+  if (text.length <= max) return JSON.stringify(value);
+  return `${JSON.stringify(text.slice(0, max))}… (${text.length.toLocaleString('en-US')} characters)`;
+}
+
 function invalidRowsError(file: string, problems: Rejection[], count: number, byLine: boolean): JourneyError {
   const first = problems[0]!;
   const where = (p: Rejection) => `${byLine ? 'line' : 'row'} ${p.rowNo}${p.column ? `, column ${p.column}` : ''}`;
-  const what = (p: Rejection) => (p.value === undefined ? p.reason : `${JSON.stringify(p.value)} ${p.reason}`);
+  const what = (p: Rejection) => (p.value === undefined ? p.reason : `${quoteValue(p.value)} ${p.reason}`);
   const lines = problems.map((p) => `  ${where(p)}: ${what(p)}`);
   if (count > problems.length) lines.push(`  ... and ${(count - problems.length).toLocaleString('en-US')} more`);
   const noun = count === 1 ? 'row is' : 'rows are';

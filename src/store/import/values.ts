@@ -119,7 +119,25 @@ function convertJson(raw: unknown): Converted {
     }
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return bad('is not a JSON object');
+  if (jsonDepth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) return bad(`nests deeper than ${MAX_JSON_DEPTH} levels`);
   return ok(JSON.stringify(value));
+}
+
+/** Properties and attributes nest a few levels; past this they are refused (serialising 5,000 levels overflowed the stack). */
+export const MAX_JSON_DEPTH = 32;
+
+/** How deep a parsed JSON value nests, counted without recursion and only up to `limit` + 1. */
+function jsonDepth(root: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[root, 1]];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (value === null || typeof value !== 'object') continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > limit) return deepest;
+    for (const child of Object.values(value)) stack.push([child, depth + 1]);
+  }
+  return deepest;
 }
 
 /** A JSON-able scalar for an attributes / properties key: numbers stay numbers in JSON Lines. */

@@ -4,6 +4,11 @@ import type { RawRecord, RecordReader } from './records.js';
 
 type Newline = '\n' | '\r\n' | '\r';
 
+/** One record (row) of a CSV file at most: far beyond any real export's row. */
+export const MAX_RECORD_CHARS = 16 * 1024 * 1024;
+/** A carry shorter than this (the common case: a partial row at a chunk's end) is parsed again with the next chunk. */
+const CARRY_DOUBLING_FROM = 1 << 18;
+
 /** The header's line ending is the file's; quoted fields may still hold other newlines. */
 function detectNewline(text: string): Newline {
   const lf = text.indexOf('\n');
@@ -36,12 +41,24 @@ export async function readCsv(text: AsyncIterable<string>, fileName: string): Pr
   }
 
   async function fill(): Promise<boolean> {
-    const next = await chunks.next();
-    if (next.done) {
-      done = true;
-      return false;
-    }
-    carry += next.value;
+    // A record longer than a chunk is parsed again from its start with every chunk:
+    // read on until the carry doubles, so a long quoted field costs linear time, not
+    // quadratic (a 4 MB field took 10 s).
+    const enough = carry.length >= CARRY_DOUBLING_FROM ? carry.length * 2 : 0;
+    do {
+      const next = await chunks.next();
+      if (next.done) {
+        done = true;
+        return false;
+      }
+      carry += next.value;
+      if (carry.length > MAX_RECORD_CHARS) {
+        throw new JourneyError(`row ${rowNo + 1} is longer than ${MAX_RECORD_CHARS / 1024 / 1024} MB: a quote that is never closed?`, {
+          location: { file: fileName, row: rowNo + 1 },
+          hint: 'check the quoting of that row (a field that starts with " runs until the next lone ")',
+        });
+      }
+    } while (carry.length < enough);
     return true;
   }
 
