@@ -3,6 +3,7 @@ import { planProject, type JourneyPlan, type ProjectPlan } from '../../engine/pl
 import { usageError } from '../../errors.js';
 import { openProject } from '../../project/open-project.js';
 import { storePathFor } from '../../project/paths.js';
+import { segmentChangeLines } from '../format/segment-changes.js';
 import { chalk, printJson } from '../output.js';
 import { clockNow, projectDir } from '../project-option.js';
 
@@ -68,6 +69,7 @@ function journey(p: JourneyPlan): string[] {
     }
   }
   if (p.diff && p.diff.settings.length > 0) lines.push(chalk.yellow(`    ~ ${p.diff.settings.join(', ')} changed`));
+  lines.push(...segmentChangeLines(p.segments));
   return lines;
 }
 
