@@ -132,6 +132,7 @@ describe('journey plan after a segment edit', () => {
     expect(human.status, human.stderr).toBe(2);
     expect(human.stdout).toContain('~ segment lapsed changed: all[0].last_order_at.between [30d, 10mo] -> [10d, 6mo]\n        +2 join (c02, c03), -3 leave (c05, c06, ...)');
     expect(human.stdout).toContain('~ segment lapsed_vip changed through segment lapsed\n        +1 join (c02), -1 leave (c05)');
+    expect(human.stdout).toMatch(/~ win-back \S+ — v1, its segments changed\n/);
     expect(human.stdout).toContain('3 changed, 0 removed, 1 unchanged');
   });
 
