@@ -14,6 +14,7 @@ import { openStore } from '../store/open.js';
 import { createTempTable, dropTempTable } from '../store/temp-tables.js';
 import { diffJourney, type JourneyDiff } from './diff.js';
 import { entryFor } from './entry.js';
+import { changesTargeting, segmentPlanner, type SegmentChange } from './segment-changes.js';
 
 export type PlanStatus = 'new' | 'unchanged' | 'changed' | 'removed';
 
@@ -46,6 +47,8 @@ export interface JourneyPlan {
   due: { step: string; count: number; next: string }[];
   inside: number;
   diff: JourneyDiff | null;
+  /** Segments the journey uses that changed since the last run (then the journey is changed too). */
+  segments: SegmentChange[];
   /** Test mode: every message goes to these addresses instead, per channel. */
   testRecipients: Record<string, string[]> | null;
 }
@@ -86,7 +89,8 @@ export function planProject(project: Project, opts: PlanOptions): ProjectPlan {
     const compile = compileOptionsFor(project, opts.now);
     const startCursors = eventCursors(db);
     const withProject = { ...opts, projectTestRecipients: project.config.testRecipients };
-    const plans = selected.map((j) => planJourney(db, j, deployed.get(j.id) ?? null, compile, startCursors, withProject));
+    const segmentsOf = segmentPlanner(db, project, compile, opts.sample);
+    const plans = selected.map((j) => withSegments(planJourney(db, j, deployed.get(j.id) ?? null, compile, startCursors, withProject), deployed.has(j.id) ? segmentsOf(j) : []));
     if (opts.only.length === 0) {
       const present = new Set(project.journeys.map((j) => j.id));
       for (const d of deployed.values()) if (!present.has(d.id)) plans.push(planRemoved(db, d));
@@ -166,8 +170,14 @@ function planJourney(
     due,
     inside,
     diff,
+    segments: [],
     testRecipients: journey.testRecipients ?? testRecipientsOf(opts),
   };
+}
+
+/** An unchanged journey whose segments changed is changed: it targets other customers. */
+function withSegments(plan: JourneyPlan, segments: SegmentChange[]): JourneyPlan {
+  return { ...plan, segments, status: plan.status === 'unchanged' && changesTargeting(segments) ? 'changed' : plan.status };
 }
 
 function testRecipientsOf(opts: PlanOptions): Record<string, string[]> | null {
@@ -190,6 +200,7 @@ function planRemoved(db: StoreDb, deployed: DeployedJourney): JourneyPlan {
     due: [],
     inside,
     diff: null,
+    segments: [],
     testRecipients: null,
   };
 }

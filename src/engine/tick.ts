@@ -35,6 +35,8 @@ import { createTempTable, dropTempTable } from '../store/temp-tables.js';
 import { eventHappened, type WaitForEvent } from '../store/wait-for.js';
 import { entryFor, nextCheckAt } from './entry.js';
 import { sourceHash } from './plan.js';
+import { segmentUses } from './segment-changes.js';
+import { recordSegmentVersions } from '../store/segment-versions.js';
 import { parseJourneyText } from '../project/load-project.js';
 
 export interface TickOptions {
@@ -183,6 +185,7 @@ function deploy(ctx: Ctx): Map<string, number> {
   for (const journey of project.journeys) {
     const version = deployVersion(db, { id: journey.id, source: journey.source, hash: sourceHash(journey.source), enabled: journey.enabled }, now, startOf(journey));
     versions.set(journey.id, version);
+    recordSegmentVersions(db, journey.id, segmentUses(journey, project.segments), now);
     const previous = before.get(journey.id);
     if (previous && previous.version !== version) {
       relocateRemovedSteps(ctx, journey);

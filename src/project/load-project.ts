@@ -243,7 +243,7 @@ function loadContext(ctx: Context, cwd: string): LoadedProject & { configUsable:
       segmentNames.add(name);
       if (valid) {
         const d = def as Obj;
-        segments.set(name, { name, description: d.description ?? null, rule: buildRule(d.rule, [...at, name, 'rule']), file, path: [...at, name] });
+        segments.set(name, { name, description: d.description ?? null, rule: buildRule(d.rule, [...at, name, 'rule']), definition: d, file, path: [...at, name] });
       }
     }
   }
@@ -269,4 +269,15 @@ export function parseJourneyText(text: string, file: string): Journey | null {
   const data = source.data as Obj;
   if (checkTriggerKeys(data.trigger).length > 0) return null;
   return buildJourney(data, file, text);
+}
+
+/**
+ * A segment from its recorded definition alone, as the store keeps segment versions:
+ * null when the definition no longer passes the language (written by an older journey).
+ */
+export function parseSegmentDefinition(name: string, definition: unknown, file: string): Segment | null {
+  if (!definition || typeof definition !== 'object') return null;
+  if (schemas().validate('segments', { segments: { [name]: definition } }).length > 0) return null;
+  const d = definition as Obj;
+  return { name, description: d.description ?? null, rule: buildRule(d.rule, ['segments', name, 'rule']), definition: d, file, path: ['segments', name] };
 }

@@ -87,6 +87,8 @@ export interface Segment {
   name: string;
   description: string | null;
   rule: Rule;
+  /** The segment as written (description, rule), recorded as its version when a journey runs with it. */
+  definition: Record<string, unknown>;
   file: string;
   path: YamlPath;
 }

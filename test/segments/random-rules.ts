@@ -344,7 +344,7 @@ export function randomSegments(rng: Rng, vocab: Vocabulary, count = 4): { segmen
     const gen = new RuleGenerator(rng, vocab, { segments: [...segments.keys()] });
     const { data, rule } = gen.rule(2);
     yaml[name] = data;
-    segments.set(name, { name, description: null, rule, file: 'random.yaml', path: ['segments', name] });
+    segments.set(name, { name, description: null, rule, definition: {}, file: 'random.yaml', path: ['segments', name] });
   }
   return { segments, yaml };
 }

@@ -3,6 +3,7 @@ import { planProject, type JourneyPlan, type ProjectPlan } from '../../engine/pl
 import { usageError } from '../../errors.js';
 import { openProject } from '../../project/open-project.js';
 import { storePathFor } from '../../project/paths.js';
+import { segmentChangeLines } from '../format/segment-changes.js';
 import { chalk, printJson } from '../output.js';
 import { clockNow, projectDir } from '../project-option.js';
 
@@ -35,7 +36,7 @@ const STATUS: Record<JourneyPlan['status'], (s: string) => string> = {
 };
 
 function journey(p: JourneyPlan): string[] {
-  const version = p.status === 'new' ? 'new, never run' : p.status === 'changed' ? `changed since v${p.version.deployed}` : p.status === 'removed' ? `removed (was v${p.version.deployed})` : `v${p.version.deployed}, unchanged`;
+  const version = p.status === 'new' ? 'new, never run' : p.status === 'changed' ? (p.diff === null ? `v${p.version.deployed}, its segments changed` : `changed since v${p.version.deployed}`) : p.status === 'removed' ? `removed (was v${p.version.deployed})` : `v${p.version.deployed}, unchanged`;
   const lines = [`${STATUS[p.status](chalk.bold(p.journey))} ${chalk.dim(`${p.file ?? ''} — ${version}${p.enabled ? '' : ', paused'}`)}`];
   lines.push(`    trigger   ${p.trigger.description}${p.trigger.population !== null ? `: ${n(p.trigger.population)} customers now` : ''}`);
   lines.push(`    enter     ${chalk.bold(n(p.entering.count))}${p.entering.note ? chalk.dim(` — ${p.entering.note}`) : ''}`);
@@ -68,6 +69,7 @@ function journey(p: JourneyPlan): string[] {
     }
   }
   if (p.diff && p.diff.settings.length > 0) lines.push(chalk.yellow(`    ~ ${p.diff.settings.join(', ')} changed`));
+  lines.push(...segmentChangeLines(p.segments));
   return lines;
 }
 
