@@ -41,6 +41,15 @@ const TYPE_WORDS: Record<string, string> = {
   null: 'empty',
 };
 
+const SECRET_REF = 'common.schema.json#/$defs/secretRef';
+const SECRET_KEY = /(^|_)(api_?key|auth_?token|token|secret|password|signing_secret|key)$/i;
+
+/** Whether the value at a path is one that a secret is written in (api_key, auth_token, signing_secret, ...). */
+export function mayHoldSecret(path: readonly (string | number)[]): boolean {
+  const last = path[path.length - 1];
+  return typeof last === 'string' && SECRET_KEY.test(last);
+}
+
 function found(v: unknown): string {
   if (v === null || v === undefined) return 'nothing';
   if (Array.isArray(v)) return 'a list';
@@ -96,6 +105,10 @@ function describe(p: SchemaProblem, schemas: SchemaSet): PendingDiagnostic {
     for (const [ref, words] of Object.entries(DEF_WORDS)) if (schemas.refChain(schema).some((s) => sameSchema(s, schemas.resolveRef(ref)))) return words;
     return undefined;
   };
+  // A value where a secret belongs may be one (an API key pasted in): it is never
+  // repeated, since validate's output lands in CI logs.
+  const secret = mayHoldSecret(p.path) || schemas.refChain(p.parentSchema).some((s) => sameSchema(s, schemas.resolveRef(SECRET_REF)));
+  const shown = (v: unknown): string => (secret && v !== null && typeof v !== 'object' ? 'this value (not shown: it may be a secret)' : found(v));
   const describeSchema = (schema: Json): string => {
     const def = defOf(schema);
     if (def) return def.noun;
@@ -136,20 +149,20 @@ function describe(p: SchemaProblem, schemas: SchemaSet): PendingDiagnostic {
     }
     case 'x-union-type': {
       const options = [...new Set((p.params.branches as Json[]).map(describeSchema))];
-      return error('wrong-type', p.path, `${subject(p.path)} must be ${options.join(' or ')}, not ${found(p.data)}`, hintOf(p.parentSchema));
+      return error('wrong-type', p.path, `${subject(p.path)} must be ${options.join(' or ')}, not ${shown(p.data)}`, hintOf(p.parentSchema));
     }
     case 'x-union-value':
-      return error('invalid-value', p.path, `${subject(p.path)} cannot be ${found(p.data)}`, hintOf(p.parentSchema));
+      return error('invalid-value', p.path, `${subject(p.path)} cannot be ${shown(p.data)}`, hintOf(p.parentSchema));
     case 'type': {
       const def = defOf(p.parentSchema);
-      if (def) return error('wrong-type', p.path, `${subject(p.path)} must be ${def.noun}, not ${found(p.data)}`, def.help || undefined);
+      if (def) return error('wrong-type', p.path, `${subject(p.path)} must be ${def.noun}, not ${shown(p.data)}`, def.help || undefined);
       const expected = (Array.isArray(p.params.type) ? p.params.type : String(p.params.type).split(',')).map((t: string) => TYPE_WORDS[t] ?? t).join(' or ');
-      return error('wrong-type', p.path, `${subject(p.path)} must be ${expected}, not ${found(p.data)}`, hintOf(p.parentSchema));
+      return error('wrong-type', p.path, `${subject(p.path)} must be ${expected}, not ${shown(p.data)}`, hintOf(p.parentSchema));
     }
     case 'pattern': {
       const def = defOf(p.parentSchema);
-      if (def) return error('invalid-value', p.path, `${found(p.data)} is not ${def.noun}`, def.help);
-      return error('invalid-value', p.path, `${found(p.data)} is not a valid value for ${subject(p.path)}`, hintOf(p.parentSchema));
+      if (def) return error('invalid-value', p.path, `${shown(p.data)} is not ${def.noun}`, def.help);
+      return error('invalid-value', p.path, `${shown(p.data)} is not a valid value for ${subject(p.path)}`, hintOf(p.parentSchema));
     }
     case 'propertyNames': {
       const name = String(p.params.propertyName);
@@ -158,10 +171,10 @@ function describe(p: SchemaProblem, schemas: SchemaSet): PendingDiagnostic {
     case 'enum': {
       const options = (p.params.allowedValues as unknown[]).map(String);
       const guess = typeof p.data === 'string' ? didYouMean(p.data, options) : undefined;
-      return error('invalid-value', p.path, `${found(p.data)} is not one of: ${options.join(', ')}${guess ? ` — did you mean '${guess}'?` : ''}`);
+      return error('invalid-value', p.path, `${shown(p.data)} is not one of: ${options.join(', ')}${guess ? ` — did you mean '${guess}'?` : ''}`);
     }
     case 'const':
-      return error('invalid-value', p.path, `${subject(p.path)} must be ${JSON.stringify(p.params.allowedValue)}, not ${found(p.data)}`);
+      return error('invalid-value', p.path, `${subject(p.path)} must be ${JSON.stringify(p.params.allowedValue)}, not ${shown(p.data)}`);
     case 'minItems':
       return error('too-few', p.path, `${subject(p.path)} needs at least ${p.params.limit} item${p.params.limit === 1 ? '' : 's'}`);
     case 'maxItems':
@@ -179,7 +192,7 @@ function describe(p: SchemaProblem, schemas: SchemaSet): PendingDiagnostic {
     case 'maximum':
     case 'exclusiveMaximum': {
       const words = { minimum: 'at least', exclusiveMinimum: 'more than', maximum: 'at most', exclusiveMaximum: 'less than' }[p.keyword];
-      return error('out-of-range', p.path, `${subject(p.path)} must be ${words} ${p.params.limit}, not ${found(p.data)}`);
+      return error('out-of-range', p.path, `${subject(p.path)} must be ${words} ${p.params.limit}, not ${shown(p.data)}`);
     }
     case 'minLength':
       return error('empty', p.path, `${subject(p.path)} cannot be empty`);
