@@ -3,7 +3,7 @@
  * `npm test` builds first; when dist/ is missing (a bare `npx vitest run`) it is built here.
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -177,5 +177,70 @@ describe('journey -C', () => {
     const r = journey(['-C', project, 'validate', path.join(project, 'broken/30-unknown-template.yaml')], elsewhere);
     expect(r.status).toBe(1);
     expect(r.stdout).toContain("30-unknown-template.yaml:13:17 error unknown template 'thankyou' — did you mean 'thank-you'? [unknown-template]");
+  });
+});
+
+describe('journey validate: every error in one run', () => {
+  const stages = 'test/fixtures/validate/stages';
+
+  it('shows the syntax, schema and semantic errors of every file together, and the semantic errors of files with schema errors', () => {
+    const r = journey(['validate', '--format', 'json', stages]);
+    expect(r.status).toBe(1);
+    const out = JSON.parse(r.stdout) as { diagnostics: { file: string; line: number; code: string }[] };
+    expect(out.diagnostics.map((d) => `${path.relative(stages, d.file)}:${d.line} ${d.code}`)).toEqual([
+      // a schema error in the config: the rest of the project is still checked against it
+      'journey.config.yaml:9 unknown-key',
+      // a schema error and, in the same file, a step that does not exist
+      'journeys/schema-and-step.yaml:5 unknown-key',
+      'journeys/schema-and-step.yaml:8 unknown-step',
+      'journeys/syntax.yaml:3 yaml-syntax',
+      'journeys/unknown-template.yaml:5 unknown-template',
+      // one segment fails the schema, another of the same file has an empty range
+      'segments/segments.yaml:3 unknown-key',
+      'segments/segments.yaml:5 empty-range',
+    ]);
+    // uses-broken.yaml names the template and the segment whose declarations have errors: those are not unknown names
+    expect(out.diagnostics.some((d) => d.file.endsWith('uses-broken.yaml'))).toBe(false);
+  });
+
+  it('checks a journey file against a config with errors, and says that the config has errors', () => {
+    const r = journey(['validate', `${stages}/journeys/unknown-template.yaml`]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain(`${stages}/journeys/unknown-template.yaml:5:39 error unknown template 'ofer' — did you mean 'offer'? [unknown-template]`);
+    expect(r.stdout).toContain(`${stages}/journey.config.yaml warning the project config has errors, so references to its entries that have errors were not checked [config-invalid]`);
+  });
+});
+
+describe('journey validate: the folders the config names', () => {
+  const project = (config: string): string => {
+    const dir = mkdtempSync(path.join(elsewhere, 'folders-'));
+    mkdirSync(path.join(dir, 'segments'));
+    writeFileSync(path.join(dir, 'journey.config.yaml'), config);
+    writeFileSync(path.join(dir, 'segments/s.yaml'), 'segments:\n  buyers:\n    rule: { orders: { count: { gte: 1 } } }\n');
+    return dir;
+  };
+
+  it('a journeys: folder that does not exist is an error at the key, with a hint', () => {
+    const dir = project('version: 1\ntimezone: UTC\njourneys: ../jurneys\n');
+    const r = journey(['validate'], dir);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain("journey.config.yaml:3:11 error folder '../jurneys' does not exist (journeys names the folder that holds the journey files) [missing-folder]");
+    expect(r.stdout).toMatch(/ {2}hint: create \S*jurneys, or correct the path: it is relative to the folder of the config/);
+  });
+
+  it('a segments_dir: folder that does not exist is an error too, and plan refuses the project', () => {
+    const dir = project('version: 1\ntimezone: UTC\nsegments_dir: segmets\n');
+    const r = journey(['validate', '--json'], dir);
+    expect(r.status).toBe(1);
+    expect((JSON.parse(r.stdout) as { diagnostics: unknown[] }).diagnostics).toEqual([
+      expect.objectContaining({ code: 'missing-folder', file: 'journey.config.yaml', line: 3, column: 15 }),
+    ]);
+    const plan = journey(['plan'], dir);
+    expect(plan.status).toBe(1);
+  });
+
+  it('a folder that exists validates', () => {
+    const dir = project('version: 1\ntimezone: UTC\nsegments_dir: segments\n');
+    expect(journey(['validate'], dir).status).toBe(0);
   });
 });

@@ -1,7 +1,7 @@
 import { error, type PendingDiagnostic } from '../diagnostic.js';
 import { didYouMean } from '../did-you-mean.js';
 import { checkPolicies, checkRecipientChannels } from './journey-checks.js';
-import type { CheckContext, Finding } from './types.js';
+import { isBrokenEntry, type CheckContext, type Finding } from './types.js';
 import { isTimezone, timezoneNames } from './values.js';
 
 const SECRET_HEADER = /^(authorization|proxy-authorization|x-api-key|api-key|x-auth-token)$/i;
@@ -16,13 +16,13 @@ export function checkConfig(ctx: CheckContext): Finding[] {
     out.push(error('invalid-timezone', ['timezone'], `'${config.timezone}' is not a timezone${guess ? ` — did you mean '${guess}'?` : ''}`, 'use an IANA name such as Europe/Prague'));
   }
   for (const [name, channel] of Object.entries(config.channels)) {
-    if (!config.providers[channel.provider]) {
+    if (!config.providers[channel.provider] && !isBrokenEntry(ctx, 'providers', channel.provider)) {
       const guess = didYouMean(channel.provider, Object.keys(config.providers));
       out.push(error('unknown-provider', ['channels', name, 'provider'], `unknown provider '${channel.provider}'${guess ? ` — did you mean '${guess}'?` : ''}`, guess ? undefined : "declare it under 'providers'"));
     }
   }
   for (const [name, template] of Object.entries(config.templates)) {
-    if (!config.channels[template.channel]) {
+    if (!config.channels[template.channel] && !isBrokenEntry(ctx, 'channels', template.channel)) {
       const guess = didYouMean(template.channel, Object.keys(config.channels));
       out.push(error('unknown-channel', ['templates', name, 'channel'], `unknown channel '${template.channel}'${guess ? ` — did you mean '${guess}'?` : ''}`, guess ? undefined : "declare it under 'channels'"));
     }

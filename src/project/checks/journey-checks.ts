@@ -5,7 +5,7 @@ import type { DateComparison, Journey, Moment, Policies, Rule, Step } from '../m
 import { journeyRules } from '../rule-walk.js';
 import { buildStepGraph, loops, reachable, reachableFrom, type StepGraph } from '../step-graph.js';
 import { backfillReach } from './backfill.js';
-import type { CheckContext, Finding } from './types.js';
+import { isBrokenEntry, type CheckContext, type Finding } from './types.js';
 import { cronProblem, isTimezone, timezoneNames } from './values.js';
 
 const MESSAGE_EVENTS: Record<string, 'email' | 'sms' | 'any'> = {
@@ -152,14 +152,14 @@ function checkStep(
       out.push(...channelProblems);
       const template = config.templates[step.template];
       if (!template) {
-        out.push(unknownName('unknown-template', 'template', step.template, Object.keys(config.templates), at('send', 'template'), 'templates'));
+        if (!isBrokenEntry(ctx, 'templates', step.template)) out.push(unknownName('unknown-template', 'template', step.template, Object.keys(config.templates), at('send', 'template'), 'templates'));
       } else if (template.channel !== step.channel && channelProblems.length === 0) {
         out.push(error('template-channel', at('send', 'template'), `template '${step.template}' is for channel '${template.channel}', but this step sends on '${step.channel}'`, 'use a template made for this channel'));
       }
-      if (step.provider && !config.providers[step.provider]) {
+      if (step.provider && !config.providers[step.provider] && !isBrokenEntry(ctx, 'providers', step.provider)) {
         out.push(unknownName('unknown-provider', 'provider', step.provider, Object.keys(config.providers), at('send', 'provider'), 'providers'));
       }
-      if (step.coupon && !config.coupons[step.coupon]) {
+      if (step.coupon && !config.coupons[step.coupon] && !isBrokenEntry(ctx, 'coupons', step.coupon)) {
         out.push(unknownName('unknown-coupon', 'coupon', step.coupon, Object.keys(config.coupons), at('send', 'coupon'), 'coupons'));
       }
       break;
@@ -225,8 +225,9 @@ function checkStep(
     case 'sync': {
       if (!ctx.configUsable) break;
       const provider = config.providers[step.provider];
-      if (!provider) out.push(unknownName('unknown-provider', 'provider', step.provider, Object.keys(config.providers), at('sync', 'provider'), 'providers'));
-      else if (!['klaviyo', 'webhook', 'console', 'file'].includes(provider.type)) {
+      if (!provider) {
+        if (!isBrokenEntry(ctx, 'providers', step.provider)) out.push(unknownName('unknown-provider', 'provider', step.provider, Object.keys(config.providers), at('sync', 'provider'), 'providers'));
+      } else if (!['klaviyo', 'webhook', 'console', 'file'].includes(provider.type)) {
         out.push(error('provider-cannot-sync', at('sync', 'provider'), `provider '${step.provider}' is a ${provider.type} provider, which cannot sync profiles or events`, 'use a klaviyo or webhook provider'));
       }
       break;
@@ -306,7 +307,7 @@ export function checkRecipientChannels(recipients: Record<string, string[]>, pat
 
 function checkChannel(channel: string, path: YamlPath, ctx: CheckContext): PendingDiagnostic[] {
   const channels = ctx.project.config.channels;
-  if (channels[channel]) return [];
+  if (channels[channel] || isBrokenEntry(ctx, 'channels', channel)) return [];
   return [unknownName('unknown-channel', 'channel', channel, Object.keys(channels), path, 'channels')];
 }
 
