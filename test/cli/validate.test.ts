@@ -17,11 +17,11 @@ const unknownStepKey = `${broken}/07-unknown-step-key.yaml`;
 const unknownCouponKey = `${broken}/13-unknown-coupon-key.config.yaml`;
 const backfillWarning = `${broken}/52-backfill-unbounded.yaml`;
 
-function journey(args: string[], cwd = repo): SpawnSyncReturns<string> {
+function journey(args: string[], cwd = repo, env: Record<string, string | undefined> = {}): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, [bin, ...args], {
     cwd,
     encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined },
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, ...env },
   });
 }
 
@@ -131,6 +131,25 @@ describe('journey validate --format github', () => {
       // the hint goes on a second line of the message, escaped
       `::error file=${unknownCouponKey},line=12,col=47,title=journey unknown-key::unknown key 'valid'%0Aallowed here: discount, code, prefix, valid_for`,
     ]);
+  });
+
+  it('names files from the root of the git repository, wherever it runs from', () => {
+    const r = journey(['validate', '--format', 'github', `../../${unknownStepKey}`], path.join(repo, 'examples/shop'), { GITHUB_WORKSPACE: undefined });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(new RegExp(`^::error file=${unknownStepKey.replace(/[.]/g, '\\.')},line=13,col=5,`));
+  });
+
+  it('names files from $GITHUB_WORKSPACE when it is set', () => {
+    const r = journey(['validate', '--format', 'github', unknownStepKey], repo, { GITHUB_WORKSPACE: path.join(repo, 'test') });
+    expect(r.stdout).toMatch(/^::error file=fixtures\/validate\/project\/broken\/07-unknown-step-key\.yaml,line=13,col=5,/);
+  });
+
+  it('names files from the current folder outside a repository', () => {
+    const dir = mkdtempSync(path.join(elsewhere, 'norepo-'));
+    mkdirSync(path.join(dir, 'sub'));
+    writeFileSync(path.join(dir, 'x.yaml'), 'id: x\ntrigger: { event: order_placed }\nsteps:\n  - id: a\n    wiat: 1d\n');
+    const r = journey(['validate', '--format', 'github', '../x.yaml'], path.join(dir, 'sub'), { GITHUB_WORKSPACE: undefined });
+    expect(r.stdout).toMatch(/^::error file=\.\.\/x\.yaml,line=5,col=5,/);
   });
 
   it('annotates warnings as warnings', () => {

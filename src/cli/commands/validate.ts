@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { Command, Option } from 'commander';
 import { validatePaths } from '../../project/load-project.js';
 import { DIAGNOSTIC_FORMATS, formatDiagnostics, type DiagnosticFormat } from '../format/diagnostics.js';
@@ -21,7 +23,26 @@ Formats: human (default), json (a stable shape, see README), github (workflow an
       const cwd = process.cwd();
       const result = validatePaths(paths.length > 0 ? paths : [projectDir(cmd)], cwd);
       const failed = result.diagnostics.some((d) => d.severity === 'error' || (opts.strict === true && d.severity === 'warning'));
-      process.stdout.write(formatDiagnostics({ ...result, failed }, opts.json ? 'json' : opts.format));
+      const format = opts.json ? 'json' : opts.format;
+      // GitHub attaches an annotation only to a path from the root of the repository.
+      const root = format === 'github' ? annotationRoot(cwd) : cwd;
+      const diagnostics = format === 'github' ? result.diagnostics.map((d) => ({ ...d, file: fromRoot(d.file, cwd, root) })) : result.diagnostics;
+      process.stdout.write(formatDiagnostics({ ...result, diagnostics, failed }, format));
       process.exitCode = failed ? 1 : 0;
     });
+}
+
+/** The folder annotations are relative to: $GITHUB_WORKSPACE, else the git repository holding cwd, else cwd. */
+function annotationRoot(cwd: string, env = process.env): string {
+  if (env.GITHUB_WORKSPACE) return path.resolve(cwd, env.GITHUB_WORKSPACE);
+  for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
+    // .git is a folder in a clone and a file in a worktree or submodule
+    if (existsSync(path.join(dir, '.git'))) return dir;
+    if (path.dirname(dir) === dir) return cwd;
+  }
+}
+
+function fromRoot(file: string, cwd: string, root: string): string {
+  const rel = path.relative(root, path.resolve(cwd, file));
+  return rel.split(path.sep).join('/');
 }
