@@ -15,6 +15,7 @@ export function buildConfig(data: Obj, file: string | null): Config {
     segmentsDir: data.segments_dir ?? 'segments',
     policies: buildPolicies(data.policies),
     testRecipients: data.test_recipients ?? null,
+    orderStatuses: data.order_statuses ?? [],
     channels: Object.fromEntries(Object.entries((data.channels ?? {}) as Obj).map(([k, v]) => [k, { provider: v.provider, address: v.address ?? null }])),
     providers: Object.fromEntries(
       Object.entries((data.providers ?? {}) as Obj).map(([k, v]) => {

@@ -263,3 +263,22 @@ describe('journey validate: the folders the config names', () => {
     expect(journey(['validate'], dir).status).toBe(0);
   });
 });
+
+describe('journey validate: order statuses', () => {
+  const project = (config: string): string => {
+    const dir = mkdtempSync(path.join(elsewhere, 'statuses-'));
+    mkdirSync(path.join(dir, 'segments'));
+    writeFileSync(path.join(dir, 'journey.config.yaml'), config);
+    writeFileSync(path.join(dir, 'segments/s.yaml'), 'segments:\n  returners:\n    rule: { orders: { status: [returned, refunded] } }\n');
+    return dir;
+  };
+
+  it("a status of the shop's own is a warning until the config declares it under order_statuses", () => {
+    const undeclared = journey(['validate', '--strict'], project('version: 1\n'));
+    expect(undeclared.status).toBe(1);
+    expect(undeclared.stdout).toContain("segments/s.yaml:3:32 warning 'returned' is not an order status journey knows [unknown-status]");
+    const declared = journey(['validate', '--strict'], project('version: 1\norder_statuses: [returned]\n'));
+    expect(declared.stdout).toMatch(/✔ 2 files valid/);
+    expect(declared.status).toBe(0);
+  });
+});

@@ -5,6 +5,7 @@ import type { DateComparison, Journey, Moment, Policies, Rule, Step } from '../m
 import { journeyRules } from '../rule-walk.js';
 import { buildStepGraph, loops, reachable, reachableFrom, type StepGraph } from '../step-graph.js';
 import { backfillReach } from './backfill.js';
+import { agoTerms, checkShortDurations, checkStatuses } from './statuses.js';
 import { isBrokenEntry, type CheckContext, type Finding } from './types.js';
 import { cronProblem, isTimezone, timezoneNames } from './values.js';
 
@@ -200,6 +201,8 @@ function checkStep(
       }
       if (step.statuses.length > 0 && step.event !== 'order_status_changed') {
         out.push(error('status-needs-order-event', at('wait_for', 'status'), "'status' applies to event order_status_changed", undefined, 'key'));
+      } else {
+        out.push(...checkStatuses(step.statuses, at('wait_for', 'status'), ctx));
       }
       if (Object.keys(step.match).length > 0 && journey.trigger.kind !== 'custom_event') {
         out.push(error('match-needs-event-trigger', at('wait_for', 'match'), "'match' compares with the triggering event, but this journey is not triggered by a custom event", undefined, 'key'));
@@ -265,6 +268,7 @@ function checkTrigger(journey: Journey, ctx: CheckContext): PendingDiagnostic[] 
     }
     case 'order_status_changed':
       if (t.statuses.length === 0) out.push(error('missing-status', ['trigger'], "an order_status_changed trigger needs 'status' (the status changed to, e.g. delivered)"));
+      out.push(...checkStatuses(t.statuses, ['trigger', 'status'], ctx));
       break;
     case 'date':
       if ((t.every === null) === (t.after === null)) {
@@ -348,14 +352,24 @@ export function checkRuleValues(rule: Rule, ctx: CheckContext): PendingDiagnosti
         return;
       case 'registered_at':
         out.push(...checkBetween(r.path, 'registered_at', r.date.terms), ...checkUnits(r.path, 'registered_at', r.date));
+        out.push(...checkShortDurations(r.path, 'registered_at', agoTerms(r.date)));
         return;
       case 'order_date': {
         const key = r.which === 'last' ? 'last_order_at' : 'first_order_at';
         out.push(...checkBetween(r.path, key, r.date.terms), ...checkUnits(r.path, key, r.date));
+        out.push(...checkStatuses(r.statuses, [...r.path, key, 'status'], ctx), ...checkShortDurations(r.path, key, agoTerms(r.date)));
         return;
       }
       case 'orders':
         out.push(...checkBetween(r.path, 'orders', r.filter.placed.terms), ...checkUnits(r.path, 'orders', r.filter.placed));
+        out.push(...checkStatuses(r.filter.statuses, [...r.path, 'orders', 'status'], ctx), ...checkShortDurations(r.path, 'orders', agoTerms(r.filter.placed)));
+        return;
+      case 'order_amount':
+        out.push(...checkStatuses(r.statuses, [...r.path, r.measure, 'status'], ctx));
+        if (r.within) out.push(...checkShortDurations(r.path, r.measure, [{ duration: r.within, path: ['within'] }]));
+        return;
+      case 'trigger_order':
+        out.push(...checkStatuses(r.statuses, [...r.path, 'trigger_order', 'status'], ctx));
         return;
       case 'event':
         out.push(...checkBetween(r.path, 'event', r.occurred.terms), ...checkUnits(r.path, 'event', r.occurred));
