@@ -191,7 +191,12 @@ export interface Config {
   testRecipients: Record<string, string[]> | null;
   /** Order statuses of the shop's own, besides the ones journey knows (config order_statuses). */
   orderStatuses?: string[];
-  channels: Record<string, { provider: string; address: string | null }>;
+  /**
+   * address: the customer field the channel sends to (email, phone, attributes.<name>),
+   * as declared or inferred from the provider or the channel's name; null when nothing
+   * says (an error of validate).
+   */
+  channels: Record<string, { provider: string; address: string | null; addressFrom?: 'declared' | 'provider' | 'name' | null }>;
   providers: Record<string, ProviderConfig>;
   templates: Record<string, { channel: string; providerTemplate: string | null; subject: string | null; body: string | null }>;
   coupons: Record<string, { discount: string; code: string | null; prefix: string | null; validFor: Duration | null }>;

@@ -1,4 +1,5 @@
 import { error, warning, type PendingDiagnostic, type YamlPath } from '../diagnostic.js';
+import { describeKind, providerAddressKind } from '../channel-address.js';
 import { didYouMean } from '../did-you-mean.js';
 import { approxMs } from '../duration.js';
 import type { DateComparison, Journey, Moment, Policies, Rule, Step } from '../model.js';
@@ -156,6 +157,14 @@ function checkStep(
         if (!isBrokenEntry(ctx, 'templates', step.template)) out.push(unknownName('unknown-template', 'template', step.template, Object.keys(config.templates), at('send', 'template'), 'templates'));
       } else if (template.channel !== step.channel && channelProblems.length === 0) {
         out.push(error('template-channel', at('send', 'template'), `template '${step.template}' is for channel '${template.channel}', but this step sends on '${step.channel}'`, 'use a template made for this channel'));
+      }
+      const override = step.provider ? config.providers[step.provider] : undefined;
+      const address = config.channels[step.channel]?.address;
+      if (override && (address === 'email' || address === 'phone')) {
+        const delivers = providerAddressKind(override.type);
+        if (delivers !== 'any' && delivers !== address) {
+          out.push(error('channel-address', at('send', 'provider'), `provider '${step.provider}' (${override.type}) sends to ${describeKind(delivers)}, but channel '${step.channel}' reads ${describeKind(address)}`, 'use a provider for this channel\'s kind of address, or another channel'));
+        }
       }
       if (step.provider && !config.providers[step.provider] && !isBrokenEntry(ctx, 'providers', step.provider)) {
         out.push(unknownName('unknown-provider', 'provider', step.provider, Object.keys(config.providers), at('send', 'provider'), 'providers'));
