@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { usageError } from '../errors.js';
 import { buildConfig, DEFAULT_CONFIG } from './build-config.js';
 import { buildJourney } from './build-journey.js';
@@ -93,7 +94,15 @@ interface Context {
   targets: Set<string>;
 }
 
-export function validatePaths(paths: string[], cwd: string): ValidationResult {
+export interface ValidateOptions {
+  /**
+   * The text of every version a project's store recorded, per journey id (null: no
+   * store), for checks against what was deployed.
+   */
+  recordedVersions?: (projectRoot: string) => Map<string, string[]> | null;
+}
+
+export function validatePaths(paths: string[], cwd: string, options: ValidateOptions = {}): ValidationResult {
   // A project's journeys may live outside its folder (journeys: ../library), so files
   // found by expanding a project folder keep that project as their context.
   const rootOf = new Map<string, string | null>();
@@ -133,7 +142,10 @@ export function validatePaths(paths: string[], cwd: string): ValidationResult {
     notes.push(`no ${CONFIG_FILE} above ${loose.targets.size === 1 ? display([...loose.targets][0]!, cwd) : `${loose.targets.size} of the files`}: references to segments, channels, templates, providers and coupons were not checked (validate the project folder, or use -C)`);
   }
   for (const ctx of contexts.values()) {
-    const loaded = loadContext(ctx, cwd);
+    // Only a project has a store; a lone config or loose files do not.
+    const isProject = ctx.root !== null && ctx.configFile === path.join(ctx.root, CONFIG_FILE);
+    const recorded = options.recordedVersions && isProject ? recordedSteps(options.recordedVersions(ctx.root!)) : undefined;
+    const loaded = loadContext(ctx, cwd, recorded);
     const shown = new Set([...ctx.targets].map((f) => display(f, cwd)));
     diagnostics.push(...loaded.diagnostics.filter((d) => shown.has(d.file)));
     if (ctx.configFile && !ctx.targets.has(ctx.configFile) && (!loaded.configUsable || loaded.configHasErrors)) {
@@ -226,7 +238,25 @@ function stepIdsIn(data: unknown, out = new Set<string>()): Set<string> {
   return out;
 }
 
-function loadContext(ctx: Context, cwd: string): LoadedProject & { configUsable: boolean; configHasErrors: boolean } {
+/** Step ids per journey id, read from the recorded versions' text (an old version need not pass today's language). */
+function recordedSteps(versions: Map<string, string[]> | null): Map<string, Set<string>> | null {
+  if (versions === null) return null;
+  const out = new Map<string, Set<string>>();
+  for (const [id, sources] of versions) {
+    const ids = new Set<string>();
+    for (const text of sources) {
+      try {
+        stepIdsIn((parseYaml(text) as Obj | null)?.steps, ids);
+      } catch {
+        // a version whose text no longer parses names no step we can read
+      }
+    }
+    out.set(id, ids);
+  }
+  return out;
+}
+
+function loadContext(ctx: Context, cwd: string, recorded?: Map<string, Set<string>> | null): LoadedProject & { configUsable: boolean; configHasErrors: boolean } {
   const diagnostics: Diagnostic[] = [];
   const sources = new Map<string, YamlSource>();
   let config: Config = DEFAULT_CONFIG;
@@ -328,7 +358,7 @@ function loadContext(ctx: Context, cwd: string): LoadedProject & { configUsable:
   }
 
   const project: Project = { root: ctx.root ?? cwd, config, segments, journeys };
-  const checkCtx: CheckContext = { project, configUsable, segmentNames: ctx.root || ctx.configFile ? segmentNames : null, brokenConfig };
+  const checkCtx: CheckContext = { project, configUsable, segmentNames: ctx.root || ctx.configFile ? segmentNames : null, brokenConfig, ...(recorded !== undefined ? { recordedSteps: recorded } : {}) };
   const findings: Finding[] = [...checkConfig(checkCtx), ...checkSegments(checkCtx), ...checkJourneys(checkCtx)];
   for (const f of findings) {
     const source = sources.get(f.file);

@@ -282,3 +282,44 @@ describe('journey validate: order statuses', () => {
     expect(declared.status).toBe(0);
   });
 });
+
+describe('journey validate: removed_steps against what was deployed', () => {
+  const config = 'version: 1\nchannels:\n  email: { provider: dev }\nproviders:\n  dev: { type: console }\ntemplates:\n  hi: { channel: email, subject: Hi, body: Hello }\n';
+  const v1 = 'id: welcome\ntrigger: { event: order_placed }\nsteps:\n  - id: first\n    send: { channel: email, template: hi }\n  - id: pause\n    wait: 1d\n  - id: second\n    send: { channel: email, template: hi }\n';
+  // v2 drops step pause, lists it under removed_steps, and one more that never existed
+  const v2 = v1.replace('  - id: pause\n    wait: 1d\n', '').replace('steps:\n', 'removed_steps:\n  pause: { moved_to: second }\n  puase: { moved_to: second }\nsteps:\n');
+
+  const project = (): string => {
+    const dir = mkdtempSync(path.join(elsewhere, 'removed-'));
+    mkdirSync(path.join(dir, 'journeys'));
+    writeFileSync(path.join(dir, 'journey.config.yaml'), config);
+    writeFileSync(path.join(dir, 'journeys/welcome.yaml'), v1);
+    return dir;
+  };
+
+  it('with a store, a removed step that no deployed version had is a warning, with a did-you-mean', () => {
+    const dir = project();
+    expect(journey(['migrate'], dir).status).toBe(0);
+    const run = journey(['run', '--once', '--no-deliver'], dir);
+    expect(run.status, run.stderr).toBe(0);
+    writeFileSync(path.join(dir, 'journeys/welcome.yaml'), v2);
+    const r = journey(['validate', '--json'], dir);
+    const out = JSON.parse(r.stdout) as { diagnostics: { code: string; line: number; message: string }[] };
+    expect(out.diagnostics.map((d) => [d.code, d.line, d.message])).toEqual([
+      ['removed-step-unknown', 5, "step 'puase' is not in this journey and no deployed version of 'welcome' had it — did you mean 'pause'?"],
+    ]);
+    expect(r.status).toBe(0);
+  });
+
+  it('with no store, each removed step is a warning that it could not be checked, and no store is created', () => {
+    const dir = project();
+    writeFileSync(path.join(dir, 'journeys/welcome.yaml'), v2);
+    const r = journey(['validate', '--json'], dir);
+    const out = JSON.parse(r.stdout) as { diagnostics: { code: string; line: number }[] };
+    expect(out.diagnostics.map((d) => [d.code, d.line])).toEqual([
+      ['removed-step-unchecked', 4],
+      ['removed-step-unchecked', 5],
+    ]);
+    expect(existsSync(path.join(dir, '.journey/store.db'))).toBe(false);
+  });
+});

@@ -2,6 +2,9 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { validatePaths } from '../../project/load-project.js';
+import { storePathFor } from '../../project/paths.js';
+import { recordedVersionSources } from '../../store/journey-state.js';
+import { openSqlite } from '../../store/sqlite.js';
 import { DIAGNOSTIC_FORMATS, formatDiagnostics, type DiagnosticFormat } from '../format/diagnostics.js';
 import { projectDir } from '../project-option.js';
 
@@ -21,7 +24,7 @@ Formats: human (default), json (a stable shape, see README), github (workflow an
     )
     .action((paths: string[], opts: { format: DiagnosticFormat; json?: boolean; strict?: boolean }, cmd: Command) => {
       const cwd = process.cwd();
-      const result = validatePaths(paths.length > 0 ? paths : [projectDir(cmd)], cwd);
+      const result = validatePaths(paths.length > 0 ? paths : [projectDir(cmd)], cwd, { recordedVersions });
       const failed = result.diagnostics.some((d) => d.severity === 'error' || (opts.strict === true && d.severity === 'warning'));
       const format = opts.json ? 'json' : opts.format;
       // GitHub attaches an annotation only to a path from the root of the repository.
@@ -45,4 +48,20 @@ function annotationRoot(cwd: string, env = process.env): string {
 function fromRoot(file: string, cwd: string, root: string): string {
   const rel = path.relative(root, path.resolve(cwd, file));
   return rel.split(path.sep).join('/');
+}
+
+/** What the project's store recorded of each journey, or null when it has no store yet (validate never creates one). */
+function recordedVersions(projectRoot: string): Map<string, string[]> | null {
+  const file = storePathFor(projectRoot);
+  if (!existsSync(file)) return null;
+  const db = openSqlite(file);
+  try {
+    return recordedVersionSources(db);
+  } catch (e) {
+    // a store from before journeys were recorded has run none
+    if (/no such table/.test((e as Error).message)) return new Map();
+    throw e;
+  } finally {
+    db.close();
+  }
 }

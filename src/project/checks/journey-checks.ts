@@ -76,6 +76,7 @@ function checkJourney(journey: Journey, ctx: CheckContext): PendingDiagnostic[] 
       out.push(error('removed-step-present', ['removed_steps', removed], `step '${removed}' is listed as removed but is still in the steps`, 'take it out of removed_steps, or out of the steps', 'key'));
     }
     if (!graph.nodes.has(movedTo)) out.push(unknownStep(movedTo, ['removed_steps', removed, 'moved_to'], "'moved_to'"));
+    if (!graph.nodes.has(removed)) out.push(...checkRemovedStepHistory(journey.id, removed, ctx));
   }
 
   // With two steps of one id the graph cannot tell them apart; paths through it would be noise.
@@ -426,4 +427,22 @@ function checkBetween(path: YamlPath, key: string, terms: { op: string; at?: Mom
     return [error('empty-range', [...path, key], `this range is empty: nothing is both less than ${after.duration.text} and more than ${before.duration.text} ago`, 'write between: [nearer, further], e.g. between: [30d, 10mo]')];
   }
   return [];
+}
+
+/** A removed step should be one a deployed version had: otherwise it is likely misspelt, and the customers at the real one exit. */
+function checkRemovedStepHistory(journeyId: string, removed: string, ctx: CheckContext): PendingDiagnostic[] {
+  if (ctx.recordedSteps === undefined) return [];
+  const at = ['removed_steps', removed];
+  if (ctx.recordedSteps === null) {
+    return [
+      warning('removed-step-unchecked', at, `step '${removed}' is not in this journey, and with no store validate cannot tell whether a deployed version had it`, 'validate where the store is (store.path in journey.config.yaml) to check it, or compare the name with the deployed version', 'key'),
+    ];
+  }
+  const recorded = ctx.recordedSteps.get(journeyId);
+  if (recorded?.has(removed)) return [];
+  const guess = recorded ? didYouMean(removed, recorded) : undefined;
+  const never = recorded ? `no deployed version of '${journeyId}' had it` : `journey '${journeyId}' was never deployed`;
+  return [
+    warning('removed-step-unknown', at, `step '${removed}' is not in this journey and ${never}${guess ? ` — did you mean '${guess}'?` : ''}`, 'removed_steps names steps of an earlier, deployed version; no customer can be at this one', 'key'),
+  ];
 }

@@ -17,6 +17,12 @@ export interface CheckContext {
    * 'all' when the whole section is unusable.
    */
   brokenConfig?: Partial<Record<ConfigSection, ReadonlySet<string> | 'all'>>;
+  /**
+   * The step ids of every version the store recorded, per journey id: what a
+   * removed_steps entry can name. null when there is no store to ask; undefined when
+   * not looked at (commands other than validate).
+   */
+  recordedSteps?: ReadonlyMap<string, ReadonlySet<string>> | null;
 }
 
 /** Whether a name the config declares was left out of the built config because its entry has errors. */
