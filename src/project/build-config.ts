@@ -1,5 +1,6 @@
 import { buildPolicies } from './build-journey.js';
 import { duration } from './build-rule.js';
+import { channelAddress } from './channel-address.js';
 import type { Config, ProviderType } from './model.js';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- schema-checked YAML data
@@ -15,7 +16,13 @@ export function buildConfig(data: Obj, file: string | null): Config {
     segmentsDir: data.segments_dir ?? 'segments',
     policies: buildPolicies(data.policies),
     testRecipients: data.test_recipients ?? null,
-    channels: Object.fromEntries(Object.entries((data.channels ?? {}) as Obj).map(([k, v]) => [k, { provider: v.provider, address: v.address ?? null }])),
+    orderStatuses: data.order_statuses ?? [],
+    channels: Object.fromEntries(
+      Object.entries((data.channels ?? {}) as Obj).map(([k, v]) => {
+        const { address, from } = channelAddress(k, v.address ?? null, (data.providers as Obj | undefined)?.[v.provider]?.type);
+        return [k, { provider: v.provider, address, addressFrom: from }];
+      }),
+    ),
     providers: Object.fromEntries(
       Object.entries((data.providers ?? {}) as Obj).map(([k, v]) => {
         const { type, ...settings } = v as Obj;

@@ -172,12 +172,12 @@ function valueTerms(v: Scalar | Obj): ValueTerm[] {
  */
 export function dateComparison(v: Obj): DateComparison {
   const terms: DateTerm[] = [];
-  if (v.before !== undefined) terms.push({ op: 'before', at: moment(v.before) });
-  if (v.after !== undefined) terms.push({ op: 'after', at: moment(v.after) });
-  if (v.within !== undefined) terms.push({ op: 'after', at: { kind: 'ago', duration: duration(v.within) } });
+  if (v.before !== undefined) terms.push({ op: 'before', at: moment(v.before), path: ['before'] });
+  if (v.after !== undefined) terms.push({ op: 'after', at: moment(v.after), path: ['after'] });
+  if (v.within !== undefined) terms.push({ op: 'after', at: { kind: 'ago', duration: duration(v.within) }, path: ['within'] });
   if (v.between !== undefined) {
     const [near, far] = v.between as string[];
-    terms.push({ op: 'after', at: moment(far!) }, { op: 'before', at: moment(near!) });
+    terms.push({ op: 'after', at: moment(far!), path: ['between', 1] }, { op: 'before', at: moment(near!), path: ['between', 0] });
   }
   if (v.anniversary !== undefined) terms.push({ op: 'anniversary', every: duration(v.anniversary) });
   if (v.exists !== undefined) terms.push({ op: 'exists', value: v.exists });

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { usageError } from '../errors.js';
 import { buildConfig, DEFAULT_CONFIG } from './build-config.js';
 import { buildJourney } from './build-journey.js';
@@ -8,10 +9,12 @@ import { checkConfig } from './checks/config-checks.js';
 import { checkJourneys } from './checks/journey-checks.js';
 import { checkSegments } from './checks/segment-checks.js';
 import { checkTriggerKeys } from './checks/trigger-keys.js';
-import type { CheckContext, Finding } from './checks/types.js';
-import { compareDiagnostics, error, type Diagnostic } from './diagnostic.js';
+import { checkFolders } from './checks/folders.js';
+import type { CheckContext, ConfigSection, Finding } from './checks/types.js';
+import { compareDiagnostics, error, type Diagnostic, type PendingDiagnostic, type YamlPath } from './diagnostic.js';
 import type { Config, Journey, Project, Segment } from './model.js';
 import { CONFIG_FILE } from './paths.js';
+import { pruneInvalid, startsWith, valueAt, type Pruned } from './prune.js';
 import { SchemaSet, type FileKind } from './schema-validator.js';
 import { readYamlSource, resolve, type YamlSource } from './yaml-source.js';
 
@@ -91,7 +94,15 @@ interface Context {
   targets: Set<string>;
 }
 
-export function validatePaths(paths: string[], cwd: string): ValidationResult {
+export interface ValidateOptions {
+  /**
+   * The text of every version a project's store recorded, per journey id (null: no
+   * store), for checks against what was deployed.
+   */
+  recordedVersions?: (projectRoot: string) => Map<string, string[]> | null;
+}
+
+export function validatePaths(paths: string[], cwd: string, options: ValidateOptions = {}): ValidationResult {
   // A project's journeys may live outside its folder (journeys: ../library), so files
   // found by expanding a project folder keep that project as their context.
   const rootOf = new Map<string, string | null>();
@@ -131,11 +142,15 @@ export function validatePaths(paths: string[], cwd: string): ValidationResult {
     notes.push(`no ${CONFIG_FILE} above ${loose.targets.size === 1 ? display([...loose.targets][0]!, cwd) : `${loose.targets.size} of the files`}: references to segments, channels, templates, providers and coupons were not checked (validate the project folder, or use -C)`);
   }
   for (const ctx of contexts.values()) {
-    const loaded = loadContext(ctx, cwd);
+    // Only a project has a store; a lone config or loose files do not.
+    const isProject = ctx.root !== null && ctx.configFile === path.join(ctx.root, CONFIG_FILE);
+    const recorded = options.recordedVersions && isProject ? recordedSteps(options.recordedVersions(ctx.root!)) : undefined;
+    const loaded = loadContext(ctx, cwd, recorded);
     const shown = new Set([...ctx.targets].map((f) => display(f, cwd)));
     diagnostics.push(...loaded.diagnostics.filter((d) => shown.has(d.file)));
-    if (!loaded.configUsable && ctx.configFile && !ctx.targets.has(ctx.configFile)) {
-      diagnostics.push({ severity: 'warning', code: 'config-invalid', file: display(ctx.configFile, cwd), line: 0, col: 0, message: 'the project config has errors, so references to channels, templates, providers and coupons were not checked', hint: `run journey validate ${display(ctx.configFile, cwd)}` });
+    if (ctx.configFile && !ctx.targets.has(ctx.configFile) && (!loaded.configUsable || loaded.configHasErrors)) {
+      const what = loaded.configUsable ? 'references to its entries that have errors were not checked' : 'references to channels, templates, providers and coupons were not checked';
+      diagnostics.push({ severity: 'warning', code: 'config-invalid', file: display(ctx.configFile, cwd), line: 0, col: 0, message: `the project config has errors, so ${what}`, hint: `run journey validate ${display(ctx.configFile, cwd)}` });
     }
   }
   return { diagnostics: diagnostics.sort(compareDiagnostics), files: targets.map((f) => display(f, cwd)), notes };
@@ -164,15 +179,97 @@ function classify(file: string, source: YamlSource, ctx: Context): FileKind {
   return data && typeof data === 'object' && 'segments' in data && !('steps' in data) ? 'segments' : 'journey';
 }
 
-function loadContext(ctx: Context, cwd: string): LoadedProject & { configUsable: boolean } {
+const CONFIG_SECTIONS: readonly ConfigSection[] = ['channels', 'providers', 'templates', 'coupons'];
+
+/**
+ * A config with the entries that have schema errors left out, and their names: the
+ * rest of the project is still checked against what is sound, in the same run.
+ */
+function prunedConfig(original: Obj, pruned: Pruned): { data: Obj; broken: NonNullable<CheckContext['brokenConfig']> } {
+  const data = { ...pruned.data! };
+  const broken: NonNullable<CheckContext['brokenConfig']> = {};
+  const touched = new Map<string, Set<string>>();
+  for (const at of pruned.cut) {
+    const [top, entry] = at;
+    if (typeof top !== 'string') continue;
+    if ((CONFIG_SECTIONS as readonly string[]).includes(top) && typeof entry === 'string') {
+      touched.set(top, (touched.get(top) ?? new Set()).add(entry));
+    } else {
+      // A fault elsewhere (policies, test_recipients, a whole section): the key falls back to its default.
+      delete data[top];
+      touched.set(top, new Set(['*']));
+    }
+  }
+  for (const section of CONFIG_SECTIONS) {
+    const names = touched.get(section);
+    if (!names) continue;
+    if (names.has('*')) {
+      broken[section] = original[section] && typeof original[section] === 'object' ? new Set(Object.keys(original[section] as Obj)) : 'all';
+      continue;
+    }
+    const kept = { ...(data[section] as Obj | undefined) };
+    for (const name of names) delete kept[name];
+    data[section] = kept;
+    broken[section] = names;
+  }
+  return { data, broken };
+}
+
+/** Whether a finding about a pruned journey could be an effect of what was cut rather than a mistake of its own. */
+function causedByCut(d: PendingDiagnostic, original: Obj, cut: YamlPath[]): boolean {
+  if (cut.some((c) => startsWith(c, d.path))) return true;
+  const stepsCut = cut.some((c) => c[0] === 'steps' || c[0] === 'removed_steps');
+  if (stepsCut && (d.code === 'unreachable-step' || d.code === 'loop-without-wait')) return true;
+  if (d.code === 'unknown-step') {
+    // A step cut with the list that held it is still a step the author wrote.
+    const named = valueAt(original, d.path);
+    return typeof named === 'string' && stepIdsIn(original).has(named);
+  }
+  return false;
+}
+
+function stepIdsIn(data: unknown, out = new Set<string>()): Set<string> {
+  if (Array.isArray(data)) for (const item of data) stepIdsIn(item, out);
+  else if (data && typeof data === 'object') {
+    const o = data as Obj;
+    if (typeof o.id === 'string') out.add(o.id);
+    for (const v of Object.values(o)) stepIdsIn(v, out);
+  }
+  return out;
+}
+
+/** Step ids per journey id, read from the recorded versions' text (an old version need not pass today's language). */
+function recordedSteps(versions: Map<string, string[]> | null): Map<string, Set<string>> | null {
+  if (versions === null) return null;
+  const out = new Map<string, Set<string>>();
+  for (const [id, sources] of versions) {
+    const ids = new Set<string>();
+    for (const text of sources) {
+      try {
+        stepIdsIn((parseYaml(text) as Obj | null)?.steps, ids);
+      } catch {
+        // a version whose text no longer parses names no step we can read
+      }
+    }
+    out.set(id, ids);
+  }
+  return out;
+}
+
+function loadContext(ctx: Context, cwd: string, recorded?: Map<string, Set<string>> | null): LoadedProject & { configUsable: boolean; configHasErrors: boolean } {
   const diagnostics: Diagnostic[] = [];
   const sources = new Map<string, YamlSource>();
   let config: Config = DEFAULT_CONFIG;
   let configUsable = ctx.configFile !== null;
+  let configHasErrors = false;
+  let brokenConfig: CheckContext['brokenConfig'] = {};
   const segments = new Map<string, Segment>();
   const segmentNames = new Set<string>();
   const journeys: Journey[] = [];
-  const segmentMaps: { file: string; map: Obj; path: string[]; valid: boolean }[] = [];
+  /** Segment maps as written (their names), and as pruned (the segments that can be built). */
+  const segmentMaps: { file: string; map: Obj; path: string[]; usable: Obj; cut: Set<string> }[] = [];
+  /** Journeys built from pruned data: their findings are filtered. */
+  const prunedJourneys = new Map<string, { original: Obj; cut: YamlPath[] }>();
 
   for (const file of ctx.files) {
     const shown = display(file, cwd);
@@ -200,29 +297,40 @@ function loadContext(ctx: Context, cwd: string): LoadedProject & { configUsable:
     const problems = schemas().validate(kind, source.data);
     diagnostics.push(...problems.map((p) => resolve(source, p)));
     const data = source.data as Obj;
-    const valid = problems.length === 0;
+    const pruned: Pruned = problems.length === 0 ? { data, cut: [] } : pruneInvalid(data, (d) => schemas().validate(kind, d));
     switch (kind) {
       case 'config':
+        if (data && typeof data === 'object') {
+          diagnostics.push(...checkFolders(data, path.dirname(file)).map((p) => resolve(source, p)));
+        }
         if (file !== ctx.configFile) break;
-        if (valid) config = buildConfig(data, shown);
-        else configUsable = false;
+        configHasErrors = problems.length > 0;
+        if (pruned.data) {
+          const usable = prunedConfig(data, pruned);
+          config = buildConfig(usable.data, shown);
+          brokenConfig = usable.broken;
+        } else {
+          configUsable = false;
+        }
         if (data && typeof data === 'object' && data.segments && typeof data.segments === 'object') {
-          segmentMaps.push({ file: shown, map: data.segments, path: ['segments'], valid });
+          segmentMaps.push(segmentMap(shown, data, pruned));
         }
         break;
       case 'segments':
         if (data && typeof data === 'object' && data.segments && typeof data.segments === 'object') {
-          segmentMaps.push({ file: shown, map: data.segments, path: ['segments'], valid });
+          segmentMaps.push(segmentMap(shown, data, pruned));
         }
         break;
-      case 'journey':
-        if (!valid) break;
-        {
-          const keyProblems = checkTriggerKeys(data.trigger);
-          diagnostics.push(...keyProblems.map((p) => resolve(source, p)));
-          if (keyProblems.length === 0) journeys.push(buildJourney(data, shown, text));
-        }
+      case 'journey': {
+        if (!pruned.data) break;
+        const keyProblems = checkTriggerKeys(pruned.data.trigger as Obj);
+        // With part of the trigger cut away its kind is a guess: its keys are judged only when it is whole.
+        if (!pruned.cut.some((c) => c[0] === 'trigger')) diagnostics.push(...keyProblems.map((p) => resolve(source, p)));
+        if (keyProblems.length > 0) break;
+        journeys.push(buildJourney(pruned.data, shown, text));
+        if (pruned.cut.length > 0) prunedJourneys.set(shown, { original: data, cut: pruned.cut });
         break;
+      }
       default: {
         const never: never = kind;
         throw new Error(`unknown file kind ${String(never)}`);
@@ -231,8 +339,8 @@ function loadContext(ctx: Context, cwd: string): LoadedProject & { configUsable:
   }
 
   const firstFile = new Map<string, string>();
-  for (const { file, map, path: at, valid } of segmentMaps) {
-    for (const [name, def] of Object.entries(map)) {
+  for (const { file, map, path: at, usable, cut } of segmentMaps) {
+    for (const name of Object.keys(map)) {
       const earlier = firstFile.get(name);
       if (earlier !== undefined) {
         const source = sources.get(file)!;
@@ -241,21 +349,35 @@ function loadContext(ctx: Context, cwd: string): LoadedProject & { configUsable:
       }
       firstFile.set(name, file);
       segmentNames.add(name);
-      if (valid) {
-        const d = def as Obj;
-        segments.set(name, { name, description: d.description ?? null, rule: buildRule(d.rule, [...at, name, 'rule']), definition: d, file, path: [...at, name] });
+      // A segment with a schema error is not built: a rule with a part cut away would mean something else.
+      const def = usable[name] as Obj | undefined;
+      if (def && !cut.has(name)) {
+        segments.set(name, { name, description: def.description ?? null, rule: buildRule(def.rule, [...at, name, 'rule']), definition: def, file, path: [...at, name] });
       }
     }
   }
 
   const project: Project = { root: ctx.root ?? cwd, config, segments, journeys };
-  const checkCtx: CheckContext = { project, configUsable, segmentNames: ctx.root || ctx.configFile ? segmentNames : null };
+  const checkCtx: CheckContext = { project, configUsable, segmentNames: ctx.root || ctx.configFile ? segmentNames : null, brokenConfig, ...(recorded !== undefined ? { recordedSteps: recorded } : {}) };
   const findings: Finding[] = [...checkConfig(checkCtx), ...checkSegments(checkCtx), ...checkJourneys(checkCtx)];
   for (const f of findings) {
     const source = sources.get(f.file);
+    const pruned = prunedJourneys.get(f.file);
+    if (pruned && causedByCut(f.diagnostic, pruned.original, pruned.cut)) continue;
     if (source) diagnostics.push(resolve(source, f.diagnostic));
   }
-  return { project, diagnostics, configUsable };
+  return { project, diagnostics, configUsable, configHasErrors };
+}
+
+function segmentMap(file: string, data: Obj, pruned: Pruned): { file: string; map: Obj; path: string[]; usable: Obj; cut: Set<string> } {
+  const usable = (pruned.data?.segments ?? {}) as Obj;
+  const cut = new Set<string>();
+  for (const at of pruned.cut) {
+    if (at[0] !== 'segments') continue;
+    if (typeof at[1] === 'string') cut.add(at[1]);
+    else for (const name of Object.keys(data.segments as Obj)) cut.add(name);
+  }
+  return { file, map: data.segments as Obj, path: ['segments'], usable, cut };
 }
 
 /**

@@ -34,7 +34,7 @@ export type ValueTerm =
   | { op: 'anniversary'; every: Duration };
 
 export type DateTerm =
-  | { op: 'before' | 'after'; at: Moment }
+  | { op: 'before' | 'after'; at: Moment; /** Where it is written, under the condition's key: ['within'], ['between', 1] (named path, so that version diffs ignore it as they ignore every position). */ path?: YamlPath }
   | { op: 'anniversary'; every: Duration }
   | { op: 'exists'; value: boolean };
 
@@ -191,7 +191,14 @@ export interface Config {
   segmentsDir: string;
   policies: Policies;
   testRecipients: Record<string, string[]> | null;
-  channels: Record<string, { provider: string; address: string | null }>;
+  /** Order statuses of the shop's own, besides the ones journey knows (config order_statuses). */
+  orderStatuses?: string[];
+  /**
+   * address: the customer field the channel sends to (email, phone, attributes.<name>),
+   * as declared or inferred from the provider or the channel's name; null when nothing
+   * says (an error of validate).
+   */
+  channels: Record<string, { provider: string; address: string | null; addressFrom?: 'declared' | 'provider' | 'name' | null }>;
   providers: Record<string, ProviderConfig>;
   templates: Record<string, { channel: string; providerTemplate: string | null; subject: string | null; body: string | null }>;
   coupons: Record<string, { discount: string; code: string | null; prefix: string | null; validFor: Duration | null }>;

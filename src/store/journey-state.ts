@@ -81,3 +81,14 @@ export function deployVersion(db: StoreDb, journey: { id: string; source: string
     return version;
   });
 }
+
+/** The text of every version the store recorded, per journey id (removed journeys too): the steps customers may have been at. */
+export function recordedVersionSources(db: StoreDb): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const r of db.all<{ journey_id: string; source: string }>('SELECT journey_id, source FROM journey_versions ORDER BY journey_id, version')) {
+    const list = out.get(r.journey_id) ?? [];
+    list.push(r.source);
+    out.set(r.journey_id, list);
+  }
+  return out;
+}

@@ -3,7 +3,7 @@
  * `npm test` builds first; when dist/ is missing (a bare `npx vitest run`) it is built here.
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,11 +17,11 @@ const unknownStepKey = `${broken}/07-unknown-step-key.yaml`;
 const unknownCouponKey = `${broken}/13-unknown-coupon-key.config.yaml`;
 const backfillWarning = `${broken}/52-backfill-unbounded.yaml`;
 
-function journey(args: string[], cwd = repo): SpawnSyncReturns<string> {
+function journey(args: string[], cwd = repo, env: Record<string, string | undefined> = {}): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, [bin, ...args], {
     cwd,
     encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined },
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, ...env },
   });
 }
 
@@ -133,6 +133,25 @@ describe('journey validate --format github', () => {
     ]);
   });
 
+  it('names files from the root of the git repository, wherever it runs from', () => {
+    const r = journey(['validate', '--format', 'github', `../../${unknownStepKey}`], path.join(repo, 'examples/shop'), { GITHUB_WORKSPACE: undefined });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(new RegExp(`^::error file=${unknownStepKey.replace(/[.]/g, '\\.')},line=13,col=5,`));
+  });
+
+  it('names files from $GITHUB_WORKSPACE when it is set', () => {
+    const r = journey(['validate', '--format', 'github', unknownStepKey], repo, { GITHUB_WORKSPACE: path.join(repo, 'test') });
+    expect(r.stdout).toMatch(/^::error file=fixtures\/validate\/project\/broken\/07-unknown-step-key\.yaml,line=13,col=5,/);
+  });
+
+  it('names files from the current folder outside a repository', () => {
+    const dir = mkdtempSync(path.join(elsewhere, 'norepo-'));
+    mkdirSync(path.join(dir, 'sub'));
+    writeFileSync(path.join(dir, 'x.yaml'), 'id: x\ntrigger: { event: order_placed }\nsteps:\n  - id: a\n    wiat: 1d\n');
+    const r = journey(['validate', '--format', 'github', '../x.yaml'], path.join(dir, 'sub'), { GITHUB_WORKSPACE: undefined });
+    expect(r.stdout).toMatch(/^::error file=\.\.\/x\.yaml,line=5,col=5,/);
+  });
+
   it('annotates warnings as warnings', () => {
     const r = journey(['validate', '--format', 'github', backfillWarning]);
     expect(r.status).toBe(0);
@@ -177,5 +196,130 @@ describe('journey -C', () => {
     const r = journey(['-C', project, 'validate', path.join(project, 'broken/30-unknown-template.yaml')], elsewhere);
     expect(r.status).toBe(1);
     expect(r.stdout).toContain("30-unknown-template.yaml:13:17 error unknown template 'thankyou' — did you mean 'thank-you'? [unknown-template]");
+  });
+});
+
+describe('journey validate: every error in one run', () => {
+  const stages = 'test/fixtures/validate/stages';
+
+  it('shows the syntax, schema and semantic errors of every file together, and the semantic errors of files with schema errors', () => {
+    const r = journey(['validate', '--format', 'json', stages]);
+    expect(r.status).toBe(1);
+    const out = JSON.parse(r.stdout) as { diagnostics: { file: string; line: number; code: string }[] };
+    expect(out.diagnostics.map((d) => `${path.relative(stages, d.file)}:${d.line} ${d.code}`)).toEqual([
+      // a schema error in the config: the rest of the project is still checked against it
+      'journey.config.yaml:9 unknown-key',
+      // a schema error and, in the same file, a step that does not exist
+      'journeys/schema-and-step.yaml:5 unknown-key',
+      'journeys/schema-and-step.yaml:8 unknown-step',
+      'journeys/syntax.yaml:3 yaml-syntax',
+      'journeys/unknown-template.yaml:5 unknown-template',
+      // one segment fails the schema, another of the same file has an empty range
+      'segments/segments.yaml:3 unknown-key',
+      'segments/segments.yaml:5 empty-range',
+    ]);
+    // uses-broken.yaml names the template and the segment whose declarations have errors: those are not unknown names
+    expect(out.diagnostics.some((d) => d.file.endsWith('uses-broken.yaml'))).toBe(false);
+  });
+
+  it('checks a journey file against a config with errors, and says that the config has errors', () => {
+    const r = journey(['validate', `${stages}/journeys/unknown-template.yaml`]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain(`${stages}/journeys/unknown-template.yaml:5:39 error unknown template 'ofer' — did you mean 'offer'? [unknown-template]`);
+    expect(r.stdout).toContain(`${stages}/journey.config.yaml warning the project config has errors, so references to its entries that have errors were not checked [config-invalid]`);
+  });
+});
+
+describe('journey validate: the folders the config names', () => {
+  const project = (config: string): string => {
+    const dir = mkdtempSync(path.join(elsewhere, 'folders-'));
+    mkdirSync(path.join(dir, 'segments'));
+    writeFileSync(path.join(dir, 'journey.config.yaml'), config);
+    writeFileSync(path.join(dir, 'segments/s.yaml'), 'segments:\n  buyers:\n    rule: { orders: { count: { gte: 1 } } }\n');
+    return dir;
+  };
+
+  it('a journeys: folder that does not exist is an error at the key, with a hint', () => {
+    const dir = project('version: 1\ntimezone: UTC\njourneys: ../jurneys\n');
+    const r = journey(['validate'], dir);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain("journey.config.yaml:3:11 error folder '../jurneys' does not exist (journeys names the folder that holds the journey files) [missing-folder]");
+    expect(r.stdout).toMatch(/ {2}hint: create \S*jurneys, or correct the path: it is relative to the folder of the config/);
+  });
+
+  it('a segments_dir: folder that does not exist is an error too, and plan refuses the project', () => {
+    const dir = project('version: 1\ntimezone: UTC\nsegments_dir: segmets\n');
+    const r = journey(['validate', '--json'], dir);
+    expect(r.status).toBe(1);
+    expect((JSON.parse(r.stdout) as { diagnostics: unknown[] }).diagnostics).toEqual([
+      expect.objectContaining({ code: 'missing-folder', file: 'journey.config.yaml', line: 3, column: 15 }),
+    ]);
+    const plan = journey(['plan'], dir);
+    expect(plan.status).toBe(1);
+  });
+
+  it('a folder that exists validates', () => {
+    const dir = project('version: 1\ntimezone: UTC\nsegments_dir: segments\n');
+    expect(journey(['validate'], dir).status).toBe(0);
+  });
+});
+
+describe('journey validate: order statuses', () => {
+  const project = (config: string): string => {
+    const dir = mkdtempSync(path.join(elsewhere, 'statuses-'));
+    mkdirSync(path.join(dir, 'segments'));
+    writeFileSync(path.join(dir, 'journey.config.yaml'), config);
+    writeFileSync(path.join(dir, 'segments/s.yaml'), 'segments:\n  returners:\n    rule: { orders: { status: [returned, refunded] } }\n');
+    return dir;
+  };
+
+  it("a status of the shop's own is a warning until the config declares it under order_statuses", () => {
+    const undeclared = journey(['validate', '--strict'], project('version: 1\n'));
+    expect(undeclared.status).toBe(1);
+    expect(undeclared.stdout).toContain("segments/s.yaml:3:32 warning 'returned' is not an order status journey knows [unknown-status]");
+    const declared = journey(['validate', '--strict'], project('version: 1\norder_statuses: [returned]\n'));
+    expect(declared.stdout).toMatch(/✔ 2 files valid/);
+    expect(declared.status).toBe(0);
+  });
+});
+
+describe('journey validate: removed_steps against what was deployed', () => {
+  const config = 'version: 1\nchannels:\n  email: { provider: dev }\nproviders:\n  dev: { type: console }\ntemplates:\n  hi: { channel: email, subject: Hi, body: Hello }\n';
+  const v1 = 'id: welcome\ntrigger: { event: order_placed }\nsteps:\n  - id: first\n    send: { channel: email, template: hi }\n  - id: pause\n    wait: 1d\n  - id: second\n    send: { channel: email, template: hi }\n';
+  // v2 drops step pause, lists it under removed_steps, and one more that never existed
+  const v2 = v1.replace('  - id: pause\n    wait: 1d\n', '').replace('steps:\n', 'removed_steps:\n  pause: { moved_to: second }\n  puase: { moved_to: second }\nsteps:\n');
+
+  const project = (): string => {
+    const dir = mkdtempSync(path.join(elsewhere, 'removed-'));
+    mkdirSync(path.join(dir, 'journeys'));
+    writeFileSync(path.join(dir, 'journey.config.yaml'), config);
+    writeFileSync(path.join(dir, 'journeys/welcome.yaml'), v1);
+    return dir;
+  };
+
+  it('with a store, a removed step that no deployed version had is a warning, with a did-you-mean', () => {
+    const dir = project();
+    expect(journey(['migrate'], dir).status).toBe(0);
+    const run = journey(['run', '--once', '--no-deliver'], dir);
+    expect(run.status, run.stderr).toBe(0);
+    writeFileSync(path.join(dir, 'journeys/welcome.yaml'), v2);
+    const r = journey(['validate', '--json'], dir);
+    const out = JSON.parse(r.stdout) as { diagnostics: { code: string; line: number; message: string }[] };
+    expect(out.diagnostics.map((d) => [d.code, d.line, d.message])).toEqual([
+      ['removed-step-unknown', 5, "step 'puase' is not in this journey and no deployed version of 'welcome' had it — did you mean 'pause'?"],
+    ]);
+    expect(r.status).toBe(0);
+  });
+
+  it('with no store, each removed step is a warning that it could not be checked, and no store is created', () => {
+    const dir = project();
+    writeFileSync(path.join(dir, 'journeys/welcome.yaml'), v2);
+    const r = journey(['validate', '--json'], dir);
+    const out = JSON.parse(r.stdout) as { diagnostics: { code: string; line: number }[] };
+    expect(out.diagnostics.map((d) => [d.code, d.line])).toEqual([
+      ['removed-step-unchecked', 4],
+      ['removed-step-unchecked', 5],
+    ]);
+    expect(existsSync(path.join(dir, '.journey/store.db'))).toBe(false);
   });
 });

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -115,6 +115,8 @@ describe('journey plan', () => {
     expect(r.stderr).toContain("no journey matches no-such-journey");
     const empty = mkdtempSync(path.join(os.tmpdir(), 'journey-plan-empty-'));
     cpSync(path.join(dir, 'journey.config.yaml'), path.join(empty, 'journey.config.yaml'));
+    // the folders the config names must exist (validate's missing-folder), even empty
+    for (const folder of ['journeys', 'segments']) mkdirSync(path.join(empty, folder));
     const r2 = spawnSync(process.execPath, [path.join(root, 'bin/journey.js'), '-C', empty, 'plan'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
     expect(r2.status).toBe(1);
     expect(r2.stderr).toMatch(/no store at .*hint: import the shop data first/s);

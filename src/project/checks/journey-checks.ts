@@ -1,11 +1,13 @@
 import { error, warning, type PendingDiagnostic, type YamlPath } from '../diagnostic.js';
+import { describeKind, providerAddressKind } from '../channel-address.js';
 import { didYouMean } from '../did-you-mean.js';
 import { approxMs } from '../duration.js';
 import type { DateComparison, Journey, Moment, Policies, Rule, Step } from '../model.js';
 import { journeyRules } from '../rule-walk.js';
 import { buildStepGraph, loops, reachable, reachableFrom, type StepGraph } from '../step-graph.js';
 import { backfillReach } from './backfill.js';
-import type { CheckContext, Finding } from './types.js';
+import { agoTerms, checkShortDurations, checkStatuses } from './statuses.js';
+import { isBrokenEntry, type CheckContext, type Finding } from './types.js';
 import { cronProblem, isTimezone, timezoneNames } from './values.js';
 
 const MESSAGE_EVENTS: Record<string, 'email' | 'sms' | 'any'> = {
@@ -74,6 +76,7 @@ function checkJourney(journey: Journey, ctx: CheckContext): PendingDiagnostic[] 
       out.push(error('removed-step-present', ['removed_steps', removed], `step '${removed}' is listed as removed but is still in the steps`, 'take it out of removed_steps, or out of the steps', 'key'));
     }
     if (!graph.nodes.has(movedTo)) out.push(unknownStep(movedTo, ['removed_steps', removed, 'moved_to'], "'moved_to'"));
+    if (!graph.nodes.has(removed)) out.push(...checkRemovedStepHistory(journey.id, removed, ctx));
   }
 
   // With two steps of one id the graph cannot tell them apart; paths through it would be noise.
@@ -152,14 +155,22 @@ function checkStep(
       out.push(...channelProblems);
       const template = config.templates[step.template];
       if (!template) {
-        out.push(unknownName('unknown-template', 'template', step.template, Object.keys(config.templates), at('send', 'template'), 'templates'));
+        if (!isBrokenEntry(ctx, 'templates', step.template)) out.push(unknownName('unknown-template', 'template', step.template, Object.keys(config.templates), at('send', 'template'), 'templates'));
       } else if (template.channel !== step.channel && channelProblems.length === 0) {
         out.push(error('template-channel', at('send', 'template'), `template '${step.template}' is for channel '${template.channel}', but this step sends on '${step.channel}'`, 'use a template made for this channel'));
       }
-      if (step.provider && !config.providers[step.provider]) {
+      const override = step.provider ? config.providers[step.provider] : undefined;
+      const address = config.channels[step.channel]?.address;
+      if (override && (address === 'email' || address === 'phone')) {
+        const delivers = providerAddressKind(override.type);
+        if (delivers !== 'any' && delivers !== address) {
+          out.push(error('channel-address', at('send', 'provider'), `provider '${step.provider}' (${override.type}) sends to ${describeKind(delivers)}, but channel '${step.channel}' reads ${describeKind(address)}`, 'use a provider for this channel\'s kind of address, or another channel'));
+        }
+      }
+      if (step.provider && !config.providers[step.provider] && !isBrokenEntry(ctx, 'providers', step.provider)) {
         out.push(unknownName('unknown-provider', 'provider', step.provider, Object.keys(config.providers), at('send', 'provider'), 'providers'));
       }
-      if (step.coupon && !config.coupons[step.coupon]) {
+      if (step.coupon && !config.coupons[step.coupon] && !isBrokenEntry(ctx, 'coupons', step.coupon)) {
         out.push(unknownName('unknown-coupon', 'coupon', step.coupon, Object.keys(config.coupons), at('send', 'coupon'), 'coupons'));
       }
       break;
@@ -200,6 +211,8 @@ function checkStep(
       }
       if (step.statuses.length > 0 && step.event !== 'order_status_changed') {
         out.push(error('status-needs-order-event', at('wait_for', 'status'), "'status' applies to event order_status_changed", undefined, 'key'));
+      } else {
+        out.push(...checkStatuses(step.statuses, at('wait_for', 'status'), ctx));
       }
       if (Object.keys(step.match).length > 0 && journey.trigger.kind !== 'custom_event') {
         out.push(error('match-needs-event-trigger', at('wait_for', 'match'), "'match' compares with the triggering event, but this journey is not triggered by a custom event", undefined, 'key'));
@@ -225,8 +238,9 @@ function checkStep(
     case 'sync': {
       if (!ctx.configUsable) break;
       const provider = config.providers[step.provider];
-      if (!provider) out.push(unknownName('unknown-provider', 'provider', step.provider, Object.keys(config.providers), at('sync', 'provider'), 'providers'));
-      else if (!['klaviyo', 'webhook', 'console', 'file'].includes(provider.type)) {
+      if (!provider) {
+        if (!isBrokenEntry(ctx, 'providers', step.provider)) out.push(unknownName('unknown-provider', 'provider', step.provider, Object.keys(config.providers), at('sync', 'provider'), 'providers'));
+      } else if (!['klaviyo', 'webhook', 'console', 'file'].includes(provider.type)) {
         out.push(error('provider-cannot-sync', at('sync', 'provider'), `provider '${step.provider}' is a ${provider.type} provider, which cannot sync profiles or events`, 'use a klaviyo or webhook provider'));
       }
       break;
@@ -264,6 +278,7 @@ function checkTrigger(journey: Journey, ctx: CheckContext): PendingDiagnostic[] 
     }
     case 'order_status_changed':
       if (t.statuses.length === 0) out.push(error('missing-status', ['trigger'], "an order_status_changed trigger needs 'status' (the status changed to, e.g. delivered)"));
+      out.push(...checkStatuses(t.statuses, ['trigger', 'status'], ctx));
       break;
     case 'date':
       if ((t.every === null) === (t.after === null)) {
@@ -306,7 +321,7 @@ export function checkRecipientChannels(recipients: Record<string, string[]>, pat
 
 function checkChannel(channel: string, path: YamlPath, ctx: CheckContext): PendingDiagnostic[] {
   const channels = ctx.project.config.channels;
-  if (channels[channel]) return [];
+  if (channels[channel] || isBrokenEntry(ctx, 'channels', channel)) return [];
   return [unknownName('unknown-channel', 'channel', channel, Object.keys(channels), path, 'channels')];
 }
 
@@ -347,14 +362,24 @@ export function checkRuleValues(rule: Rule, ctx: CheckContext): PendingDiagnosti
         return;
       case 'registered_at':
         out.push(...checkBetween(r.path, 'registered_at', r.date.terms), ...checkUnits(r.path, 'registered_at', r.date));
+        out.push(...checkShortDurations(r.path, 'registered_at', agoTerms(r.date)));
         return;
       case 'order_date': {
         const key = r.which === 'last' ? 'last_order_at' : 'first_order_at';
         out.push(...checkBetween(r.path, key, r.date.terms), ...checkUnits(r.path, key, r.date));
+        out.push(...checkStatuses(r.statuses, [...r.path, key, 'status'], ctx), ...checkShortDurations(r.path, key, agoTerms(r.date)));
         return;
       }
       case 'orders':
         out.push(...checkBetween(r.path, 'orders', r.filter.placed.terms), ...checkUnits(r.path, 'orders', r.filter.placed));
+        out.push(...checkStatuses(r.filter.statuses, [...r.path, 'orders', 'status'], ctx), ...checkShortDurations(r.path, 'orders', agoTerms(r.filter.placed)));
+        return;
+      case 'order_amount':
+        out.push(...checkStatuses(r.statuses, [...r.path, r.measure, 'status'], ctx));
+        if (r.within) out.push(...checkShortDurations(r.path, r.measure, [{ duration: r.within, path: ['within'] }]));
+        return;
+      case 'trigger_order':
+        out.push(...checkStatuses(r.statuses, [...r.path, 'trigger_order', 'status'], ctx));
         return;
       case 'event':
         out.push(...checkBetween(r.path, 'event', r.occurred.terms), ...checkUnits(r.path, 'event', r.occurred));
@@ -402,4 +427,22 @@ function checkBetween(path: YamlPath, key: string, terms: { op: string; at?: Mom
     return [error('empty-range', [...path, key], `this range is empty: nothing is both less than ${after.duration.text} and more than ${before.duration.text} ago`, 'write between: [nearer, further], e.g. between: [30d, 10mo]')];
   }
   return [];
+}
+
+/** A removed step should be one a deployed version had: otherwise it is likely misspelt, and the customers at the real one exit. */
+function checkRemovedStepHistory(journeyId: string, removed: string, ctx: CheckContext): PendingDiagnostic[] {
+  if (ctx.recordedSteps === undefined) return [];
+  const at = ['removed_steps', removed];
+  if (ctx.recordedSteps === null) {
+    return [
+      warning('removed-step-unchecked', at, `step '${removed}' is not in this journey, and with no store validate cannot tell whether a deployed version had it`, 'validate where the store is (store.path in journey.config.yaml) to check it, or compare the name with the deployed version', 'key'),
+    ];
+  }
+  const recorded = ctx.recordedSteps.get(journeyId);
+  if (recorded?.has(removed)) return [];
+  const guess = recorded ? didYouMean(removed, recorded) : undefined;
+  const never = recorded ? `no deployed version of '${journeyId}' had it` : `journey '${journeyId}' was never deployed`;
+  return [
+    warning('removed-step-unknown', at, `step '${removed}' is not in this journey and ${never}${guess ? ` — did you mean '${guess}'?` : ''}`, 'removed_steps names steps of an earlier, deployed version; no customer can be at this one', 'key'),
+  ];
 }
