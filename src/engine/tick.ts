@@ -65,7 +65,7 @@ export interface TickReport {
   rounds: number;
 }
 
-const MESSAGE_EVENT_KIND: Record<string, string> = {
+const MESSAGE_EVENT_KIND: ReadonlyMap<string, string> = new Map(Object.entries({
   email_delivered: 'delivered',
   email_opened: 'opened',
   email_clicked: 'clicked',
@@ -78,7 +78,7 @@ const MESSAGE_EVENT_KIND: Record<string, string> = {
   sms_failed: 'failed',
   message_delivered: 'delivered',
   message_failed: 'failed',
-};
+}));
 
 /**
  * One tick: record the journeys' versions, enter customers, exit those who meet
@@ -407,7 +407,7 @@ function waitEnd(ctx: Ctx, step: Extract<Step, { kind: 'wait' }>): { sql: string
 }
 
 function waitForEvent(step: Extract<Step, { kind: 'wait_for' }>): WaitForEvent {
-  const kind = MESSAGE_EVENT_KIND[step.event];
+  const kind = MESSAGE_EVENT_KIND.get(step.event);
   if (kind) return { kind: 'message', event: kind, ofStep: step.of };
   if (step.event === 'order_placed') return { kind: 'order_placed' };
   if (step.event === 'order_status_changed') return { kind: 'order_status_changed', statuses: step.statuses, sameOrder: step.sameOrder };

@@ -1,5 +1,6 @@
 import { buildPolicies } from './build-journey.js';
 import { duration } from './build-rule.js';
+import { byName, ownEntries } from './by-name.js';
 import { channelAddress } from './channel-address.js';
 import type { Config, ProviderType } from './model.js';
 
@@ -8,6 +9,7 @@ type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-exp
 export const DEFAULT_CONFIG: Config = buildConfig({}, null);
 
 export function buildConfig(data: Obj, file: string | null): Config {
+  const providers = ownEntries((data.providers ?? {}) as Obj);
   return {
     file,
     storePath: data.store?.path ?? null,
@@ -15,27 +17,27 @@ export function buildConfig(data: Obj, file: string | null): Config {
     journeysDir: data.journeys ?? 'journeys',
     segmentsDir: data.segments_dir ?? 'segments',
     policies: buildPolicies(data.policies),
-    testRecipients: data.test_recipients ?? null,
+    testRecipients: data.test_recipients ? ownEntries(data.test_recipients as Obj) : null,
     orderStatuses: data.order_statuses ?? [],
-    channels: Object.fromEntries(
+    channels: byName(
       Object.entries((data.channels ?? {}) as Obj).map(([k, v]) => {
-        const { address, from } = channelAddress(k, v.address ?? null, (data.providers as Obj | undefined)?.[v.provider]?.type);
+        const { address, from } = channelAddress(k, v.address ?? null, providers[v.provider]?.type);
         return [k, { provider: v.provider, address, addressFrom: from }];
       }),
     ),
-    providers: Object.fromEntries(
+    providers: byName(
       Object.entries((data.providers ?? {}) as Obj).map(([k, v]) => {
         const { type, ...settings } = v as Obj;
         return [k, { name: k, type: type as ProviderType, settings }];
       }),
     ),
-    templates: Object.fromEntries(
+    templates: byName(
       Object.entries((data.templates ?? {}) as Obj).map(([k, v]) => [
         k,
         { channel: v.channel, providerTemplate: v.provider_template ?? null, subject: v.subject ?? null, body: v.body ?? null },
       ]),
     ),
-    coupons: Object.fromEntries(
+    coupons: byName(
       Object.entries((data.coupons ?? {}) as Obj).map(([k, v]) => [
         k,
         { discount: v.discount, code: v.code ?? null, prefix: v.prefix ?? null, validFor: v.valid_for ? duration(v.valid_for) : null },

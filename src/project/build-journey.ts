@@ -1,6 +1,7 @@
 import type { YamlPath } from './diagnostic.js';
 import { buildRule, duration } from './build-rule.js';
 import type { FrequencyCap, Goal, Journey, Policies, Step, Target, Trigger } from './model.js';
+import { byName, ownEntries } from './by-name.js';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- schema-checked YAML data
 
@@ -23,8 +24,8 @@ export function buildJourney(data: Obj, file: string, source: string): Journey {
     exitWhen: (data.exit_when ?? []).map((r: Obj, i: number) => buildRule(r, ['exit_when', i])),
     goal: data.goal ? buildGoal(data.goal) : null,
     policies: buildPolicies(data.policies),
-    testRecipients: data.test_recipients ?? null,
-    removedSteps: Object.fromEntries(Object.entries((data.removed_steps ?? {}) as Obj).map(([k, v]) => [k, v.moved_to as string])),
+    testRecipients: data.test_recipients ? ownEntries(data.test_recipients as Obj) : null,
+    removedSteps: byName(Object.entries((data.removed_steps ?? {}) as Obj).map(([k, v]) => [k, v.moved_to as string] as const)),
     steps: buildSteps(data.steps, ['steps']),
     file,
     source,
