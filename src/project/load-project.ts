@@ -4,7 +4,9 @@ import { usageError } from '../errors.js';
 import { buildConfig, DEFAULT_CONFIG } from './build-config.js';
 import { buildJourney } from './build-journey.js';
 import { buildRule } from './build-rule.js';
+import { loadTemplateFiles } from '../content/templates.js';
 import { checkConfig } from './checks/config-checks.js';
+import { checkTemplates } from './checks/template-checks.js';
 import { checkJourneys } from './checks/journey-checks.js';
 import { checkSegments } from './checks/segment-checks.js';
 import { checkTriggerKeys } from './checks/trigger-keys.js';
@@ -133,6 +135,8 @@ export function validatePaths(paths: string[], cwd: string): ValidationResult {
   for (const ctx of contexts.values()) {
     const loaded = loadContext(ctx, cwd);
     const shown = new Set([...ctx.targets].map((f) => display(f, cwd)));
+    // the project's template files are checked with its config
+    if (ctx.configFile && ctx.targets.has(ctx.configFile)) for (const f of loaded.templateFiles) shown.add(f);
     diagnostics.push(...loaded.diagnostics.filter((d) => shown.has(d.file)));
     if (!loaded.configUsable && ctx.configFile && !ctx.targets.has(ctx.configFile)) {
       diagnostics.push({ severity: 'warning', code: 'config-invalid', file: display(ctx.configFile, cwd), line: 0, col: 0, message: 'the project config has errors, so references to channels, templates, providers and coupons were not checked', hint: `run journey validate ${display(ctx.configFile, cwd)}` });
@@ -143,6 +147,7 @@ export function validatePaths(paths: string[], cwd: string): ValidationResult {
 
 /** Loads a whole project for the commands that use it (plan, run); problems come back as diagnostics. */
 export function loadProject(root: string, cwd = process.cwd()): LoadedProject & { configUsable: boolean } {
+  // (validate lists a template file's problems when it checks the project; so does every other command)
   const files = projectFiles(root);
   const configFile = path.join(root, CONFIG_FILE);
   const loaded = loadContext({ root, dirs: projectDirs(root), configFile: existsSync(configFile) ? configFile : null, files, targets: new Set(files) }, cwd);
@@ -164,7 +169,7 @@ function classify(file: string, source: YamlSource, ctx: Context): FileKind {
   return data && typeof data === 'object' && 'segments' in data && !('steps' in data) ? 'segments' : 'journey';
 }
 
-function loadContext(ctx: Context, cwd: string): LoadedProject & { configUsable: boolean } {
+function loadContext(ctx: Context, cwd: string): LoadedProject & { configUsable: boolean; templateFiles: string[] } {
   const diagnostics: Diagnostic[] = [];
   const sources = new Map<string, YamlSource>();
   let config: Config = DEFAULT_CONFIG;
@@ -248,14 +253,34 @@ function loadContext(ctx: Context, cwd: string): LoadedProject & { configUsable:
     }
   }
 
+  const templateFiles: string[] = [];
+  if (configUsable && ctx.root) {
+    // templates/NAME.liquid files join the templates written in the config
+    const loaded = loadTemplateFiles(path.resolve(ctx.root, config.templatesDir), (f) => display(f, cwd));
+    diagnostics.push(...loaded.diagnostics);
+    const templates = { ...config.templates };
+    for (const t of loaded.templates) {
+      templateFiles.push(t.file);
+      if (templates[t.name]) {
+        diagnostics.push({ severity: 'error', code: 'duplicate-template', file: t.file, line: 1, col: 1, message: `template '${t.name}' is also written in ${config.file ?? 'the config'}`, hint: 'keep one of the two' });
+        continue;
+      }
+      templates[t.name] = { channel: t.channel, providerTemplate: t.providerTemplate, subject: t.subject?.text ?? null, body: t.body.text, source: t };
+    }
+    for (const d of loaded.diagnostics) if (!templateFiles.includes(d.file)) templateFiles.push(d.file);
+    config = { ...config, templates };
+  }
+
   const project: Project = { root: ctx.root ?? cwd, config, segments, journeys };
   const checkCtx: CheckContext = { project, configUsable, segmentNames: ctx.root || ctx.configFile ? segmentNames : null };
-  const findings: Finding[] = [...checkConfig(checkCtx), ...checkSegments(checkCtx), ...checkJourneys(checkCtx)];
+  const templateChecks = checkTemplates(checkCtx);
+  diagnostics.push(...templateChecks.diagnostics);
+  const findings: Finding[] = [...checkConfig(checkCtx), ...checkSegments(checkCtx), ...checkJourneys(checkCtx), ...templateChecks.findings];
   for (const f of findings) {
     const source = sources.get(f.file);
     if (source) diagnostics.push(resolve(source, f.diagnostic));
   }
-  return { project, diagnostics, configUsable };
+  return { project, diagnostics, configUsable, templateFiles };
 }
 
 /**
