@@ -17,7 +17,7 @@ const now = '2026-01-01T10:00:00Z';
 
 const provider = await startLocalProvider();
 // dummy secrets: the local provider does not check them
-const env = { ...process.env, SENDGRID_API_KEY: 'demo', TWILIO_AUTH_TOKEN: 'demo', KLAVIYO_API_KEY: 'demo' };
+const env = { ...process.env, SENDGRID_API_KEY: 'demo', TWILIO_AUTH_TOKEN: 'demo', KLAVIYO_API_KEY: 'demo', JOURNEY_LINK_SECRET: 'demo' };
 
 function journey(...args) {
   console.log(`\n$ journey ${args.join(' ')}`);
@@ -37,6 +37,7 @@ try {
   mkdirSync(project, { recursive: true });
   cpSync(path.join(shop, 'segments'), path.join(project, 'segments'), { recursive: true });
   cpSync(path.join(root, 'journeys'), path.join(project, 'journeys'), { recursive: true });
+  cpSync(path.join(shop, 'templates'), path.join(project, 'templates'), { recursive: true });
   const config = readFileSync(path.join(shop, 'journey.config.yaml'), 'utf8')
     .replace('journeys: ../../journeys', 'journeys: journeys')
     .replace(/^(\s+)type: (sendgrid|twilio|klaviyo)$/gm, `$1type: $2\n$1url: ${provider.url}`);

@@ -21,7 +21,6 @@
  * --watch`, a worker process).
  */
 import type { Config } from '../project/model.js';
-import type { BodyTemplate, BodyTemplates } from '../store/body-template.js';
 import type { StoreDb } from '../store/db.js';
 import { dueProviders, failProviderRows, nextDueAt, nextLeaseEnd, reclaimExpired, type ClaimedRow, type Completion } from '../store/outbox.js';
 import { openOutboxPort, type OutboxPort } from '../store/outbox-thread.js';
@@ -130,8 +129,6 @@ interface Lane {
   breaker: CircuitBreaker;
   limiter: RateLimiter | null;
   queue: RowQueue<ClaimedRow>;
-  /** The provider's request bodies the claims render, by template name. */
-  bodies: BodyTemplates;
   /** The last claim came back short: nothing more is due now. */
   drained: boolean;
   claimSize: number;
@@ -281,7 +278,6 @@ class Dispatcher {
       breaker: new CircuitBreaker(this.breakerOptions),
       limiter: ratePerSecond ? createRateLimiter(ratePerSecond) : null,
       queue: new RowQueue<ClaimedRow>(),
-      bodies: this.bodyTemplates(provider),
       drained: false,
       claimSize: Math.max(1, Math.min(this.opts.claimBatch ?? 500, paced)),
       probe: null,
@@ -291,17 +287,6 @@ class Dispatcher {
     };
     this.lanes.set(name, lane);
     return lane;
-  }
-
-  /** The provider's body template of each configured template it has one for. */
-  private bodyTemplates(provider: Provider): BodyTemplates {
-    const bodies: Record<string, BodyTemplate> = {};
-    if (!provider.bodyTemplate || !provider.sendRendered) return bodies;
-    for (const [name, t] of Object.entries(this.config.templates)) {
-      const body = provider.bodyTemplate({ id: t.providerTemplate, subject: t.subject, body: t.body });
-      if (body) bodies[name] = body;
-    }
-    return bodies;
   }
 
   private async runLane(lane: Lane): Promise<void> {
@@ -339,7 +324,7 @@ class Dispatcher {
     if (lane.claiming || lane.drained || this.stopping) return;
     const now = this.now();
     if (lane.breaker.isOpen(now)) return;
-    lane.claiming = this.port.claim(lane.name, now, now + this.leaseMs, lane.claimSize, lane.bodies).then(
+    lane.claiming = this.port.claim(lane.name, now, now + this.leaseMs, lane.claimSize).then(
       (rows) => {
         if (rows.length < lane.claimSize) lane.drained = true;
         if (rows.length) this.leaseLeft.set(rows[0]!.lease, rows.length);
@@ -362,8 +347,7 @@ class Dispatcher {
         this.releaseQueue(lane, row, this.now());
         return;
       }
-      // A body the claim rendered goes out as it is; other rows are built here.
-      const message = row.body !== null ? null : this.outgoing.build(row);
+      const message = this.outgoing.build(row);
       if (typeof message === 'string') {
         // Nothing the provider could change: the template or the data is wrong.
         this.complete(lane, { kind: 'failed', id: row.id, lease: row.lease, error: message });
@@ -386,7 +370,7 @@ class Dispatcher {
       while (lane.pausedUntil > this.now() && !this.stopping) await sleep(lane.pausedUntil - this.now(), this.opts.signal);
       let outcome: SendOutcome;
       try {
-        outcome = await (message === null ? lane.provider.sendRendered!(row.body!, row.idempotency_key) : send(lane.provider, message));
+        outcome = await send(lane.provider, message);
       } catch (err) {
         // A provider that throws (a bug, not a provider answer) must not take the dispatcher down.
         outcome = { kind: 'retry', error: `provider error: ${err instanceof Error ? err.message : String(err)}` };

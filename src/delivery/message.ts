@@ -6,11 +6,20 @@
  * about backoff, circuit breaking and dead-lettering.
  */
 import type { ProviderType } from '../project/model.js';
-import { text, type BodyColumn, type BodyPart, type BodyTemplate, type FillPart } from '../store/body-template.js';
 
 export type { ProviderType };
 
 export type DataValue = string | number | boolean | null;
+
+/** Rendered content, as content/render.ts makes it. */
+export interface RenderedContent {
+  subject: string | null;
+  preheader: string | null;
+  html: string | null;
+  text: string | null;
+  /** SMS and other text channels. */
+  body: string | null;
+}
 
 export interface OutgoingMessage {
   /**
@@ -30,7 +39,14 @@ export interface OutgoingMessage {
     subject: string | null;
     body: string | null;
   };
-  /** Personalisation fields: dynamic template data, or {{field}} values for subject and body. */
+  /**
+   * The message as rendered when its step sent it (content/render.ts): what the
+   * provider puts in its request as it is. Absent for a provider-side template
+   * (template.id), which renders from `data`, and for rows written before content
+   * was rendered.
+   */
+  content?: RenderedContent | null;
+  /** The template variables: a provider-side template's data (dynamic template data, TemplateModel). */
   data: Record<string, DataValue>;
   /**
    * `data` as JSON text, when the caller already has it (the outbox payload), so that
@@ -90,14 +106,6 @@ export interface Provider {
   send(message: OutgoingMessage): Promise<SendOutcome>;
   /** Present on providers that can take profile and event sync (klaviyo, webhook, console, file). */
   sync?(request: SyncRequest): Promise<SendOutcome>;
-  /**
-   * The request body of a template's messages as a template the outbox claim renders
-   * in SQL (store/body-template.ts), or null when this provider builds it per message.
-   * Present with sendRendered only.
-   */
-  bodyTemplate?(template: OutgoingMessage['template']): BodyTemplate | null;
-  /** Sends a body the claim rendered from bodyTemplate; answers as send() would for the same message. */
-  sendRendered?(body: string, idempotencyKey: string): Promise<SendOutcome>;
   /** Lets requests in flight finish, then closes the connections. */
   close(): Promise<void>;
 }
@@ -127,34 +135,12 @@ function compile(text: string): CompiledText {
 export const MESSAGE_TAGS = [
   { tag: 'journey', column: 'journey_id' },
   { tag: 'step', column: 'step_id' },
-] as const satisfies readonly { tag: string; column: BodyColumn }[];
+] as const satisfies readonly { tag: string; column: 'journey_id' | 'step_id' }[];
 
 /**
- * The message tags as parts of a body template: for each tag the row has,
- * before + "tag" + between + the value as a JSON string + after.
- */
-export function tagParts(before: string, between: string, after: string): BodyPart[] {
-  return MESSAGE_TAGS.map(({ tag, column }) => ({
-    kind: 'if_present',
-    column,
-    parts: [text(`${before}${JSON.stringify(tag)}${between}`), { kind: 'column', column }, text(after)],
-  }));
-}
-
-/** A text's {{field}}s as the parts of a body template, which SQL fills as fillPlaceholders does. */
-export function placeholderParts(text: string): FillPart[] {
-  const parts: FillPart[] = [];
-  compile(text).forEach((part, i) => {
-    if (i % 2 === 1) parts.push({ kind: 'field', name: part });
-    else if (part !== '') parts.push({ kind: 'text', text: part });
-  });
-  return parts;
-}
-
-/**
- * Fills {{field}} from data for providers that take finished text (an SMS body, a
- * subject without a provider template). A missing or null field becomes '' rather
- * than the literal braces, which would look broken to a customer.
+ * Fills {{field}} from data, for a message without rendered content only (a row
+ * written before the tick rendered content, or a test send built by hand): the
+ * content of every message a step sends is rendered by content/render.ts.
  */
 export function fillPlaceholders(text: string, data: Record<string, DataValue>): string {
   const parts = compile(text);

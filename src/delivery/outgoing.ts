@@ -36,6 +36,14 @@ export class OutgoingBuilder {
       return 'the payload is not valid JSON';
     }
     if (typeof data !== 'object' || data === null || Array.isArray(data)) return 'the payload is not a JSON object';
+    let content: OutgoingMessage['content'] = null;
+    if (row.content) {
+      try {
+        content = JSON.parse(row.content) as OutgoingMessage['content'];
+      } catch {
+        return 'the rendered content is not valid JSON';
+      }
+    }
     return {
       idempotencyKey: row.idempotency_key,
       channel: row.channel,
@@ -43,6 +51,7 @@ export class OutgoingBuilder {
       template,
       data: data as Record<string, DataValue>,
       dataJson: row.payload,
+      content,
       tags: this.tagsOf(row.journey_id, row.step_id),
     };
   }

@@ -33,6 +33,7 @@ import {
 import { deployedJourneys, deployVersion, eventCursors, restartTrigger, type DeployedJourney } from '../store/journey-state.js';
 import { createTempTable, dropTempTable } from '../store/temp-tables.js';
 import { eventHappened, type WaitForEvent } from '../store/wait-for.js';
+import { fillContent, issueStepCoupons } from './content-step.js';
 import { entryFor, nextCheckAt } from './entry.js';
 import { sourceHash } from './plan.js';
 import { segmentUses } from './segment-changes.js';
@@ -485,7 +486,14 @@ function send(ctx: Ctx, journey: Journey, step: Extract<Step, { kind: 'send' }>,
   }
   const channel = project.config.channels[step.channel];
   const provider = step.provider ?? channel?.provider ?? step.channel;
-  const coupon = step.coupon ? project.config.coupons[step.coupon] : undefined;
+  // content: a coupon pool that ran dry skips the send; the rest is rendered into the rows (engine/content-step.ts)
+  const dry = issueStepCoupons(db, project, journey, step, sendable, now);
+  if (dry && count(db, dry) > 0) {
+    const n = moveTo(db, keep(ctx, 'tick_dry', dry), next, now, 'skipped', `coupon_pool_empty:${step.coupon}`);
+    report.skipped += n;
+    moved += n;
+    sendable = keep(ctx, 'tick_send3', minus(sendable, { sql: 'SELECT id FROM temp.tick_dry', params: [] }));
+  }
   const sent = insertOutbox(db, sendable, {
     journeyId: journey.id,
     stepId: step.id,
@@ -494,11 +502,12 @@ function send(ctx: Ctx, journey: Journey, step: Extract<Step, { kind: 'send' }>,
     template: step.template,
     addressField: ctx.compile.channelAddress(step.channel),
     testRecipients: (journey.testRecipients ?? project.config.testRecipients)?.[step.channel] ?? null,
-    coupon: coupon ? { code: coupon.code, prefix: coupon.prefix } : null,
-    data: { ...step.data, ...(step.recommendations ? { recommendations: step.recommendations.strategy } : {}) },
+    coupon: null,
+    data: step.data,
     products: null,
     now,
   });
+  fillContent(db, project, journey, step, sendable, now);
   report.sent += sent;
   moved += moveTo(db, sendable, next, now, 'sent', `${step.channel} ${step.template}`);
   return moved;

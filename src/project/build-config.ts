@@ -14,6 +14,11 @@ export function buildConfig(data: Obj, file: string | null): Config {
     file,
     storePath: data.store?.path ?? null,
     timezone: data.timezone ?? 'UTC',
+    templatesDir: data.templates_dir ?? 'templates',
+    vars: data.vars ?? {},
+    links: data.links ? { unsubscribe: data.links.unsubscribe ?? null, preferences: data.links.preferences ?? null, secret: data.links.secret } : null,
+    currency: data.currency ?? 'EUR',
+    locale: data.locale ?? 'en',
     journeysDir: data.journeys ?? 'journeys',
     segmentsDir: data.segments_dir ?? 'segments',
     policies: buildPolicies(data.policies),
@@ -34,14 +39,23 @@ export function buildConfig(data: Obj, file: string | null): Config {
     templates: byName(
       Object.entries((data.templates ?? {}) as Obj).map(([k, v]) => [
         k,
-        { channel: v.channel, providerTemplate: v.provider_template ?? null, subject: v.subject ?? null, body: v.body ?? null },
+        { channel: v.channel, providerTemplate: v.provider_template ?? null, subject: v.subject ?? null, body: v.body ?? null, source: null },
       ]),
     ),
     coupons: byName(
       Object.entries((data.coupons ?? {}) as Obj).map(([k, v]) => [
         k,
-        { discount: v.discount, code: v.code ?? null, prefix: v.prefix ?? null, validFor: v.valid_for ? duration(v.valid_for) : null },
+        {
+          discount: v.discount,
+          code: v.code ?? null,
+          prefix: v.prefix ?? null,
+          validFor: v.valid_for ? duration(v.valid_for) : null,
+          pool: v.pool ?? false,
+          length: v.length ?? null,
+          alphabet: v.alphabet ?? null,
+        },
       ]),
     ),
+    categoryMap: data.recommendations?.category_map ?? {},
   };
 }

@@ -87,9 +87,17 @@ function buildStep(s: Obj, path: YamlPath): Step {
       provider: v.provider ?? null,
       coupon: v.coupon ?? null,
       recommendations: v.recommendations
-        ? { strategy: v.recommendations.strategy, count: v.recommendations.count ?? 4, within: v.recommendations.within ? duration(v.recommendations.within) : null }
+        ? {
+            strategy: v.recommendations.strategy,
+            count: v.recommendations.count ?? 4,
+            within: v.recommendations.within ? duration(v.recommendations.within) : null,
+            category: v.recommendations.category ?? null,
+            excludePurchased: v.recommendations.exclude_purchased ?? true,
+            fallback: v.recommendations.fallback ?? 'popular',
+          }
         : null,
       data: v.data ?? {},
+      subject: v.subject ?? null,
     };
   }
   if (s.wait !== undefined) {

@@ -5,7 +5,9 @@ import { usageError } from '../errors.js';
 import { buildConfig, DEFAULT_CONFIG } from './build-config.js';
 import { buildJourney } from './build-journey.js';
 import { buildRule } from './build-rule.js';
+import { loadTemplateFiles } from '../content/templates.js';
 import { checkConfig } from './checks/config-checks.js';
+import { checkTemplates } from './checks/template-checks.js';
 import { checkJourneys } from './checks/journey-checks.js';
 import { checkSegments } from './checks/segment-checks.js';
 import { checkTriggerKeys } from './checks/trigger-keys.js';
@@ -147,6 +149,8 @@ export function validatePaths(paths: string[], cwd: string, options: ValidateOpt
     const recorded = options.recordedVersions && isProject ? recordedSteps(options.recordedVersions(ctx.root!)) : undefined;
     const loaded = loadContext(ctx, cwd, recorded);
     const shown = new Set([...ctx.targets].map((f) => display(f, cwd)));
+    // the project's template files are checked with its config
+    if (ctx.configFile && ctx.targets.has(ctx.configFile)) for (const f of loaded.templateFiles) shown.add(f);
     diagnostics.push(...loaded.diagnostics.filter((d) => shown.has(d.file)));
     if (ctx.configFile && !ctx.targets.has(ctx.configFile) && (!loaded.configUsable || loaded.configHasErrors)) {
       const what = loaded.configUsable ? 'references to its entries that have errors were not checked' : 'references to channels, templates, providers and coupons were not checked';
@@ -158,6 +162,7 @@ export function validatePaths(paths: string[], cwd: string, options: ValidateOpt
 
 /** Loads a whole project for the commands that use it (plan, run); problems come back as diagnostics. */
 export function loadProject(root: string, cwd = process.cwd()): LoadedProject & { configUsable: boolean } {
+  // (validate lists a template file's problems when it checks the project; so does every other command)
   const files = projectFiles(root);
   const configFile = path.join(root, CONFIG_FILE);
   const loaded = loadContext({ root, dirs: projectDirs(root), configFile: existsSync(configFile) ? configFile : null, files, targets: new Set(files) }, cwd);
@@ -256,7 +261,7 @@ function recordedSteps(versions: Map<string, string[]> | null): Map<string, Set<
   return out;
 }
 
-function loadContext(ctx: Context, cwd: string, recorded?: Map<string, Set<string>> | null): LoadedProject & { configUsable: boolean; configHasErrors: boolean } {
+function loadContext(ctx: Context, cwd: string, recorded?: Map<string, Set<string>> | null): LoadedProject & { configUsable: boolean; configHasErrors: boolean; templateFiles: string[] } {
   const diagnostics: Diagnostic[] = [];
   const sources = new Map<string, YamlSource>();
   let config: Config = DEFAULT_CONFIG;
@@ -357,16 +362,36 @@ function loadContext(ctx: Context, cwd: string, recorded?: Map<string, Set<strin
     }
   }
 
+  const templateFiles: string[] = [];
+  if (configUsable && ctx.root) {
+    // templates/NAME.liquid files join the templates written in the config
+    const loaded = loadTemplateFiles(path.resolve(ctx.root, config.templatesDir), (f) => display(f, cwd));
+    diagnostics.push(...loaded.diagnostics);
+    const templates = { ...config.templates };
+    for (const t of loaded.templates) {
+      templateFiles.push(t.file);
+      if (templates[t.name]) {
+        diagnostics.push({ severity: 'error', code: 'duplicate-template', file: t.file, line: 1, col: 1, message: `template '${t.name}' is also written in ${config.file ?? 'the config'}`, hint: 'keep one of the two' });
+        continue;
+      }
+      templates[t.name] = { channel: t.channel, providerTemplate: t.providerTemplate, subject: t.subject?.text ?? null, body: t.body.text, source: t };
+    }
+    for (const d of loaded.diagnostics) if (!templateFiles.includes(d.file)) templateFiles.push(d.file);
+    config = { ...config, templates };
+  }
+
   const project: Project = { root: ctx.root ?? cwd, config, segments, journeys };
   const checkCtx: CheckContext = { project, configUsable, segmentNames: ctx.root || ctx.configFile ? segmentNames : null, brokenConfig, ...(recorded !== undefined ? { recordedSteps: recorded } : {}) };
-  const findings: Finding[] = [...checkConfig(checkCtx), ...checkSegments(checkCtx), ...checkJourneys(checkCtx)];
+  const templateChecks = checkTemplates(checkCtx);
+  diagnostics.push(...templateChecks.diagnostics);
+  const findings: Finding[] = [...checkConfig(checkCtx), ...checkSegments(checkCtx), ...checkJourneys(checkCtx), ...templateChecks.findings];
   for (const f of findings) {
     const source = sources.get(f.file);
     const pruned = prunedJourneys.get(f.file);
     if (pruned && causedByCut(f.diagnostic, pruned.original, pruned.cut)) continue;
     if (source) diagnostics.push(resolve(source, f.diagnostic));
   }
-  return { project, diagnostics, configUsable, configHasErrors };
+  return { project, diagnostics, configUsable, configHasErrors, templateFiles };
 }
 
 function segmentMap(file: string, data: Obj, pruned: Pruned): { file: string; map: Obj; path: string[]; usable: Obj; cut: Set<string> } {

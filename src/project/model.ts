@@ -6,6 +6,7 @@
 import type { YamlPath } from './diagnostic.js';
 
 import type { Duration } from '../time/duration.js';
+import type { TemplateFile } from '../content/templates.js';
 
 export type { Duration, DurationUnit } from '../time/duration.js';
 
@@ -123,7 +124,16 @@ export interface Policies {
 
 export type Target = { kind: 'goto'; step: string; path: YamlPath } | { kind: 'steps'; steps: Step[]; path: YamlPath };
 
-export interface Recommendations { strategy: 'related' | 'popular' | 'new' | 'category'; count: number; within: Duration | null }
+export interface Recommendations {
+  strategy: 'related' | 'popular' | 'new' | 'category';
+  count: number;
+  within: Duration | null;
+  /** popular: only this category. */
+  category: string | null;
+  excludePurchased: boolean;
+  /** What tops up a strategy that finds too few. */
+  fallback: 'popular' | 'new' | 'none';
+}
 
 export type StepKind = Step['kind'];
 
@@ -134,7 +144,17 @@ export type Step = {
   next: string | null;
   path: YamlPath;
 } & (
-  | { kind: 'send'; channel: string; template: string; provider: string | null; coupon: string | null; recommendations: Recommendations | null; data: Record<string, Scalar> }
+  | {
+      kind: 'send';
+      channel: string;
+      template: string;
+      provider: string | null;
+      coupon: string | null;
+      recommendations: Recommendations | null;
+      data: Record<string, Scalar>;
+      /** Liquid: replaces the template's subject (an A/B test of subject lines needs no copied template). */
+      subject: string | null;
+    }
   | { kind: 'wait'; duration: Duration | null; from: 'step' | 'entry' | 'trigger'; until: string | null; days: Weekday[]; timezone: string }
   | {
       kind: 'wait_for';
@@ -200,8 +220,23 @@ export interface Config {
    */
   channels: Record<string, { provider: string; address: string | null; addressFrom?: 'declared' | 'provider' | 'name' | null }>;
   providers: Record<string, ProviderConfig>;
-  templates: Record<string, { channel: string; providerTemplate: string | null; subject: string | null; body: string | null }>;
-  coupons: Record<string, { discount: string; code: string | null; prefix: string | null; validFor: Duration | null }>;
+  /** Where template files live (templates/NAME.liquid), relative to the project folder. */
+  templatesDir: string;
+  /**
+   * By name: templates/NAME.liquid files (source set) and, as before, templates written
+   * in journey.config.yaml (subject and body as Liquid, or a provider template id).
+   */
+  templates: Record<string, { channel: string; providerTemplate: string | null; subject: string | null; body: string | null; source: TemplateFile | null }>;
+  /** Project-level template variables (vars.shop_url, vars.brand, ...). */
+  vars: Record<string, Scalar>;
+  /** Signed per-customer unsubscribe and preference links. */
+  links: { unsubscribe: string | null; preferences: string | null; secret: string } | null;
+  /** Money is shown in this currency when the order has none; dates and numbers in this locale when the customer has none. */
+  currency: string;
+  locale: string;
+  coupons: Record<string, { discount: string; code: string | null; prefix: string | null; validFor: Duration | null; pool: boolean; length: number | null; alphabet: string | null }>;
+  /** category -> more categories the `category` recommendations also draw from. */
+  categoryMap: Record<string, string[]>;
 }
 
 export interface Project {

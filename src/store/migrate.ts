@@ -31,9 +31,12 @@ export function migrate(db: StoreDb, now: () => number = Date.now): MigrateResul
       hint: 'upgrade journey; an older version must not write to a store a newer one has migrated',
     });
   }
+  // every migration not yet recorded, not only those past the highest: a store made
+  // between the releases of two branches' migrations still gets the lower-numbered one
+  const done = new Set(db.all<{ version: number }>('SELECT version FROM schema_migrations').map((r) => r.version));
   const applied: Migration[] = [];
   for (const migration of MIGRATIONS) {
-    if (migration.version <= from) continue;
+    if (done.has(migration.version)) continue;
     db.transaction(() => {
       db.exec(migration.sql);
       db.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [migration.version, migration.name, now()]);

@@ -8,20 +8,19 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { BodyTemplates } from './body-template.js';
 import type { StoreDb } from './db.js';
 import { claimDue, completeRows, type ClaimedRow, type Completion } from './outbox.js';
 
 export interface OutboxPort {
-  /** Claims due rows of a provider, their bodies rendered from its templates (outbox.ts claimDue). */
-  claim(provider: string, now: number, leaseUntil: number, limit: number, bodies: BodyTemplates): Promise<ClaimedRow[]>;
+  /** Claims due rows of a provider (outbox.ts claimDue). */
+  claim(provider: string, now: number, leaseUntil: number, limit: number): Promise<ClaimedRow[]>;
   /** Records outcomes, and ends the leases whose every row now has one. */
   complete(completions: readonly Completion[], endedLeases: readonly number[]): Promise<number>;
   close(): Promise<void>;
 }
 
 export type OutboxRequest =
-  | { id: number; op: 'claim'; provider: string; now: number; leaseUntil: number; limit: number; bodies: BodyTemplates }
+  | { id: number; op: 'claim'; provider: string; now: number; leaseUntil: number; limit: number }
   | { id: number; op: 'complete'; completions: readonly Completion[]; endedLeases: readonly number[] }
   | { id: number; op: 'close' };
 
@@ -41,7 +40,7 @@ export function openOutboxPort(db: StoreDb, where: 'auto' | 'thread' | 'inline' 
 
 function inlinePort(db: StoreDb): OutboxPort {
   return {
-    claim: async (provider, now, leaseUntil, limit, bodies) => claimDue(db, provider, now, leaseUntil, limit, bodies),
+    claim: async (provider, now, leaseUntil, limit) => claimDue(db, provider, now, leaseUntil, limit),
     complete: async (completions, endedLeases) => completeRows(db, completions, endedLeases),
     close: async () => {},
   };
@@ -82,8 +81,8 @@ class ThreadPort implements OutboxPort {
     });
   }
 
-  async claim(provider: string, now: number, leaseUntil: number, limit: number, bodies: BodyTemplates): Promise<ClaimedRow[]> {
-    return (await this.request({ op: 'claim', provider, now, leaseUntil, limit, bodies })).rows ?? [];
+  async claim(provider: string, now: number, leaseUntil: number, limit: number): Promise<ClaimedRow[]> {
+    return (await this.request({ op: 'claim', provider, now, leaseUntil, limit })).rows ?? [];
   }
 
   async complete(completions: readonly Completion[], endedLeases: readonly number[]): Promise<number> {

@@ -20,7 +20,7 @@ port.on('message', (request: OutboxRequest) => {
   try {
     switch (request.op) {
       case 'claim':
-        response = { id: request.id, ok: true, rows: claimDue(db, request.provider, request.now, request.leaseUntil, request.limit, request.bodies) };
+        response = { id: request.id, ok: true, rows: claimDue(db, request.provider, request.now, request.leaseUntil, request.limit) };
         break;
       case 'complete':
         response = { id: request.id, ok: true, changed: completeRows(db, request.completions, request.endedLeases) };

@@ -12,13 +12,12 @@
  * gone, and a dispatcher that comes back late cannot overwrite what the one that
  * took over recorded.
  */
-import { bodySql, type BodyTemplates } from './body-template.js';
-import type { SqlValue, StoreDb } from './db.js';
+import type { StoreDb } from './db.js';
 
 export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'dead';
 export const OUTBOX_STATUSES: readonly OutboxStatus[] = ['pending', 'sending', 'sent', 'failed', 'dead'];
 
-/** An outbox row's columns that a message is built from, when the claim did not render its body. */
+/** An outbox row's columns that a message is built from. */
 export interface MessageColumns {
   id: number;
   idempotency_key: string;
@@ -27,81 +26,51 @@ export interface MessageColumns {
   channel: string;
   template: string;
   address: string;
+  /** The template variables (JSON), which a provider's own template renders from. */
   payload: string;
+  /** The message as rendered when the step sent it (JSON: subject, preheader, html, text, body), or null. */
+  content: string | null;
 }
 
-interface Claimed {
-  id: number;
-  idempotency_key: string;
+/** A row as the dispatcher claimed it. */
+export interface ClaimedRow extends MessageColumns {
   /** Attempts made before this claim. */
   attempts: number;
   /** The lease that holds the row: the token its completion presents. */
   lease: number;
 }
 
-/**
- * A row as the dispatcher claimed it: with the provider's request body, rendered by
- * the claim from the provider's body template, or with the columns to build it from.
- */
-export type ClaimedRow = (Claimed & { body: string }) | (Claimed & MessageColumns & { body: null });
-
 /** Ids held by a lease (of one provider, when the caller adds `WHERE l.provider = ?`). */
 const LEASED_IDS = `SELECT j.value FROM outbox_leases l, json_each(l.ids) j`;
 
-const bodySqlCache = new WeakMap<BodyTemplates, ReturnType<typeof bodySql>>();
-
-const MESSAGE_COLUMNS = 'm.id, idempotency_key, journey_id, step_id, channel, template, address, payload';
+const MESSAGE_COLUMNS = 'm.id, idempotency_key, journey_id, step_id, channel, template, address, payload, content';
 
 /**
- * Claims up to `limit` due rows of one provider, oldest due first, as one new lease,
- * each with its body rendered from `bodies` where its template has one.
+ * Claims up to `limit` due rows of one provider, oldest due first, as one new lease.
  * The transaction starts by writing the lease, so it holds the store's write lock
  * before it reads: two dispatchers can never claim the same row.
  */
-export function claimDue(db: StoreDb, provider: string, now: number, leaseUntil: number, limit: number, bodies: BodyTemplates = {}): ClaimedRow[] {
-  let body = bodySqlCache.get(bodies);
-  if (!body) bodySqlCache.set(bodies, (body = bodySql(bodies)));
-  const rendered = body;
-  // A rendered row needs none of the columns its body was made from, and reading
-  // them out costs: six strings more a row took the claim from ~2.3 to ~3.1 us a row
-  // (throwaway SELECT over 100,000 rows). The rows left unrendered read them after.
-  const slim = rendered.sql !== 'NULL';
-  const columns = slim ? `m.id, idempotency_key, NULL, NULL, NULL, NULL, NULL, NULL, ${rendered.sql}` : `${MESSAGE_COLUMNS}, NULL`;
+export function claimDue(db: StoreDb, provider: string, now: number, leaseUntil: number, limit: number): ClaimedRow[] {
   return db.transaction(() => {
     const lease = db.get<{ id: number }>(`INSERT INTO outbox_leases (provider, claimed_at, until, ids) VALUES (?, ?, ?, '[]') RETURNING id`, [provider, now, leaseUntil])!.id;
     // (arrays, not objects: this runs for every message the dispatcher sends)
     const rows = db.arrays(
-      `SELECT ${columns}, d.attempts
+      `SELECT ${MESSAGE_COLUMNS}, d.attempts
        FROM outbox_delivery d JOIN outbox_messages m ON m.id = d.id
        WHERE d.status = 'pending' AND d.provider = ? AND d.next_attempt_at <= ? AND d.id NOT IN (${LEASED_IDS} WHERE l.provider = ?)
        ORDER BY d.next_attempt_at LIMIT ?`,
-      [...rendered.params, provider, now, provider, limit],
+      [provider, now, provider, limit],
     );
     if (rows.length === 0) {
       db.run(`DELETE FROM outbox_leases WHERE id = ?`, [lease]);
       return [];
     }
     let ids = '';
-    let unrendered = '';
-    for (const r of rows) {
-      ids += (ids ? ',' : '') + String(r[0]);
-      if (slim && r[8] === null) unrendered += (unrendered ? ',' : '') + String(r[0]);
-    }
+    for (const r of rows) ids += (ids ? ',' : '') + String(r[0]);
     db.run(`UPDATE outbox_leases SET ids = ? WHERE id = ?`, [`[${ids}]`, lease]);
-    const columnsOf = new Map<number, SqlValue[]>();
-    if (unrendered) {
-      for (const c of db.arrays(`SELECT ${MESSAGE_COLUMNS} FROM outbox_messages m WHERE m.id IN (SELECT value FROM json_each(?))`, [`[${unrendered}]`])) {
-        columnsOf.set(c[0] as number, c);
-      }
-    }
-    return rows.map((r): ClaimedRow => {
-      const id = r[0] as number;
-      const attempts = r[9] as number;
-      if (r[8] !== null) return { id, idempotency_key: r[1] as string, attempts, lease, body: r[8] as string };
-      // (a slim claim read the columns of its unrendered rows apart; a full one has them in the row)
-      const c = slim ? columnsOf.get(id)! : r;
-      return {
-        id,
+    return rows.map(
+      (c): ClaimedRow => ({
+        id: c[0] as number,
         idempotency_key: c[1] as string,
         journey_id: c[2] as string | null,
         step_id: c[3] as string | null,
@@ -109,11 +78,11 @@ export function claimDue(db: StoreDb, provider: string, now: number, leaseUntil:
         template: c[5] as string,
         address: c[6] as string,
         payload: c[7] as string,
-        attempts,
+        content: c[8] as string | null,
+        attempts: c[9] as number,
         lease,
-        body: null,
-      };
-    });
+      }),
+    );
   });
 }
 

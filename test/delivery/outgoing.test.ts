@@ -19,6 +19,7 @@ const row = (over: Partial<MessageColumns> = {}): MessageColumns => ({
   template: 'thanks',
   address: 'jana@example.test',
   payload: '{"first_name":"Jana","order_total":1290.5}',
+  content: null,
   ...over,
 });
 
@@ -32,6 +33,7 @@ describe('OutgoingBuilder', () => {
       template: { id: 'd-0001thankyou', subject: 'Thank you, {{first_name}}', body: null },
       data: { first_name: 'Jana', order_total: 1290.5 },
       dataJson: '{"first_name":"Jana","order_total":1290.5}',
+      content: null,
       tags: { journey: 'post-purchase', step: 'thanks' },
     });
   });

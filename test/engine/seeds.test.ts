@@ -52,7 +52,7 @@ describe('seed 1: drive to a second purchase', () => {
       'ann sms_reminder sms @2026-11-06T10:00:00.000Z',
       'ann loyalty email @2026-11-13T10:00:00.000Z',
     ]);
-    expect(JSON.parse(shop.outbox("customer_id = 'ann' AND step_id = 'thank_you'")[0]!.payload).coupon).toMatch(/^SECOND-/);
+    expect(JSON.parse(shop.outbox("customer_id = 'ann' AND step_id = 'thank_you'")[0]!.payload).coupon.code).toMatch(/^SECOND-[A-HJ-NP-Z2-9]{8}$/);
     expect(shop.enrolment('ann')).toMatchObject({ status: 'completed', exit_reason: 'completed' });
 
     expect(timeline(shop, 'bob')).toEqual(['bob thank_you email @2026-11-03T10:00:00.000Z']);
@@ -96,7 +96,7 @@ describe('seed 2: post-purchase upsell', () => {
       'gus offer email @2026-11-06T13:00:00.000Z',
       'gus reminder email @2026-11-10T13:00:00.000Z',
     ]);
-    expect(JSON.parse(shop.outbox("customer_id = 'gus' AND step_id = 'offer'")[0]!.payload).coupon).toMatch(/^UPSELL-/);
+    expect(JSON.parse(shop.outbox("customer_id = 'gus' AND step_id = 'offer'")[0]!.payload).coupon.code).toMatch(/^UPSELL-/);
     expect(shop.enrolment('gus')).toMatchObject({ status: 'completed', exit_reason: 'exit_step', order_id: 'gus2' });
     expect(timeline(shop, 'hal')).toEqual(['hal thanks email @2026-11-03T13:00:00.000Z', 'hal offer email @2026-11-06T13:00:00.000Z']);
     expect(shop.log('hal')).toContain('wait_offer event: email_clicked');
@@ -137,7 +137,7 @@ describe('seed 3: lapsed customers, registered never bought, anniversaries', () 
       'jon miss_you crm-team@example-shop.test @2026-11-02T07:00:00.000Z',
       'jon follow_up crm-team@example-shop.test @2026-11-09T07:00:00.000Z',
     ]);
-    expect(JSON.parse(shop.outbox("journey_id = 'win-back-30d'")[0]!.payload).coupon).toMatch(/^BACK-/);
+    expect(JSON.parse(shop.outbox("journey_id = 'win-back-30d'")[0]!.payload).coupon.code).toMatch(/^BACK-/);
     expect(timeline(shop, 'nat')).toEqual(['nat miss_you email @2026-11-02T07:00:00.000Z']);
     expect(shop.outbox("journey_id = 'win-back-6mo'")[0]!.address).toBe('nat@shop.test');
     // kim was in registered_never_bought when it first ran: recorded; lee turns 14 days on 3 Nov and enters at the 09:00 UTC check of 4 Nov
@@ -178,7 +178,12 @@ describe('seed 4: multi-buyers motivator', () => {
     expect(JSON.parse(sync[0]!.payload)).toMatchObject({ profile: { journey_segment: 'new_multi_buyers' }, event: 'entered_multi_buyer_flow' });
     const oli = s.outbox("channel <> 'sync' AND customer_id = 'oli'");
     expect(oli.map((o) => o.step_id)).toEqual(['thanks', 'sms_nudge', 'ladder_10', 'ladder_15', 'ladder_20']);
-    expect(oli.map((o) => JSON.parse(o.payload).coupon?.slice(0, 7) ?? null)).toEqual([null, null, 'LADDER-', 'LADDER-', 'LADDER-']);
+    expect(oli.map((o) => JSON.parse(o.payload).coupon?.code.slice(0, 7) ?? null)).toEqual([null, null, 'LADDER-', 'LADDER-', 'LADDER-']);
+    // each rung of the ladder is a coupon of its own: three different codes, each with its own discount
+    const rungs = oli.filter((o) => o.step_id.startsWith('ladder_')).map((o) => JSON.parse(o.payload).coupon);
+    expect(new Set(rungs.map((c) => c.code)).size).toBe(3);
+    expect(rungs.map((c) => c.discount)).toEqual(['10%', '15%', '20%']);
+    expect(oli.filter((o) => o.step_id.startsWith('ladder_')).map((o) => JSON.parse(o.content!).subject)).toEqual(['10% off, just for you', '15% off, just for you', '20% off, just for you']);
     const ladder = oli.filter((o) => o.step_id.startsWith('ladder_')).map((o) => o.created_at);
     expect([ladder[1]! - ladder[0]!, ladder[2]! - ladder[1]!]).toEqual([7 * DAY, 7 * DAY]);
     for (const o of oli) {

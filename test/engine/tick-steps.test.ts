@@ -45,13 +45,13 @@ steps:
       ['c1', `welcome:${shop.enrolment('c1')!.id}:hello`, 'ann@shop.test', 'email', 'sendgrid', 'hello'],
       ['c2', `welcome:${shop.enrolment('c2')!.id}:hello`, 'bob@shop.test', 'email', 'sendgrid', 'hello'],
     ]);
-    const coupons = hello.map((o) => JSON.parse(o.payload).coupon as string);
+    const coupons = hello.map((o) => JSON.parse(o.payload).coupon.code as string);
     expect(coupons[0]).toMatch(/^TEN-/);
     expect(coupons[1]).toMatch(/^TEN-/);
     expect(coupons[0]).not.toBe(coupons[1]);
-    expect(JSON.parse(hello[0]!.payload)).toMatchObject({ first_name: 'Ann', data: { campaign: 'spring' } });
+    expect(JSON.parse(hello[0]!.payload)).toMatchObject({ customer: { first_name: 'Ann' }, data: { campaign: 'spring' } });
     // a coupon with a fixed code is that code for everyone
-    expect(shop.outbox("step_id = 'second'").map((o) => JSON.parse(o.payload).coupon)).toEqual(['WELCOME5', 'WELCOME5']);
+    expect(shop.outbox("step_id = 'second'").map((o) => JSON.parse(o.payload).coupon.code)).toEqual(['WELCOME5', 'WELCOME5']);
 
     // consent, suppression and a missing address: skipped at send time, with the reason
     for (const c of ['c3', 'c4', 'c5']) {

@@ -84,7 +84,7 @@ describe('hints where the hint is the useful part', () => {
   const hintOf = (name: string): string | undefined => diagnosticsOf(name)[0]?.hint;
 
   it('an unknown key with no close match lists the keys allowed there', () => {
-    expect(hintOf('13-unknown-coupon-key.config.yaml')).toBe('allowed here: discount, code, prefix, valid_for');
+    expect(hintOf('13-unknown-coupon-key.config.yaml')).toBe('allowed here: discount, code, prefix, valid_for, pool, length, alphabet');
   });
 
   it('an unknown coupon with no close match lists the declared coupons', () => {

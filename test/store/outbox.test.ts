@@ -153,6 +153,7 @@ describe('outbox leases', () => {
     expect(migrate(old).applied).toEqual([
       { version: 9, name: 'outbox-leases' },
       { version: 10, name: 'outbox-delivery' },
+      { version: 15, name: 'message-content' },
     ]);
     expect(stored(old).map((r) => [r.status, r.attempts, r.next_attempt_at, r.last_error])).toEqual([
       ['pending', 1, NOW + 5_000, RECLAIM_ERROR],
@@ -169,7 +170,10 @@ describe('outbox leases', () => {
     old.run(`UPDATE outbox SET status = 'sent', attempts = 1, provider_message_id = 'sg-2', sent_at = ? WHERE id = 2`, [NOW]);
     old.run(`INSERT INTO message_events (event_id, outbox_id, provider, kind, occurred_at) VALUES ('e1', 2, 'sendgrid', 'delivered', ?)`, [NOW]);
     const before = old.all(`SELECT * FROM outbox ORDER BY id`);
-    expect(migrate(old).applied).toEqual([{ version: 10, name: 'outbox-delivery' }]);
+    expect(migrate(old).applied).toEqual([
+      { version: 10, name: 'outbox-delivery' },
+      { version: 15, name: 'message-content' },
+    ]);
     // the view reads as the table did, column for column
     expect(old.all(`SELECT * FROM outbox ORDER BY id`)).toEqual(before);
     expect(old.all(`SELECT name FROM pragma_table_info('outbox_messages') WHERE name IN ('status', 'attempts', 'provider_message_id')`)).toEqual([]);

@@ -18,7 +18,8 @@ export function createConsole(settings: Settings, opts: ProviderOptions): Provid
     eventsById: false,
     async send(message: OutgoingMessage) {
       const { id, subject, body } = message.template;
-      const what = id ? `template ${id}` : subject ? `"${fillPlaceholders(subject, message.data)}"` : `"${fillPlaceholders(body ?? '', message.data)}"`;
+      const c = message.content;
+      const what = c ? `"${c.subject ?? c.body ?? ''}"` : id ? `template ${id}` : subject ? `"${fillPlaceholders(subject, message.data)}"` : `"${fillPlaceholders(body ?? '', message.data)}"`;
       return write(`[${settings.name}] ${message.channel} → ${message.to}: ${what} ${JSON.stringify(message.data)} (key ${message.idempotencyKey})`);
     },
     async sync(request: SyncRequest) {

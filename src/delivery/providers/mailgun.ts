@@ -62,7 +62,14 @@ export function mailgunForm(message: OutgoingMessage, from: string): URLSearchPa
   if (id) {
     form.set('template', id);
     form.set('h:X-Mailgun-Variables', JSON.stringify(message.data));
-    if (subject) form.set('subject', fillPlaceholders(subject, message.data));
+    const rendered = message.content?.subject ?? (subject && !message.content ? fillPlaceholders(subject, message.data) : null);
+    if (rendered) form.set('subject', rendered);
+  } else if (message.content) {
+    const c = message.content;
+    if (!c.subject || (!c.html && !c.text)) return 'the rendered message has no subject or no content';
+    form.set('subject', c.subject);
+    if (c.html) form.set('html', c.html);
+    if (c.text) form.set('text', c.text);
   } else {
     if (!subject || !body) return 'template needs a Mailgun template name, or both a subject and a body';
     const filled = fillPlaceholders(body, message.data);

@@ -5,9 +5,8 @@
  * Postmark answers 422 with an ErrorCode for every request it refuses for good
  * (invalid address, inactive recipient, unknown template).
  */
-import { text, type BodyTemplate } from '../../store/body-template.js';
 import type { OutgoingMessage, Provider, SendOutcome } from '../message.js';
-import { fillPlaceholders, tagParts } from '../message.js';
+import { fillPlaceholders } from '../message.js';
 import { failure, fromNetwork, HttpClient, httpOptions, isObject, parseJson, sentOutcome } from './http.js';
 import { looksLikeHtml } from './sendgrid.js';
 import { limitsOf, mailbox, type ProviderOptions, type Settings } from './settings.js';
@@ -51,8 +50,6 @@ export function createPostmark(settings: Settings, opts: ProviderOptions): Provi
       if (typeof request === 'string') return Promise.resolve({ kind: 'permanent', error: request });
       return post(request.path, JSON.stringify(request.body), message.idempotencyKey);
     },
-    bodyTemplate: (template) => withTemplateBody(template, mailbox(from, fromName), stream),
-    sendRendered: (body, idempotencyKey) => post(WITH_TEMPLATE, body, idempotencyKey),
     close: () => http.close(),
   };
 }
@@ -64,26 +61,6 @@ function templateRef(id: string): { TemplateId: number } | { TemplateAlias: stri
   return /^\d+$/.test(id) ? { TemplateId: Number(id) } : { TemplateAlias: id };
 }
 
-/**
- * postmarkRequest's template send as a body template the outbox claim renders
- * (null without a template id). Keep the two in step: test/store/body-template.test.ts.
- */
-export function withTemplateBody(template: OutgoingMessage['template'], from: string, stream: string): BodyTemplate | null {
-  if (!template.id) return null;
-  const ref = JSON.stringify(templateRef(template.id)).slice(1, -1);
-  return [
-    text(`{"From":${JSON.stringify(from)},"To":`),
-    { kind: 'column', column: 'address' },
-    text(`,"MessageStream":${JSON.stringify(stream)},"Metadata":{`),
-    ...tagParts('', ':', ','),
-    text(`${JSON.stringify(KEY_METADATA)}:`),
-    { kind: 'column', column: 'idempotency_key' },
-    text(`},${ref},"TemplateModel":`),
-    { kind: 'payload' },
-    text('}'),
-  ];
-}
-
 export function postmarkRequest(message: OutgoingMessage, from: string, stream: string): { path: string; body: Record<string, unknown> } | string {
   const common = {
     From: from,
@@ -93,6 +70,11 @@ export function postmarkRequest(message: OutgoingMessage, from: string, stream: 
   };
   const { id, subject, body } = message.template;
   if (id) return { path: WITH_TEMPLATE, body: { ...common, ...templateRef(id), TemplateModel: message.data } };
+  const c = message.content;
+  if (c) {
+    if (!c.subject || (!c.html && !c.text)) return 'the rendered message has no subject or no content';
+    return { path: '/email', body: { ...common, Subject: c.subject, ...(c.html ? { HtmlBody: c.html } : {}), ...(c.text ? { TextBody: c.text } : {}) } };
+  }
   if (!subject || !body) return 'template needs a Postmark template alias or id, or both a subject and a body';
   const filled = fillPlaceholders(body, message.data);
   return {

@@ -5,9 +5,8 @@
  * their outbox row. (The top-level custom_args is typed as a string in SendGrid's
  * own OpenAPI description, so the per-personalization object is the safe place.)
  */
-import { text, type BodyTemplate } from '../../store/body-template.js';
 import type { OutgoingMessage, Provider, SendOutcome } from '../message.js';
-import { fillPlaceholders, placeholderParts, tagParts } from '../message.js';
+import { fillPlaceholders } from '../message.js';
 import { failure, fromNetwork, header, HttpClient, httpOptions, isObject, sentOutcome } from './http.js';
 import { limitsOf, type ProviderOptions, type Settings } from './settings.js';
 
@@ -48,31 +47,8 @@ export function createSendgrid(settings: Settings, opts: ProviderOptions): Provi
       if (typeof body !== 'string') return Promise.resolve({ kind: 'permanent', error: body.error });
       return post(body, message.idempotencyKey);
     },
-    bodyTemplate: (template) => mailSendTemplate(from, fromName, template),
-    sendRendered: post,
     close: () => http.close(),
   };
-}
-
-/**
- * mailSendJson's body for a dynamic template, as a template the outbox claim renders
- * (null for a template without a SendGrid id: its subject and content are filled
- * here). Keep the two in step: test/store/body-template.test.ts
- * compares them.
- */
-export function mailSendTemplate(from: string, fromName: string | null, template: OutgoingMessage['template']): BodyTemplate | null {
-  if (!template.id) return null;
-  return [
-    text('{"personalizations":[{"to":[{"email":'),
-    { kind: 'column', column: 'address' },
-    text('}],"custom_args":{'),
-    ...tagParts('', ':', ','),
-    text(`${JSON.stringify(KEY_ARG)}:`),
-    { kind: 'column', column: 'idempotency_key' },
-    text('},"dynamic_template_data":'),
-    template.subject ? { kind: 'payload_with', key: 'subject', value: placeholderParts(template.subject) } : { kind: 'payload' },
-    text(`}],"from":${senderJson(from, fromName)},"template_id":${JSON.stringify(template.id)}}`),
-  ];
 }
 
 /**
@@ -97,8 +73,16 @@ function mailSendWriter(from: string, fromName: string | null): (message: Outgoi
       // The template owns its subject; ours goes in as {{subject}} for templates
       // written to use it (SendGrid ignores a personalization subject here).
       const data = message.dataJson ?? JSON.stringify(message.data);
-      const withSubject = subject && !('subject' in message.data) ? withField(data, 'subject', fillPlaceholders(subject, message.data)) : data;
+      const rendered = message.content?.subject ?? (subject && !message.content ? fillPlaceholders(subject, message.data) : null);
+      const withSubject = rendered && !('subject' in message.data) ? withField(data, 'subject', rendered) : data;
       return `{"personalizations":[{${to},"dynamic_template_data":${withSubject}}],"from":${sender},"template_id":${JSON.stringify(id)}}`;
+    }
+    const c = message.content;
+    if (c) {
+      // the rendered message as it is: text/plain first, as SendGrid requires
+      if (!c.subject || (!c.html && !c.text)) return { error: 'the rendered message has no subject or no content' };
+      const parts = [...(c.text ? [{ type: 'text/plain', value: c.text }] : []), ...(c.html ? [{ type: 'text/html', value: c.html }] : [])];
+      return `{"personalizations":[{${to}}],"from":${sender},"subject":${JSON.stringify(c.subject)},"content":${JSON.stringify(parts)}}`;
     }
     if (!subject || !text) return { error: `template needs a SendGrid template id, or both a subject and a body` };
     const filled = fillPlaceholders(text, message.data);

@@ -69,6 +69,8 @@ export function twilioForm(
     // A Content API template (HX...), e.g. an approved WhatsApp template.
     form.set('ContentSid', id);
     form.set('ContentVariables', JSON.stringify(message.data));
+  } else if (message.content?.body) {
+    form.set('Body', message.content.body);
   } else if (body) {
     form.set('Body', fillPlaceholders(body, message.data));
   } else {

@@ -63,6 +63,7 @@ export function createWebhook(settings: Settings, opts: ProviderOptions): Provid
         ...(message.from ? { from: message.from } : {}),
         template: message.template,
         data: message.data,
+        ...(message.content ? { content: message.content } : {}),
         ...(message.tags ? { tags: message.tags } : {}),
       }),
     sync: (request: SyncRequest) =>

@@ -31,7 +31,7 @@ export function checkConfig(ctx: CheckContext): Finding[] {
     }
   }
   for (const [name, coupon] of Object.entries(config.coupons)) {
-    if (coupon.code === null && coupon.prefix === null) {
+    if (coupon.code === null && coupon.prefix === null && !coupon.pool) {
       out.push(error('coupon-code', ['coupons', name], `coupon '${name}' needs 'code' (one shared code) or 'prefix' (a unique code per customer)`));
     }
   }

@@ -6,7 +6,7 @@
  * chosen instants, through runTick or the CLI.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,7 +43,7 @@ templates:
   hello: { channel: email, provider_template: d-hello, subject: Hello }
   followup: { channel: email, provider_template: d-follow, subject: Follow-up }
   third: { channel: email, provider_template: d-third, subject: Third }
-  nudge-sms: { channel: sms, body: "Hi {{first_name}}" }
+  nudge-sms: { channel: sms, body: "Hi {{ customer.first_name | default: 'there' }}" }
 coupons:
   ten: { discount: 10%, prefix: TEN, valid_for: 30d }
   fixed: { discount: 5%, code: WELCOME5 }
@@ -72,6 +72,8 @@ export interface ShopOptions {
   segments?: string;
   /** Segment files by name (instead of `segments`). */
   segmentFiles?: Record<string, string>;
+  /** templates/NAME: text */
+  templateFiles?: Record<string, string>;
   /** Rows for customers.csv (without header), imported at `importAt`. */
   customers?: string[];
   customerHeader?: string;
@@ -90,6 +92,8 @@ export interface OutboxRow {
   template: string;
   address: string;
   payload: string;
+  /** The rendered message (JSON), null for a provider's own template. */
+  content: string | null;
   status: string;
   created_at: number;
 }
@@ -133,6 +137,10 @@ export class Shop {
     if (opts.segmentFiles) for (const [name, text] of Object.entries(opts.segmentFiles)) writeFileSync(path.join(dir, `segments/${name}`), text);
     else writeFileSync(path.join(dir, 'segments/segments.yaml'), opts.segments ?? BASE_SEGMENTS);
     for (const [id, text] of Object.entries(opts.journeys)) writeFileSync(path.join(dir, `journeys/${id}.yaml`), text);
+    if (opts.templateFiles) {
+      mkdirSync(path.join(dir, 'templates'), { recursive: true });
+      for (const [name, text] of Object.entries(opts.templateFiles)) writeFileSync(path.join(dir, `templates/${name}`), text);
+    }
     const shop = new Shop(dir);
     shop.reload();
     if (opts.customers) await shop.importCsv('customers', opts.customerHeader ?? CUSTOMER_HEADER, opts.customers, opts.importAt ?? '2026-01-01T00:00:00Z');
@@ -207,7 +215,7 @@ export class Shop {
   }
 
   outbox(where = 'true', params: (string | number)[] = []): OutboxRow[] {
-    return this.db.all<OutboxRow>(`SELECT * FROM outbox WHERE ${where} ORDER BY id`, params);
+    return this.db.all<OutboxRow>(`SELECT *, (SELECT content FROM outbox_messages m WHERE m.id = outbox.id) AS content FROM outbox WHERE ${where} ORDER BY id`, params);
   }
 
   /** Messages (not syncs) as "customer step template @ISO". */
@@ -288,9 +296,12 @@ export class Shop {
 
 /** A journey file: the id line and the rest. */
 /** A seed project: the example shop's config and segments, with some of the journey library. */
-export function seedProject(journeyIds: string[]): Pick<ShopOptions, 'configText' | 'segmentFiles' | 'journeys'> {
+export function seedProject(journeyIds: string[]): Pick<ShopOptions, 'configText' | 'segmentFiles' | 'journeys' | 'templateFiles'> {
   const read = (p: string) => readFileSync(path.join(ROOT, p), 'utf8');
+  // the example's e-mails carry signed unsubscribe links
+  process.env.JOURNEY_LINK_SECRET ??= 'test-link-secret';
   return {
+    templateFiles: Object.fromEntries(readdirSync(path.join(ROOT, 'examples/shop/templates')).map((f) => [f, read(`examples/shop/templates/${f}`)])),
     configText: read('examples/shop/journey.config.yaml').replace('journeys: ../../journeys', 'journeys: journeys'),
     segmentFiles: { 'buyers.yaml': read('examples/shop/segments/buyers.yaml'), 'retention.yaml': read('examples/shop/segments/retention.yaml') },
     journeys: Object.fromEntries(journeyIds.map((id) => [id, read(`journeys/${id}.yaml`)])),

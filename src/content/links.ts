@@ -1,0 +1,11 @@
+/**
+ * Signed per-customer links: the address, then ?c=<customer id>&t=<HMAC-SHA256 of the
+ * id with the secret, hex>. The shop's unsubscribe page recomputes t to know the link
+ * was ours and names that customer, without a login.
+ */
+import { createHmac } from 'node:crypto';
+
+export function signedLink(base: string, customerId: string, secret: string): string {
+  const t = createHmac('sha256', secret).update(customerId).digest('hex');
+  return `${base}${base.includes('?') ? '&' : '?'}c=${encodeURIComponent(customerId)}&t=${t}`;
+}

@@ -1,0 +1,117 @@
+/**
+ * The Liquid engine every template is rendered with (liquidjs, the language of
+ * Shopify themes and notifications). Strict: a variable or filter that does not exist
+ * is an error, never empty text, so `journey validate` can point at it.
+ *
+ * Two engines: HTML templates escape every output (a first name is text, not markup;
+ * `| raw` opts out), text and SMS templates do not. Both count the outputs that came
+ * out empty (null, or empty text), which is how validate and the tests tell that a
+ * customer would read a gap ("your code  ends soon").
+ */
+import { Liquid, type Template } from 'liquidjs';
+
+export type { Template };
+
+let emptyOutputs = 0;
+
+/** Runs fn and says how many outputs it printed as nothing. */
+export function countingEmpty<T>(fn: () => T): { value: T; empty: number } {
+  const before = emptyOutputs;
+  const value = fn();
+  return { value, empty: emptyOutputs - before };
+}
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+function stringOf(value: unknown): string {
+  if (value === null || value === undefined || value === '') {
+    emptyOutputs++;
+    return '';
+  }
+  if (Array.isArray(value)) return value.map(stringOf).join('');
+  return String(value);
+}
+
+const formats = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat>();
+
+function numberFormat(locale: string, currency: string): Intl.NumberFormat {
+  const key = `n|${locale}|${currency}`;
+  let f = formats.get(key) as Intl.NumberFormat | undefined;
+  if (!f) {
+    try {
+      f = new Intl.NumberFormat(locale, { style: 'currency', currency });
+    } catch {
+      f = new Intl.NumberFormat('en', { style: 'currency', currency: /^[A-Z]{3}$/.test(currency) ? currency : 'EUR' });
+    }
+    formats.set(key, f);
+  }
+  return f;
+}
+
+const DATE_STYLES = new Set(['short', 'medium', 'long', 'full']);
+
+function dateFormat(locale: string, timeZone: string, style: string): Intl.DateTimeFormat {
+  const key = `d|${locale}|${timeZone}|${style}`;
+  let f = formats.get(key) as Intl.DateTimeFormat | undefined;
+  if (!f) {
+    const dateStyle = (DATE_STYLES.has(style) ? style : 'long') as 'short' | 'medium' | 'long' | 'full';
+    try {
+      f = new Intl.DateTimeFormat(locale, { dateStyle, timeZone });
+    } catch {
+      f = new Intl.DateTimeFormat('en', { dateStyle, timeZone: 'UTC' });
+    }
+    formats.set(key, f);
+  }
+  return f;
+}
+
+interface FilterThis {
+  context: { getSync(path: string[]): unknown };
+}
+
+const scoped = (self: FilterThis, path: string[], fallback: string): string => {
+  try {
+    const v = self.context.getSync(path);
+    return typeof v === 'string' && v !== '' ? v : fallback;
+  } catch {
+    return fallback;
+  }
+};
+
+function createEngine(html: boolean): Liquid {
+  const engine = new Liquid({
+    strictVariables: true,
+    strictFilters: true,
+    ownPropertyOnly: true,
+    // templates are files of the project, rendered from a parsed tree: no includes from disk at render time
+    relativeReference: false,
+    outputEscape: html ? (v: unknown) => stringOf(v).replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!) : stringOf,
+  });
+  // {{ 1290.5 | money }} in the message's currency and the customer's locale; | money: "EUR" names a currency
+  engine.registerFilter('money', function (this: FilterThis, value: unknown, currency?: unknown) {
+    if (value === null || value === undefined || value === '') return value;
+    const n = Number(value);
+    if (!Number.isFinite(n)) return value;
+    const cur = typeof currency === 'string' && currency !== '' ? currency : scoped(this, ['currency'], 'EUR');
+    return numberFormat(scoped(this, ['customer', 'locale'], 'en'), cur).format(n);
+  });
+  // {{ coupon.expires_at | local_date }}: the day in the customer's locale and timezone (short, medium, long, full)
+  engine.registerFilter('local_date', function (this: FilterThis, value: unknown, style?: unknown) {
+    if (value === null || value === undefined || value === '') return value;
+    const d = new Date(typeof value === 'number' ? value : String(value));
+    if (Number.isNaN(d.getTime())) return value;
+    return dateFormat(scoped(this, ['customer', 'locale'], 'en'), scoped(this, ['customer', 'timezone'], 'UTC'), typeof style === 'string' ? style : 'long').format(d);
+  });
+  return engine;
+}
+
+let engines: { html: Liquid; text: Liquid } | undefined;
+
+/** The engine for HTML (escaping) or text output. */
+export function liquid(kind: 'html' | 'text'): Liquid {
+  engines ??= { html: createEngine(true), text: createEngine(false) };
+  return engines[kind];
+}
+
+/** The filters beyond Liquid's own, as the README lists them. */
+export const FILTERS = ['money', 'local_date'] as const;

@@ -1,0 +1,193 @@
+/**
+ * The one renderer of message content. A template is compiled once per process (Liquid
+ * parsed; MJML compiled to HTML with its Liquid kept as text) and rendered per message,
+ * in strict mode, from the variables of variables.ts. What it returns is what the
+ * customer reads: the outbox row stores it, and the providers put it in their requests
+ * as it is.
+ */
+import { createRequire } from 'node:module';
+import type { Config } from '../project/model.js';
+import { htmlToText } from './html-text.js';
+import { countingEmpty, liquid, type Template } from './liquid.js';
+import { smsSegments, type SmsSegments } from './sms.js';
+import type { Located } from './templates.js';
+import type { MessageVariables } from './variables.js';
+
+export interface RenderedMessage {
+  /** E-mail: the subject, the preheader, the HTML and its text part. */
+  subject: string | null;
+  preheader: string | null;
+  html: string | null;
+  text: string | null;
+  /** SMS and other text channels: the message. */
+  body: string | null;
+}
+
+/** A problem with a template's Liquid or MJML, where it is: the template file (line and column in it), or the config. */
+export class TemplateError extends Error {
+  constructor(
+    message: string,
+    readonly template: string,
+    readonly part: 'subject' | 'preheader' | 'body' | 'send.subject',
+    /** The template file as displayed, or null for a template written in journey.config.yaml. */
+    readonly file: string | null,
+    readonly line: number,
+    readonly col: number,
+  ) {
+    super(message);
+    this.name = 'TemplateError';
+  }
+}
+
+interface Part {
+  name: 'subject' | 'preheader' | 'body';
+  source: Located;
+  /** What renders at send time (for MJML: the compiled HTML, its Liquid kept as text). */
+  tree: Template[];
+  /** The source's own tree, whose errors have the source's positions (differs from tree for MJML only). */
+  sourceTree: Template[];
+  kind: 'html' | 'text';
+}
+
+export interface CompiledTemplate {
+  name: string;
+  channel: string;
+  providerTemplate: string | null;
+  /** E-mail (HTML with a text part) or a text message. */
+  html: boolean;
+  file: string | null;
+  parts: Part[];
+}
+
+type Mjml = (source: string, options: Record<string, unknown>) => { html: string; errors: { line: number; message: string; tagName?: string }[] };
+let mjmlCompiler: Mjml | undefined;
+
+/** MJML's compiler, loaded only by projects that have MJML templates (it takes a second to load). */
+function mjml(): Mjml {
+  mjmlCompiler ??= createRequire(import.meta.url)('mjml') as Mjml;
+  return mjmlCompiler;
+}
+
+/** Liquid's messages end with ", line:2, col:6"; the position is given apart. */
+const bare = (message: string) => message.replace(/, line:\d+, col:\d+$/, '').replace(/^undefined variable/, 'unknown variable');
+
+/** The error of a liquidjs exception at its place in a located text. */
+export function liquidError(err: unknown, template: string, part: TemplateError['part'], file: string | null, at: Located): TemplateError {
+  const e = err as { message?: string; token?: { getPosition?: () => [number, number] } };
+  const [line, col] = e.token?.getPosition?.() ?? [1, 1];
+  return new TemplateError(bare(e.message ?? String(err)), template, part, file, at.line + line - 1, line === 1 ? at.col + col - 1 : col);
+}
+
+/** Compiles a template of the config; throws a TemplateError where its Liquid or MJML is wrong. */
+export function compileTemplate(name: string, t: Config['templates'][string]): CompiledTemplate {
+  const file = t.source?.file ?? null;
+  const html = t.source ? t.source.format === 'mjml' || t.channel === 'email' : t.channel === 'email';
+  const parts: Part[] = [];
+  const add = (partName: Part['name'], source: Located | null, kind: 'html' | 'text', compiled?: (text: string) => string) => {
+    if (!source) return;
+    let sourceTree: Template[];
+    try {
+      sourceTree = liquid(kind).parse(source.text);
+    } catch (err) {
+      throw liquidError(err, name, partName, file, source);
+    }
+    let tree = sourceTree;
+    if (compiled) {
+      const out = compiled(source.text);
+      try {
+        tree = liquid(kind).parse(out);
+      } catch (err) {
+        throw new TemplateError(`MJML moved Liquid where it no longer parses (${bare((err as Error).message)}); put Liquid tags between sections in <mj-raw>`, name, partName, file, source.line, 1);
+      }
+    }
+    parts.push({ name: partName, source, tree, sourceTree, kind });
+  };
+  if (t.source) {
+    add('subject', t.source.subject, 'text');
+    add('preheader', t.source.preheader, 'text');
+    if (!t.providerTemplate) {
+      const body = t.source.body;
+      add('body', body, html ? 'html' : 'text', t.source.format === 'mjml' ? (text) => compileMjml(name, file!, body, text) : undefined);
+    }
+  } else {
+    add('subject', t.subject === null ? null : { text: t.subject, line: 1, col: 1 }, 'text');
+    if (!t.providerTemplate) add('body', t.body === null ? null : { text: t.body, line: 1, col: 1 }, html ? 'html' : 'text');
+  }
+  return { name, channel: t.channel, providerTemplate: t.providerTemplate, html, file, parts };
+}
+
+function compileMjml(name: string, file: string, at: Located, text: string): string {
+  const result = mjml()(text, { validationLevel: 'soft', keepComments: false });
+  const problem = result.errors[0];
+  if (problem) throw new TemplateError(`MJML: ${problem.message}`, name, 'body', file, at.line + problem.line - 1, 1);
+  return result.html;
+}
+
+export interface RenderOptions {
+  /** Liquid that replaces the template's subject (send.subject). */
+  subject?: string | null;
+  /** Render the source (positions of the file as written) rather than the compiled MJML: validate's errors point at the file. */
+  fromSource?: boolean;
+}
+
+const subjectTrees = new Map<string, Template[]>();
+
+/** Renders a compiled template; throws a TemplateError for a variable the data lacks. */
+export function renderTemplate(t: CompiledTemplate, vars: MessageVariables, opts: RenderOptions = {}): RenderedMessage {
+  const out: RenderedMessage = { subject: null, preheader: null, html: null, text: null, body: null };
+  const scope = vars as unknown as Record<string, unknown>;
+  for (const part of t.parts) {
+    let value: string;
+    try {
+      value = liquid(part.kind).renderSync(opts.fromSource ? part.sourceTree : part.tree, scope) as string;
+    } catch (err) {
+      throw liquidError(err, t.name, part.name, t.file, part.source);
+    }
+    if (part.name === 'body') {
+      if (t.html) {
+        out.html = value;
+        out.text = htmlToText(value);
+      } else {
+        out.body = value.trim();
+      }
+    } else {
+      out[part.name] = value.trim();
+    }
+  }
+  if (opts.subject) {
+    let tree = subjectTrees.get(opts.subject);
+    try {
+      if (!tree) subjectTrees.set(opts.subject, (tree = liquid('text').parse(opts.subject)));
+      out.subject = (liquid('text').renderSync(tree, scope) as string).trim();
+    } catch (err) {
+      throw liquidError(err, t.name, 'send.subject', null, { text: opts.subject, line: 1, col: 1 });
+    }
+  }
+  return out;
+}
+
+/** Renders and counts the outputs that came out empty (validate, tests). */
+export function renderCounting(t: CompiledTemplate, vars: MessageVariables, opts: RenderOptions = {}): { message: RenderedMessage; emptyOutputs: number } {
+  const { value, empty } = countingEmpty(() => renderTemplate(t, vars, opts));
+  return { message: value, emptyOutputs: empty };
+}
+
+/** Compiled templates of one config, each compiled once. */
+export class TemplateSet {
+  private readonly compiled = new Map<string, CompiledTemplate>();
+
+  constructor(private readonly config: Config) {}
+
+  get(name: string): CompiledTemplate | undefined {
+    let t = this.compiled.get(name);
+    if (!t) {
+      const def = this.config.templates[name];
+      if (!def) return undefined;
+      t = compileTemplate(name, def);
+      this.compiled.set(name, t);
+    }
+    return t;
+  }
+}
+
+export { smsSegments, type SmsSegments };

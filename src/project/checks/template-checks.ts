@@ -1,0 +1,120 @@
+/**
+ * Templates: each compiles (Liquid, and MJML for .mjml.liquid), and renders, strictly,
+ * for every sample customer (content/samples.ts) at every step that sends it, with
+ * that step's coupon, recommendations, split variant and data. A variable or filter
+ * that does not exist is an error at the template's file:line:col; a value that
+ * renders as nothing for one of the samples is an error too, since a customer would
+ * read the gap ("your code  ends soon"): `| default: "..."` or an `{% if %}` fixes it.
+ */
+import { compileTemplate, renderCounting, TemplateError, type CompiledTemplate } from '../../content/render.js';
+import { SAMPLE_CUSTOMERS, sampleVariables, type SendContext } from '../../content/samples.js';
+import { error, type Diagnostic, type PendingDiagnostic } from '../diagnostic.js';
+import type { Journey, Step, Target } from '../model.js';
+import type { CheckContext, Finding } from './types.js';
+
+/** Every send step of a journey, with the split variant it is inside (if any). */
+export function sendContexts(journey: Journey): SendContext[] {
+  const out: SendContext[] = [];
+  const orderTrigger = journey.trigger.kind === 'order_status_changed' || journey.trigger.kind === 'order_placed';
+  const visit = (steps: Step[], variant: string | null) => {
+    for (const step of steps) {
+      if (step.kind === 'send') out.push({ journey, step, variant, orderTrigger });
+      const nested = (t: Target | null, v: string | null) => {
+        if (t?.kind === 'steps') visit(t.steps, v);
+      };
+      if (step.kind === 'branch') {
+        for (const c of step.cases) nested(c.then, variant);
+        nested(step.otherwise, variant);
+      }
+      if (step.kind === 'split') for (const v of step.variants) nested(v.then, v.name);
+    }
+  };
+  visit(journey.steps, null);
+  return out;
+}
+
+export function checkTemplates(ctx: CheckContext): { diagnostics: Diagnostic[]; findings: Finding[] } {
+  const diagnostics: Diagnostic[] = [];
+  const findings: Finding[] = [];
+  if (!ctx.configUsable) return { diagnostics, findings };
+  const { config } = ctx.project;
+  const configFile = config.file;
+  const reported = new Set<string>();
+  const report = (err: TemplateError, from: { file: string; path: (string | number)[] } | null) => {
+    const key = `${err.template}|${err.part}|${err.line}|${err.col}|${err.message}`;
+    if (reported.has(key)) return;
+    reported.add(key);
+    if (err.file) {
+      diagnostics.push({ severity: 'error', code: 'template', file: err.file, line: err.line, col: err.col, message: err.message, hint: hintOf(err.message) });
+    } else if (err.part === 'send.subject' && from) {
+      findings.push({ file: from.file, diagnostic: error('template', from.path, `subject: ${err.message}`, hintOf(err.message)) });
+    } else if (configFile) {
+      findings.push({ file: configFile, diagnostic: error('template', ['templates', err.template, err.part === 'body' ? 'body' : 'subject'], err.message, hintOf(err.message)) });
+    }
+  };
+
+  const compiled = new Map<string, CompiledTemplate | null>();
+  for (const [name, t] of Object.entries(config.templates)) {
+    try {
+      compiled.set(name, compileTemplate(name, t));
+    } catch (err) {
+      if (!(err instanceof TemplateError)) throw err;
+      compiled.set(name, null);
+      report(err, null);
+    }
+  }
+
+  const used = new Set<string>();
+  for (const journey of ctx.project.journeys) {
+    for (const at of sendContexts(journey)) {
+      const template = compiled.get(at.step.template);
+      if (!template) continue;
+      used.add(at.step.template);
+      const subjectPath = [...at.step.path, 'send', 'subject'];
+      if (template.channel === 'email' && !template.providerTemplate && !template.parts.some((p) => p.name === 'subject') && !at.step.subject) {
+        findings.push({ file: journey.file, diagnostic: error('template-subject', [...at.step.path, 'send', 'template'], `template '${template.name}' has no subject and this step gives none`, "add subject: to the template's front matter, or to this send") });
+      }
+      for (const customer of SAMPLE_CUSTOMERS) {
+        const vars = sampleVariables(config, customer, at);
+        try {
+          const { emptyOutputs } = renderCounting(template, vars, { subject: at.step.subject, fromSource: true });
+          if (emptyOutputs > 0 && !reported.has(`empty|${template.name}|${at.journey.id}|${at.step.id}`)) {
+            reported.add(`empty|${template.name}|${at.journey.id}|${at.step.id}`);
+            findings.push({ file: journey.file, diagnostic: emptyFinding(template, customer.id, emptyOutputs, [...at.step.path, 'send', 'template']) });
+          }
+        } catch (err) {
+          if (!(err instanceof TemplateError)) throw err;
+          report(err, { file: journey.file, path: subjectPath });
+        }
+      }
+    }
+  }
+  // a template no step sends is still rendered, with no coupon and no recommendations
+  for (const [name, template] of compiled) {
+    if (!template || used.has(name)) continue;
+    for (const customer of SAMPLE_CUSTOMERS) {
+      try {
+        renderCounting(template, sampleVariables(config, customer, null), { fromSource: true });
+      } catch (err) {
+        if (!(err instanceof TemplateError)) throw err;
+        report(err, null);
+      }
+    }
+  }
+  return { diagnostics, findings };
+}
+
+function emptyFinding(t: CompiledTemplate, customer: string, n: number, path: (string | number)[]): PendingDiagnostic {
+  return error(
+    'template-empty-output',
+    path,
+    `template '${t.name}' prints ${n === 1 ? 'a value' : `${n} values`} as nothing for the sample customer '${customer}' at this step${t.file ? ` (${t.file})` : ''}`,
+    'give it a fallback ({{ customer.first_name | default: "there" }}) or wrap it in {% if %}; journey preview shows the message',
+  );
+}
+
+function hintOf(message: string): string | undefined {
+  if (message.startsWith('unknown variable')) return 'the variables are listed in README, "Message content"; a step without a coupon has coupon: null';
+  if (message.startsWith('undefined filter')) return 'Liquid filters, and money and local_date';
+  return undefined;
+}

@@ -1,0 +1,74 @@
+/**
+ * What a step's messages are rendered from, read for all of them in one query: the
+ * outbox rows the step just wrote, each with its customer, the order that started the
+ * journey and the customer's latest order (with their items), the coupon code issued
+ * to the enrolment, and the recommended products (the temporary table the
+ * recommendations of the step were computed into). Then the rendered content goes
+ * back into the rows.
+ */
+import type { SqlValue, StoreDb } from './db.js';
+import type { IdSet } from './enrolments.js';
+
+const inSet = (set: IdSet) => `IN (SELECT id FROM (${set.sql}))`;
+
+export interface MessageContextRow {
+  outbox_id: number;
+  enrolment_id: number;
+  customer_id: string;
+  first_name: string | null;
+  last_name: string | null;
+  email: string | null;
+  phone: string | null;
+  locale: string | null;
+  timezone: string | null;
+  country: string | null;
+  city: string | null;
+  attributes: string;
+  variant: string | null;
+  trigger_order: string | null;
+  last_order: string | null;
+  coupon: string | null;
+  products: string | null;
+}
+
+const ORDER_JSON = (alias: string) => `json_object('id', ${alias}.id, 'placed_at', ${alias}.placed_at, 'status', ${alias}.status, 'total', ${alias}.total, 'currency', ${alias}.currency,
+  'items', (SELECT json_group_array(json_object('product_id', i.product_id, 'sku', i.sku, 'title', coalesce(i.title, p.title), 'quantity', i.quantity, 'price', i.price, 'url', p.url, 'image', p.image_url))
+            FROM (SELECT * FROM order_items WHERE order_id = ${alias}.id ORDER BY line) i LEFT JOIN products p ON p.id = i.product_id))`;
+
+export const PRODUCT_JSON = `json_object('id', p.id, 'title', p.title, 'url', p.url, 'image', p.image_url, 'price', p.price, 'currency', p.currency, 'category', p.category, 'reason', r.reason)`;
+
+/** The step's new outbox rows (of the enrolments in `set`, written at `now`) with what their templates need. */
+export function messageContext(db: StoreDb, set: IdSet, s: { journeyId: string; stepId: string; now: number; coupon: string | null; recommendations: string | null }): MessageContextRow[] {
+  const params: SqlValue[] = [];
+  const coupon = s.coupon ? `(SELECT json_object('code', cc.code, 'expires_at', cc.expires_at) FROM coupon_codes cc WHERE cc.coupon = ? AND cc.enrolment_id = en.id)` : 'NULL';
+  if (s.coupon) params.push(s.coupon);
+  const products = s.recommendations
+    ? `(SELECT json_group_array(json(x.j)) FROM (SELECT ${PRODUCT_JSON} AS j FROM temp.${s.recommendations} r JOIN products p ON p.id = r.product_id WHERE r.enrolment_id = en.id ORDER BY r.position) x)`
+    : 'NULL';
+  return db.all<MessageContextRow>(
+    `SELECT o.id AS outbox_id, en.id AS enrolment_id, c.id AS customer_id, c.first_name, c.last_name, c.email, c.phone, c.locale, c.timezone, c.country, c.city, c.attributes,
+            en.variant,
+            (SELECT ${ORDER_JSON('t')} FROM orders t WHERE t.id = en.order_id) AS trigger_order,
+            (SELECT ${ORDER_JSON('l')} FROM orders l WHERE l.customer_id = c.id ORDER BY l.placed_at DESC, l.id DESC LIMIT 1) AS last_order,
+            ${coupon} AS coupon, ${products} AS products
+     FROM outbox_messages o JOIN enrolments en ON en.id = o.enrolment_id JOIN customers c ON c.id = o.customer_id
+     WHERE o.enrolment_id ${inSet(set)} AND o.journey_id = ? AND o.step_id = ? AND o.created_at = ?
+     ORDER BY o.id`,
+    [...params, ...set.params, s.journeyId, s.stepId, s.now],
+  );
+}
+
+/** Writes rendered rows: payload (the variables) and content (the rendered message, or null for a provider's template). */
+export function writeContent(db: StoreDb, rows: readonly { id: number; payload: string; content: string | null }[]): void {
+  for (let i = 0; i < rows.length; i += 2_000) {
+    db.run(
+      `UPDATE outbox_messages SET payload = json_extract(x.value, '$.p'), content = json_extract(x.value, '$.c') FROM json_each(?) x WHERE outbox_messages.id = json_extract(x.value, '$.id')`,
+      [JSON.stringify(rows.slice(i, i + 2_000).map((r) => ({ id: r.id, p: r.payload, c: r.content })))],
+    );
+  }
+}
+
+/** Marks rows that could not be rendered as failed, with the reason (they are never sent half-filled). */
+export function failMessages(db: StoreDb, failures: readonly { id: number; error: string }[]): void {
+  for (const f of failures) db.run(`UPDATE outbox_delivery SET status = 'failed', last_error = ? WHERE id = ?`, [f.error, f.id]);
+}

@@ -1,0 +1,132 @@
+/**
+ * Recommended products, computed in SQL for every enrolment a step sends to at once
+ * (never a query per customer), into a temporary table (enrolment_id, position,
+ * product_id, reason):
+ *
+ * - related: products bought in the same orders as the products of the trigger order
+ *   (or, without one, of the customer's latest order), counted over a window (default
+ *   365 days): the pairs are counted once per step for the basis products of all its
+ *   customers, then summed per customer.
+ * - category: best sellers of the basis products' categories and of the categories the
+ *   project's category map adds to them.
+ * - popular: best sellers in a window (default 30 days), optionally of one category.
+ * - new: the newest products (created within the window, when given).
+ *
+ * Products the customer already bought are left out (exclude_purchased, default on),
+ * the basis products always, and products whose attributes say they are out of stock
+ * (stock <= 0, or in_stock false) where the store knows it. A strategy that finds
+ * too few is topped up by its fallback (default popular).
+ */
+import type { SqlValue, StoreDb } from './db.js';
+import type { IdSet } from './enrolments.js';
+
+const inSet = (set: IdSet) => `IN (SELECT id FROM (${set.sql}))`;
+
+export interface RecommendationSpec {
+  strategy: 'related' | 'popular' | 'new' | 'category';
+  count: number;
+  /** The window in ms (popular, new, related), or null for the strategy's default. */
+  withinMs: number | null;
+  category: string | null;
+  excludePurchased: boolean;
+  fallback: 'popular' | 'new' | 'none';
+  /** category -> more categories (the project's category map). */
+  categoryMap: Record<string, string[]>;
+}
+
+const DAY = 86_400_000;
+const IN_STOCK = `coalesce(json_extract(p.attributes, '$.stock'), 1) > 0 AND coalesce(json_extract(p.attributes, '$.in_stock'), 1) <> 0`;
+const COUNTED = `o.status NOT IN ('canceled', 'unavailable', 'refunded')`;
+
+/** Fills temp.<table> with each enrolment's products; returns the table's name. */
+export function recommendFor(db: StoreDb, set: IdSet, spec: RecommendationSpec, now: number, table: string): string {
+  db.exec(`DROP TABLE IF EXISTS temp.${table}; DROP TABLE IF EXISTS temp.${table}_t; DROP TABLE IF EXISTS temp.${table}_c;
+    CREATE TEMP TABLE ${table}_c (eid INTEGER NOT NULL, pid TEXT NOT NULL, tier INTEGER NOT NULL, score REAL NOT NULL, reason TEXT NOT NULL)`);
+  // each enrolment with its basis order: the trigger order, else the latest order
+  db.run(
+    `CREATE TEMP TABLE ${table}_t AS SELECT en.id AS eid, en.customer_id AS cid,
+       coalesce(en.order_id, (SELECT id FROM orders WHERE customer_id = en.customer_id ORDER BY placed_at DESC, id DESC LIMIT 1)) AS basis
+     FROM enrolments en WHERE en.id ${inSet(set)}`,
+    [...set.params],
+  );
+  const pool = spec.count + 30; // candidates kept per list before exclusions
+  const add = (strategy: RecommendationSpec['strategy'], tier: number) => {
+    switch (strategy) {
+      case 'related': {
+        const since = now - (spec.withinMs ?? 365 * DAY);
+        db.run(
+          `WITH basis AS (SELECT DISTINCT t.eid, i.product_id AS pid FROM ${table}_t t JOIN order_items i ON i.order_id = t.basis WHERE i.product_id IS NOT NULL),
+                pairs AS (SELECT a.pid AS a, j.product_id AS b, count(DISTINCT j.order_id) AS n
+                          FROM (SELECT DISTINCT pid FROM basis) a JOIN order_items i ON i.product_id = a.pid JOIN orders o ON o.id = i.order_id AND o.placed_at >= ? AND ${COUNTED}
+                          JOIN order_items j ON j.order_id = i.order_id AND j.product_id IS NOT NULL AND j.product_id <> a.pid
+                          GROUP BY a.pid, j.product_id)
+           INSERT INTO ${table}_c (eid, pid, tier, score, reason)
+           SELECT b.eid, pairs.b, ?, sum(pairs.n), 'bought together with ' || group_concat(b.pid, ', ') || ' in ' || sum(pairs.n) || ' orders'
+           FROM basis b JOIN pairs ON pairs.a = b.pid GROUP BY b.eid, pairs.b`,
+          [since, tier],
+        );
+        break;
+      }
+      case 'category': {
+        const since = now - (spec.withinMs ?? 90 * DAY);
+        db.exec(`DROP TABLE IF EXISTS temp.${table}_map; CREATE TEMP TABLE ${table}_map (c TEXT NOT NULL, more TEXT NOT NULL)`);
+        for (const [c, more] of Object.entries(spec.categoryMap)) for (const m of more) db.run(`INSERT INTO temp.${table}_map VALUES (?, ?)`, [c, m]);
+        db.run(
+          `WITH cats AS (SELECT DISTINCT t.eid, p.category AS cat FROM ${table}_t t JOIN order_items i ON i.order_id = t.basis JOIN products p ON p.id = i.product_id WHERE p.category IS NOT NULL),
+                wanted AS (SELECT eid, cat FROM cats UNION SELECT cats.eid, m.more FROM cats JOIN temp.${table}_map m ON m.c = cats.cat),
+                sales AS (SELECT p.category AS cat, p.id AS pid, count(DISTINCT o.id) AS n FROM products p JOIN order_items i ON i.product_id = p.id
+                          JOIN orders o ON o.id = i.order_id AND o.placed_at >= ? AND ${COUNTED}
+                          WHERE p.category IN (SELECT cat FROM wanted) GROUP BY p.id),
+                ranked AS (SELECT cat, pid, n, row_number() OVER (PARTITION BY cat ORDER BY n DESC, pid) AS r FROM sales)
+           INSERT INTO ${table}_c (eid, pid, tier, score, reason)
+           SELECT w.eid, ranked.pid, ?, ranked.n, 'a best seller of ' || ranked.cat || ' (' || ranked.n || ' orders)' FROM wanted w JOIN ranked ON ranked.cat = w.cat AND ranked.r <= ?`,
+          [since, tier, pool],
+        );
+        break;
+      }
+      case 'popular': {
+        const since = now - (spec.withinMs ?? 30 * DAY);
+        const cat: SqlValue[] = spec.category && tier === 0 ? [spec.category] : [];
+        db.run(
+          `WITH top AS (SELECT p.id AS pid, count(DISTINCT o.id) AS n FROM products p JOIN order_items i ON i.product_id = p.id
+                        JOIN orders o ON o.id = i.order_id AND o.placed_at >= ? AND ${COUNTED}
+                        ${cat.length ? 'WHERE p.category = ?' : ''} GROUP BY p.id ORDER BY n DESC, p.id LIMIT ?)
+           INSERT INTO ${table}_c (eid, pid, tier, score, reason) SELECT t.eid, top.pid, ?, top.n, 'popular: ' || top.n || ' orders' FROM ${table}_t t, top`,
+          [since, ...cat, pool, tier],
+        );
+        break;
+      }
+      case 'new': {
+        const since = spec.withinMs && tier === 0 ? now - spec.withinMs : null;
+        db.run(
+          `WITH top AS (SELECT p.id AS pid, p.created_at AS at FROM products p WHERE p.created_at IS NOT NULL AND p.created_at <= ? ${since !== null ? 'AND p.created_at >= ?' : ''}
+                        ORDER BY p.created_at DESC, p.id LIMIT ?)
+           INSERT INTO ${table}_c (eid, pid, tier, score, reason) SELECT t.eid, top.pid, ?, top.at, 'new: added ' || strftime('%Y-%m-%d', top.at / 1000, 'unixepoch') FROM ${table}_t t, top`,
+          [now, ...(since !== null ? [since] : []), pool, tier],
+        );
+        break;
+      }
+      default: {
+        const never: never = strategy;
+        throw new Error(`unknown strategy ${String(never)}`);
+      }
+    }
+  };
+  add(spec.strategy, 0);
+  if (spec.fallback !== 'none' && spec.fallback !== spec.strategy) add(spec.fallback, 1);
+  const purchased = spec.excludePurchased
+    ? `AND NOT EXISTS (SELECT 1 FROM orders o JOIN order_items i ON i.order_id = o.id WHERE o.customer_id = t.cid AND i.product_id = c.pid)`
+    : `AND NOT EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = t.basis AND i.product_id = c.pid)`;
+  db.run(
+    `CREATE TEMP TABLE ${table} AS
+     SELECT eid AS enrolment_id, position, pid AS product_id, reason FROM (
+       SELECT eid, pid, reason, row_number() OVER (PARTITION BY eid ORDER BY tier, score DESC, pid) AS position FROM (
+         SELECT c.eid, c.pid, c.tier, c.score, c.reason, row_number() OVER (PARTITION BY c.eid, c.pid ORDER BY c.tier) AS dup
+         FROM ${table}_c c JOIN ${table}_t t ON t.eid = c.eid JOIN products p ON p.id = c.pid
+         WHERE ${IN_STOCK} ${purchased}) WHERE dup = 1)
+     WHERE position <= ?`,
+    [spec.count],
+  );
+  db.exec(`DROP TABLE IF EXISTS temp.${table}_c; DROP TABLE IF EXISTS temp.${table}_t; DROP TABLE IF EXISTS temp.${table}_map`);
+  return table;
+}
