@@ -52,7 +52,7 @@ const n = (x: number) => x.toLocaleString('en-US');
 function human(r: RunResult, dry: boolean): string {
   const lines = [chalk.dim(`${dry ? 'dry run' : 'tick'} at ${r.tick.now}`)];
   for (const j of r.tick.journeys) {
-    const parts = [`${n(j.entered)} entered`, `${n(j.sent)} sent`, `${n(j.skipped)} skipped`, `${n(j.deferred)} deferred`, `${n(j.exited)} exited`, `${n(j.completed)} completed`, `${n(j.converted)} converted`];
+    const parts = [`${n(j.entered)} entered`, `${n(j.queued)} queued`, `${n(j.skipped)} skipped`, `${n(j.deferred)} deferred`, `${n(j.exited)} exited`, `${n(j.completed)} completed`, `${n(j.converted)} converted`];
     lines.push(`  ${chalk.bold(j.journey)} ${chalk.dim(`v${j.version}`)}  ${parts.join(', ')}`);
   }
   if (r.delivery) {
