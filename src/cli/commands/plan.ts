@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { planProject, type JourneyPlan, type PlannedStep, type ProjectPlan } from '../../engine/plan.js';
-import { usageError } from '../../errors.js';
+import { JourneyError } from '../../errors.js';
 import { openProject } from '../../project/open-project.js';
 import { storePathFor } from '../../project/paths.js';
 import { chalk, printJson } from '../output.js';
@@ -20,7 +20,8 @@ export function registerPlan(program: Command): void {
     )
     .action((only: string[], opts: { sample: string; json?: boolean }, cmd: Command) => {
       const sample = Number(opts.sample);
-      if (!Number.isInteger(sample) || sample < 0) throw usageError(`--sample '${opts.sample}' is not a whole number`, 'e.g. --sample 10');
+      // exit 1, not a usage error's 2: to plan's reader (CI) 2 means "changes"
+      if (!Number.isInteger(sample) || sample < 0) throw new JourneyError(`--sample '${opts.sample}' is not a whole number`, { location: { field: '--sample' }, hint: 'e.g. --sample 10' });
       const root = projectDir(cmd);
       const plan = planProject(openProject(root), { now: clockNow(cmd), storePath: storePathFor(root), only, sample });
       if (opts.json) printJson(plan);
