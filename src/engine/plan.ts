@@ -120,7 +120,7 @@ export function planProject(project: Project, opts: PlanOptions): ProjectPlan {
           converted: t.converted,
           steps: t.steps.map((s) => ({
             ...s,
-            description: describeStep(graph.nodes.get(s.step)?.step).replace(/^\S+ \((.*)\)$/, '$1'),
+            description: graph.nodes.has(s.step) ? describeStep(graph.nodes.get(s.step)!.step).replace(/^\S+ \((.*)\)$/, '$1') : 'no longer in the file',
             deferredTo: Object.fromEntries(s.deferrals.map((d) => [d.reason, deferredTo(d.reason, policies)])),
           })),
         };
