@@ -139,7 +139,7 @@ try {
   line('tick.entered', welcome.entered);
   line('tick.entered_waiting', waiting);
   line('tick.advanced', advanced);
-  line('tick.sent', offer.sent);
+  line('tick.queued', offer.queued);
   line('tick.deferred', offer.deferred);
   line('tick.outbox_rows', outboxRows);
   line('tick.rounds', report.rounds);
@@ -151,7 +151,7 @@ try {
   line('store.mb_after', storeAfterMb.toFixed(0));
   line('target.seconds', `${seconds < TARGET_SECONDS ? 'met' : 'MISSED'} (< ${TARGET_SECONDS} s)`);
   line('target.rss', `${rssMb < TARGET_MB ? 'met' : 'MISSED'} (< ${TARGET_MB} MB)`);
-  if (welcome.entered !== N || advanced !== N || outboxRows !== (POLICIES ? offer.sent : N)) {
+  if (welcome.entered !== N || advanced !== N || outboxRows !== (POLICIES ? offer.queued : N)) {
     console.log(`# expected ${N} entered, ${N} advanced, ${N} outbox rows`);
     process.exitCode = 1;
   }

@@ -4,9 +4,12 @@ import { printError } from './output.js';
 
 export const EXIT_CODES_HELP = `
 Exit codes:
-  0  success (validate: the project is valid)
-  1  invalid input or a failed operation (validate: errors found, or warnings with --strict)
-  2  usage error: unknown command, flag or argument`;
+  0  success (validate: the project is valid; plan: nothing to change)
+  1  invalid input or a failed operation (validate: errors found, or warnings with --strict;
+     run: delivery could not run for a provider, e.g. its secret is unset)
+  2  usage error: unknown command, flag or argument
+     (plan: 2 means journeys are new, changed or removed, and its errors are 1)
+  3  run: the tick and delivery ran, but messages of this run failed or went dead`;
 
 export function buildProgram(): Command {
   const program = new Command('journey')

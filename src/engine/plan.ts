@@ -2,33 +2,30 @@ import { existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { JourneyError } from '../errors.js';
 import { parseJourneyText } from '../project/load-project.js';
-import type { Journey, Project, Step } from '../project/model.js';
-import { buildStepGraph, type StepGraph } from '../project/step-graph.js';
-import { compileRule, compileSegment, storedReachability, type CompileOptions } from '../segments/compile.js';
+import type { Journey, Policies, Project, Step } from '../project/model.js';
+import { buildStepGraph } from '../project/step-graph.js';
+import { compileSegment, type CompileOptions } from '../segments/compile.js';
 import { compileOptionsFor } from '../segments/options.js';
 import { printerFor } from '../segments/run.js';
-import { col, param, select, type FromItem, type Select, type SqlParam } from '../segments/sql/nodes.js';
+import { select, type Select, type SqlParam } from '../segments/sql/nodes.js';
 import type { StoreDb } from '../store/db.js';
 import { activeByStep, deployedJourneys, dueByStep, eventCursors, type DeployedJourney } from '../store/journey-state.js';
 import { openStore } from '../store/open.js';
-import { createTempTable, dropTempTable } from '../store/temp-tables.js';
+import { withRolledBack } from '../store/rolled-back.js';
+import { enteredSample, lastEnrolmentId } from '../store/tick-report.js';
 import { diffJourney, type JourneyDiff } from './diff.js';
 import { entryFor } from './entry.js';
 import { changesTargeting, segmentPlanner, type SegmentChange } from './segment-changes.js';
+import { policiesOf, runTick, type DeferReason, type StepTick } from './tick.js';
 
 export type PlanStatus = 'new' | 'unchanged' | 'changed' | 'removed';
 
-/** What the next tick would do with one send step for the customers reaching it. */
-export interface PlannedSend {
-  step: string;
-  channel: string;
-  template: string;
-  /** Customers who reach the step this tick. */
-  reaching: number;
-  /** Of those, how many can be sent to (address, consent, not suppressed). */
-  reachable: number;
-  /** The step only sends when this holds (checked per customer at the time). */
-  guarded: boolean;
+/** A step of the next tick, as the tick reported it, with what a reader needs to say it plainly. */
+export interface PlannedStep extends StepTick {
+  /** "send email thank-you", "wait 7d", ... */
+  description: string;
+  /** Per deferral reason, the policy's words: "to 08:00 customer time (quiet hours)", ... */
+  deferredTo: Partial<Record<DeferReason, string>>;
 }
 
 export interface JourneyPlan {
@@ -39,11 +36,15 @@ export interface JourneyPlan {
   enabled: boolean;
   version: { deployed: number | null; hash: string | null };
   trigger: { description: string; population: number | null };
+  /** Who the next tick enters (the tick's own count; the sample is of the customers it entered). */
   entering: { count: number; note: string | null; sample: string[] };
-  /** What new entrants do at once, until their first wait or branch. */
-  firstSteps: PlannedSend[];
-  stopsAt: string | null;
-  /** Enrolments already inside whose wait is over, per step, and where they go next. */
+  /**
+   * What the next tick does: the real tick, run on the store inside a transaction that
+   * is rolled back, so these are the numbers `journey run` reports at this --now
+   * (null for a removed journey: its customers exit, see entering.note).
+   */
+  tick: { entered: number; queued: number; deferred: number; skipped: number; exited: number; completed: number; converted: number; steps: PlannedStep[] } | null;
+  /** Enrolments already inside whose wait is over, per step, and where they go next (before the tick). */
   due: { step: string; count: number; next: string }[];
   inside: number;
   diff: JourneyDiff | null;
@@ -74,14 +75,19 @@ export function sourceHash(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-/** `journey plan`: reads the project and the store, writes nothing but a schema upgrade. */
+/**
+ * `journey plan`: reads the project and the store, and runs the next tick inside a
+ * transaction it rolls back, so that what it says the tick does is what the tick does.
+ * It writes nothing but a schema upgrade.
+ */
 export function planProject(project: Project, opts: PlanOptions): ProjectPlan {
   if (!existsSync(opts.storePath)) {
     throw new JourneyError(`no store at ${opts.storePath}`, { hint: 'import the shop data first: journey import customers FILE (and orders, ...)' });
   }
   const selected = project.journeys.filter((j) => opts.only.length === 0 || opts.only.some((o) => o === j.id || j.file === o || j.file.endsWith(`/${o}`)));
   if (opts.only.length > 0 && selected.length === 0) {
-    throw new JourneyError(`no journey matches ${opts.only.join(', ')}`, { exitCode: 2, hint: `journeys: ${project.journeys.map((j) => j.id).join(', ')}` });
+    // an error, not plan's "changes" (2): a CI step must not read it as a plan to comment on
+    throw new JourneyError(`no journey matches ${opts.only.join(', ')}`, { hint: `journeys: ${project.journeys.map((j) => j.id).join(', ')}` });
   }
   const db = openStore(opts.storePath);
   try {
@@ -95,6 +101,35 @@ export function planProject(project: Project, opts: PlanOptions): ProjectPlan {
       const present = new Set(project.journeys.map((j) => j.id));
       for (const d of deployed.values()) if (!present.has(d.id)) plans.push(planRemoved(db, d));
     }
+    // the whole project ticks (a frequency cap counts every journey's messages), and the
+    // selected journeys report what it did to them
+    withRolledBack(db, (inner) => {
+      const before = lastEnrolmentId(inner);
+      const tick = new Map(runTick(inner, project, { now: opts.now }).journeys.map((t) => [t.journey, t]));
+      for (const plan of plans) {
+        const t = tick.get(plan.journey);
+        const journey = selected.find((j) => j.id === plan.journey);
+        if (!t || !journey) continue;
+        const graph = buildStepGraph(journey);
+        const policies = policiesOf(project, journey);
+        plan.entering.count = t.entered;
+        plan.entering.sample = enteredSample(inner, plan.journey, before, opts.sample);
+        plan.tick = {
+          entered: t.entered,
+          queued: t.queued,
+          deferred: t.deferred,
+          skipped: t.skipped,
+          exited: t.exited,
+          completed: t.completed,
+          converted: t.converted,
+          steps: t.steps.map((s) => ({
+            ...s,
+            description: graph.nodes.has(s.step) ? describeStep(graph.nodes.get(s.step)!.step).replace(/^\S+ \((.*)\)$/, '$1') : 'no longer in the file',
+            deferredTo: Object.fromEntries(s.deferrals.map((d) => [d.reason, deferredTo(d.reason, policies)])),
+          })),
+        };
+      }
+    });
     return { now: opts.now.toISOString(), journeys: plans, changes: plans.some((p) => p.status !== 'unchanged') };
   } finally {
     db.close();
@@ -118,30 +153,11 @@ function planJourney(
   };
 
   const graph = buildStepGraph(journey);
-  // The trigger segment's members and the entrants are each computed once, into
-  // temporary tables, and counted, sampled and checked for reachability from there.
   const trigger = journey.trigger;
-  let population: number | null = null;
-  let membersTable: string | undefined;
-  if (trigger.kind === 'segment') {
-    const { sql, params } = printer.print(compileSegment(trigger.segment, compile));
-    population = createTempTable(db, 'plan_members', sql, params as SqlParam[]);
-    membersTable = 'plan_members';
-  }
-  const entry = entryFor({ journey, deployed, now: opts.now, compile, startCursors, membersTable });
-  let entering: JourneyPlan['entering'] = { count: 0, note: entry.kind === 'none' ? entry.reason : entry.note, sample: [] };
-  let firstSteps: PlannedSend[] = [];
-  let stopsAt: string | null = null;
-  if (entry.kind === 'query') {
-    const { sql, params } = printer.print(entry.query);
-    const n = createTempTable(db, 'plan_entrants', sql, params as SqlParam[]);
-    const entrants: FromItem = { kind: 'cte_ref', name: 'plan_entrants', alias: 'e' };
-    const sample = printer.print(select({ columns: [{ expr: col('e', 'customer_id'), alias: 'customer_id' }], from: entrants, limit: param(opts.sample) }));
-    entering = { count: n, note: entry.note, sample: opts.sample > 0 ? db.all<{ customer_id: string }>(sample.sql, sample.params as SqlParam[]).map((r) => r.customer_id) : [] };
-    if (n > 0) ({ sends: firstSteps, stopsAt } = firstStepsFor(graph, entrants, n, compile, count));
-  }
-  dropTempTable(db, 'plan_members');
-  dropTempTable(db, 'plan_entrants');
+  const population = trigger.kind === 'segment' ? count(compileSegment(trigger.segment, compile)) : null;
+  // who enters and what they get comes from the tick (planProject); the entry rule says why nobody would
+  const entry = entryFor({ journey, deployed, now: opts.now, compile, startCursors });
+  const entering: JourneyPlan['entering'] = { count: 0, note: entry.kind === 'none' ? entry.reason : entry.note, sample: [] };
 
   const atSteps = activeByStep(db, journey.id);
   const inside = [...atSteps.values()].reduce((a, b) => a + b, 0);
@@ -165,8 +181,7 @@ function planJourney(
     version: { deployed: deployed?.version ?? null, hash },
     trigger: { description: describeTrigger(journey), population },
     entering,
-    firstSteps,
-    stopsAt,
+    tick: null,
     due,
     inside,
     diff,
@@ -195,8 +210,7 @@ function planRemoved(db: StoreDb, deployed: DeployedJourney): JourneyPlan {
     version: { deployed: deployed.version, hash: deployed.hash },
     trigger: { description: 'the file is gone', population: null },
     entering: { count: 0, note: `its ${inside} active enrolment(s) exit with reason journey_removed`, sample: [] },
-    firstSteps: [],
-    stopsAt: null,
+    tick: null,
     due: [],
     inside,
     diff: null,
@@ -205,36 +219,25 @@ function planRemoved(db: StoreDb, deployed: DeployedJourney): JourneyPlan {
   };
 }
 
-/** Sends new entrants reach at once: steps in order until the first wait, branch or exit. */
-function firstStepsFor(graph: StepGraph, entrants: FromItem, n: number, compile: CompileOptions, count: (q: Select) => number): { sends: PlannedSend[]; stopsAt: string | null } {
-  const sends: PlannedSend[] = [];
-  let id = graph.entry;
-  const seen = new Set<string>();
-  while (id && !seen.has(id)) {
-    seen.add(id);
-    const step = graph.nodes.get(id)!.step;
-    if (step.kind === 'send') {
-      const query = select({
-        columns: [{ expr: col('e', 'customer_id'), alias: 'customer_id' }],
-        from: entrants,
-        where: storedReachability(step.channel, col('e', 'customer_id'), compile) ?? {
-          kind: 'in_query',
-          expr: col('e', 'customer_id'),
-          query: compileRule({ kind: 'reachable', channel: step.channel, path: [] }, compile),
-          negated: false,
-        },
-      });
-      sends.push({ step: step.id, channel: step.channel, template: step.template, reaching: n, reachable: count(query), guarded: step.when !== null });
-      id = step.next ?? graph.nodes.get(id)!.fallthrough;
-      continue;
+/** When a policy lets a deferred message go, in the reader's words. */
+function deferredTo(reason: DeferReason, p: Policies): string {
+  const zone = (tz: string) => (tz === 'customer' ? 'customer time' : tz);
+  switch (reason) {
+    case 'quiet_hours':
+      return `to ${p.quietHours ? `${p.quietHours.to} ${zone(p.quietHours.timezone)}` : 'the end of quiet hours'} (quiet hours)`;
+    case 'send_window': {
+      const w = p.sendWindow;
+      return `to the send window${w ? ` (${w.days.length ? `${w.days.join(',')} ` : ''}${w.from}-${w.to} ${zone(w.timezone)})` : ''}`;
     }
-    if (step.kind === 'update' || step.kind === 'sync') {
-      id = step.next ?? graph.nodes.get(id)!.fallthrough;
-      continue;
+    case 'frequency_cap': {
+      const c = p.frequencyCap;
+      return `until the frequency cap allows${c ? ` (${c.max} per ${typeof c.per === 'string' ? c.per : c.per.text}${c.channel ? ` on ${c.channel}` : ''})` : ''}`;
     }
-    return { sends, stopsAt: describeStep(step) };
+    default: {
+      const never: never = reason;
+      throw new Error(`unknown deferral ${JSON.stringify(never)}`);
+    }
   }
-  return { sends, stopsAt: null };
 }
 
 function describeStep(step: Step | undefined): string {

@@ -4,6 +4,7 @@ import { dispatch, type DispatchNotice, type DispatchReport } from '../delivery/
 import { JourneyError } from '../errors.js';
 import type { Project } from '../project/model.js';
 import { openStore } from '../store/open.js';
+import { countByStatus } from '../store/outbox.js';
 import { withStoreCopy } from '../store/store-copy.js';
 import { tickWithLock } from './runner.js';
 import type { TickReport } from './tick.js';
@@ -11,6 +12,39 @@ import type { TickReport } from './tick.js';
 export interface RunResult {
   tick: TickReport;
   delivery: DispatchReport | null;
+  outcome: RunOutcome;
+}
+
+/**
+ * Whether `journey run` did its job, as its exit code says it: 0 it did (the tick ran,
+ * and delivery, when asked for, sent or scheduled a retry for every due message);
+ * 1 delivery could not run for a provider (a missing secret, ...), whose messages stay
+ * pending; 3 the tick and delivery ran, but messages of this run failed or went dead.
+ */
+export interface RunOutcome {
+  exitCode: 0 | 1 | 3;
+  /** The first line an operator reads when the exit code is not 0; null when it is. */
+  problem: string | null;
+  /** Outbox rows still pending after delivery (due later, to retry, or waiting for a provider); null without delivery. */
+  pending: number | null;
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+export function outcomeOf(delivery: DispatchReport | null, pending: number | null): RunOutcome {
+  if (!delivery) return { exitCode: 0, problem: null, pending };
+  const lost = [...(delivery.failed ? [`${plural(delivery.failed, 'message')} failed`] : []), ...(delivery.dead ? [`${plural(delivery.dead, 'message')} went dead`] : [])];
+  const lostText = lost.length > 0 ? `${lost.join(' and ')} in this run's delivery (journey outbox --status failed,dead)` : null;
+  if (delivery.problems.length > 0) {
+    const cannot = delivery.problems.map((p) => `for ${p.provider}: ${p.error}`).join('; ');
+    return {
+      exitCode: 1,
+      problem: `delivery could not run ${cannot}; ${plural(pending ?? 0, 'message')} stay pending in the outbox${lostText ? `; and ${lostText}` : ''}`,
+      pending,
+    };
+  }
+  if (lostText) return { exitCode: 3, problem: lostText, pending };
+  return { exitCode: 0, problem: null, pending };
 }
 
 export interface RunOptions {
@@ -29,7 +63,7 @@ export async function runOnce(project: Project, opts: RunOptions): Promise<RunRe
   try {
     const tick = tickWithLock(db, project, opts.now());
     const delivery = opts.deliver ? await dispatch(db, project.config, opts.env ?? process.env, { now: () => opts.now().getTime(), ...(opts.onNotice ? { onNotice: opts.onNotice } : {}) }) : null;
-    return { tick, delivery };
+    return { tick, delivery, outcome: outcomeOf(delivery, delivery ? countByStatus(db).pending : null) };
   } finally {
     db.close();
   }
@@ -40,7 +74,7 @@ export function dryRun(project: Project, opts: RunOptions): RunResult {
   return withStoreCopy(opts.storePath, 'dry-run', (copy) => {
     const db = openStore(copy);
     try {
-      return { tick: tickWithLock(db, project, opts.now()), delivery: null };
+      return { tick: tickWithLock(db, project, opts.now()), delivery: null, outcome: outcomeOf(null, null) };
     } finally {
       db.close();
     }

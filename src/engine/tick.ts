@@ -32,6 +32,7 @@ import {
 } from '../store/enrolments.js';
 import { deployedJourneys, deployVersion, eventCursors, restartTrigger, type DeployedJourney } from '../store/journey-state.js';
 import { createTempTable, dropTempTable } from '../store/temp-tables.js';
+import { countByStep, dueRange } from '../store/tick-report.js';
 import { eventHappened, type WaitForEvent } from '../store/wait-for.js';
 import { fillContent, issueStepCoupons } from './content-step.js';
 import { entryFor, nextCheckAt } from './entry.js';
@@ -48,16 +49,45 @@ export interface TickOptions {
   heartbeat?: () => void;
 }
 
+export type DeferReason = 'quiet_hours' | 'send_window' | 'frequency_cap';
+
+/**
+ * What a tick did at one step. `journey plan` runs the tick and rolls it back, so it
+ * reports these same numbers; the journey's counts are their sums.
+ */
+export interface StepTick {
+  step: string;
+  /** Outbox rows written: queued for delivery. Sent is only what a provider later accepts. */
+  queued: number;
+  /** Moved past the step without its action. */
+  skipped: number;
+  /** Why, each reason once: when, not_reachable:<channel>, frequency_cap. */
+  skips: { reason: string; count: number }[];
+  /** Held at the step until a policy allows the send. */
+  deferred: number;
+  /** Why and until when (the earliest and latest due time of the customers deferred). */
+  deferrals: { reason: DeferReason; count: number; earliest: string; latest: string }[];
+  /** Went on to another step after the step's action (a send: the queued). */
+  moved: number;
+  /** Left the journey while at the step: exit_when. */
+  exited: number;
+  /** Finished the journey at the step: an exit step, or the last step done or skipped. */
+  completed: number;
+}
+
 export interface JourneyTick {
   journey: string;
   version: number;
   entered: number;
   exited: number;
-  sent: number;
+  /** Outbox rows written for delivery (not yet sent: see the delivery report). */
+  queued: number;
   skipped: number;
   deferred: number;
   completed: number;
   converted: number;
+  /** Per step, in the file's order (nested steps after the step that holds them). */
+  steps: StepTick[];
 }
 
 export interface TickReport {
@@ -98,11 +128,12 @@ export function runTick(db: StoreDb, project: Project, opts: TickOptions): TickR
   const graphs = new Map(project.journeys.map((j) => [j.id, buildStepGraph(j)]));
 
   for (const journey of project.journeys) {
-    const report: JourneyTick = { journey: journey.id, version: versions.get(journey.id)!, entered: 0, exited: 0, sent: 0, skipped: 0, deferred: 0, completed: 0, converted: 0 };
+    const steps = graphs.get(journey.id)!.order.map((s) => emptyStep(s.id));
+    const report: JourneyTick = { journey: journey.id, version: versions.get(journey.id)!, entered: 0, exited: 0, queued: 0, skipped: 0, deferred: 0, completed: 0, converted: 0, steps };
     reports.set(journey.id, report);
     if (!journey.enabled) continue;
     report.entered = enter(ctx, journey, report.version);
-    report.exited += exitWhen(ctx, journey, activeSet(journey));
+    for (const [step, n] of exitWhen(ctx, journey, activeSet(journey))) stepOf(report, step).exited += n;
     report.converted = conversions(ctx, journey);
   }
 
@@ -114,13 +145,60 @@ export function runTick(db: StoreDb, project: Project, opts: TickOptions): TickR
       if (!journey.enabled) continue;
       const graph = graphs.get(journey.id)!;
       for (const step of graph.order) {
-        moved += advance(ctx, journey, graph, step, reports.get(journey.id)!);
+        moved += advance(ctx, journey, graph, step, stepOf(reports.get(journey.id)!, step.id));
         opts.heartbeat?.();
       }
     }
     if (moved === 0) break;
   }
+  for (const r of reports.values()) {
+    for (const k of ['exited', 'queued', 'skipped', 'deferred', 'completed'] as const) r[k] = r.steps.reduce((a, s) => a + s[k], 0);
+  }
   return { now: opts.now.toISOString(), journeys: [...reports.values()], rounds: rounds + 1 };
+}
+
+const emptyStep = (step: string): StepTick => ({ step, queued: 0, skipped: 0, skips: [], deferred: 0, deferrals: [], moved: 0, exited: 0, completed: 0 });
+
+/** A step's report (a step no longer in the file gets one too, appended). */
+function stepOf(report: JourneyTick, step: string): StepTick {
+  let s = report.steps.find((t) => t.step === step);
+  if (!s) report.steps.push((s = emptyStep(step)));
+  return s;
+}
+
+/** Moves a set past the step without its action (moveTo with outcome skipped), counted by reason. */
+function skipOn(ctx: Ctx, tally: StepTick, set: IdSet, target: string | null, reason: string): number {
+  const n = moveTo(ctx.db, set, target, ctx.now, 'skipped', reason);
+  if (n === 0) return 0;
+  tally.skipped += n;
+  if (target === null) tally.completed += n;
+  const s = tally.skips.find((x) => x.reason === reason);
+  if (s) s.count += n;
+  else tally.skips.push({ reason, count: n });
+  return n;
+}
+
+/** Counts a deferral and reads when the deferred are due again (a step's passes merge into one entry per reason). */
+function countDeferral(ctx: Ctx, tally: StepTick, reason: DeferReason, set: IdSet, n: number): void {
+  const range = n > 0 ? dueRange(ctx.db, set) : null;
+  if (!range) return;
+  tally.deferred += n;
+  const iso = (t: number) => new Date(t).toISOString();
+  const d = tally.deferrals.find((x) => x.reason === reason);
+  if (!d) tally.deferrals.push({ reason, count: n, earliest: iso(range.earliest), latest: iso(range.latest) });
+  else {
+    d.count += n;
+    if (range.earliest < Date.parse(d.earliest)) d.earliest = iso(range.earliest);
+    if (range.latest > Date.parse(d.latest)) d.latest = iso(range.latest);
+  }
+}
+
+/** moveTo, counted in the step's report: on to another step, or completed at the end. */
+function moveOn(ctx: Ctx, tally: StepTick, set: IdSet, target: string | null, outcome: string, detail: string | null = null): number {
+  const n = moveTo(ctx.db, set, target, ctx.now, outcome, detail);
+  if (target === null) tally.completed += n;
+  else tally.moved += n;
+  return n;
 }
 
 interface Ctx {
@@ -281,16 +359,17 @@ function activeSet(journey: Journey): Expr {
   return and(cmp('=', col(EN, 'journey_id'), param(journey.id)), cmp('=', col(EN, 'status'), param('active')));
 }
 
-/** Customers who meet any exit_when rule leave, wherever they are (even mid-wait). */
-function exitWhen(ctx: Ctx, journey: Journey, scope: Expr): number {
-  if (journey.exitWhen.length === 0) return 0;
+/** Customers who meet any exit_when rule leave, wherever they are (even mid-wait); how many, per step. */
+function exitWhen(ctx: Ctx, journey: Journey, scope: Expr): Map<string, number> {
+  if (journey.exitWhen.length === 0) return new Map();
   const rule = journey.exitWhen.length === 1 ? journey.exitWhen[0]! : { kind: 'any' as const, rules: journey.exitWhen, path: ['exit_when'] };
   const set = print(ctx, compileEnrolmentRule(rule, ctx.compile, scope));
   return atomically(ctx.db, () => {
     const kept = keep(ctx, 'tick_exit', set);
-    const n = finish(ctx.db, kept, 'exited', 'exit_when', ctx.now);
+    const byStep = countByStep(ctx.db, kept);
+    finish(ctx.db, kept, 'exited', 'exit_when', ctx.now);
     release(ctx);
-    return n;
+    return byStep;
   });
 }
 
@@ -307,7 +386,7 @@ function targetStep(target: Target | null, fallback: string | null): string | nu
   return target.kind === 'goto' ? target.step : (target.steps[0]?.id ?? fallback);
 }
 
-function advance(ctx: Ctx, journey: Journey, graph: StepGraph, step: Step, report: JourneyTick): number {
+function advance(ctx: Ctx, journey: Journey, graph: StepGraph, step: Step, report: StepTick): number {
   const { db, now } = ctx;
   const node = graph.nodes.get(step.id)!;
   const next = step.next ?? node.fallthrough;
@@ -316,7 +395,7 @@ function advance(ctx: Ctx, journey: Journey, graph: StepGraph, step: Step, repor
   const scope = and(activeSet(journey), cmp('=', col(EN, 'step_id'), param(step.id)), ...due);
   const base = print(ctx, select({ columns: [{ expr: col(EN, 'id'), alias: 'id' }], from: { kind: 'table', table: 'enrolments', alias: EN }, where: scope }));
   if (count(db, base) === 0) return 0;
-  report.exited += exitWhen(ctx, journey, scope);
+  report.exited += exitWhen(ctx, journey, scope).get(step.id) ?? 0;
 
   return atomically(db, () => {
     let group = keep(ctx, 'tick_group', base);
@@ -331,7 +410,7 @@ function advance(ctx: Ctx, journey: Journey, graph: StepGraph, step: Step, repor
           : group;
       const pass = keep(ctx, 'tick_pass', print(ctx, compileEnrolmentRule(step.when, ctx.compile, inKept(arriving))));
       const skipped = keep(ctx, 'tick_skip', minus(arriving, pass));
-      report.skipped += moveTo(db, skipped, next, now, 'skipped', 'when');
+      skipOn(ctx, report, skipped, next, 'when');
       group = keep(ctx, 'tick_guarded', minus(group, skipped));
     }
     switch (step.kind) {
@@ -342,16 +421,16 @@ function advance(ctx: Ctx, journey: Journey, graph: StepGraph, step: Step, repor
         const end = waitEnd(ctx, step);
         const later = keep(ctx, 'tick_later', laterThan(group, end.sql, end.params, now));
         setDue(db, later, end.sql, end.params, 'waiting', null, now);
-        moved = moveTo(db, minus(group, later), next, now, 'waited');
+        moved = moveOn(ctx, report, minus(group, later), next, 'waited');
         break;
       }
       case 'wait_for': {
         const happened = keep(ctx, 'tick_event', eventHappened(group, waitForEvent(step), now));
-        moved = moveTo(db, happened, step.onEvent ?? next, now, 'event', step.event);
+        moved = moveOn(ctx, report, happened, step.onEvent ?? next, 'event', step.event);
         const rest = keep(ctx, 'tick_rest', minus(group, happened));
         const deadline = { sql: `journey_shift(en.step_started_at, ?, ?)`, params: [step.timeout.amount, step.timeout.unit] };
         const waiting = keep(ctx, 'tick_waiting', laterThan(rest, deadline.sql, deadline.params, now));
-        moved += moveTo(db, minus(rest, waiting), step.onTimeout ?? next, now, 'timeout', step.timeout.text);
+        moved += moveOn(ctx, report, minus(rest, waiting), step.onTimeout ?? next, 'timeout', step.timeout.text);
         // newly arrived: look again at the deadline at the latest (and at every tick for the event)
         setDue(db, { sql: `SELECT id FROM temp.tick_waiting WHERE id IN (SELECT id FROM enrolments WHERE due_at <= ?)`, params: [now] }, deadline.sql, deadline.params, null, null, now);
         break;
@@ -361,10 +440,10 @@ function advance(ctx: Ctx, journey: Journey, graph: StepGraph, step: Step, repor
         moved = 0;
         step.cases.forEach((c, i) => {
           const taken = keep(ctx, `tick_case${i}`, print(ctx, compileEnrolmentRule(c.when, ctx.compile, inKept(remaining))));
-          moved += moveTo(db, taken, targetStep(c.then, next), now, 'branched', `case ${i + 1}`);
+          moved += moveOn(ctx, report, taken, targetStep(c.then, next), 'branched', `case ${i + 1}`);
           remaining = keep(ctx, `tick_rest${i + 1}`, minus(remaining, taken));
         });
-        moved += moveTo(db, remaining, targetStep(step.otherwise, next), now, 'branched', 'else');
+        moved += moveOn(ctx, report, remaining, targetStep(step.otherwise, next), 'branched', 'else');
         break;
       }
       case 'split': {
@@ -372,16 +451,16 @@ function advance(ctx: Ctx, journey: Journey, graph: StepGraph, step: Step, repor
         const variants = step.variants.map((v) => ({ name: v.name, upTo: (upTo += Math.round(v.weight * 100)) }));
         assignVariant(db, group, journey.id, step.id, variants);
         moved = 0;
-        for (const v of step.variants) moved += moveTo(db, keep(ctx, 'tick_variant', withVariant(group, step.id, v.name)), targetStep(v.then, next), now, 'split', v.name);
+        for (const v of step.variants) moved += moveOn(ctx, report, keep(ctx, 'tick_variant', withVariant(group, step.id, v.name)), targetStep(v.then, next), 'split', v.name);
         break;
       }
       case 'update':
         patchAttributes(db, group, step.set);
-        moved = moveTo(db, group, next, now, 'updated');
+        moved = moveOn(ctx, report, group, next, 'updated');
         break;
       case 'sync':
         insertSync(db, group, { journeyId: journey.id, stepId: step.id, provider: step.provider, payload: { profile: step.profile, event: step.event, properties: step.properties }, now });
-        moved = moveTo(db, group, next, now, 'synced');
+        moved = moveOn(ctx, report, group, next, 'synced');
         break;
       case 'exit':
         moved = finish(db, group, 'completed', step.reason, now);
@@ -392,7 +471,6 @@ function advance(ctx: Ctx, journey: Journey, graph: StepGraph, step: Step, repor
         throw new Error(`unknown step ${JSON.stringify(never)}`);
       }
     }
-    if (next === null && step.kind !== 'exit' && step.kind !== 'branch' && step.kind !== 'split' && step.kind !== 'wait_for') report.completed += moved;
     release(ctx);
     return moved;
   });
@@ -416,8 +494,8 @@ function waitForEvent(step: Extract<Step, { kind: 'wait_for' }>): WaitForEvent {
 }
 
 /** Policies of a journey, each falling back to the project's default. */
-function policiesOf(ctx: Ctx, journey: Journey): Policies {
-  const d = ctx.project.config.policies;
+export function policiesOf(project: Project, journey: Journey): Policies {
+  const d = project.config.policies;
   return { quietHours: journey.policies.quietHours ?? d.quietHours, sendWindow: journey.policies.sendWindow ?? d.sendWindow, frequencyCap: journey.policies.frequencyCap ?? d.frequencyCap };
 }
 
@@ -425,7 +503,7 @@ function durationMs(d: Duration): number {
   return d.amount * ({ m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, mo: 30 * 86_400_000, y: 365 * 86_400_000 } as const)[d.unit];
 }
 
-function send(ctx: Ctx, journey: Journey, step: Extract<Step, { kind: 'send' }>, group: Kept, next: string | null, report: JourneyTick): number {
+function send(ctx: Ctx, journey: Journey, step: Extract<Step, { kind: 'send' }>, group: Kept, next: string | null, report: StepTick): number {
   const { db, now, project } = ctx;
   let moved = 0;
   // consent, a valid address and no suppression, checked now: otherwise skipped, with the reason
@@ -437,12 +515,10 @@ function send(ctx: Ctx, journey: Journey, step: Extract<Step, { kind: 'send' }>,
   };
   const ok = keep(ctx, 'tick_reachable', print(ctx, select({ columns: [{ expr: col(EN, 'id'), alias: 'id' }], from: { kind: 'table', table: 'enrolments', alias: EN }, where: and(inKept(group), reachable) })));
   const unreachable = keep(ctx, 'tick_unreachable', minus(group, ok));
-  const skippedUnreachable = moveTo(db, unreachable, next, now, 'skipped', `not_reachable:${step.channel}`);
-  report.skipped += skippedUnreachable;
-  moved += skippedUnreachable;
+  moved += skipOn(ctx, report, unreachable, next, `not_reachable:${step.channel}`);
 
   let sendable: Kept = ok;
-  const policies = policiesOf(ctx, journey);
+  const policies = policiesOf(project, journey);
   if (policies.quietHours || policies.sendWindow) {
     const q = policies.quietHours;
     const w = policies.sendWindow;
@@ -462,11 +538,11 @@ function send(ctx: Ctx, journey: Journey, step: Extract<Step, { kind: 'send' }>,
       ? (dueByZone.get(fixedZone)! > now ? sendable : null)
       : deferByZone(db, sendable, dueByZone, project.config.timezone, q ? 'quiet_hours' : 'send_window', now, 'tick_quiet');
     if (quiet === sendable) {
-      report.deferred += setDue(db, sendable, '?', [dueByZone.get(fixedZone!)!], 'deferred', q ? 'quiet_hours' : 'send_window', now);
+      countDeferral(ctx, report, q ? 'quiet_hours' : 'send_window', sendable, setDue(db, sendable, '?', [dueByZone.get(fixedZone!)!], 'deferred', q ? 'quiet_hours' : 'send_window', now));
       return moved;
     }
     if (quiet) {
-      report.deferred += count(db, quiet);
+      countDeferral(ctx, report, q ? 'quiet_hours' : 'send_window', quiet, count(db, quiet));
       sendable = keep(ctx, 'tick_send1', minus(sendable, quiet));
     }
   }
@@ -476,11 +552,9 @@ function send(ctx: Ctx, journey: Journey, step: Extract<Step, { kind: 'send' }>,
     const over = overCap(sendable, { max: cap.max, channel: cap.channel, per: typeof cap.per === 'string' ? cap.per : durationMs(cap.per), defaultZone: project.config.timezone }, now);
     const capped = keep(ctx, 'tick_capped', over.set);
     if (cap.onCap === 'skip') {
-      const n = moveTo(db, capped, next, now, 'skipped', 'frequency_cap');
-      report.skipped += n;
-      moved += n;
+      moved += skipOn(ctx, report, capped, next, 'frequency_cap');
     } else {
-      report.deferred += setDue(db, capped, over.until.sql, over.until.params, 'deferred', 'frequency_cap', now);
+      countDeferral(ctx, report, 'frequency_cap', capped, setDue(db, capped, over.until.sql, over.until.params, 'deferred', 'frequency_cap', now));
     }
     sendable = keep(ctx, 'tick_send2', minus(sendable, capped));
   }
@@ -508,7 +582,7 @@ function send(ctx: Ctx, journey: Journey, step: Extract<Step, { kind: 'send' }>,
     now,
   });
   fillContent(db, project, journey, step, sendable, now);
-  report.sent += sent;
-  moved += moveTo(db, sendable, next, now, 'sent', `${step.channel} ${step.template}`);
+  report.queued += sent;
+  moved += moveOn(ctx, report, sendable, next, 'sent', `${step.channel} ${step.template}`);
   return moved;
 }

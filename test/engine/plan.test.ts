@@ -42,8 +42,10 @@ describe('journey plan', () => {
     // win-back-30d backfills no_order_30d = c04, c13 (hand-counted); its first step e-mails both
     expect(byId['win-back-30d'].entering.count).toBe(2);
     expect(byId['win-back-30d'].entering.sample).toEqual(['c04', 'c13']);
-    expect(byId['win-back-30d'].firstSteps).toEqual([{ step: 'miss_you', channel: 'email', template: 'we-miss-you', reaching: 2, reachable: 2, guarded: false }]);
-    expect(byId['win-back-30d'].stopsAt).toBe('wait_week (wait 7d)');
+    // 13:00 in Prague: both are e-mailed at once, and wait a week
+    expect(byId['win-back-30d'].tick.steps.filter((s: { queued: number; moved: number }) => s.queued + s.moved > 0)).toEqual([
+      expect.objectContaining({ step: 'miss_you', description: 'send email we-miss-you', queued: 2, moved: 2, skipped: 0, deferred: 0 }),
+    ]);
     // no backfill: first_time_buyers (c01) is recorded, nobody enters now
     expect(byId['drive-to-second-purchase'].trigger.population).toBe(1);
     expect(byId['drive-to-second-purchase'].entering.count).toBe(0);
@@ -109,9 +111,9 @@ describe('journey plan', () => {
     }
   });
 
-  it('names an unknown journey as a usage error (exit 2) and needs a store', () => {
+  it('an unknown journey is an error (exit 1, not the 2 of "changes"), and so is a missing store', () => {
     const r = cli('plan', 'no-such-journey');
-    expect(r.status).toBe(2);
+    expect(r.status).toBe(1);
     expect(r.stderr).toContain("no journey matches no-such-journey");
     const empty = mkdtempSync(path.join(os.tmpdir(), 'journey-plan-empty-'));
     cpSync(path.join(dir, 'journey.config.yaml'), path.join(empty, 'journey.config.yaml'));

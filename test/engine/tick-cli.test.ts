@@ -65,13 +65,13 @@ describe('journey run / inspect / simulate', () => {
 
   it('run --once --no-deliver ticks once: outbox rows pending, the report as JSON; the same --now again does nothing', () => {
     const first = json(shop.cli('2026-03-02T12:00:00Z', 'run', '--once', '--no-deliver', '--json'));
-    expect(first.tick.journeys).toEqual([expect.objectContaining({ journey: 'welcome', version: 1, entered: 2, sent: 1, deferred: 1 })]);
+    expect(first.tick.journeys).toEqual([expect.objectContaining({ journey: 'welcome', version: 1, entered: 2, queued: 1, deferred: 1 })]);
     expect(first.delivery).toBeNull();
     const again = json(shop.cli('2026-03-02T12:00:00Z', 'run', '--once', '--no-deliver', '--json'));
-    expect(again.tick.journeys).toEqual([expect.objectContaining({ entered: 0, sent: 0, deferred: 0, skipped: 0, exited: 0, completed: 0 })]);
+    expect(again.tick.journeys).toEqual([expect.objectContaining({ entered: 0, queued: 0, deferred: 0, skipped: 0, exited: 0, completed: 0 })]);
     const human = shop.cli('2026-03-02T23:00:00Z', 'run', '--once', '--no-deliver');
     expect(human.status, human.stderr).toBe(0);
-    expect(human.stdout).toContain('welcome v1  0 entered, 1 sent, 0 skipped, 0 deferred');
+    expect(human.stdout).toContain('welcome v1  0 entered, 1 queued, 0 skipped, 0 deferred');
     expect(human.stdout).toContain('delivery: not run (--no-deliver)');
   });
 
@@ -91,7 +91,7 @@ describe('journey run / inspect / simulate', () => {
 
   it('run --dry-run shows what a tick would do and writes nothing', () => {
     const r = json(shop.cli('2026-03-04T12:00:00Z', 'run', '--dry-run', '--json'));
-    expect(r.tick.journeys).toEqual([expect.objectContaining({ journey: 'welcome', sent: 1 })]);
+    expect(r.tick.journeys).toEqual([expect.objectContaining({ journey: 'welcome', queued: 1 })]);
     const j = json(shop.cli('2026-03-04T12:00:00Z', 'inspect', 'ann', '--json'));
     expect(j.journeys[0].enrolment.step_id).toBe('wait_open');
   });

@@ -229,7 +229,7 @@ steps:
       const before = shop.state();
       const report = shop.tick(t);
       expect(shop.state(), `second tick at ${t}`).toEqual(before);
-      expect(report.journeys.every((j) => j.entered + j.sent + j.exited + j.completed + j.deferred + j.skipped === 0)).toBe(true);
+      expect(report.journeys.every((j) => j.entered + j.queued + j.exited + j.completed + j.deferred + j.skipped === 0)).toBe(true);
     }
     // and the tick did something
     expect(shop.outbox().length).toBeGreaterThan(6);

@@ -33,7 +33,7 @@ steps:
     // 13:00 UTC Monday = 22:00 in Tokyo (quiet), 08:00 in New York (quiet hours just ended)
     const T = '2026-03-02T13:00:00Z';
     const r = shop.tick(T);
-    expect(r.journeys[0]).toMatchObject({ entered: 2, sent: 1, deferred: 1 });
+    expect(r.journeys[0]).toMatchObject({ entered: 2, queued: 1, deferred: 1 });
     expect(shop.sent()).toEqual(['ny hello @2026-03-02T13:00:00.000Z']);
     expect(shop.enrolment('tokyo')).toMatchObject({ status: 'active', step_id: 'hello', due_at: ms('2026-03-02T23:00:00Z') });
     shop.ticks(at(T, HOUR), '2026-03-03T06:00:00Z', HOUR);

@@ -38,7 +38,7 @@ steps:
     });
     await shop.suppress(['email,DAN@shop.test,hard_bounce'], '2026-01-02T00:00:00Z');
     const report = shop.tick(T0);
-    expect(report.journeys[0]).toMatchObject({ journey: 'welcome', entered: 5, sent: 4 });
+    expect(report.journeys[0]).toMatchObject({ journey: 'welcome', entered: 5, queued: 4 });
 
     const hello = shop.outbox("step_id = 'hello'");
     expect(hello.map((o) => [o.customer_id, o.idempotency_key, o.address, o.channel, o.provider, o.template])).toEqual([

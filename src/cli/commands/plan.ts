@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import { planProject, type JourneyPlan, type ProjectPlan } from '../../engine/plan.js';
-import { usageError } from '../../errors.js';
+import { planProject, type JourneyPlan, type PlannedStep, type ProjectPlan } from '../../engine/plan.js';
+import { JourneyError } from '../../errors.js';
 import { openProject } from '../../project/open-project.js';
 import { storePathFor } from '../../project/paths.js';
 import { segmentChangeLines } from '../format/segment-changes.js';
@@ -14,10 +14,15 @@ export function registerPlan(program: Command): void {
     .argument('[journeys...]', 'journey ids or files (default: all)')
     .option('--sample <n>', 'customer ids to show per journey', '5')
     .option('--json', 'print one JSON object')
-    .addHelpText('after', '\nExit codes (like terraform plan -detailed-exitcode): 0 nothing to change, 2 journeys are new, changed or removed, 1 errors.')
+    .addHelpText(
+      'after',
+      '\nWhat the next tick does (enter, queue, defer, skip, exit, complete) comes from the tick itself, run on the store inside a transaction that is rolled back: the same numbers `journey run --dry-run` prints at this --now.\n' +
+        '\nExit codes (like terraform plan -detailed-exitcode): 0 nothing to change, 2 journeys are new, changed or removed, 1 errors (an unknown journey, no store, ...).',
+    )
     .action((only: string[], opts: { sample: string; json?: boolean }, cmd: Command) => {
       const sample = Number(opts.sample);
-      if (!Number.isInteger(sample) || sample < 0) throw usageError(`--sample '${opts.sample}' is not a whole number`, 'e.g. --sample 10');
+      // exit 1, not a usage error's 2: to plan's reader (CI) 2 means "changes"
+      if (!Number.isInteger(sample) || sample < 0) throw new JourneyError(`--sample '${opts.sample}' is not a whole number`, { location: { field: '--sample' }, hint: 'e.g. --sample 10' });
       const root = projectDir(cmd);
       const plan = planProject(openProject(root), { now: clockNow(cmd), storePath: storePathFor(root), only, sample });
       if (opts.json) printJson(plan);
@@ -40,16 +45,14 @@ function journey(p: JourneyPlan): string[] {
   const lines = [`${STATUS[p.status](chalk.bold(p.journey))} ${chalk.dim(`${p.file ?? ''} — ${version}${p.enabled ? '' : ', paused'}`)}`];
   lines.push(`    trigger   ${p.trigger.description}${p.trigger.population !== null ? `: ${n(p.trigger.population)} customers now` : ''}`);
   lines.push(`    enter     ${chalk.bold(n(p.entering.count))}${p.entering.note ? chalk.dim(` — ${p.entering.note}`) : ''}`);
-  for (const s of p.firstSteps) {
-    const skipped = s.reaching - s.reachable;
-    lines.push(`    send      ${s.step}: ${s.channel} ${s.template} to ${chalk.bold(n(s.reachable))}${skipped ? chalk.dim(` (${n(skipped)} not reachable on ${s.channel}: skipped with a reason)`) : ''}${s.guarded ? chalk.dim(' if its when holds') : ''}`);
+  for (const s of p.tick?.steps ?? []) {
+    const said = step(s);
+    if (said) lines.push(`    step      ${s.step} ${chalk.dim(`(${s.description})`)}: ${said}`);
   }
-  if (p.stopsAt && p.entering.count > 0) lines.push(`    then      ${p.stopsAt}`);
   if (p.testRecipients) {
     lines.push(chalk.cyan(`    test mode every message goes to ${Object.entries(p.testRecipients).map(([ch, to]) => `${to.join(', ')} (${ch})`).join('; ')} instead`));
   }
-  if (p.inside > 0 || p.due.length > 0) lines.push(`    inside    ${n(p.inside)} active`);
-  for (const d of p.due) lines.push(`    due       ${n(d.count)} at ${d.step} → ${d.next}`);
+  if (p.inside > 0) lines.push(`    inside    ${n(p.inside)} active before the tick`);
   if (p.entering.sample.length > 0) lines.push(chalk.dim(`    sample    ${p.entering.sample.join(', ')}`));
   for (const c of p.diff?.steps ?? []) {
     switch (c.kind) {
@@ -73,10 +76,31 @@ function journey(p: JourneyPlan): string[] {
   return lines;
 }
 
+const SKIP_REASON: Record<string, string> = { when: 'its when does not hold', frequency_cap: 'frequency cap' };
+const skipReason = (r: string) => SKIP_REASON[r] ?? (r.startsWith('not_reachable:') ? `not reachable on ${r.slice('not_reachable:'.length)}` : r);
+
+/** What the tick does at a step, plainly: "50 now, 507 deferred to 08:00 customer time (quiet hours), 3 skipped (not reachable on email)". */
+function step(s: PlannedStep): string {
+  const parts: string[] = [];
+  const send = s.description.startsWith('send ');
+  if (send && (s.queued > 0 || s.deferred > 0 || s.skipped > 0)) parts.push(`${chalk.bold(n(s.queued))} now`);
+  for (const d of s.deferrals) parts.push(`${n(d.count)} deferred ${s.deferredTo[d.reason] ?? d.reason}`);
+  for (const k of s.skips) parts.push(`${n(k.count)} skipped (${skipReason(k.reason)})`);
+  // a send's moves are its queued; other steps say how many went on
+  if (!send && s.moved > 0) parts.push(`${n(s.moved)} move on`);
+  if (s.completed > 0) parts.push(`${n(s.completed)} complete`);
+  if (s.exited > 0) parts.push(`${n(s.exited)} exit (exit_when)`);
+  return parts.join(', ');
+}
+
 function human(plan: ProjectPlan): string {
   const lines = [chalk.dim(`plan at ${plan.now}`), ''];
   for (const p of plan.journeys) lines.push(...journey(p), '');
   const count = (s: JourneyPlan['status']) => plan.journeys.filter((p) => p.status === s).length;
-  lines.push(`${count('new')} new, ${count('changed')} changed, ${count('removed')} removed, ${count('unchanged')} unchanged; next tick: ${n(plan.journeys.reduce((a, p) => a + p.entering.count, 0))} enter, ${n(plan.journeys.reduce((a, p) => a + p.firstSteps.reduce((b, s) => b + s.reachable, 0), 0))} messages at once`);
+  const total = (k: 'entered' | 'queued' | 'deferred' | 'skipped' | 'exited' | 'completed') => n(plan.journeys.reduce((a, p) => a + (p.tick?.[k] ?? 0), 0));
+  lines.push(
+    `${count('new')} new, ${count('changed')} changed, ${count('removed')} removed, ${count('unchanged')} unchanged; ` +
+      `next tick: ${total('entered')} enter, ${total('queued')} messages queued now, ${total('deferred')} deferred, ${total('skipped')} skipped, ${total('exited')} exit, ${total('completed')} complete`,
+  );
   return lines.join('\n') + '\n';
 }

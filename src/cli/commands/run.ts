@@ -18,7 +18,18 @@ export function registerRun(program: Command): void {
     .option('--dry-run', 'show what a tick would do, on a copy of the store')
     .option('--no-deliver', 'write messages to the outbox but do not send them')
     .option('--json', 'print each tick as JSON')
-    .addHelpText('after', '\nSIGINT/SIGTERM stop --cron after the current tick. A second runner on the same store is refused (exit 1).')
+    .addHelpText(
+      'after',
+      '\nThe tick line counts what it queued in the outbox; the delivery line counts what providers accepted (sent).\n' +
+        '\nExit codes (--once):\n' +
+        '  0  the tick ran, and delivery sent every due message or scheduled its retry\n' +
+        '  1  it could not do its job: delivery could not run for a provider (e.g. its secret is unset; its messages stay pending),\n' +
+        '     the store is locked by another runner, or the input is wrong\n' +
+        '  2  usage error\n' +
+        '  3  it ran, but messages of this run failed or went dead (journey outbox --status failed,dead)\n' +
+        'The first line on stderr says why when the code is not 0. --cron prints that line for each tick and keeps going.\n' +
+        'SIGINT/SIGTERM stop --cron after the current tick.',
+    )
     .action(async (opts: { once?: boolean; cron?: string; dryRun?: boolean; deliver: boolean; json?: boolean }, cmd: Command) => {
       const modes = [opts.once, opts.cron !== undefined, opts.dryRun].filter(Boolean).length;
       if (modes !== 1) throw usageError('choose one of --once, --cron EXPR or --dry-run');
@@ -31,12 +42,25 @@ export function registerRun(program: Command): void {
       // --now fixes the clock for one tick; a scheduled runner uses the real time
       const fixed = hasNow(cmd) ? clockNow(cmd) : null;
       const now = () => fixed ?? new Date();
-      const base = { storePath: storePathFor(root), now, deliver: opts.deliver, onNotice: (n: DispatchNotice) => process.stderr.write(humanNotice(n)) };
+      // --once: the verdict is the first line on stderr, so the dispatcher's notices wait for it
+      const notices: string[] = [];
+      const onNotice = (n: DispatchNotice) => (opts.once ? notices.push(humanNotice(n)) : process.stderr.write(humanNotice(n)));
+      const base = { storePath: storePathFor(root), now, deliver: opts.deliver, onNotice };
       const show = (r: RunResult): void => {
+        if (r.outcome.problem) process.stderr.write(`${chalk.red('error')}: ${r.outcome.problem}\n`);
+        for (const line of notices.splice(0)) process.stderr.write(line);
         if (opts.json) printJson(r);
         else process.stdout.write(human(r, opts.dryRun === true));
       };
-      if (opts.once) return show(await runOnce(project, base));
+      if (opts.once) {
+        const r = await runOnce(project, base).catch((err: unknown) => {
+          for (const line of notices.splice(0)) process.stderr.write(line);
+          throw err;
+        });
+        show(r);
+        process.exitCode = r.outcome.exitCode;
+        return;
+      }
       if (opts.dryRun) return show(dryRun(project, base));
       const stop = new AbortController();
       const onSignal = () => stop.abort();
@@ -52,7 +76,7 @@ const n = (x: number) => x.toLocaleString('en-US');
 function human(r: RunResult, dry: boolean): string {
   const lines = [chalk.dim(`${dry ? 'dry run' : 'tick'} at ${r.tick.now}`)];
   for (const j of r.tick.journeys) {
-    const parts = [`${n(j.entered)} entered`, `${n(j.sent)} sent`, `${n(j.skipped)} skipped`, `${n(j.deferred)} deferred`, `${n(j.exited)} exited`, `${n(j.completed)} completed`, `${n(j.converted)} converted`];
+    const parts = [`${n(j.entered)} entered`, `${n(j.queued)} queued`, `${n(j.skipped)} skipped`, `${n(j.deferred)} deferred`, `${n(j.exited)} exited`, `${n(j.completed)} completed`, `${n(j.converted)} converted`];
     lines.push(`  ${chalk.bold(j.journey)} ${chalk.dim(`v${j.version}`)}  ${parts.join(', ')}`);
   }
   if (r.delivery) {

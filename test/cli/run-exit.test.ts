@@ -1,0 +1,84 @@
+/**
+ * journey run --once as cron runs it (the built CLI): its exit code and its first
+ * line on stderr say whether delivery could run and whether this run's messages
+ * went out, and its words keep "queued" (written to the outbox by the tick) apart
+ * from "sent" (accepted by the provider, on 127.0.0.1 here).
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENV } from '../delivery/helpers/fixtures.js';
+import { startServer, type FakeServer } from '../delivery/helpers/server.js';
+import { BASE_CONFIG, ROOT, Shop, journey } from '../engine/helpers/shop.js';
+
+let server: FakeServer;
+let shop: Shop;
+
+const J = journey('welcome', `
+trigger: { segment: everyone, backfill: true }
+steps:
+  - id: hello
+    send: { channel: email, template: hello }
+`);
+
+/** Async: the provider answers from this process's event loop. */
+function run(now: string, env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const base = { ...process.env, NO_COLOR: '1' };
+  delete base.SENDGRID_API_KEY;
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin/journey.js'), '-C', shop.dir, '--now', now, 'run', '--once', ...args], { env: { ...base, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const statuses = () => Object.fromEntries(shop.db.all<{ status: string; n: number }>('SELECT status, count(*) AS n FROM outbox GROUP BY status').map((r) => [r.status, r.n]));
+
+beforeAll(async () => {
+  // the provider refuses one recipient for good (a 4xx: the row fails), accepts the rest
+  server = await startServer((req) => (req.text.includes('bad@shop.test') ? { status: 400, body: { errors: [{ message: 'Invalid recipient' }] } } : { status: 202, headers: { 'x-message-id': 'm' } }));
+  shop = await Shop.create({
+    configText: BASE_CONFIG().replace('from: shop@shop.test }', `from: shop@shop.test, url: "${server.url}" }`),
+    journeys: { welcome: J },
+    customers: ['ann,ann@shop.test,,Ann,2025-01-01T00:00:00Z,,yes,', 'bob,bob@shop.test,,Bob,2025-01-01T00:00:00Z,,yes,', 'bad,bad@shop.test,,Bad,2025-01-01T00:00:00Z,,yes,'],
+  });
+});
+afterAll(async () => {
+  shop.close();
+  await server.close();
+});
+
+describe('journey run --once: exit codes and words an operator can trust', () => {
+  it('delivery that cannot start (a secret unset) exits 1 and says so first; the tick line says queued, nothing is called sent', async () => {
+    const r = await run('2026-03-02T12:00:00Z', {});
+    expect(r.code).toBe(1);
+    expect(r.stderr.split('\n')[0]).toBe(
+      "error: delivery could not run for sendgrid: environment variable SENDGRID_API_KEY is not set (provider 'sendgrid', setting api_key); 3 messages stay pending in the outbox",
+    );
+    expect(r.stdout).toContain('welcome v1  3 entered, 3 queued, 0 skipped, 0 deferred');
+    expect(r.stdout).toContain('delivery: 0 sent');
+    expect(server.requests).toHaveLength(0);
+    expect(statuses()).toEqual({ pending: 3 });
+  });
+
+  it('a run whose messages fail exits 3 and says how many; --json names queued (the tick) and sent (the provider)', async () => {
+    const r = await run('2026-03-02T12:05:00Z', ENV, '--json');
+    expect(r.code).toBe(3);
+    expect(r.stderr.split('\n')[0]).toBe("error: 1 message failed in this run's delivery (journey outbox --status failed,dead)");
+    const out = JSON.parse(r.stdout);
+    expect(out.tick.journeys).toEqual([expect.objectContaining({ journey: 'welcome', queued: 0 })]);
+    expect(out.delivery).toMatchObject({ sent: 2, failed: 1, dead: 0, problems: [] });
+    expect(out.outcome).toEqual({ exitCode: 3, problem: "1 message failed in this run's delivery (journey outbox --status failed,dead)", pending: 0 });
+    expect(statuses()).toEqual({ sent: 2, failed: 1 });
+  });
+
+  it('a run that delivers what it has exits 0 with nothing on stderr, even with an older failure in the outbox', async () => {
+    const r = await run('2026-03-02T12:10:00Z', ENV);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('delivery: 0 sent, 0 to retry, 0 failed, 0 dead');
+  });
+});
