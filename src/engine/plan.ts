@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { JourneyError } from '../errors.js';
 import { parseJourneyText } from '../project/load-project.js';
-import type { Journey, Project, Step } from '../project/model.js';
+import type { Journey, Project, Step, TestMode } from '../project/model.js';
 import { buildStepGraph, type StepGraph } from '../project/step-graph.js';
 import { compileRule, compileSegment, storedReachability, type CompileOptions } from '../segments/compile.js';
 import { compileOptionsFor } from '../segments/options.js';
@@ -38,7 +38,11 @@ export interface JourneyPlan {
   enabled: boolean;
   version: { deployed: number | null; hash: string | null };
   trigger: { description: string; population: number | null };
-  entering: { count: number; note: string | null; sample: string[] };
+  /**
+   * `test`: they enter as test enrolments (the journey is in test mode). `afterTest`: of
+   * a live journey's entrants, those who were in it in test mode only, and now enter for real.
+   */
+  entering: { count: number; note: string | null; sample: string[]; test: boolean; afterTest: number };
   /** What new entrants do at once, until their first wait or branch. */
   firstSteps: PlannedSend[];
   stopsAt: string | null;
@@ -46,8 +50,20 @@ export interface JourneyPlan {
   due: { step: string; count: number; next: string }[];
   inside: number;
   diff: JourneyDiff | null;
-  /** Test mode: every message goes to these addresses instead, per channel. */
-  testRecipients: Record<string, string[]> | null;
+  /** Test mode, or null when the journey is live. */
+  testMode: TestModePlan | null;
+}
+
+/** Where test mode sends, and what it does not send at all. */
+export interface TestModePlan {
+  /** Channel -> the test addresses its messages go to. */
+  recipients: Record<string, string[]>;
+  /** Provider -> the test profile its syncs go to. */
+  sync: Record<string, string>;
+  /** Copies of each step per test address, at most. */
+  sample: number;
+  /** The journey's channels and sync providers with no test target: not sent at all. */
+  notSent: { channels: string[]; syncs: string[] };
 }
 
 export interface ProjectPlan {
@@ -64,7 +80,7 @@ export interface PlanOptions {
   only: string[];
   sample: number;
   /** The project's test mode (journey.config.yaml test_recipients), for journeys without their own. */
-  projectTestRecipients?: Record<string, string[]> | null;
+  projectTestRecipients?: TestMode | null;
 }
 
 export function sourceHash(text: string): string {
@@ -124,8 +140,9 @@ function planJourney(
     population = createTempTable(db, 'plan_members', sql, params as SqlParam[]);
     membersTable = 'plan_members';
   }
-  const entry = entryFor({ journey, deployed, now: opts.now, compile, startCursors, membersTable });
-  let entering: JourneyPlan['entering'] = { count: 0, note: entry.kind === 'none' ? entry.reason : entry.note, sample: [] };
+  const mode = journey.testRecipients ?? opts.projectTestRecipients ?? null;
+  const entry = entryFor({ journey, deployed, now: opts.now, compile, startCursors, membersTable, test: mode !== null });
+  let entering: JourneyPlan['entering'] = { count: 0, note: entry.kind === 'none' ? entry.reason : entry.note, sample: [], test: mode !== null, afterTest: 0 };
   let firstSteps: PlannedSend[] = [];
   let stopsAt: string | null = null;
   if (entry.kind === 'query') {
@@ -133,7 +150,13 @@ function planJourney(
     const n = createTempTable(db, 'plan_entrants', sql, params as SqlParam[]);
     const entrants: FromItem = { kind: 'cte_ref', name: 'plan_entrants', alias: 'e' };
     const sample = printer.print(select({ columns: [{ expr: col('e', 'customer_id'), alias: 'customer_id' }], from: entrants, limit: param(opts.sample) }));
-    entering = { count: n, note: entry.note, sample: opts.sample > 0 ? db.all<{ customer_id: string }>(sample.sql, sample.params as SqlParam[]).map((r) => r.customer_id) : [] };
+    entering = {
+      count: n,
+      note: entry.note,
+      sample: opts.sample > 0 ? db.all<{ customer_id: string }>(sample.sql, sample.params as SqlParam[]).map((r) => r.customer_id) : [],
+      test: mode !== null,
+      afterTest: mode !== null ? 0 : enteredInTestOnly(db, journey.id),
+    };
     if (n > 0) ({ sends: firstSteps, stopsAt } = firstStepsFor(graph, entrants, n, compile, count));
   }
   dropTempTable(db, 'plan_members');
@@ -166,12 +189,30 @@ function planJourney(
     due,
     inside,
     diff,
-    testRecipients: journey.testRecipients ?? testRecipientsOf(opts),
+    testMode: mode && testModePlan(mode, graph),
   };
 }
 
-function testRecipientsOf(opts: PlanOptions): Record<string, string[]> | null {
-  return opts.projectTestRecipients ?? null;
+/** Of the entrants (plan_entrants), those with a test enrolment in the journey and no live one. */
+function enteredInTestOnly(db: StoreDb, journeyId: string): number {
+  return db.get<{ n: number }>(
+    `SELECT count(*) AS n FROM temp.plan_entrants e
+     WHERE EXISTS (SELECT 1 FROM enrolments en WHERE en.journey_id = ? AND en.customer_id = e.customer_id AND en.test = 1)
+       AND NOT EXISTS (SELECT 1 FROM enrolments en WHERE en.journey_id = ? AND en.customer_id = e.customer_id AND en.test = 0)`,
+    [journeyId, journeyId],
+  )!.n;
+}
+
+function testModePlan(mode: TestMode, graph: StepGraph): TestModePlan {
+  const steps = [...graph.nodes.values()].map((n) => n.step);
+  const channels = [...new Set(steps.flatMap((s) => (s.kind === 'send' ? [s.channel] : [])))];
+  const syncs = [...new Set(steps.flatMap((s) => (s.kind === 'sync' ? [s.provider] : [])))];
+  return {
+    recipients: mode.recipients,
+    sync: mode.sync,
+    sample: mode.sample,
+    notSent: { channels: channels.filter((c) => !mode.recipients[c]), syncs: syncs.filter((p) => !mode.sync[p]) },
+  };
 }
 
 function planRemoved(db: StoreDb, deployed: DeployedJourney): JourneyPlan {
@@ -184,13 +225,13 @@ function planRemoved(db: StoreDb, deployed: DeployedJourney): JourneyPlan {
     enabled: false,
     version: { deployed: deployed.version, hash: deployed.hash },
     trigger: { description: 'the file is gone', population: null },
-    entering: { count: 0, note: `its ${inside} active enrolment(s) exit with reason journey_removed`, sample: [] },
+    entering: { count: 0, note: `its ${inside} active enrolment(s) exit with reason journey_removed`, sample: [], test: false, afterTest: 0 },
     firstSteps: [],
     stopsAt: null,
     due: [],
     inside,
     diff: null,
-    testRecipients: null,
+    testMode: null,
   };
 }
 

@@ -1,4 +1,4 @@
-import { buildPolicies } from './build-journey.js';
+import { buildPolicies, buildTestMode } from './build-journey.js';
 import { duration } from './build-rule.js';
 import type { Config, ProviderType } from './model.js';
 
@@ -14,7 +14,7 @@ export function buildConfig(data: Obj, file: string | null): Config {
     journeysDir: data.journeys ?? 'journeys',
     segmentsDir: data.segments_dir ?? 'segments',
     policies: buildPolicies(data.policies),
-    testRecipients: data.test_recipients ?? null,
+    testRecipients: buildTestMode(data.test_recipients),
     channels: Object.fromEntries(Object.entries((data.channels ?? {}) as Obj).map(([k, v]) => [k, { provider: v.provider, address: v.address ?? null }])),
     providers: Object.fromEntries(
       Object.entries((data.providers ?? {}) as Obj).map(([k, v]) => {
