@@ -12,6 +12,7 @@ import { registerSimulate } from './commands/simulate.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerOutbox } from './commands/outbox.js';
 import { registerServe } from './commands/serve.js';
+import { registerSendTest } from './commands/send-test.js';
 import { InvalidProjectError } from '../project/open-project.js';
 import { formatDiagnostics } from './format/diagnostics.js';
 
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   registerInspect(program);
   registerOutbox(program);
   registerServe(program);
+  registerSendTest(program);
   return program;
 }
 

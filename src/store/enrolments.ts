@@ -178,6 +178,37 @@ export interface OutboxSend {
   now: number;
 }
 
+/**
+ * A message's personalisation fields (the outbox payload) from the customer `c`;
+ * its parameters are the products (JSON), the step id and the data (JSON), in that order.
+ */
+const payloadSql = (journey: string, coupon: string) =>
+  `json_object('customer_id', c.id, 'first_name', c.first_name, 'last_name', c.last_name, 'email', c.email,
+               'coupon', ${coupon}, 'products', json(?), 'journey', ${journey}, 'step', ?, 'data', json(?))`;
+
+/**
+ * The payload a step's message would carry for one customer, for `journey send-test`:
+ * the fields of insertOutbox's rows, with a coupon code that is not a real one
+ * (TEST-<code>, or TEST-<prefix>-SAMPLE for codes made per enrolment). Null when
+ * the store has no such customer.
+ */
+export function renderPayload(
+  db: StoreDb,
+  customerId: string,
+  s: { journeyId: string; stepId: string; coupon: { code: string | null; prefix: string | null } | null; data: Record<string, unknown>; products: string[] | null },
+): string | null {
+  const code = s.coupon ? (s.coupon.code ? `TEST-${s.coupon.code}` : s.coupon.prefix ? `TEST-${s.coupon.prefix}-SAMPLE` : null) : null;
+  const row = db.get<{ payload: string }>(`SELECT ${payloadSql('?', '?')} AS payload FROM customers c WHERE c.id = ?`, [
+    code,
+    JSON.stringify(s.products ?? []),
+    s.journeyId,
+    s.stepId,
+    JSON.stringify(s.data),
+    customerId,
+  ]);
+  return row?.payload ?? null;
+}
+
 /** Writes one outbox row per enrolment (per test recipient in test mode), keyed journey:enrolment:step. */
 export function insertOutbox(db: StoreDb, set: IdSet, s: OutboxSend): number {
   const address =
@@ -198,8 +229,7 @@ export function insertOutbox(db: StoreDb, set: IdSet, s: OutboxSend): number {
     written += db.run(
       `INSERT INTO outbox_messages (idempotency_key, enrolment_id, journey_id, step_id, customer_id, channel, provider, template, address, payload, created_at, test)
        SELECT en.journey_id || ':' || en.id || ':' || ? || ${key}, en.id, en.journey_id, ?, c.id, ?, ?, ?, ${recipient === null ? address : '?'},
-              json_object('customer_id', c.id, 'first_name', c.first_name, 'last_name', c.last_name, 'email', c.email,
-                          'coupon', ${coupon}, 'products', json(?), 'journey', en.journey_id, 'step', ?, 'data', json(?)), ?, ${s.testRecipients ? 1 : 0}
+              ${payloadSql('en.journey_id', coupon)}, ?, ${s.testRecipients ? 1 : 0}
        FROM enrolments en JOIN customers c ON c.id = en.customer_id
        WHERE en.id ${inSet(set)} AND ${recipient === null ? `coalesce(${address}, '') <> ''` : 'true'}
        ON CONFLICT (idempotency_key) DO NOTHING`,
