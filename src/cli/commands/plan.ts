@@ -43,7 +43,9 @@ function journey(p: JourneyPlan): string[] {
   if (p.entering.afterTest > 0) lines.push(chalk.yellow(`              ${n(p.entering.afterTest)} of them were in it in test mode only and now enter for real`));
   for (const s of p.firstSteps) {
     const skipped = s.reaching - s.reachable;
-    lines.push(`    send      ${s.step}: ${s.channel} ${s.template} to ${chalk.bold(n(s.reachable))}${skipped ? chalk.dim(` (${n(skipped)} not reachable on ${s.channel}: skipped with a reason)`) : ''}${s.guarded ? chalk.dim(' if its when holds') : ''}`);
+    // in test mode the customers are who the copies are about, not who gets them
+    const test = p.testMode ? chalk.cyan(p.testMode.recipients[s.channel] ? ` (test mode: at most ${Math.min(s.reachable, p.testMode.sample)} copies each to ${p.testMode.recipients[s.channel]!.join(', ')})` : ' (test mode: not sent)') : '';
+    lines.push(`    send      ${s.step}: ${s.channel} ${s.template} ${p.testMode ? 'for' : 'to'} ${chalk.bold(n(s.reachable))}${test}${skipped ? chalk.dim(` (${n(skipped)} not reachable on ${s.channel}: skipped with a reason)`) : ''}${s.guarded ? chalk.dim(' if its when holds') : ''}`);
   }
   if (p.stopsAt && p.entering.count > 0) lines.push(`    then      ${p.stopsAt}`);
   if (p.testMode) lines.push(...testModeLines(p.testMode));
@@ -71,6 +73,12 @@ function journey(p: JourneyPlan): string[] {
   return lines;
 }
 
+/** Messages a send step writes at once: one per reachable customer, or in test mode the copies to the test addresses. */
+function messagesOf(p: JourneyPlan, s: JourneyPlan['firstSteps'][number]): number {
+  if (!p.testMode) return s.reachable;
+  return Math.min(s.reachable, p.testMode.sample) * (p.testMode.recipients[s.channel]?.length ?? 0);
+}
+
 /** Test mode as it is: where each channel and sync goes, and what does not go out at all. */
 function testModeLines(t: TestModePlan): string[] {
   const to = [
@@ -87,6 +95,6 @@ function human(plan: ProjectPlan): string {
   const lines = [chalk.dim(`plan at ${plan.now}`), ''];
   for (const p of plan.journeys) lines.push(...journey(p), '');
   const count = (s: JourneyPlan['status']) => plan.journeys.filter((p) => p.status === s).length;
-  lines.push(`${count('new')} new, ${count('changed')} changed, ${count('removed')} removed, ${count('unchanged')} unchanged; next tick: ${n(plan.journeys.reduce((a, p) => a + p.entering.count, 0))} enter, ${n(plan.journeys.reduce((a, p) => a + p.firstSteps.reduce((b, s) => b + s.reachable, 0), 0))} messages at once`);
+  lines.push(`${count('new')} new, ${count('changed')} changed, ${count('removed')} removed, ${count('unchanged')} unchanged; next tick: ${n(plan.journeys.reduce((a, p) => a + p.entering.count, 0))} enter, ${n(plan.journeys.reduce((a, p) => a + p.firstSteps.reduce((b, s) => b + messagesOf(p, s), 0), 0))} messages at once`);
   return lines.join('\n') + '\n';
 }
