@@ -14,6 +14,9 @@ export const name = 'test-mode';
 export const sql = `
 ALTER TABLE enrolments ADD COLUMN test INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE outbox_messages ADD COLUMN test INTEGER NOT NULL DEFAULT 0;
+-- a live segment check asks of every member whether they were in the journey in test
+-- mode only: a probe into this index, empty for journeys never run in test mode
+CREATE INDEX enrolments_test ON enrolments (journey_id, customer_id) WHERE test = 1;
 -- the sample of each step that test mode has sent the team so far
 CREATE INDEX outbox_test_by_step ON outbox_messages (journey_id, step_id, enrolment_id) WHERE test = 1;
 
