@@ -42,6 +42,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   inspect: async () => (await import('./commands/inspect.js')).registerInspect,
   outbox: async () => (await import('./commands/outbox.js')).registerOutbox,
   serve: async () => (await import('./commands/serve.js')).registerServe,
+  'send-test': async () => (await import('./commands/send-test.js')).registerSendTest,
 };
 
 /** Global options that take a value: their value is not the command's name. */

@@ -57,7 +57,7 @@ export function issueStepCoupons(db: StoreDb, project: Project, journey: Journey
 }
 
 /** Renders the step's new outbox rows. Returns how many could not be rendered (failed, with the reason). */
-export function fillContent(db: StoreDb, project: Project, journey: Journey, step: Extract<Step, { kind: 'send' }>, set: IdSet, now: number): number {
+export function fillContent(db: StoreDb, project: Project, journey: Journey, step: Extract<Step, { kind: 'send' }>, set: IdSet, now: number, opts: { testCopy?: boolean } = {}): number {
   const config = project.config;
   const template = templatesOf(config).get(step.template);
   const r = step.recommendations;
@@ -69,7 +69,7 @@ export function fillContent(db: StoreDb, project: Project, journey: Journey, ste
   const out: { id: number; payload: string; content: string | null }[] = [];
   const failed: { id: number; error: string }[] = [];
   for (const row of rows) {
-    const vars = variablesOf(row, config, journey, step, secret);
+    const vars = variablesOf(row, config, journey, step, secret, opts.testCopy === true);
     if (!template) {
       failed.push({ id: row.outbox_id, error: `template '${step.template}' is not in the project` });
       continue;
@@ -101,7 +101,7 @@ function order(json: string | null): OrderVariable | null {
 }
 
 /** A row of the step's messages as the documented variables. */
-export function variablesOf(row: MessageContextRow, config: Config, journey: Journey, step: Extract<Step, { kind: 'send' }>, secret: string | null): MessageVariables {
+export function variablesOf(row: MessageContextRow, config: Config, journey: Journey, step: Extract<Step, { kind: 'send' }>, secret: string | null, testCopy = false): MessageVariables {
   const trigger = order(row.trigger_order);
   const last = order(row.last_order);
   const coupon = step.coupon ? config.coupons[step.coupon] : undefined;
@@ -133,7 +133,10 @@ export function variablesOf(row: MessageContextRow, config: Config, journey: Jou
     step: { id: step.id },
     variant: variantNames.length > 0 ? variantNames[variantNames.length - 1]! : null,
     coupon: coupon
-      ? coupon.code
+      ? testCopy
+        ? // a test copy shows what the code looks like without handing the team a real one
+          { code: `TEST-${coupon.code ?? `${coupon.prefix ? `${coupon.prefix}-` : ''}SAMPLE`}`, discount: coupon.discount, expires_at: null }
+        : coupon.code
         ? { code: coupon.code, discount: coupon.discount, expires_at: null }
         : issued
           ? { code: issued.code, discount: coupon.discount, expires_at: issued.expires_at === null ? null : new Date(issued.expires_at).toISOString() }

@@ -3,7 +3,8 @@ import { shift } from '../project/duration.js';
 import type { Duration, Journey, Trigger } from '../project/model.js';
 import { anniversaryPrefilter, compileSegment, customerTimezone, type CompileOptions } from '../segments/compile.js';
 import { anniversaryOfDates } from '../segments/sql/anniversary.js';
-import { and, cmp, col, num, param, select, type Expr, type FromItem, type Select } from '../segments/sql/nodes.js';
+import { and, cmp, col, num, param, select, type Expr, type FromItem, type Select, type TableName } from '../segments/sql/nodes.js';
+import { TEST_KEY_PREFIX } from '../store/enrolments.js';
 import type { DeployedJourney } from '../store/journey-state.js';
 import { NOT_COUNTED_BY_DEFAULT } from '../store/order-statuses.js';
 import { DAY_MS } from '../time/local-date.js';
@@ -28,6 +29,12 @@ export interface EntryContext {
   startCursors: { events: number; statusChanges: number };
   /** The trigger segment's members, already computed into this (temporary) table with an id column. */
   membersTable?: string;
+  /**
+   * The journey is in test mode: its entries are test enrolments, limited by every
+   * enrolment of the journey. A live entry ignores test enrolments: they held nobody
+   * out, and a segment member who entered only in test mode is a newcomer for real.
+   */
+  test?: boolean;
 }
 
 export function entryFor(ctx: EntryContext): Entry {
@@ -68,15 +75,23 @@ function candidatesFor(trigger: Trigger, ctx: EntryContext): Candidates {
       if (firstRun && !trigger.backfill) {
         return { kind: 'none', reason: `first run without backfill: today's members of ${trigger.segment} are recorded, and customers who join it later enter` };
       }
-      const newcomers: Expr = {
+      const member = (table: TableName, alias: string, extra: Expr[], negated: boolean): Expr => ({
         kind: 'exists',
         query: select({
           columns: [{ expr: num(1), alias: 'one' }],
-          from: { kind: 'table', table: 'segment_memberships', alias: 'sm' },
-          where: and(cmp('=', col('sm', 'journey_id'), param(ctx.journey.id)), cmp('=', col('sm', 'customer_id'), col('m', 'id'))),
+          from: { kind: 'table', table, alias },
+          where: and(cmp('=', col(alias, 'journey_id'), param(ctx.journey.id)), cmp('=', col(alias, 'customer_id'), col('m', 'id')), ...extra),
         }),
-        negated: true,
-      };
+        negated,
+      });
+      const notRecorded = member('segment_memberships', 'sm', [], true);
+      // a member who entered in test mode only has not had the journey for real yet
+      const newcomers: Expr = ctx.test
+        ? notRecorded
+        : {
+            kind: 'or',
+            items: [notRecorded, and(member('enrolments', 'te', [cmp('=', col('te', 'test'), num(1))], false), member('enrolments', 'le', [cmp('=', col('le', 'test'), num(0))], true))],
+          };
       return {
         kind: 'query',
         query: select({ columns, from: members, where: firstRun ? null : newcomers }),
@@ -228,11 +243,15 @@ function limited(candidates: Select, ctx: EntryContext): Select {
     select({
       columns: [{ expr: num(1), alias: 'one' }],
       from: { kind: 'table', table: 'enrolments', alias: 'en' },
-      where: and(cmp('=', col('en', 'journey_id'), param(journey.id)), cmp('=', col('en', 'customer_id'), col('x', 'customer_id')), ...extra),
+      // a live entry does not see test enrolments: they hold no one out
+      where: and(cmp('=', col('en', 'journey_id'), param(journey.id)), cmp('=', col('en', 'customer_id'), col('x', 'customer_id')), ...(ctx.test ? [] : [cmp('=', col('en', 'test'), num(0))]), ...extra),
     });
   const conditions: Expr[] = [{ kind: 'exists', query: enrolments([cmp('=', col('en', 'status'), param('active'))]), negated: true }];
-  // the same cause never enters twice (a repeated tick, a re-imported status)
-  conditions.push({ kind: 'exists', query: enrolments([cmp('=', col('en', 'entry_key'), col('x', 'entry_key'))]), negated: true });
+  // the same cause never enters twice (a repeated tick, a re-imported status); a test entry's key has the test: prefix
+  const sameCause: Expr = ctx.test
+    ? { kind: 'or', items: [cmp('=', col('en', 'entry_key'), col('x', 'entry_key')), cmp('=', col('en', 'entry_key'), { kind: 'concat', items: [param(TEST_KEY_PREFIX), col('x', 'entry_key')] })] }
+    : cmp('=', col('en', 'entry_key'), col('x', 'entry_key'));
+  conditions.push({ kind: 'exists', query: enrolments([sameCause]), negated: true });
   if (journey.entry.maxPerCustomer < Number.MAX_SAFE_INTEGER) {
     const count = enrolments([]);
     count.columns = [{ expr: { kind: 'aggregate', fn: 'count', arg: '*' }, alias: 'n' }];

@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { JourneyError } from '../errors.js';
 import { parseJourneyText } from '../project/load-project.js';
-import type { Journey, Policies, Project, Step } from '../project/model.js';
-import { buildStepGraph } from '../project/step-graph.js';
+import type { Journey, Policies, Project, Step, TestMode } from '../project/model.js';
+import { buildStepGraph, type StepGraph } from '../project/step-graph.js';
 import { compileSegment, type CompileOptions } from '../segments/compile.js';
 import { compileOptionsFor } from '../segments/options.js';
 import { printerFor } from '../segments/run.js';
@@ -12,7 +12,7 @@ import type { StoreDb } from '../store/db.js';
 import { activeByStep, deployedJourneys, dueByStep, eventCursors, type DeployedJourney } from '../store/journey-state.js';
 import { openStore } from '../store/open.js';
 import { withRolledBack } from '../store/rolled-back.js';
-import { enteredSample, lastEnrolmentId } from '../store/tick-report.js';
+import { enteredAfterTestOnly, enteredSample, lastEnrolmentId } from '../store/tick-report.js';
 import { diffJourney, type JourneyDiff } from './diff.js';
 import { entryFor } from './entry.js';
 import { changesTargeting, segmentPlanner, type SegmentChange } from './segment-changes.js';
@@ -36,8 +36,13 @@ export interface JourneyPlan {
   enabled: boolean;
   version: { deployed: number | null; hash: string | null };
   trigger: { description: string; population: number | null };
-  /** Who the next tick enters (the tick's own count; the sample is of the customers it entered). */
-  entering: { count: number; note: string | null; sample: string[] };
+  /**
+   * Who the next tick enters (the tick's own count; the sample is of the customers it
+   * entered). `test`: they enter as test enrolments (the journey is in test mode).
+   * `afterTest`: of a live journey's entrants, those who were in it in test mode only,
+   * and now enter for real.
+   */
+  entering: { count: number; note: string | null; sample: string[]; test: boolean; afterTest: number };
   /**
    * What the next tick does: the real tick, run on the store inside a transaction that
    * is rolled back, so these are the numbers `journey run` reports at this --now
@@ -50,8 +55,20 @@ export interface JourneyPlan {
   diff: JourneyDiff | null;
   /** Segments the journey uses that changed since the last run (then the journey is changed too). */
   segments: SegmentChange[];
-  /** Test mode: every message goes to these addresses instead, per channel. */
-  testRecipients: Record<string, string[]> | null;
+  /** Test mode, or null when the journey is live. */
+  testMode: TestModePlan | null;
+}
+
+/** Where test mode sends, and what it does not send at all. */
+export interface TestModePlan {
+  /** Channel -> the test addresses its messages go to. */
+  recipients: Record<string, string[]>;
+  /** Provider -> the test profile its syncs go to. */
+  sync: Record<string, string>;
+  /** Copies of each step per test address, at most. */
+  sample: number;
+  /** The journey's channels and sync providers with no test target: not sent at all. */
+  notSent: { channels: string[]; syncs: string[] };
 }
 
 export interface ProjectPlan {
@@ -68,7 +85,7 @@ export interface PlanOptions {
   only: string[];
   sample: number;
   /** The project's test mode (journey.config.yaml test_recipients), for journeys without their own. */
-  projectTestRecipients?: Record<string, string[]> | null;
+  projectTestRecipients?: TestMode | null;
 }
 
 export function sourceHash(text: string): string {
@@ -114,6 +131,7 @@ export function planProject(project: Project, opts: PlanOptions): ProjectPlan {
         const policies = policiesOf(project, journey);
         plan.entering.count = t.entered;
         plan.entering.sample = enteredSample(inner, plan.journey, before, opts.sample);
+        if (!plan.entering.test) plan.entering.afterTest = enteredAfterTestOnly(inner, plan.journey, before);
         plan.tick = {
           entered: t.entered,
           queued: t.queued,
@@ -156,8 +174,9 @@ function planJourney(
   const trigger = journey.trigger;
   const population = trigger.kind === 'segment' ? count(compileSegment(trigger.segment, compile)) : null;
   // who enters and what they get comes from the tick (planProject); the entry rule says why nobody would
-  const entry = entryFor({ journey, deployed, now: opts.now, compile, startCursors });
-  const entering: JourneyPlan['entering'] = { count: 0, note: entry.kind === 'none' ? entry.reason : entry.note, sample: [] };
+  const mode = journey.testRecipients ?? opts.projectTestRecipients ?? null;
+  const entry = entryFor({ journey, deployed, now: opts.now, compile, startCursors, test: mode !== null });
+  const entering: JourneyPlan['entering'] = { count: 0, note: entry.kind === 'none' ? entry.reason : entry.note, sample: [], test: mode !== null, afterTest: 0 };
 
   const atSteps = activeByStep(db, journey.id);
   const inside = [...atSteps.values()].reduce((a, b) => a + b, 0);
@@ -186,7 +205,7 @@ function planJourney(
     inside,
     diff,
     segments: [],
-    testRecipients: journey.testRecipients ?? testRecipientsOf(opts),
+    testMode: mode && testModePlan(mode, buildStepGraph(journey)),
   };
 }
 
@@ -195,8 +214,16 @@ function withSegments(plan: JourneyPlan, segments: SegmentChange[]): JourneyPlan
   return { ...plan, segments, status: plan.status === 'unchanged' && changesTargeting(segments) ? 'changed' : plan.status };
 }
 
-function testRecipientsOf(opts: PlanOptions): Record<string, string[]> | null {
-  return opts.projectTestRecipients ?? null;
+function testModePlan(mode: TestMode, graph: StepGraph): TestModePlan {
+  const steps = [...graph.nodes.values()].map((n) => n.step);
+  const channels = [...new Set(steps.flatMap((s) => (s.kind === 'send' ? [s.channel] : [])))];
+  const syncs = [...new Set(steps.flatMap((s) => (s.kind === 'sync' ? [s.provider] : [])))];
+  return {
+    recipients: mode.recipients,
+    sync: mode.sync,
+    sample: mode.sample,
+    notSent: { channels: channels.filter((c) => !mode.recipients[c]), syncs: syncs.filter((p) => !mode.sync[p]) },
+  };
 }
 
 function planRemoved(db: StoreDb, deployed: DeployedJourney): JourneyPlan {
@@ -209,13 +236,13 @@ function planRemoved(db: StoreDb, deployed: DeployedJourney): JourneyPlan {
     enabled: false,
     version: { deployed: deployed.version, hash: deployed.hash },
     trigger: { description: 'the file is gone', population: null },
-    entering: { count: 0, note: `its ${inside} active enrolment(s) exit with reason journey_removed`, sample: [] },
+    entering: { count: 0, note: `its ${inside} active enrolment(s) exit with reason journey_removed`, sample: [], test: false, afterTest: 0 },
     tick: null,
     due: [],
     inside,
     diff: null,
     segments: [],
-    testRecipients: null,
+    testMode: null,
   };
 }
 

@@ -11,6 +11,8 @@ import {
   assignVariant,
   count,
   deferByZone,
+  testEnrolments,
+  testSample,
   zonesOf,
   customerZone,
   finish,
@@ -40,6 +42,7 @@ import { sourceHash } from './plan.js';
 import { segmentUses } from './segment-changes.js';
 import { recordSegmentVersions } from '../store/segment-versions.js';
 import { parseJourneyText } from '../project/load-project.js';
+import { testModeOf, TEST_SKIP, TEST_SKIP_PREFIX } from '../project/test-mode.js';
 
 export interface TickOptions {
   now: Date;
@@ -73,6 +76,8 @@ export interface StepTick {
   exited: number;
   /** Finished the journey at the step: an exit step, or the last step done or skipped. */
   completed: number;
+  /** Test mode: of the queued, the copies for test addresses (and syncs to a test profile). */
+  testCopies?: number;
 }
 
 export interface JourneyTick {
@@ -88,6 +93,12 @@ export interface JourneyTick {
   converted: number;
   /** Per step, in the file's order (nested steps after the step that holds them). */
   steps: StepTick[];
+  /**
+   * Test mode's part of this tick, present when there was one: messages and syncs
+   * written for test addresses (counted in queued too), and the sends and syncs that
+   * did not go out because of test mode, by reason (counted in skipped too).
+   */
+  testMode?: { sent: number; skipped: Record<string, number> };
 }
 
 export interface TickReport {
@@ -153,8 +164,18 @@ export function runTick(db: StoreDb, project: Project, opts: TickOptions): TickR
   }
   for (const r of reports.values()) {
     for (const k of ['exited', 'queued', 'skipped', 'deferred', 'completed'] as const) r[k] = r.steps.reduce((a, s) => a + s[k], 0);
+    const testMode = testModeTally(r.steps);
+    if (testMode) r.testMode = testMode;
   }
   return { now: opts.now.toISOString(), journeys: [...reports.values()], rounds: rounds + 1 };
+}
+
+/** Test mode's part of a journey's tick: copies to test targets, and skips for a test_mode: reason. */
+function testModeTally(steps: readonly StepTick[]): JourneyTick['testMode'] | null {
+  const sent = steps.reduce((a, s) => a + (s.testCopies ?? 0), 0);
+  const skipped: Record<string, number> = {};
+  for (const s of steps) for (const k of s.skips) if (k.reason.startsWith(TEST_SKIP_PREFIX)) skipped[k.reason] = (skipped[k.reason] ?? 0) + k.count;
+  return sent > 0 || Object.keys(skipped).length > 0 ? { sent, skipped } : null;
 }
 
 const emptyStep = (step: string): StepTick => ({ step, queued: 0, skipped: 0, skips: [], deferred: 0, deferrals: [], moved: 0, exited: 0, completed: 0 });
@@ -309,18 +330,19 @@ function enter(ctx: Ctx, journey: Journey, version: number): number {
   const state = journey.trigger.kind === 'segment' && deployed?.lastCheckAt == null ? null : deployed;
   const trigger = journey.trigger;
   const first = journey.steps[0]!.id;
+  const test = testModeOf(journey, ctx.project.config) !== null;
   return atomically(db, () => {
     if (trigger.kind === 'segment') {
       const next = nextCheckAt(trigger, deployed?.lastCheckAt ?? null);
       if (next !== null && next > now) return 0;
       const members = print(ctx, compileSegment(trigger.segment, ctx.compile));
       createTempTable(db, 'tick_members', members.sql, members.params);
-      const entry = entryFor({ journey, deployed: state, now: ctx.date, compile: ctx.compile, startCursors: { events: 0, statusChanges: 0 }, membersTable: 'tick_members' });
+      const entry = entryFor({ journey, deployed: state, now: ctx.date, compile: ctx.compile, startCursors: { events: 0, statusChanges: 0 }, membersTable: 'tick_members', test });
       let entered = 0;
       let notYet: IdSet | null = null;
       if (entry.kind === 'query') {
         keep(ctx, 'tick_candidates', print(ctx, { ...entry.query, limit: null }));
-        entered = insertEnrolments(db, print(ctx, entry.query), { journeyId: journey.id, version, stepId: first, now }).count;
+        entered = insertEnrolments(db, print(ctx, entry.query), { journeyId: journey.id, version, stepId: first, now, test }).count;
         // newcomers the per-tick cap kept out stay newcomers: they enter at a later tick
         notYet = {
           sql: `SELECT customer_id FROM temp.tick_candidates WHERE customer_id NOT IN (SELECT customer_id FROM enrolments WHERE journey_id = ? AND entered_at = ?)`,
@@ -336,11 +358,11 @@ function enter(ctx: Ctx, journey: Journey, version: number): number {
       return entered;
     }
     const cursors = eventCursors(db);
-    const entry = entryFor({ journey, deployed: state, now: ctx.date, compile: ctx.compile, startCursors: cursors });
+    const entry = entryFor({ journey, deployed: state, now: ctx.date, compile: ctx.compile, startCursors: cursors, test });
     if (entry.kind !== 'query') return 0;
     const candidates = print(ctx, entry.query);
     const taken = createTempTable(db, 'tick_entrants', candidates.sql, candidates.params);
-    const entered = insertEnrolments(db, { sql: `SELECT * FROM temp.tick_entrants`, params: [] }, { journeyId: journey.id, version, stepId: first, now }).count;
+    const entered = insertEnrolments(db, { sql: `SELECT * FROM temp.tick_entrants`, params: [] }, { journeyId: journey.id, version, stepId: first, now, test }).count;
     if (trigger.kind !== 'date') {
       // with max_per_tick the cursor stops after the last event taken; the rest wait for the next tick
       const upTo = trigger.kind === 'custom_event' ? cursors.events : cursors.statusChanges;
@@ -459,8 +481,7 @@ function advance(ctx: Ctx, journey: Journey, graph: StepGraph, step: Step, repor
         moved = moveOn(ctx, report, group, next, 'updated');
         break;
       case 'sync':
-        insertSync(db, group, { journeyId: journey.id, stepId: step.id, provider: step.provider, payload: { profile: step.profile, event: step.event, properties: step.properties }, now });
-        moved = moveOn(ctx, report, group, next, 'synced');
+        moved = sync(ctx, journey, step, group, next, report);
         break;
       case 'exit':
         moved = finish(db, group, 'completed', step.reason, now);
@@ -560,29 +581,99 @@ function send(ctx: Ctx, journey: Journey, step: Extract<Step, { kind: 'send' }>,
   }
   const channel = project.config.channels[step.channel];
   const provider = step.provider ?? channel?.provider ?? step.channel;
+  const outbox = (set: IdSet, testRecipients: string[] | null) =>
+    insertOutbox(db, set, {
+      journeyId: journey.id,
+      stepId: step.id,
+      channel: step.channel,
+      provider,
+      template: step.template,
+      addressField: ctx.compile.channelAddress(step.channel),
+      testRecipients,
+      coupon: null,
+      data: step.data,
+      products: null,
+      now,
+    });
+  const test = testPart(ctx, journey, sendable, 'tick_send_test');
+  if (test) {
+    const recipients = test.mode?.recipients[step.channel] ?? null;
+    const { sample, skipped } = testSplit(ctx, journey, step.id, test, recipients !== null, TEST_SKIP.noRecipient(step.channel));
+    // test copies issue no coupon code: the team sees a TEST- code, the shop's codes stay unused
+    const n = outbox(sample, recipients);
+    fillContent(db, project, journey, step, sample, now, { testCopy: true });
+    report.queued += n;
+    report.testCopies = (report.testCopies ?? 0) + n;
+    moved += moveOn(ctx, report, sample, next, 'sent', `${step.channel} ${step.template} to test ${recipients?.join(', ')}`);
+    moved += skipTest(ctx, skipped, next, report);
+    sendable = keep(ctx, 'tick_send_live', minus(sendable, test.set));
+  }
   // content: a coupon pool that ran dry skips the send; the rest is rendered into the rows (engine/content-step.ts)
   const dry = issueStepCoupons(db, project, journey, step, sendable, now);
   if (dry && count(db, dry) > 0) {
-    const n = moveTo(db, keep(ctx, 'tick_dry', dry), next, now, 'skipped', `coupon_pool_empty:${step.coupon}`);
-    report.skipped += n;
-    moved += n;
+    moved += skipOn(ctx, report, keep(ctx, 'tick_dry', dry), next, `coupon_pool_empty:${step.coupon}`);
     sendable = keep(ctx, 'tick_send3', minus(sendable, { sql: 'SELECT id FROM temp.tick_dry', params: [] }));
   }
-  const sent = insertOutbox(db, sendable, {
-    journeyId: journey.id,
-    stepId: step.id,
-    channel: step.channel,
-    provider,
-    template: step.template,
-    addressField: ctx.compile.channelAddress(step.channel),
-    testRecipients: (journey.testRecipients ?? project.config.testRecipients)?.[step.channel] ?? null,
-    coupon: null,
-    data: step.data,
-    products: null,
-    now,
-  });
+  const sent = outbox(sendable, null);
   fillContent(db, project, journey, step, sendable, now);
   report.queued += sent;
   moved += moveOn(ctx, report, sendable, next, 'sent', `${step.channel} ${step.template}`);
   return moved;
+}
+
+/**
+ * The enrolments of a set that test mode handles: all of them while the journey is
+ * in test mode (even those that entered live before it was switched on), else its
+ * test enrolments only, which never reach their customer. Null when there are none.
+ */
+function testPart(ctx: Ctx, journey: Journey, set: Kept, name: string): { set: Kept; mode: ReturnType<typeof testModeOf> } | null {
+  const mode = testModeOf(journey, ctx.project.config);
+  if (mode) return { set, mode };
+  const tests = keep(ctx, name, testEnrolments(set));
+  return count(ctx.db, tests) > 0 ? { set: tests, mode: null } : null;
+}
+
+/**
+ * Splits test mode's enrolments at a step into those that go to the test target
+ * (at most the sample, when there is a target) and those skipped, each with the reason.
+ */
+function testSplit(
+  ctx: Ctx,
+  journey: Journey,
+  stepId: string,
+  test: { set: Kept; mode: ReturnType<typeof testModeOf> },
+  hasTarget: boolean,
+  noTarget: string,
+): { sample: Kept; skipped: { set: IdSet; reason: string }[] } {
+  const none = keep(ctx, 'tick_test_none', { sql: 'SELECT id FROM enrolments WHERE false', params: [] });
+  if (!test.mode) return { sample: none, skipped: [{ set: test.set, reason: TEST_SKIP.off }] };
+  if (!hasTarget) return { sample: none, skipped: [{ set: test.set, reason: noTarget }] };
+  const sample = keep(ctx, 'tick_test_sample', testSample(test.set, journey.id, stepId, test.mode.sample));
+  return { sample, skipped: [{ set: minus(test.set, sample), reason: TEST_SKIP.sampleReached }] };
+}
+
+/** Moves test mode's skipped enrolments past the step, each with its reason (test_mode:...) in the step log and the report. */
+function skipTest(ctx: Ctx, skipped: { set: IdSet; reason: string }[], next: string | null, report: StepTick): number {
+  let moved = 0;
+  for (const { set, reason } of skipped) moved += skipOn(ctx, report, set, next, reason);
+  return moved;
+}
+
+/** A sync step: live enrolments push to the customer's profile; test mode's only to the test profile named for the provider. */
+function sync(ctx: Ctx, journey: Journey, step: Extract<Step, { kind: 'sync' }>, group: Kept, next: string | null, report: StepTick): number {
+  const { db, now } = ctx;
+  const payload = { profile: step.profile, event: step.event, properties: step.properties };
+  let live: IdSet = group;
+  let moved = 0;
+  const test = testPart(ctx, journey, group, 'tick_sync_test');
+  if (test) {
+    const target = test.mode?.sync[step.provider] ?? null;
+    const { sample, skipped } = testSplit(ctx, journey, step.id, test, target !== null, TEST_SKIP.noSyncTarget(step.provider));
+    report.testCopies = (report.testCopies ?? 0) + insertSync(db, sample, { journeyId: journey.id, stepId: step.id, provider: step.provider, payload, testTarget: target, now });
+    moved += moveOn(ctx, report, sample, next, 'synced', `to test ${target}`);
+    moved += skipTest(ctx, skipped, next, report);
+    live = minus(group, test.set);
+  }
+  insertSync(db, live, { journeyId: journey.id, stepId: step.id, provider: step.provider, payload, now });
+  return moved + moveOn(ctx, report, live, next, 'synced');
 }

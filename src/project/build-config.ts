@@ -1,4 +1,4 @@
-import { buildPolicies } from './build-journey.js';
+import { buildPolicies, buildTestMode } from './build-journey.js';
 import { duration } from './build-rule.js';
 import { byName, ownEntries } from './by-name.js';
 import { channelAddress } from './channel-address.js';
@@ -22,7 +22,7 @@ export function buildConfig(data: Obj, file: string | null): Config {
     journeysDir: data.journeys ?? 'journeys',
     segmentsDir: data.segments_dir ?? 'segments',
     policies: buildPolicies(data.policies),
-    testRecipients: data.test_recipients ? ownEntries(data.test_recipients as Obj) : null,
+    testRecipients: buildTestMode(data.test_recipients),
     orderStatuses: data.order_statuses ?? [],
     channels: byName(
       Object.entries((data.channels ?? {}) as Obj).map(([k, v]) => {

@@ -1,6 +1,6 @@
 import type { YamlPath } from './diagnostic.js';
 import { buildRule, duration } from './build-rule.js';
-import type { FrequencyCap, Goal, Journey, Policies, Step, Target, Trigger } from './model.js';
+import { DEFAULT_TEST_SAMPLE, type FrequencyCap, type Goal, type Journey, type Policies, type Step, type Target, type TestMode, type Trigger } from './model.js';
 import { byName, ownEntries } from './by-name.js';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- schema-checked YAML data
@@ -24,7 +24,7 @@ export function buildJourney(data: Obj, file: string, source: string): Journey {
     exitWhen: (data.exit_when ?? []).map((r: Obj, i: number) => buildRule(r, ['exit_when', i])),
     goal: data.goal ? buildGoal(data.goal) : null,
     policies: buildPolicies(data.policies),
-    testRecipients: data.test_recipients ? ownEntries(data.test_recipients as Obj) : null,
+    testRecipients: buildTestMode(data.test_recipients),
     removedSteps: byName(Object.entries((data.removed_steps ?? {}) as Obj).map(([k, v]) => [k, v.moved_to as string] as const)),
     steps: buildSteps(data.steps, ['steps']),
     file,
@@ -51,6 +51,13 @@ function buildTrigger(t: Obj, path: YamlPath): Trigger {
 function buildGoal(g: Obj): Goal {
   if (g.order_placed) return { kind: 'order_placed', within: duration(g.order_placed.within), minTotal: g.order_placed.min_total ?? null };
   return { kind: 'event', type: g.event.type, within: duration(g.event.within) };
+}
+
+/** test_recipients: channel address lists, plus the reserved keys sync (provider -> test profile) and sample. */
+export function buildTestMode(t: Obj | undefined): TestMode | null {
+  if (!t) return null;
+  const { sync, sample, ...channels } = t;
+  return { recipients: ownEntries(channels as Record<string, string[]>), sync: ownEntries((sync ?? {}) as Record<string, string>), sample: sample ?? DEFAULT_TEST_SAMPLE };
 }
 
 export function buildPolicies(p: Obj | undefined): Policies {

@@ -9,6 +9,7 @@ import { loadTemplateFiles } from '../content/templates.js';
 import { checkConfig } from './checks/config-checks.js';
 import { checkTemplates } from './checks/template-checks.js';
 import { checkJourneys } from './checks/journey-checks.js';
+import { checkTestMode } from './checks/test-mode.js';
 import { checkSegments } from './checks/segment-checks.js';
 import { checkTriggerKeys } from './checks/trigger-keys.js';
 import { checkFolders } from './checks/folders.js';
@@ -384,7 +385,7 @@ function loadContext(ctx: Context, cwd: string, recorded?: Map<string, Set<strin
   const checkCtx: CheckContext = { project, configUsable, segmentNames: ctx.root || ctx.configFile ? segmentNames : null, brokenConfig, ...(recorded !== undefined ? { recordedSteps: recorded } : {}) };
   const templateChecks = checkTemplates(checkCtx);
   diagnostics.push(...templateChecks.diagnostics);
-  const findings: Finding[] = [...checkConfig(checkCtx), ...checkSegments(checkCtx), ...checkJourneys(checkCtx), ...templateChecks.findings];
+  const findings: Finding[] = [...checkConfig(checkCtx), ...checkSegments(checkCtx), ...checkJourneys(checkCtx), ...templateChecks.findings, ...checkTestMode(checkCtx)];
   for (const f of findings) {
     const source = sources.get(f.file);
     const pruned = prunedJourneys.get(f.file);

@@ -186,13 +186,31 @@ export interface Journey {
   exitWhen: Rule[];
   goal: Goal | null;
   policies: Policies;
-  testRecipients: Record<string, string[]> | null;
+  /** Test mode: this journey's own (which replaces the project's wholly), or null. */
+  testRecipients: TestMode | null;
   removedSteps: Record<string, string>;
   steps: Step[];
   file: string;
   /** The file's text, recorded as the journey's version when it runs. */
   source: string;
 }
+
+/**
+ * Test mode (`test_recipients`): nothing reaches a customer. A message goes only to
+ * the test addresses of its channel (a channel without any is not sent), a sync
+ * only to the test profile named for its provider (none: not synced), and the team
+ * gets at most `sample` copies of each step per address.
+ */
+export interface TestMode {
+  /** Channel -> the test addresses its messages go to instead. */
+  recipients: Record<string, string[]>;
+  /** Provider name -> the test profile its syncs go to instead (an e-mail, a phone or an id). */
+  sync: Record<string, string>;
+  sample: number;
+}
+
+/** How many copies of each step the team gets in test mode, when `sample` is not set. */
+export const DEFAULT_TEST_SAMPLE = 5;
 
 export type ProviderType = 'sendgrid' | 'postmark' | 'mailgun' | 'twilio' | 'webhook' | 'klaviyo' | 'console' | 'file';
 
@@ -210,7 +228,7 @@ export interface Config {
   journeysDir: string;
   segmentsDir: string;
   policies: Policies;
-  testRecipients: Record<string, string[]> | null;
+  testRecipients: TestMode | null;
   /** Order statuses of the shop's own, besides the ones journey knows (config order_statuses). */
   orderStatuses?: string[];
   /**

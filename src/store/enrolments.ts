@@ -1,4 +1,5 @@
 import type { SqlValue, StoreDb } from './db.js';
+import type { MessageColumns } from './outbox.js';
 
 /**
  * Set-based writes of the engine: every function takes a set of enrolments as a
@@ -19,20 +20,28 @@ export interface Entry {
   version: number;
   stepId: string | null;
   now: number;
+  /**
+   * Test mode: the enrolments are marked as test, and their entry key gets the
+   * prefix `test:` so that the same cause can still enter for real once test mode is off.
+   */
+  test?: boolean;
 }
 
 /** Enters the rows of an entrants query (customer_id, entry_key, order_id, trigger_at); returns their ids' range. */
 export function insertEnrolments(db: StoreDb, entrants: IdSet, e: Entry): { first: number; count: number } {
   const before = db.get<{ id: number | null }>('SELECT max(id) AS id FROM enrolments')?.id ?? 0;
   const { changes } = db.run(
-    `INSERT INTO enrolments (journey_id, version, customer_id, entry_key, order_id, trigger_at, entered_at, status, step_id, step_started_at, due_at)
-     SELECT ?, ?, x.customer_id, x.entry_key, x.order_id, x.trigger_at, ?, 'active', ?, ?, ? FROM (${entrants.sql}) x WHERE true
+    `INSERT INTO enrolments (journey_id, version, customer_id, entry_key, order_id, trigger_at, entered_at, status, step_id, step_started_at, due_at, test)
+     SELECT ?, ?, x.customer_id, ${e.test ? `'${TEST_KEY_PREFIX}' || x.entry_key` : 'x.entry_key'}, x.order_id, x.trigger_at, ?, 'active', ?, ?, ?, ? FROM (${entrants.sql}) x WHERE true
      ON CONFLICT (journey_id, customer_id, entry_key) DO NOTHING`,
-    [e.journeyId, e.version, e.now, e.stepId, e.now, e.now, ...entrants.params],
+    [e.journeyId, e.version, e.now, e.stepId, e.now, e.now, e.test ? 1 : 0, ...entrants.params],
   );
   db.run(`INSERT INTO step_log (enrolment_id, step_id, at, outcome, detail) SELECT id, step_id, ?, 'entered', entry_key FROM enrolments WHERE id > ?`, [e.now, before]);
   return { first: before + 1, count: changes };
 }
+
+/** The entry key prefix of test-mode enrolments (test:segment:..., test:order:...). */
+export const TEST_KEY_PREFIX = 'test:';
 
 /** Records the trigger segment's members as of now, leaving out those given (newcomers not entered yet). */
 export function replaceMemberships(db: StoreDb, journeyId: string, membersTable: string, notYet: IdSet | null, now: number): void {
@@ -126,7 +135,8 @@ export function overCap(set: IdSet, cap: FrequencyWindow, now: number): { set: I
         ? { sql: `journey_day_start(?, ${zone.sql})`, op: '>=', params: [now, ...zone.params] as SqlValue[] }
         : { sql: `journey_week_start(?, ${zone.sql})`, op: '>=', params: [now, ...zone.params] as SqlValue[] };
   // sync rows push data to a platform: they are not messages to the customer
-  const channel = cap.channel ? ' AND o.channel = ?' : ` AND o.channel <> '${SYNC_CHANNEL}'`;
+  // a test-mode message went to the team, not to the customer: only test sends count it
+  const channel = (cap.channel ? ' AND o.channel = ?' : ` AND o.channel <> '${SYNC_CHANNEL}'`) + ' AND (o.test = 0 OR en.test = 1)';
   const channelParams: SqlValue[] = cap.channel ? [cap.channel] : [];
   const sent = `(SELECT count(*) FROM outbox o WHERE o.customer_id = en.customer_id AND o.created_at ${windowStart.op} ${windowStart.sql}${channel} AND o.status IN ('pending', 'sending', 'sent'))`;
   // when the cap lets the next one through: the oldest counted message leaves the rolling
@@ -157,7 +167,10 @@ export interface OutboxSend {
   template: string;
   /** customers.email or customers.phone (or a JSON attribute) for the address. */
   addressField: 'email' | 'phone' | `attributes.${string}`;
-  /** Test mode: these addresses instead of the customer's (one message each). */
+  /**
+   * Test mode: these addresses instead of the customer's (one message each), the
+   * rows marked as test and the coupon codes made unusable (TEST-...).
+   */
   testRecipients: string[] | null;
   coupon: { code: string | null; prefix: string | null } | null;
   data: Record<string, unknown>;
@@ -165,6 +178,14 @@ export interface OutboxSend {
   products: string[] | null;
   now: number;
 }
+
+/**
+ * A message's personalisation fields (the outbox payload) from the customer `c`;
+ * its parameters are the products (JSON), the step id and the data (JSON), in that order.
+ */
+const payloadSql = (journey: string, coupon: string) =>
+  `json_object('customer_id', c.id, 'first_name', c.first_name, 'last_name', c.last_name, 'email', c.email,
+               'coupon', ${coupon}, 'products', json(?), 'journey', ${journey}, 'step', ?, 'data', json(?))`;
 
 /** Writes one outbox row per enrolment (per test recipient in test mode), keyed journey:enrolment:step. */
 export function insertOutbox(db: StoreDb, set: IdSet, s: OutboxSend): number {
@@ -175,17 +196,18 @@ export function insertOutbox(db: StoreDb, set: IdSet, s: OutboxSend): number {
   let written = 0;
   recipients.forEach((recipient, i) => {
     const key = recipients.length > 1 ? `'#${i + 1}'` : `''`;
-    const coupon = s.coupon?.code
+    const code = s.coupon?.code
       ? '?'
       : s.coupon?.prefix
         ? `? || '-' || upper(printf('%X', en.id)) || printf('%04d', journey_bucket(en.journey_id || en.id))`
         : 'NULL';
+    // a test copy shows what the code looks like without handing the team a real one
+    const coupon = s.testRecipients && s.coupon ? `'TEST-' || ${code}` : code;
     const couponParams: SqlValue[] = s.coupon ? [s.coupon.code ?? s.coupon.prefix] : [];
     written += db.run(
-      `INSERT INTO outbox_messages (idempotency_key, enrolment_id, journey_id, step_id, customer_id, channel, provider, template, address, payload, created_at)
+      `INSERT INTO outbox_messages (idempotency_key, enrolment_id, journey_id, step_id, customer_id, channel, provider, template, address, payload, created_at, test)
        SELECT en.journey_id || ':' || en.id || ':' || ? || ${key}, en.id, en.journey_id, ?, c.id, ?, ?, ?, ${recipient === null ? address : '?'},
-              json_object('customer_id', c.id, 'first_name', c.first_name, 'last_name', c.last_name, 'email', c.email,
-                          'coupon', ${coupon}, 'products', json(?), 'journey', en.journey_id, 'step', ?, 'data', json(?)), ?
+              ${payloadSql('en.journey_id', coupon)}, ?, ${s.testRecipients ? 1 : 0}
        FROM enrolments en JOIN customers c ON c.id = en.customer_id
        WHERE en.id ${inSet(set)} AND ${recipient === null ? `coalesce(${address}, '') <> ''` : 'true'}
        ON CONFLICT (idempotency_key) DO NOTHING`,
@@ -212,16 +234,54 @@ export function insertOutbox(db: StoreDb, set: IdSet, s: OutboxSend): number {
 /** The outbox channel of sync steps' rows: a profile or event push, not a message. */
 export const SYNC_CHANNEL = 'sync';
 
+export interface SyncSend {
+  journeyId: string;
+  stepId: string;
+  provider: string;
+  payload: Record<string, unknown>;
+  /** Test mode: the test profile (an e-mail, a +phone or an id) that takes the customer's place; the rows are marked as test. */
+  testTarget?: string | null;
+  now: number;
+}
+
 /** A sync step: one outbox row per enrolment for the provider's sync (profile properties and/or an event). */
-export function insertSync(db: StoreDb, set: IdSet, s: { journeyId: string; stepId: string; provider: string; payload: Record<string, unknown>; now: number }): number {
+export function insertSync(db: StoreDb, set: IdSet, s: SyncSend): number {
+  const target = s.testTarget ?? null;
+  // the provider identifies the profile by these three: in test mode they name the test profile only
+  const identity =
+    target === null
+      ? { sql: `json_object('customer_id', c.id, 'email', c.email, 'phone', c.phone)`, address: 'coalesce(c.email, c.phone, c.id)', params: [] as SqlValue[] }
+      : {
+          sql: `json_object('customer_id', ?, 'email', ?, 'phone', ?)`,
+          address: '?',
+          params: [target, target.includes('@') ? target : null, target.startsWith('+') ? target : null] as SqlValue[],
+        };
   return db.run(
-    `INSERT INTO outbox_messages (idempotency_key, enrolment_id, journey_id, step_id, customer_id, channel, provider, template, address, payload, created_at)
-     SELECT en.journey_id || ':' || en.id || ':' || ?, en.id, en.journey_id, ?, c.id, ?, ?, '', coalesce(c.email, c.phone, c.id),
-            json_patch(json(?), json_object('customer_id', c.id, 'email', c.email, 'phone', c.phone)), ?
+    `INSERT INTO outbox_messages (idempotency_key, enrolment_id, journey_id, step_id, customer_id, channel, provider, template, address, payload, created_at, test)
+     SELECT en.journey_id || ':' || en.id || ':' || ?, en.id, en.journey_id, ?, c.id, ?, ?, '', ${identity.address},
+            json_patch(json(?), ${identity.sql}), ?, ?
      FROM enrolments en JOIN customers c ON c.id = en.customer_id WHERE en.id ${inSet(set)}
      ON CONFLICT (idempotency_key) DO NOTHING`,
-    [s.stepId, s.stepId, SYNC_CHANNEL, s.provider, JSON.stringify(s.payload), s.now, ...set.params],
+    [s.stepId, s.stepId, SYNC_CHANNEL, s.provider, ...(target === null ? [] : [target]), JSON.stringify(s.payload), ...identity.params, s.now, target === null ? 0 : 1, ...set.params],
   ).changes;
+}
+
+/**
+ * The part of a set that enrolments of this journey and step, in test mode, may
+ * still send to the team: at most `sample` enrolments per step ever (each test
+ * address gets one copy from each), the earliest first. The rest of the set is
+ * over the sample.
+ */
+export function testSample(set: IdSet, journeyId: string, stepId: string, sample: number): IdSet {
+  return {
+    sql: `SELECT id FROM (${set.sql}) ORDER BY id LIMIT max(0, ? - (SELECT count(DISTINCT enrolment_id) FROM outbox_messages WHERE journey_id = ? AND step_id = ? AND test = 1))`,
+    params: [...set.params, sample, journeyId, stepId],
+  };
+}
+
+/** The enrolments of a set made in test mode. */
+export function testEnrolments(set: IdSet): IdSet {
+  return { sql: `SELECT en.id AS id FROM enrolments en WHERE en.id ${inSet(set)} AND en.test = 1`, params: [...set.params] };
 }
 
 /** Sets customer attributes (null removes one) for the customers of a set. */
@@ -295,4 +355,30 @@ export function deferByZone(db: StoreDb, set: IdSet, dueByZone: ReadonlyMap<stri
   db.run(`UPDATE enrolments SET due_at = q.due FROM temp.${into} q WHERE q.id = enrolments.id`);
   db.exec('DROP TABLE IF EXISTS temp.tick_zone_due');
   return deferred;
+}
+
+/**
+ * One test enrolment of a customer at a step, for `journey send-test` (inside a
+ * transaction that is rolled back): the tick's own send path then writes and renders
+ * the message exactly as it would for the customer.
+ */
+export function insertPreviewEnrolment(db: StoreDb, e: { journeyId: string; customerId: string; stepId: string; variants: Record<string, string> | null; now: number }): IdSet {
+  const key = `${TEST_KEY_PREFIX}send-test:${e.stepId}`;
+  db.run(
+    `INSERT INTO enrolments (journey_id, version, customer_id, entry_key, trigger_at, entered_at, status, step_id, step_started_at, due_at, variant, test)
+     VALUES (?, 0, ?, ?, ?, ?, 'active', ?, ?, ?, ?, 1)`,
+    [e.journeyId, e.customerId, key, e.now, e.now, e.stepId, e.now, e.now, e.variants ? JSON.stringify(e.variants) : null],
+  );
+  return { sql: 'SELECT id FROM enrolments WHERE journey_id = ? AND customer_id = ? AND entry_key = ?', params: [e.journeyId, e.customerId, key] };
+}
+
+/** The messages a step wrote for a set of enrolments, as the dispatcher would claim them, with a render failure if any. */
+export function writtenMessages(db: StoreDb, set: IdSet, journeyId: string, stepId: string): (MessageColumns & { failed: string | null })[] {
+  return db.all(
+    `SELECT m.id, m.idempotency_key, m.journey_id, m.step_id, m.channel, m.template, m.address, m.payload, m.content,
+            CASE WHEN d.status = 'failed' THEN d.last_error END AS failed
+     FROM outbox_messages m JOIN outbox_delivery d ON d.id = m.id
+     WHERE m.enrolment_id IN (SELECT id FROM (${set.sql})) AND m.journey_id = ? AND m.step_id = ? ORDER BY m.id`,
+    [...set.params, journeyId, stepId],
+  );
 }

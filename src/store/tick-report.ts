@@ -32,3 +32,17 @@ export function enteredSample(db: StoreDb, journeyId: string, afterId: number, l
   if (limit <= 0) return [];
   return db.all<{ customer_id: string }>('SELECT customer_id FROM enrolments WHERE journey_id = ? AND id > ? ORDER BY id LIMIT ?', [journeyId, afterId, limit]).map((r) => r.customer_id);
 }
+
+/**
+ * Of the live enrolments a tick made in a journey (ids after `afterId`), those whose
+ * customer had been in it in test mode only: they now enter for real.
+ */
+export function enteredAfterTestOnly(db: StoreDb, journeyId: string, afterId: number): number {
+  return db.get<{ n: number }>(
+    `SELECT count(*) AS n FROM enrolments e
+     WHERE e.journey_id = ? AND e.id > ? AND e.test = 0
+       AND EXISTS (SELECT 1 FROM enrolments t WHERE t.journey_id = e.journey_id AND t.customer_id = e.customer_id AND t.test = 1)
+       AND NOT EXISTS (SELECT 1 FROM enrolments l WHERE l.journey_id = e.journey_id AND l.customer_id = e.customer_id AND l.test = 0 AND l.id <= ?)`,
+    [journeyId, afterId, afterId],
+  )!.n;
+}

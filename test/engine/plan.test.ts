@@ -9,6 +9,7 @@ import { storePathFor } from '../../src/project/paths.js';
 import { importFile } from '../../src/store/import/import.js';
 import { deployVersion } from '../../src/store/journey-state.js';
 import { openStore } from '../../src/store/open.js';
+import { copyExampleShop } from '../helpers/example-shop.js';
 
 // The example shop's journeys over the hand-counted shop of test/fixtures/segments/shop.
 const root = path.resolve(__dirname, '../..');
@@ -20,9 +21,7 @@ const cli = (...args: string[]) =>
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'journey-plan-'));
-  cpSync(path.join(root, 'examples/shop/segments'), path.join(dir, 'segments'), { recursive: true });
-  cpSync(path.join(root, 'journeys'), path.join(dir, 'journeys'), { recursive: true });
-  writeFileSync(path.join(dir, 'journey.config.yaml'), readFileSync(path.join(root, 'examples/shop/journey.config.yaml'), 'utf8').replace('journeys: ../../journeys', 'journeys: journeys'));
+  copyExampleShop(dir);
   const db = openStore(storePathFor(dir));
   for (const [kind, file] of [['customers', 'customers.csv'], ['orders', 'orders.csv'], ['suppressions', 'suppressions.csv']] as const) {
     await importFile(db, { kind, file: path.join(root, 'test/fixtures/segments/shop', file), now: now.getTime() });

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { planProject, type JourneyPlan, type PlannedStep, type ProjectPlan } from '../../engine/plan.js';
+import { planProject, type JourneyPlan, type PlannedStep, type ProjectPlan, type TestModePlan } from '../../engine/plan.js';
 import { JourneyError } from '../../errors.js';
 import { openProject } from '../../project/open-project.js';
 import { storePathFor } from '../../project/paths.js';
@@ -45,13 +45,13 @@ function journey(p: JourneyPlan): string[] {
   const lines = [`${STATUS[p.status](chalk.bold(p.journey))} ${chalk.dim(`${p.file ?? ''} — ${version}${p.enabled ? '' : ', paused'}`)}`];
   lines.push(`    trigger   ${p.trigger.description}${p.trigger.population !== null ? `: ${n(p.trigger.population)} customers now` : ''}`);
   lines.push(`    enter     ${chalk.bold(n(p.entering.count))}${p.entering.note ? chalk.dim(` — ${p.entering.note}`) : ''}`);
+  if (p.entering.test && p.entering.count > 0) lines.push(chalk.cyan(`              as test enrolments: they use up no entry limit, cap or coupon of live sends`));
+  if (p.entering.afterTest > 0) lines.push(chalk.yellow(`              ${n(p.entering.afterTest)} of them were in it in test mode only and now enter for real`));
   for (const s of p.tick?.steps ?? []) {
     const said = step(s);
     if (said) lines.push(`    step      ${s.step} ${chalk.dim(`(${s.description})`)}: ${said}`);
   }
-  if (p.testRecipients) {
-    lines.push(chalk.cyan(`    test mode every message goes to ${Object.entries(p.testRecipients).map(([ch, to]) => `${to.join(', ')} (${ch})`).join('; ')} instead`));
-  }
+  if (p.testMode) lines.push(...testModeLines(p.testMode));
   if (p.inside > 0) lines.push(`    inside    ${n(p.inside)} active before the tick`);
   if (p.entering.sample.length > 0) lines.push(chalk.dim(`    sample    ${p.entering.sample.join(', ')}`));
   for (const c of p.diff?.steps ?? []) {
@@ -91,6 +91,18 @@ function step(s: PlannedStep): string {
   if (s.completed > 0) parts.push(`${n(s.completed)} complete`);
   if (s.exited > 0) parts.push(`${n(s.exited)} exit (exit_when)`);
   return parts.join(', ');
+}
+
+/** Test mode as it is: where each channel and sync goes, and what does not go out at all. */
+function testModeLines(t: TestModePlan): string[] {
+  const to = [
+    ...Object.entries(t.recipients).map(([ch, addresses]) => `${ch} → ${addresses.join(', ')}`),
+    ...Object.entries(t.sync).map(([provider, profile]) => `sync ${provider} → ${profile}`),
+  ];
+  const lines = [chalk.cyan(`    test mode nothing reaches a customer: ${to.join('; ')} (at most ${t.sample} ${t.sample === 1 ? 'copy' : 'copies'} of each step per address)`)];
+  const off = [...t.notSent.channels.map((c) => `${c} messages (no test recipient)`), ...t.notSent.syncs.map((p) => `syncs to ${p} (no test profile)`)];
+  if (off.length) lines.push(chalk.yellow(`              not sent at all: ${off.join(', ')}`));
+  return lines;
 }
 
 function human(plan: ProjectPlan): string {

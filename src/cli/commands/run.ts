@@ -78,6 +78,10 @@ function human(r: RunResult, dry: boolean): string {
   for (const j of r.tick.journeys) {
     const parts = [`${n(j.entered)} entered`, `${n(j.queued)} queued`, `${n(j.skipped)} skipped`, `${n(j.deferred)} deferred`, `${n(j.exited)} exited`, `${n(j.completed)} completed`, `${n(j.converted)} converted`];
     lines.push(`  ${chalk.bold(j.journey)} ${chalk.dim(`v${j.version}`)}  ${parts.join(', ')}`);
+    if (j.testMode) {
+      const skipped = Object.entries(j.testMode.skipped).map(([reason, k]) => `${n(k)} ${reason}`);
+      lines.push(chalk.cyan(`    test mode: ${n(j.testMode.sent)} to test addresses${skipped.length ? `; skipped ${skipped.join(', ')}` : ''}`));
+    }
   }
   if (r.delivery) {
     const d = r.delivery;

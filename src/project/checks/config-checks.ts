@@ -44,7 +44,7 @@ export function checkConfig(ctx: CheckContext): Finding[] {
     }
   }
   out.push(...checkPolicies(config.policies, ['policies'], ctx));
-  if (config.testRecipients) out.push(...checkRecipientChannels(config.testRecipients, ['test_recipients'], ctx));
+  if (config.testRecipients) out.push(...checkRecipientChannels(config.testRecipients.recipients, ['test_recipients'], ctx));
   return out.map((diagnostic) => ({ file: config.file!, diagnostic }));
 }
 

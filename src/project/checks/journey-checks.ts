@@ -105,7 +105,7 @@ function checkJourney(journey: Journey, ctx: CheckContext): PendingDiagnostic[] 
 
   out.push(...checkTrigger(journey, ctx));
   out.push(...checkPolicies(journey.policies, ['policies'], ctx));
-  if (journey.testRecipients) out.push(...checkRecipientChannels(journey.testRecipients, ['test_recipients'], ctx));
+  if (journey.testRecipients) out.push(...checkRecipientChannels(journey.testRecipients.recipients, ['test_recipients'], ctx));
   return out;
 }
 

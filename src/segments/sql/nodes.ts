@@ -12,7 +12,7 @@ export const TABLES = {
   products: ['id', 'category'],
   customer_reachability: ['channel', 'customer_id'],
   order_status_history: ['id', 'order_id', 'previous_status', 'status', 'changed_at'],
-  enrolments: ['id', 'journey_id', 'version', 'customer_id', 'entry_key', 'order_id', 'trigger_at', 'entered_at', 'status', 'step_id', 'due_at'],
+  enrolments: ['id', 'journey_id', 'version', 'customer_id', 'entry_key', 'order_id', 'trigger_at', 'entered_at', 'status', 'step_id', 'due_at', 'test'],
   segment_memberships: ['journey_id', 'customer_id', 'since'],
   outbox: ['id', 'idempotency_key', 'enrolment_id', 'journey_id', 'step_id', 'customer_id', 'channel', 'status', 'created_at'],
   message_events: ['id', 'outbox_id', 'kind', 'occurred_at'],

@@ -14,6 +14,7 @@ import type { StoreDb } from '../../../src/store/db.js';
 import { importFile } from '../../../src/store/import/import.js';
 import type { ImportKind } from '../../../src/store/import/kinds.js';
 import { openStore } from '../../../src/store/open.js';
+import { copyExampleShop } from '../../helpers/example-shop.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const BIN = path.join(ROOT, 'bin/journey.js');
@@ -42,12 +43,7 @@ export const storeOf = (project: string) => path.join(project, '.journey', 'stor
 
 /** The example project with its journeys copied in (journeys: journeys). */
 export function writeProject(dir: string): void {
-  mkdirSync(dir, { recursive: true });
-  cpSync(path.join(ROOT, 'examples/shop/segments'), path.join(dir, 'segments'), { recursive: true });
-  cpSync(path.join(ROOT, 'journeys'), path.join(dir, 'journeys'), { recursive: true });
-  const config = readFileSync(path.join(ROOT, 'examples/shop/journey.config.yaml'), 'utf8');
-  if (!config.includes('journeys: ../../journeys')) throw new Error('examples/shop/journey.config.yaml no longer says journeys: ../../journeys');
-  writeFileSync(path.join(dir, 'journey.config.yaml'), config.replace('journeys: ../../journeys', 'journeys: journeys'));
+  copyExampleShop(dir);
 }
 
 /** A copy of a project folder and its store (closed, so the store is one file). */

@@ -1,0 +1,124 @@
+/**
+ * `journey send-test` end to end: the built CLI against a real HTTP stand-in for
+ * SendGrid and Twilio on 127.0.0.1. One message per send step and split variant,
+ * to the test address, filled with the real customer's data; nobody enrolled.
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startServer, type FakeServer } from '../delivery/helpers/server.js';
+import { BASE_CONFIG, ROOT, Shop, journey } from './helpers/shop.js';
+
+const NOW = '2026-03-02T12:00:00Z';
+
+let shop: Shop | undefined;
+let server: FakeServer | undefined;
+afterEach(async () => {
+  shop?.close();
+  shop = undefined;
+  await server?.close();
+  server = undefined;
+});
+
+function cli(dir: string, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin/journey.js'), '-C', dir, '--now', NOW, ...args], {
+      env: { ...process.env, NO_COLOR: '1', SENDGRID_API_KEY: 'SG.test', TWILIO_AUTH_TOKEN: 'tw-test', KLAVIYO_API_KEY: 'pk_test' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+const J = journey('ab', `
+trigger: { segment: everyone }
+steps:
+  - id: hello
+    send: { channel: email, template: hello, coupon: ten }
+  - id: pick
+    split:
+      variants:
+        - name: a
+          weight: 50
+          then:
+            - id: offer_a
+              send: { channel: email, template: followup }
+        - name: b
+          weight: 50
+          then: offer_b
+  - id: nudge
+    send: { channel: sms, template: nudge-sms }
+  - id: done
+    exit: { reason: tested }
+  - id: offer_b
+    send: { channel: email, template: third }
+    next: nudge
+`);
+
+async function setUp(reply: (path: string) => { status: number; headers?: Record<string, string>; body?: object }): Promise<Shop> {
+  server = await startServer((req) => reply(req.path));
+  const s = await Shop.create({
+    configText: BASE_CONFIG().replace(/\{ type: (sendgrid|twilio|klaviyo),/g, `{ type: $1, url: "${server.url}",`),
+    journeys: { ab: J },
+    customers: ['ann,ann@shop.test,+420601000001,Ann,2025-01-01T00:00:00Z,,yes,yes'],
+  });
+  s.db.close();
+  return s;
+}
+
+const accept = (p: string) =>
+  p === '/v3/mail/send' ? { status: 202, headers: { 'x-message-id': 'sg-1' } } : { status: 201, body: { sid: 'SM00000000000000000000000000000001', status: 'queued' } };
+
+describe('journey send-test', () => {
+  it('sends every send step and split variant, rendered for the customer, to the test addresses only; enrols nobody', async () => {
+    shop = await setUp(accept);
+    const r = await cli(shop.dir, 'send-test', 'ab', '--customer', 'ann', '--to', 'team@shop.test', '--to', '+420700000099');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('4 of 4 test messages of ab for customer ann accepted by the provider');
+    expect(r.stdout).toContain('offer_a (pick/a)  email followup via sendgrid → team@shop.test (sg-1)');
+    expect(r.stdout).toContain('offer_b (pick/b)  email third via sendgrid → team@shop.test (sg-1)');
+    expect(r.stdout).toContain('nudge  sms nudge-sms via twilio → +420700000099');
+
+    const mails = server!.requests.filter((q) => q.path === '/v3/mail/send').map((q) => q.json().personalizations[0]);
+    expect(mails.map((p) => [p.to.map((t: { email: string }) => t.email), p.dynamic_template_data.customer.first_name, p.dynamic_template_data.step.id])).toEqual([
+      [['team@shop.test'], 'Ann', 'hello'],
+      [['team@shop.test'], 'Ann', 'offer_a'],
+      [['team@shop.test'], 'Ann', 'offer_b'],
+    ]);
+    expect(mails[0].dynamic_template_data.coupon.code).toBe('TEST-TEN-SAMPLE');
+    const sms = server!.requests.filter((q) => /Messages\.json$/.test(q.path)).map((q) => q.form());
+    expect(sms.map((f) => [f.To, f.Body])).toEqual([['+420700000099', 'Hi Ann']]);
+
+    const inspect = await cli(shop.dir, 'inspect', 'ann', '--json');
+    expect(JSON.parse(inspect.stdout).journeys).toEqual([]);
+    // and it wrote no outbox row: the dispatcher will send nothing more
+    const outbox = await cli(shop.dir, 'outbox', '--status', 'pending,sent,failed,dead', '--json');
+    expect(outbox.status, outbox.stderr).toBe(0);
+    expect(JSON.parse(outbox.stdout).rows).toEqual([]);
+  });
+
+  it('--step sends one step; a refused message or a channel without a --to address exits 1 and says so first', async () => {
+    shop = await setUp((p) => (p === '/v3/mail/send' ? { status: 400, body: { errors: [{ message: 'The from address does not match a verified Sender Identity' }] } } : accept(p)));
+    const one = await cli(shop.dir, 'send-test', 'ab', '--customer', 'ann', '--to', '+420700000099', '--step', 'nudge', '--json');
+    expect(one.status, one.stderr).toBe(0);
+    expect(JSON.parse(one.stdout).sends).toEqual([expect.objectContaining({ step: 'nudge', outcome: 'sent', to: '+420700000099' })]);
+
+    const refused = await cli(shop.dir, 'send-test', 'ab', '--customer', 'ann', '--to', 'team@shop.test', '--step', 'hello');
+    expect(refused.status).toBe(1);
+    expect(refused.stderr.split('\n')[0]).toContain('error: 1 not sent');
+    expect(refused.stdout).toContain('failed  hello  email hello via sendgrid → team@shop.test: ');
+    expect(refused.stdout).toContain('verified Sender Identity');
+
+    const noPhone = await cli(shop.dir, 'send-test', 'ab', '--customer', 'ann', '--to', 'team@shop.test', '--step', 'nudge');
+    expect(noPhone.status).toBe(1);
+    expect(noPhone.stdout).toContain('not sent  nudge  sms nudge-sms via twilio: no --to address for sms');
+
+    const nobody = await cli(shop.dir, 'send-test', 'ab', '--customer', 'nobody', '--to', 'team@shop.test');
+    expect(nobody.status).toBe(1);
+    expect(nobody.stderr).toContain("no customer 'nobody' in the store");
+  });
+});
