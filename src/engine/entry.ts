@@ -86,7 +86,9 @@ function candidatesFor(trigger: Trigger, ctx: EntryContext): Candidates {
     case 'order_status_changed':
     case 'order_placed': {
       const cursor = ctx.deployed ? ctx.deployed.cursor : ctx.startCursors.statusChanges;
-      const conditions: Expr[] = [cmp('>', col('h', 'id'), param(cursor)), ...maxAge(trigger.maxAge, col('h', 'changed_at'))];
+      // an order's age counts from its placement; a status change's from when it changed
+      const age = trigger.kind === 'order_placed' ? col('o', 'placed_at') : col('h', 'changed_at');
+      const conditions: Expr[] = [cmp('>', col('h', 'id'), param(cursor)), ...maxAge(trigger.maxAge, age)];
       if (trigger.kind === 'order_status_changed') conditions.push({ kind: 'in', expr: col('h', 'status'), list: trigger.statuses.map(param), negated: false });
       else conditions.push({ kind: 'is_null', expr: col('h', 'previous_status'), negated: false });
       if (trigger.nth !== null) conditions.push(cmp('=', nthOrder(), param(trigger.nth)));
