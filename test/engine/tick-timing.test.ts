@@ -89,3 +89,40 @@ describe('entry defaults per trigger kind', () => {
     expect(shop.sent()).toEqual(['a hello @2026-03-03T10:00:00.000Z', 'a hello @2027-03-03T10:00:00.000Z']);
   });
 });
+
+describe('date triggers catch up a day without a tick', () => {
+  const birthdays = (trigger: string) =>
+    Shop.create({
+      journeys: { birthday: journey('birthday', `trigger: { date: attributes.birthday, every: 1y, at: "10:00"${trigger} }\n${send()}`) },
+      customerHeader: 'id,email,phone,first_name,registered_at,timezone,consent_email,consent_sms,attributes.birthday',
+      customers: [
+        // Mar 3: the day with no tick
+        'b,b@shop.test,,B,2025-01-01T00:00:00Z,Europe/Prague,yes,,1990-03-03',
+        // Feb 20: more than a week before the runner came back
+        'old,o@shop.test,,O,2025-01-01T00:00:00Z,Europe/Prague,yes,,1990-02-20',
+      ],
+    });
+
+  it('a birthday on a day the runner was down enters at the next tick, once', async () => {
+    shop = await birthdays('');
+    shop.ticks('2026-02-19T00:00:00Z', '2026-02-19T06:00:00Z', HOUR);
+    // down from Feb 19 06:00 to Mar 4 06:00 (Feb 20 is 12 days before: beyond the default 7d)
+    shop.ticks('2026-03-04T06:00:00Z', '2026-03-06T00:00:00Z', HOUR);
+    expect(shop.sent()).toEqual(['b hello @2026-03-04T06:00:00.000Z']);
+    // the occurrence it stands for, so that it never enters twice
+    expect(shop.enrolment('b')!.entry_key).toBe('date:2026-03-03');
+  });
+
+  it('catch_up: false: a day without a tick loses its dates', async () => {
+    shop = await birthdays(', catch_up: false');
+    shop.ticks('2026-03-02T00:00:00Z', '2026-03-02T06:00:00Z', HOUR);
+    shop.ticks('2026-03-04T06:00:00Z', '2026-03-04T12:00:00Z', HOUR);
+    expect(shop.sent()).toEqual([]);
+  });
+
+  it('the first run of a new journey does not enter the dates of the days before it', async () => {
+    shop = await birthdays('');
+    shop.ticks('2026-03-04T06:00:00Z', '2026-03-05T12:00:00Z', HOUR);
+    expect(shop.sent()).toEqual([]);
+  });
+});
