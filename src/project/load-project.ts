@@ -5,6 +5,7 @@ import { buildConfig, DEFAULT_CONFIG } from './build-config.js';
 import { buildJourney } from './build-journey.js';
 import { buildRule } from './build-rule.js';
 import { checkConfig } from './checks/config-checks.js';
+import { checkEntryTiming } from './checks/entry-checks.js';
 import { checkJourneys } from './checks/journey-checks.js';
 import { checkSegments } from './checks/segment-checks.js';
 import { checkTriggerKeys } from './checks/trigger-keys.js';
@@ -250,7 +251,7 @@ function loadContext(ctx: Context, cwd: string): LoadedProject & { configUsable:
 
   const project: Project = { root: ctx.root ?? cwd, config, segments, journeys };
   const checkCtx: CheckContext = { project, configUsable, segmentNames: ctx.root || ctx.configFile ? segmentNames : null };
-  const findings: Finding[] = [...checkConfig(checkCtx), ...checkSegments(checkCtx), ...checkJourneys(checkCtx)];
+  const findings: Finding[] = [...checkConfig(checkCtx), ...checkSegments(checkCtx), ...checkJourneys(checkCtx), ...checkEntryTiming(checkCtx)];
   for (const f of findings) {
     const source = sources.get(f.file);
     if (source) diagnostics.push(resolve(source, f.diagnostic));
