@@ -89,7 +89,10 @@ function candidatesFor(trigger: Trigger, ctx: EntryContext): Candidates {
       // an order's age counts from its placement; a status change's from when it changed
       const age = trigger.kind === 'order_placed' ? col('o', 'placed_at') : col('h', 'changed_at');
       const conditions: Expr[] = [cmp('>', col('h', 'id'), param(cursor)), ...maxAge(trigger.maxAge, age)];
-      if (trigger.kind === 'order_status_changed') conditions.push({ kind: 'in', expr: col('h', 'status'), list: trigger.statuses.map(param), negated: false });
+      if (trigger.kind === 'order_status_changed') {
+        conditions.push({ kind: 'in', expr: col('h', 'status'), list: trigger.statuses.map(param), negated: false });
+        conditions.push(itemsRule(trigger.items, trigger.statuses));
+      }
       else conditions.push({ kind: 'is_null', expr: col('h', 'previous_status'), negated: false });
       if (trigger.nth !== null) conditions.push(cmp('=', nthOrder(), param(trigger.nth)));
       return {
@@ -232,6 +235,31 @@ function catchUpDays(d: Duration): number {
  * per month after, so this band holds the first and no other.
  */
 const FIRST_OF_MONTHS_DAYS = { min: 28, max: 31 };
+
+/**
+ * The order's items, where they carry a status of their own (NULL: as the order's).
+ * all: no item that came with the order is in another status (a canceled or
+ * undelivered item keeps the order out); any: at least one item is in the status, or
+ * the order has no items to say otherwise.
+ */
+function itemsRule(items: 'all' | 'any', statuses: string[]): Expr {
+  const itemsWhere = (...extra: Expr[]): Expr => ({
+    kind: 'exists',
+    query: select({ columns: [{ expr: num(1), alias: 'one' }], from: { kind: 'table', table: 'order_items', alias: 'i' }, where: and(cmp('=', col('i', 'order_id'), col('o', 'id')), ...extra) }),
+    negated: false,
+  });
+  const own = (negated: boolean): Expr => ({ kind: 'in', expr: col('i', 'status'), list: statuses.map(param), negated });
+  switch (items) {
+    case 'all':
+      return { ...itemsWhere({ kind: 'is_null', expr: col('i', 'status'), negated: true }, own(true)), negated: true } as Expr;
+    case 'any':
+      return or({ ...itemsWhere(), negated: true } as Expr, itemsWhere(or({ kind: 'is_null', expr: col('i', 'status'), negated: false }, own(false))));
+    default: {
+      const never: never = items;
+      throw new Error(`unknown items rule ${String(never)}`);
+    }
+  }
+}
 
 /** The rank of the order among the customer's counted orders (1 = first), by placement. */
 function nthOrder(): Expr {

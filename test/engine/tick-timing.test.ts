@@ -126,3 +126,29 @@ describe('date triggers catch up a day without a tick', () => {
     expect(shop.sent()).toEqual([]);
   });
 });
+
+describe('items: all | any on order_status_changed', () => {
+  it('all: every item that came with the order has the status (a canceled item keeps it out); any: one item does', async () => {
+    shop = await Shop.create({
+      journeys: {
+        whole: journey('whole', `trigger: { event: order_status_changed, status: delivered, items: all }\n${send()}`),
+        part: journey('part', `trigger: { event: order_status_changed, status: delivered, items: any }\n${send('followup')}`),
+      },
+      customers: [C('c1'), C('c2'), C('c3'), C('c4')],
+    });
+    shop.tick(at(-HOUR));
+    await shop.orders(['o1,c1', 'o2,c2', 'o3,c3', 'o4,c4'].map((o) => `${o},${at(-2 * DAY)},shipped,,10`), at(-DAY));
+    // c1: one item delivered, one canceled. c2: both delivered. c3: items without a status
+    // of their own (they follow the order). c4: its only item canceled.
+    await shop.importCsv(
+      'order-items',
+      'order_id,line,product_id,quantity,status',
+      ['o1,1,p1,1,delivered', 'o1,2,p2,1,canceled', 'o2,1,p1,1,delivered', 'o2,2,p2,1,delivered', 'o3,1,p1,1,', 'o4,1,p1,1,canceled'],
+      at(-HOUR),
+    );
+    await shop.orders(['o1,c1', 'o2,c2', 'o3,c3', 'o4,c4'].map((o) => `${o},${at(-2 * DAY)},delivered,,10`), T0);
+    shop.tick(at(HOUR));
+    expect(shop.enrolments('journey_id = ?', ['whole']).map((e) => e.customer_id)).toEqual(['c2', 'c3']);
+    expect(shop.enrolments('journey_id = ?', ['part']).map((e) => e.customer_id)).toEqual(['c1', 'c2', 'c3']);
+  });
+});
