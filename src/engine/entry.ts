@@ -1,9 +1,9 @@
 import { CronExpressionParser } from 'cron-parser';
-import { shift } from '../project/duration.js';
+import { approxMs, shift } from '../project/duration.js';
 import type { Duration, Journey, Trigger } from '../project/model.js';
 import { anniversaryPrefilter, compileSegment, customerTimezone, type CompileOptions } from '../segments/compile.js';
 import { anniversaryOfDates } from '../segments/sql/anniversary.js';
-import { and, cmp, col, num, param, select, type Expr, type FromItem, type Select, type TableName } from '../segments/sql/nodes.js';
+import { and, cmp, col, num, or, param, select, type Expr, type FromItem, type Select, type TableName } from '../segments/sql/nodes.js';
 import { TEST_KEY_PREFIX } from '../store/enrolments.js';
 import type { DeployedJourney } from '../store/journey-state.js';
 import { NOT_COUNTED_BY_DEFAULT } from '../store/order-statuses.js';
@@ -101,8 +101,13 @@ function candidatesFor(trigger: Trigger, ctx: EntryContext): Candidates {
     case 'order_status_changed':
     case 'order_placed': {
       const cursor = ctx.deployed ? ctx.deployed.cursor : ctx.startCursors.statusChanges;
-      const conditions: Expr[] = [cmp('>', col('h', 'id'), param(cursor)), ...maxAge(trigger.maxAge, col('h', 'changed_at'))];
-      if (trigger.kind === 'order_status_changed') conditions.push({ kind: 'in', expr: col('h', 'status'), list: trigger.statuses.map(param), negated: false });
+      // an order's age counts from its placement; a status change's from when it changed
+      const age = trigger.kind === 'order_placed' ? col('o', 'placed_at') : col('h', 'changed_at');
+      const conditions: Expr[] = [cmp('>', col('h', 'id'), param(cursor)), ...maxAge(trigger.maxAge, age)];
+      if (trigger.kind === 'order_status_changed') {
+        conditions.push({ kind: 'in', expr: col('h', 'status'), list: trigger.statuses.map(param), negated: false });
+        conditions.push(itemsRule(trigger.items, trigger.statuses));
+      }
       else conditions.push({ kind: 'is_null', expr: col('h', 'previous_status'), negated: false });
       if (trigger.nth !== null) conditions.push(cmp('=', nthOrder(), param(trigger.nth)));
       return {
@@ -147,63 +152,84 @@ function candidatesFor(trigger: Trigger, ctx: EntryContext): Candidates {
       };
     }
     case 'date': {
+      if (!trigger.every && !trigger.after) return { kind: 'none', reason: 'a date trigger needs every: or after:' };
       const tz = customerTimezone('c', ctx.compile.defaultTimezone);
       const today: Expr = { kind: 'local_date', instant: param(now), timezone: tz };
       const months = (d: Duration) => (d.unit === 'y' ? d.amount * 12 : d.unit === 'mo' ? d.amount : null);
       const days = (d: Duration) => d.amount * (d.unit === 'w' ? 7 : 1);
-      let due: Expr;
-      if (trigger.field === 'registered_at') {
-        // an instant: its local date in the customer's zone
-        const field = col('c', 'registered_at');
+      // the days before today that passed with no tick after their `at` (the runner was
+      // down): the journey's cursor holds its previous tick; none before its first
+      const previous = ctx.deployed && ctx.deployed.cursor > 0 ? ctx.deployed.cursor : null;
+      const late = previous === null || trigger.catchUp === null ? 0 : Math.max(0, Math.min(catchUpDays(trigger.catchUp), Math.ceil((now - previous) / DAY_MS) + 1));
+      const registered = trigger.field === 'registered_at';
+      // the customer's date as YYYY-MM-DD: registration is an instant, read in their zone;
+      // an attribute holds a calendar date of its own, no zone
+      const text: Expr = registered ? col('c', 'registered_at') : { kind: 'json_value', column: col('c', 'attributes'), key: param(trigger.field.slice('attributes.'.length)), as: 'text' };
+      const date: Expr = registered ? { kind: 'local_date', instant: text, timezone: tz } : { kind: 'substr', expr: text, start: 1, length: 10 };
+      const dueOn = (day: Expr): Expr => {
         if (trigger.every) {
           const m = months(trigger.every);
-          const unit = m ? 'months' : 'days';
-          const every = m ?? days(trigger.every);
-          due = and({ kind: 'is_null', expr: field, negated: true }, anniversaryPrefilter(field, ctx.now, unit, every), { kind: 'is_anniversary', instant: field, now: param(now), timezone: tz, unit, every });
-        } else if (trigger.after) {
-          const m = months(trigger.after);
-          // local dates are within a day of UTC ones: a range on the instant first, then the exact day
-          const [nearest, furthest] = m ? [FIRST_OF_MONTHS_DAYS.min * m, FIRST_OF_MONTHS_DAYS.max * m] : [days(trigger.after), days(trigger.after)];
-          const range = and(cmp('>=', field, param(now - (furthest + 3) * DAY_MS)), cmp('<', field, param(now - (nearest - 3) * DAY_MS)));
-          due = m
-            ? and(range, anniversaryPrefilter(field, ctx.now, 'months', m), { kind: 'is_anniversary', instant: field, now: param(now), timezone: tz, unit: 'months', every: m })
-            : and(range, cmp('=', { kind: 'date_add_days', date: { kind: 'local_date', instant: field, timezone: tz }, days: days(trigger.after) }, today));
-        } else {
-          return { kind: 'none', reason: 'a date trigger needs every: or after:' };
+          return anniversaryOfDates(date, day, m ? 'months' : 'days', m ?? days(trigger.every));
         }
-      } else {
-        // an attribute holds a calendar date (YYYY-MM-DD...): the customer's own date, no zone
-        const text: Expr = { kind: 'json_value', column: col('c', 'attributes'), key: param(trigger.field.slice('attributes.'.length)), as: 'text' };
-        const date: Expr = { kind: 'substr', expr: text, start: 1, length: 10 };
-        let rule: Expr;
-        if (trigger.every) {
-          const m = months(trigger.every);
-          rule = anniversaryOfDates(date, today, m ? 'months' : 'days', m ?? days(trigger.every));
-        } else if (trigger.after) {
-          const m = months(trigger.after);
-          rule = m
-            ? and(anniversaryOfDates(date, today, 'months', m), cmp('<=', { kind: 'days_between', from: date, to: today }, num(FIRST_OF_MONTHS_DAYS.max * m)))
-            : cmp('=', { kind: 'date_add_days', date, days: days(trigger.after) }, today);
-        } else {
-          return { kind: 'none', reason: 'a date trigger needs every: or after:' };
+        const after = trigger.after!;
+        const m = months(after);
+        return m
+          ? and(anniversaryOfDates(date, day, 'months', m), cmp('<=', { kind: 'days_between', from: date, to: day }, num(FIRST_OF_MONTHS_DAYS.max * m)))
+          : cmp('=', { kind: 'date_add_days', date, days: days(after) }, day);
+      };
+      // today from `at` on; an earlier day only if the previous tick came before its `at`
+      const whens: { when: Expr; then: Expr }[] = [{ when: and(dueOn(today), cmp('>=', { kind: 'local_time', instant: param(now), timezone: tz }, param(trigger.at))), then: today }];
+      if (previous !== null) {
+        const lastTick: Expr = { kind: 'concat', items: [{ kind: 'local_date', instant: param(previous), timezone: tz }, param(' '), { kind: 'local_time', instant: param(previous), timezone: tz }] };
+        for (let k = 1; k <= late; k++) {
+          const day: Expr = { kind: 'date_add_days', date: today, days: -k };
+          whens.push({ when: and(dueOn(day), cmp('>', { kind: 'concat', items: [day, param(' '), param(trigger.at)] }, lastTick)), then: day });
         }
-        // the date arithmetic only ever sees values that are dates
-        due = { kind: 'is_true', expr: { kind: 'case', whens: [{ when: { kind: 'is_iso_date', expr: text }, then: rule }], otherwise: null } };
       }
+      // the latest due day (anacron: a missed job runs once), only ever on values that are dates
+      const due: Expr = { kind: 'case', whens, otherwise: null };
+      const occurrence: Expr = registered ? due : { kind: 'case', whens: [{ when: { kind: 'is_iso_date', expr: text }, then: due }], otherwise: null };
+      const instants = Array.from({ length: late + 1 }, (_, k) => new Date(now - k * DAY_MS));
+      let prefilter: Expr = registered ? { kind: 'is_null', expr: text, negated: true } : { kind: 'is_true', expr: { kind: 'is_iso_date', expr: text } };
+      if (registered) {
+        // cheap tests on the instant before the local dates: its UTC month-day, or its range
+        if (trigger.every) {
+          const m = months(trigger.every);
+          prefilter = and(prefilter, or(...instants.map((d) => anniversaryPrefilter(text, d, m ? 'months' : 'days', m ?? days(trigger.every!)))));
+        } else {
+          const m = months(trigger.after!);
+          // local dates are within a day of UTC ones: a range on the instant first
+          const [nearest, furthest] = m ? [FIRST_OF_MONTHS_DAYS.min * m, FIRST_OF_MONTHS_DAYS.max * m] : [days(trigger.after!), days(trigger.after!)];
+          prefilter = and(prefilter, cmp('>=', text, param(now - (furthest + late + 3) * DAY_MS)), cmp('<', text, param(now - (nearest - 3) * DAY_MS)));
+          if (m) prefilter = and(prefilter, or(...instants.map((d) => anniversaryPrefilter(text, d, 'months', m))));
+        }
+      }
+      const dated = select({
+        columns: [
+          { expr: col('c', 'id'), alias: 'customer_id' },
+          { expr: occurrence, alias: 'occurrence' },
+        ],
+        from: { kind: 'table', table: 'customers', alias: 'c' },
+        where: prefilter,
+      });
       return {
         kind: 'query',
         query: select({
           columns: [
-            { expr: col('c', 'id'), alias: 'customer_id' },
-            { expr: { kind: 'concat', items: [param('date:'), today] }, alias: 'entry_key' },
+            { expr: col('d', 'customer_id'), alias: 'customer_id' },
+            // one entry per occurrence of the date, whenever it is entered
+            { expr: { kind: 'concat', items: [param('date:'), col('d', 'occurrence')] }, alias: 'entry_key' },
             { expr: param(null), alias: 'order_id' },
             { expr: param(now), alias: 'trigger_at' },
             { expr: num(0), alias: 'position' },
           ],
-          from: { kind: 'table', table: 'customers', alias: 'c' },
-          where: and(due, cmp('>=', { kind: 'local_time', instant: param(now), timezone: tz }, param(trigger.at))),
+          from: { kind: 'derived', query: dated, alias: 'd' },
+          where: { kind: 'is_null', expr: col('d', 'occurrence'), negated: true },
         }),
-        note: `customers whose ${trigger.field} date comes round today, from ${trigger.at} their time`,
+        note:
+          late > 0
+            ? `customers whose ${trigger.field} date comes round today from ${trigger.at} their time, or came round in the last ${late} days with no tick after ${trigger.at}`
+            : `customers whose ${trigger.field} date comes round today, from ${trigger.at} their time`,
       };
     }
     default: {
@@ -213,12 +239,42 @@ function candidatesFor(trigger: Trigger, ctx: EntryContext): Candidates {
   }
 }
 
+/** catch_up in whole days (d or w; validate says so for other units, which round up to days). */
+function catchUpDays(d: Duration): number {
+  return d.unit === 'w' ? d.amount * 7 : d.unit === 'd' ? d.amount : Math.ceil(approxMs(d) / DAY_MS);
+}
+
 /**
  * `after: N months` is the first N-monthly anniversary of the date, which falls
  * 28 to 31 days per month after it; the next one (2N months) is at least 56 days
  * per month after, so this band holds the first and no other.
  */
 const FIRST_OF_MONTHS_DAYS = { min: 28, max: 31 };
+
+/**
+ * The order's items, where they carry a status of their own (NULL: as the order's).
+ * all: no item that came with the order is in another status (a canceled or
+ * undelivered item keeps the order out); any: at least one item is in the status, or
+ * the order has no items to say otherwise.
+ */
+function itemsRule(items: 'all' | 'any', statuses: string[]): Expr {
+  const itemsWhere = (...extra: Expr[]): Expr => ({
+    kind: 'exists',
+    query: select({ columns: [{ expr: num(1), alias: 'one' }], from: { kind: 'table', table: 'order_items', alias: 'i' }, where: and(cmp('=', col('i', 'order_id'), col('o', 'id')), ...extra) }),
+    negated: false,
+  });
+  const own = (negated: boolean): Expr => ({ kind: 'in', expr: col('i', 'status'), list: statuses.map(param), negated });
+  switch (items) {
+    case 'all':
+      return { ...itemsWhere({ kind: 'is_null', expr: col('i', 'status'), negated: true }, own(true)), negated: true } as Expr;
+    case 'any':
+      return or({ ...itemsWhere(), negated: true } as Expr, itemsWhere(or({ kind: 'is_null', expr: col('i', 'status'), negated: false }, own(false))));
+    default: {
+      const never: never = items;
+      throw new Error(`unknown items rule ${String(never)}`);
+    }
+  }
+}
 
 /** The rank of the order among the customer's counted orders (1 = first), by placement. */
 function nthOrder(): Expr {

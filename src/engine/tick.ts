@@ -142,7 +142,11 @@ export function runTick(db: StoreDb, project: Project, opts: TickOptions): TickR
     const steps = graphs.get(journey.id)!.order.map((s) => emptyStep(s.id));
     const report: JourneyTick = { journey: journey.id, version: versions.get(journey.id)!, entered: 0, exited: 0, queued: 0, skipped: 0, deferred: 0, completed: 0, converted: 0, steps };
     reports.set(journey.id, report);
-    if (!journey.enabled) continue;
+    if (!journey.enabled) {
+      // a paused date journey catches up nothing of its pause when it resumes
+      if (journey.trigger.kind === 'date') setCursor(db, journey.id, now);
+      continue;
+    }
     report.entered = enter(ctx, journey, report.version);
     for (const [step, n] of exitWhen(ctx, journey, activeSet(journey))) stepOf(report, step).exited += n;
     report.converted = conversions(ctx, journey);
@@ -363,7 +367,9 @@ function enter(ctx: Ctx, journey: Journey, version: number): number {
     const candidates = print(ctx, entry.query);
     const taken = createTempTable(db, 'tick_entrants', candidates.sql, candidates.params);
     const entered = insertEnrolments(db, { sql: `SELECT * FROM temp.tick_entrants`, params: [] }, { journeyId: journey.id, version, stepId: first, now, test }).count;
-    if (trigger.kind !== 'date') {
+    // a date trigger's cursor is its last tick: a day with no tick after its `at` is caught up
+    if (trigger.kind === 'date') setCursor(db, journey.id, now);
+    else {
       // with max_per_tick the cursor stops after the last event taken; the rest wait for the next tick
       const upTo = trigger.kind === 'custom_event' ? cursors.events : cursors.statusChanges;
       const capped = journey.entry.maxPerTick !== null && taken >= journey.entry.maxPerTick;

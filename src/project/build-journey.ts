@@ -8,15 +8,16 @@ type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-exp
 const asList = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? (v as string[]) : [v as string]);
 
 export function buildJourney(data: Obj, file: string, source: string): Journey {
+  const trigger = buildTrigger(data.trigger, ['trigger']);
   return {
     id: data.id,
     name: data.name ?? data.id,
     description: data.description ?? null,
     enabled: data.enabled !== false,
     tags: data.tags ?? [],
-    trigger: buildTrigger(data.trigger, ['trigger']),
+    trigger,
     entry: {
-      maxPerCustomer: data.entry?.max_per_customer ?? (data.entry?.reentry_after ? Number.MAX_SAFE_INTEGER : 1),
+      maxPerCustomer: data.entry?.max_per_customer ?? defaultMaxPerCustomer(trigger, data.entry?.reentry_after !== undefined),
       reentryAfter: data.entry?.reentry_after ? duration(data.entry.reentry_after) : null,
       maxPerOrder: data.entry?.max_per_order ?? 1,
       maxPerTick: data.entry?.max_per_tick ?? null,
@@ -32,11 +33,39 @@ export function buildJourney(data: Obj, file: string, source: string): Journey {
   };
 }
 
+/**
+ * What a journey means when it says nothing about how often a customer enters. A
+ * per-order journey (thank you, delivered) is for every order: limited per order
+ * (max_per_order 1), not per customer. A date trigger enters once per occurrence of
+ * the date (each anniversary), and a custom event once per event. A segment trigger
+ * enters a customer once, unless reentry_after lets them in again. Whatever the
+ * default, a customer never enters while still inside.
+ */
+export const UNLIMITED = Number.MAX_SAFE_INTEGER;
+export function defaultMaxPerCustomer(trigger: Trigger, reentryAfter: boolean): number {
+  switch (trigger.kind) {
+    case 'segment':
+      return reentryAfter ? UNLIMITED : 1;
+    case 'order_placed':
+    case 'order_status_changed':
+    case 'date':
+    case 'custom_event':
+      return UNLIMITED;
+    default: {
+      const never: never = trigger;
+      throw new Error(`unknown trigger ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+/** A date trigger's day that passed without a tick still enters up to a week late, once. */
+export const DEFAULT_CATCH_UP = '7d';
+
 function buildTrigger(t: Obj, path: YamlPath): Trigger {
   const maxAge = t.max_age ? duration(t.max_age) : null;
   if (t.segment !== undefined) return { kind: 'segment', segment: t.segment, check: t.check ?? null, backfill: t.backfill === true, path };
   if (t.date !== undefined) {
-    return { kind: 'date', field: t.date, every: t.every ? duration(t.every) : null, after: t.after ? duration(t.after) : null, at: t.at ?? '09:00', path };
+    return { kind: 'date', field: t.date, every: t.every ? duration(t.every) : null, after: t.after ? duration(t.after) : null, at: t.at ?? '09:00', catchUp: t.catch_up === false ? null : duration(t.catch_up ?? DEFAULT_CATCH_UP), path };
   }
   switch (t.event) {
     case 'order_status_changed':

@@ -8,6 +8,7 @@ import { buildRule } from './build-rule.js';
 import { loadTemplateFiles } from '../content/templates.js';
 import { checkConfig } from './checks/config-checks.js';
 import { checkTemplates } from './checks/template-checks.js';
+import { checkEntryTiming } from './checks/entry-checks.js';
 import { checkJourneys } from './checks/journey-checks.js';
 import { checkTestMode } from './checks/test-mode.js';
 import { checkSegments } from './checks/segment-checks.js';
@@ -20,6 +21,7 @@ import { CONFIG_FILE } from './paths.js';
 import { pruneInvalid, startsWith, valueAt, type Pruned } from './prune.js';
 import { SchemaSet, type FileKind } from './schema-validator.js';
 import { readYamlSource, resolve, type YamlSource } from './yaml-source.js';
+import { byName } from './by-name.js';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- schema-checked YAML data
 
@@ -368,7 +370,7 @@ function loadContext(ctx: Context, cwd: string, recorded?: Map<string, Set<strin
     // templates/NAME.liquid files join the templates written in the config
     const loaded = loadTemplateFiles(path.resolve(ctx.root, config.templatesDir), (f) => display(f, cwd));
     diagnostics.push(...loaded.diagnostics);
-    const templates = { ...config.templates };
+    const templates = byName(Object.entries(config.templates));
     for (const t of loaded.templates) {
       templateFiles.push(t.file);
       if (templates[t.name]) {
@@ -385,7 +387,7 @@ function loadContext(ctx: Context, cwd: string, recorded?: Map<string, Set<strin
   const checkCtx: CheckContext = { project, configUsable, segmentNames: ctx.root || ctx.configFile ? segmentNames : null, brokenConfig, ...(recorded !== undefined ? { recordedSteps: recorded } : {}) };
   const templateChecks = checkTemplates(checkCtx);
   diagnostics.push(...templateChecks.diagnostics);
-  const findings: Finding[] = [...checkConfig(checkCtx), ...checkSegments(checkCtx), ...checkJourneys(checkCtx), ...templateChecks.findings, ...checkTestMode(checkCtx)];
+  const findings: Finding[] = [...checkConfig(checkCtx), ...checkSegments(checkCtx), ...checkJourneys(checkCtx), ...templateChecks.findings, ...checkTestMode(checkCtx), ...checkEntryTiming(checkCtx)];
   for (const f of findings) {
     const source = sources.get(f.file);
     const pruned = prunedJourneys.get(f.file);

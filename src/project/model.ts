@@ -99,7 +99,8 @@ export type Trigger = { path: YamlPath } & (
   | { kind: 'order_status_changed'; statuses: string[]; items: 'all' | 'any'; nth: number | null; maxAge: Duration | null }
   | { kind: 'order_placed'; nth: number | null; maxAge: Duration | null }
   | { kind: 'custom_event'; event: string; where: Record<string, Scalar>; maxAge: Duration | null }
-  | { kind: 'date'; field: string; every: Duration | null; after: Duration | null; at: string }
+  /** catchUp: how late a date whose day passed without a tick still enters (null: never late). */
+  | { kind: 'date'; field: string; every: Duration | null; after: Duration | null; at: string; catchUp: Duration | null }
 );
 
 export interface EntryLimits {

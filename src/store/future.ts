@@ -9,6 +9,13 @@ import { rebuildCustomerFacts, rebuildReachability, refreshCustomerFacts, refres
  * their items), status changes and events by their time. Put back, status changes and
  * events get new positions, so the journeys' cursors see them as new, as they would
  * have been when imported. Only ever used on a copy.
+ *
+ * An order is replayed as it happened, not as it was imported: a store often first
+ * saw an order in a later status (imported delivered, its history starting at the
+ * delivery), so its replay starts with the placement at placed_at (in the status the
+ * history gives for that moment, else pending) and each later status change follows
+ * at its own time. order_placed triggers then fire at the placement, status triggers
+ * at the change, and an order placed before --from is never placed again.
  */
 export function holdBackFuture(db: StoreDb, from: number): void {
   db.transaction(() => {
@@ -20,20 +27,58 @@ export function holdBackFuture(db: StoreDb, from: number): void {
     db.run(`CREATE TABLE held_consents AS SELECT * FROM customer_consents WHERE customer_id IN (SELECT id FROM held_customers)`);
     db.run(`CREATE TABLE held_orders AS SELECT * FROM orders WHERE placed_at > ?`, [from]);
     db.run(`CREATE TABLE held_items AS SELECT * FROM order_items WHERE order_id IN (SELECT id FROM held_orders)`);
-    db.run(`CREATE TABLE held_history AS SELECT * FROM order_status_history WHERE changed_at > ? OR order_id IN (SELECT id FROM held_orders)`, [from]);
+    replayOrders(db, from);
     db.run(`CREATE TABLE held_events AS SELECT * FROM events WHERE occurred_at > ? OR customer_id IN (SELECT id FROM held_customers)`, [from]);
     db.run(`DELETE FROM events WHERE seq IN (SELECT seq FROM held_events)`);
-    db.run(`DELETE FROM order_status_history WHERE id IN (SELECT id FROM held_history)`);
+    db.run(`DELETE FROM order_status_history WHERE changed_at > ? OR order_id IN (SELECT id FROM held_orders)`, [from]);
     db.run(`DELETE FROM order_items WHERE order_id IN (SELECT id FROM held_orders)`);
     db.run(`DELETE FROM orders WHERE id IN (SELECT id FROM held_orders)`);
     db.run(`DELETE FROM customer_consents WHERE customer_id IN (SELECT id FROM held_customers)`);
     db.run(`DELETE FROM customers WHERE id IN (SELECT id FROM held_customers)`);
     // an order placed before --from is in the status it had then
-    db.run(`UPDATE orders SET status = coalesce((SELECT h.status FROM order_status_history h WHERE h.order_id = orders.id ORDER BY h.changed_at DESC, h.id DESC LIMIT 1), status)
-            WHERE id IN (SELECT order_id FROM held_history)`);
+    db.run(`UPDATE orders SET status = (SELECT r.status FROM held_replay r WHERE r.order_id = orders.id AND r.changed_at <= ? ORDER BY r.changed_at DESC, r.seq DESC LIMIT 1)
+            WHERE id IN (SELECT order_id FROM held_replay WHERE changed_at <= ?)`, [from, from]);
+    db.exec('DROP TABLE held_replay');
     rebuildCustomerFacts(db);
     rebuildReachability(db);
   });
+}
+
+/**
+ * held_replay: the story of every order the simulation touches (placed after --from,
+ * or changing status after it), one row per status from its placement on; a status
+ * seen twice in a row is one. held_history: the part of it after --from, to put back.
+ */
+function replayOrders(db: StoreDb, from: number): void {
+  db.exec('DROP TABLE IF EXISTS held_replay; DROP TABLE IF EXISTS temp.replayed_orders');
+  db.run(
+    `CREATE TEMP TABLE replayed_orders AS SELECT id, placed_at, status FROM orders
+     WHERE placed_at > ? OR id IN (SELECT order_id FROM order_status_history WHERE changed_at > ?)`,
+    [from, from],
+  );
+  db.exec(`
+    CREATE TABLE held_replay AS
+    WITH placement AS (
+      SELECT o.id AS order_id, o.placed_at AS changed_at, 0 AS seq,
+        CASE WHEN NOT EXISTS (SELECT 1 FROM order_status_history h WHERE h.order_id = o.id) THEN o.status
+             ELSE coalesce((SELECT h.status FROM order_status_history h WHERE h.order_id = o.id AND h.changed_at <= o.placed_at
+                            ORDER BY h.changed_at DESC, h.id DESC LIMIT 1), 'pending') END AS status
+      FROM temp.replayed_orders o
+    ), later AS (
+      SELECT h.order_id, h.changed_at, h.id AS seq, h.status FROM order_status_history h JOIN temp.replayed_orders o ON o.id = h.order_id
+      WHERE h.changed_at > o.placed_at
+    ), story AS (
+      SELECT order_id, changed_at, seq, status, lag(status) OVER (PARTITION BY order_id ORDER BY changed_at, seq) AS previous_status
+      FROM (SELECT * FROM placement UNION ALL SELECT * FROM later)
+    )
+    SELECT order_id, previous_status, status, changed_at, seq FROM story WHERE previous_status IS NULL OR previous_status <> status`);
+  db.run(
+    `CREATE TABLE held_history AS
+     SELECT row_number() OVER (ORDER BY r.changed_at, r.order_id, r.seq) AS id, r.order_id, r.previous_status, r.status, r.changed_at
+     FROM held_replay r JOIN temp.replayed_orders o ON o.id = r.order_id WHERE o.placed_at > ? OR r.changed_at > ?`,
+    [from, from],
+  );
+  db.exec('DROP TABLE temp.replayed_orders');
 }
 
 /** Puts back what the store held for times up to `until`; returns how many rows came back. */

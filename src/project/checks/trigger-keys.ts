@@ -6,7 +6,7 @@ const KEYS_FOR: Record<string, string[]> = {
   order_status_changed: ['event', 'status', 'items', 'nth', 'max_age'],
   order_placed: ['event', 'nth', 'max_age'],
   custom: ['event', 'where', 'max_age'],
-  date: ['date', 'every', 'after', 'at'],
+  date: ['date', 'every', 'after', 'at', 'catch_up'],
 };
 
 export function checkTriggerKeys(trigger: Record<string, unknown>): PendingDiagnostic[] {

@@ -8,7 +8,7 @@
 export const TABLES = {
   customers: ['id', 'email', 'phone', 'first_name', 'last_name', 'registered_at', 'timezone', 'locale', 'country', 'city', 'attributes'],
   orders: ['id', 'customer_id', 'placed_at', 'status', 'total', 'currency'],
-  order_items: ['order_id', 'line', 'product_id', 'sku', 'quantity', 'price'],
+  order_items: ['order_id', 'line', 'product_id', 'sku', 'quantity', 'price', 'status'],
   products: ['id', 'category'],
   customer_reachability: ['channel', 'customer_id'],
   order_status_history: ['id', 'order_id', 'previous_status', 'status', 'changed_at'],

@@ -62,6 +62,8 @@ export const FIELDS: Record<ImportKind, readonly FieldSpec[]> = {
     { name: 'title', type: 'text' },
     { name: 'quantity', type: 'integer' },
     { name: 'price', type: 'number' },
+    // the item's own status, where the source has one (else it follows the order's)
+    { name: 'status', type: 'status' },
   ],
   products: [
     { name: 'id', type: 'id', required: true },

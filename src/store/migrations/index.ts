@@ -10,6 +10,7 @@ import * as outboxLeases from './009-outbox-leases.js';
 import * as outboxDelivery from './010-outbox-delivery.js';
 import * as segmentVersions from './011-segment-versions.js';
 import * as testMode from './012-test-mode.js';
+import * as orderItemStatus from './013-order-item-status.js';
 import * as messageContent from './015-message-content.js';
 
 export interface Migration {
@@ -19,4 +20,4 @@ export interface Migration {
 }
 
 /** In order; a migration, once released, is never edited: add the next one. */
-export const MIGRATIONS: readonly Migration[] = [coreTables, segmentIndexes, customerAliases, journeyState, customerFacts, outbox, delivery, engine, outboxLeases, outboxDelivery, segmentVersions, testMode, messageContent];
+export const MIGRATIONS: readonly Migration[] = [coreTables, segmentIndexes, customerAliases, journeyState, customerFacts, outbox, delivery, engine, outboxLeases, outboxDelivery, segmentVersions, testMode, orderItemStatus, messageContent];

@@ -110,6 +110,14 @@ export function shopifySpec(kind: ImportKind): Partial<MappingSpec> | undefined 
           ['Lineitem price', field('price')],
           ['Lineitem sku', field('sku')],
         ]),
+        computed: {
+          // a fulfilled line item is handed to the carrier (as the order's own "fulfilled");
+          // pending or empty: no status of its own, it follows the order's
+          status: (column: ColumnGetter) => {
+            const fulfillment = column('Lineitem fulfillment status');
+            return (v) => (text(fulfillment, v).toLowerCase() === 'fulfilled' ? 'shipped' : null);
+          },
+        },
       };
     case 'products':
       return {
