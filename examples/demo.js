@@ -43,7 +43,8 @@ try {
   writeFileSync(path.join(project, 'journey.config.yaml'), config);
 
   await journey('validate');
-  await journey('--now', now, 'demo-data', '--customers', '5000', '--seed', '1', '--out', path.join(work, 'data'));
+  // the shop up to today in data/, and the month after it in data/future/
+  await journey('--now', now, 'demo-data', '--customers', '5000', '--seed', '1', '--future', '31d', '--out', path.join(work, 'data'));
   for (const kind of ['customers', 'products', 'orders', 'order-items', 'events', 'suppressions']) {
     await journey('--now', now, 'import', kind, path.join(work, 'data', `${kind.replace('-', '_')}.csv`));
   }
@@ -51,6 +52,11 @@ try {
   await journey('--now', now, 'plan');
   await journey('--now', now, 'run', '--once');
   await journey('--now', '2026-01-01T12:00:00Z', 'run', '--once');
+  // the shop keeps trading: the following month's registrations, orders and status
+  // changes go into the store now, and the simulation replays each as its clock reaches it
+  for (const kind of ['customers', 'orders', 'order-items']) {
+    await journey('--now', '2026-01-01T12:00:00Z', 'import', kind, path.join(work, 'data', 'future', `${kind.replace('-', '_')}.csv`));
+  }
   await journey('simulate', '--from', '2026-01-01T12:00:00Z', '--to', '2026-01-31T12:00:00Z', '--step', '6h', '--limit', '10');
   console.log(`\nThe local provider received ${provider.received.email} e-mails, ${provider.received.sms} SMS and ${provider.received.sync} syncs (${provider.received.repeats} repeated keys).`);
 } finally {
