@@ -40,16 +40,18 @@ function human(r: SimulationResult, limit: number): string {
   for (const m of r.timeline.slice(0, limit)) lines.push(`${m.at.replace('.000Z', 'Z')}  ${m.journey_id}/${m.step_id}  ${m.channel} ${m.template} → ${m.customer_id} (${m.address})`);
   if (r.timeline.length > limit) lines.push(chalk.dim(`... and ${r.timeline.length - limit} more (--limit, --json)`));
   lines.push('');
-  const width = Math.max(7, ...r.journeys.map((j) => j.journey_id.length));
+  const width = Math.max('journey'.length, ...r.journeys.map((j) => j.journey_id.length));
   const count = (n: number) => n.toLocaleString('en-US');
   const money = (n: number) => n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-  lines.push(chalk.bold(['journey'.padEnd(width), ...COLUMNS].join('  ')));
-  for (const j of r.journeys) {
-    const cells = [j.inside_at_start, j.entered, j.completed, j.exited, j.inside_at_end, j.sent].map(count);
+  const rows = r.journeys.map((j) => [
+    ...[j.inside_at_start, j.entered, j.completed, j.exited, j.inside_at_end, j.sent].map(count),
     // no goal, nothing to convert: a dash, not a zero
-    cells.push(j.goal ? count(j.converted) : '-', j.goal ? money(j.revenue) : '-');
-    lines.push([j.journey_id.padEnd(width), ...cells.map((c, i) => c.padStart(COLUMNS[i]!.length))].join('  '));
-  }
+    j.goal ? count(j.converted) : '-',
+    j.goal ? money(j.revenue) : '-',
+  ]);
+  const widths = COLUMNS.map((c, i) => Math.max(c.length, ...rows.map((cells) => cells[i]!.length)));
+  lines.push(chalk.bold(['journey'.padEnd(width), ...COLUMNS.map((c, i) => c.padStart(widths[i]!))].join('  ')));
+  r.journeys.forEach((j, k) => lines.push([j.journey_id.padEnd(width), ...rows[k]!.map((c, i) => c.padStart(widths[i]!))].join('  ')));
   lines.push(chalk.dim('inside at start + entered = completed + exited + inside at end. Completed, exited and converted count what happened in'));
   lines.push(chalk.dim('the period, also to customers who entered before it; sent counts messages, not syncs.'));
   lines.push('');
