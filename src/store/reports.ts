@@ -28,9 +28,11 @@ export function simulatedTimeline(db: StoreDb, limit: number): TimelineRow[] {
   );
 }
 
-export interface JourneyOutcome {
+/** A journey's enrolments at one moment: how many ever, where they are, and their goals. */
+export interface EnrolmentCounts {
   journey_id: string;
-  entered: number;
+  /** Every enrolment the store holds (enrolments are never deleted). */
+  enrolments: number;
   active: number;
   completed: number;
   exited: number;
@@ -38,21 +40,26 @@ export interface JourneyOutcome {
   revenue: number;
 }
 
-export function journeyOutcomes(db: StoreDb): JourneyOutcome[] {
-  return db.all<JourneyOutcome>(
-    `SELECT journey_id, count(*) AS entered, sum(status = 'active') AS active, sum(status = 'completed') AS completed,
+export function enrolmentCounts(db: StoreDb): EnrolmentCounts[] {
+  return db.all<EnrolmentCounts>(
+    `SELECT journey_id, count(*) AS enrolments, sum(status = 'active') AS active, sum(status = 'completed') AS completed,
             sum(status = 'exited') AS exited, count(converted_at) AS converted, coalesce(sum(conversion_value), 0) AS revenue
      FROM enrolments GROUP BY journey_id ORDER BY journey_id`,
   );
 }
 
-export function exitReasons(db: StoreDb): { journey_id: string; reason: string; n: number }[] {
-  return db.all(`SELECT journey_id, exit_reason AS reason, count(*) AS n FROM enrolments WHERE status <> 'active' GROUP BY 1, 2 ORDER BY 1, 3 DESC`);
+/** Finished enrolments by journey, how they finished (completed or exited) and why. */
+export function endReasons(db: StoreDb): { journey_id: string; status: 'completed' | 'exited'; reason: string; n: number }[] {
+  return db.all(`SELECT journey_id, status, coalesce(exit_reason, '') AS reason, count(*) AS n FROM enrolments WHERE status <> 'active' GROUP BY 1, 2, 3 ORDER BY 1, 2, 4 DESC`);
 }
 
-/** Messages (and syncs) per step that the simulation's recorder sent. */
-export function simulatedMessagesByStep(db: StoreDb): { journey_id: string; step_id: string; n: number }[] {
-  return db.all(`SELECT journey_id, step_id, count(*) AS n FROM outbox WHERE provider_message_id LIKE ? || '%' AND status = 'sent' GROUP BY 1, 2 ORDER BY 1, 2`, [SIMULATED]);
+/** Messages (and syncs) per step that the simulation's recorder sent, each journey's steps in the order they first sent. */
+export function simulatedMessagesByStep(db: StoreDb): { journey_id: string; step_id: string; channel: string; n: number }[] {
+  return db.all(
+    `SELECT journey_id, step_id, channel, count(*) AS n FROM outbox WHERE provider_message_id LIKE ? || '%' AND status = 'sent'
+     GROUP BY 1, 2, 3 ORDER BY 1, min(id)`,
+    [SIMULATED],
+  );
 }
 
 export interface CustomerEnrolment {

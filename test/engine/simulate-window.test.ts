@@ -59,9 +59,22 @@ describe('journey simulate on a store with history', () => {
       'carl hello @2026-03-04T09:00:00.000Z',
       'carl nudge @2026-03-06T09:00:00.000Z',
     ]);
-    // entered: carl alone; completed: ann, bob and carl in the period (eve finished before it)
+    // inside at the start: ann and bob (eve finished before it); entered: carl alone;
+    // completed: ann, bob and carl in the period; and the figures add up
     expect(result.journeys).toEqual([
-      expect.objectContaining({ journey_id: 'welcome', entered: 1, active: 0, completed: 3, exited: 0, exits: { finished: 3 }, messages: { hello: 1, nudge: 2 } }),
+      {
+        journey_id: 'welcome', inside_at_start: 2, entered: 1, completed: 3, exited: 0, inside_at_end: 0,
+        completions: { finished: 3 }, exits: {}, goal: null, converted: 0, revenue: 0, sent: 3, messages: { hello: 1, nudge: 2 },
+      },
     ]);
+  });
+
+  it('says how many were inside at the start and at the end, in figures that add up', () => {
+    const r = shop.cli('2026-03-02T06:00:00Z', 'simulate', '--from', '2026-03-02T06:00:00Z', '--to', '2026-03-03T00:00:00Z', '--step', '1h');
+    expect(r.status, r.stderr).toBe(0);
+    // nobody has finished by Mar 3 00:00 (the waits end at noon) and carl registers on Mar 4
+    const header = r.stdout.split('\n').findIndex((l) => l.startsWith('journey '));
+    expect(r.stdout.split('\n')[header]).toMatch(/^journey\s+inside at start\s+entered\s+completed\s+exited\s+inside at end\s+sent\s+converted\s+revenue$/);
+    expect(r.stdout.split('\n')[header + 1]!.split(/\s+/)).toEqual(['welcome', '2', '0', '0', '0', '2', '0', '-', '-']);
   });
 });

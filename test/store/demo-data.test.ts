@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateDemoData } from '../../src/demo-data/generate.js';
@@ -8,11 +8,16 @@ import type { ImportKind } from '../../src/store/import/kinds.js';
 import { tempDir, tempStore } from './helpers.js';
 
 const NOW = Date.UTC(2026, 0, 1);
+const DAY = 86_400_000;
+/** The files of a folder (and of its future/ folder), by name and content. */
 const hashDir = (dir: string) => {
   const h = createHash('sha256');
-  for (const f of readdirSync(dir).sort()) h.update(f).update(readFileSync(path.join(dir, f)));
+  for (const f of readdirSync(dir, { recursive: true }).map(String).sort()) {
+    if (statSync(path.join(dir, f)).isFile()) h.update(f).update(readFileSync(path.join(dir, f)));
+  }
   return h.digest('hex');
 };
+const mainFiles = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.csv')).sort().map((f) => readFileSync(path.join(dir, f), 'utf8'));
 
 describe('demo data', () => {
   it('gives the same bytes for the same seed and different ones for another seed', () => {
@@ -22,6 +27,75 @@ describe('demo data', () => {
     generateDemoData({ customers: 500, seed: 'other', outDir: c, now: NOW });
     expect(hashDir(a)).toBe(hashDir(b));
     expect(hashDir(a)).not.toBe(hashDir(c));
+  });
+
+  it('gives the same bytes with a future too, and the same shop up to today whatever the future', () => {
+    const [a, b, none] = [tempDir(), tempDir(), tempDir()];
+    generateDemoData({ customers: 500, seed: 'same', outDir: a, now: NOW, future: 30 * DAY });
+    generateDemoData({ customers: 500, seed: 'same', outDir: b, now: NOW, future: 30 * DAY });
+    generateDemoData({ customers: 500, seed: 'same', outDir: none, now: NOW });
+    expect(readdirSync(path.join(a, 'future')).sort()).toEqual(['customers.csv', 'order_items.csv', 'orders.csv']);
+    expect(hashDir(a)).toBe(hashDir(b));
+    expect(mainFiles(a)).toEqual(mainFiles(none));
+  });
+
+  it('keeps trading after today: new customers, first and repeat orders, each order moving through its statuses', async () => {
+    const dir = tempDir();
+    const result = generateDemoData({ customers: 3000, seed: 42, outDir: dir, now: NOW, future: 31 * DAY });
+    const db = tempStore();
+    const load = async (kind: ImportKind, file: string, now: number) => {
+      const r = await importFile(db, { kind, file: path.join(dir, file), now });
+      expect(r.rejected, file).toBe(0);
+      return r;
+    };
+    for (const [kind, file] of [['customers', 'customers.csv'], ['products', 'products.csv'], ['orders', 'orders.csv'], ['order-items', 'order_items.csv']] as const) await load(kind, file, NOW);
+    const q = <T>(sql: string, params: unknown[] = []) => db.get<T>(sql, params as never[])!;
+    // up to today, nothing happens after it
+    expect(q<{ m: number }>('SELECT max(placed_at) AS m FROM orders').m).toBeLessThanOrEqual(NOW);
+    expect(q<{ m: number }>('SELECT max(changed_at) AS m FROM order_status_history').m).toBeLessThanOrEqual(NOW);
+    const pastOrders = q<{ n: number }>('SELECT count(*) AS n FROM orders').n;
+    const december = q<{ n: number }>('SELECT count(*) AS n FROM orders WHERE placed_at >= ?', [Date.UTC(2025, 11, 1)]).n;
+
+    const customers = await load('customers', 'future/customers.csv', NOW);
+    const orders = await load('orders', 'future/orders.csv', NOW);
+    await load('order-items', 'future/order_items.csv', NOW);
+    expect(orders.rows).toBe(result.files.find((f) => f.file === 'future/orders.csv')!.rows);
+    // new registrations at the pace of a growing shop (about 9 a day per 5,000 customers), after today
+    expect(customers.inserted).toBeGreaterThan(100);
+    expect(q<{ m: number }>(`SELECT min(registered_at) AS m FROM customers WHERE id > 'c0003000'`).m).toBeGreaterThan(NOW);
+    // a month of orders, fewer than in December (the Christmas peak) but not far off
+    const newOrders = q<{ n: number }>('SELECT count(*) AS n FROM orders').n - pastOrders;
+    expect(newOrders).toBe(orders.inserted);
+    expect(newOrders).toBeGreaterThan(december * 0.3);
+    expect(newOrders).toBeLessThan(december);
+    expect(q<{ n: number }>('SELECT count(*) AS n FROM orders WHERE placed_at > ? AND id NOT IN (SELECT order_id FROM order_items)', [NOW]).n).toBe(0);
+    // first orders of new customers, and repeat orders of old ones
+    expect(q<{ n: number }>(`SELECT count(DISTINCT customer_id) AS n FROM orders WHERE placed_at > ? AND customer_id > 'c0003000'`, [NOW]).n).toBeGreaterThan(50);
+    expect(q<{ n: number }>(`SELECT count(DISTINCT customer_id) AS n FROM orders WHERE placed_at > ? AND customer_id <= 'c0003000'`, [NOW]).n).toBeGreaterThan(200);
+    // some first-time buyers order again within 30 days: what a second-purchase journey's goal counts
+    const again = q<{ buyers: number; again: number }>(`
+      SELECT count(*) AS buyers, sum(EXISTS (SELECT 1 FROM orders b WHERE b.customer_id = f.customer_id AND b.placed_at > f.placed_at AND b.placed_at <= f.placed_at + 30 * ${DAY})) AS again
+      FROM (SELECT customer_id, min(placed_at) AS placed_at FROM orders GROUP BY customer_id) f WHERE f.placed_at > ?`, [NOW]);
+    expect(again.again / again.buyers).toBeGreaterThan(0.03);
+    // every order placed after today has its history from pending on, in time order, each change after the one before;
+    // and orders placed before today that were on their way carry on (shipped -> delivered)
+    const histories = db.all<{ order_id: string; placed_at: number; statuses: string; times: string }>(`
+      SELECT h.order_id, o.placed_at, group_concat(h.status, ' ') AS statuses, group_concat(h.changed_at, ' ') AS times
+      FROM order_status_history h JOIN orders o ON o.id = h.order_id WHERE o.placed_at > ? GROUP BY h.order_id`, [NOW]);
+    expect(histories.length).toBe(newOrders);
+    for (const h of histories) {
+      const statuses = h.statuses.split(' ');
+      const times = h.times.split(' ').map(Number);
+      expect(statuses[0], h.order_id).toBe('pending');
+      expect(times[0], h.order_id).toBe(h.placed_at);
+      expect(times.every((t, i) => i === 0 || t > times[i - 1]!), h.order_id).toBe(true);
+    }
+    const paths = new Set(histories.map((h) => h.statuses));
+    expect(paths).toContain('pending processing shipped delivered');
+    expect([...paths].some((p) => p.endsWith('canceled'))).toBe(true);
+    const carriedOn = q<{ n: number }>(`SELECT count(*) AS n FROM order_status_history h JOIN orders o ON o.id = h.order_id
+      WHERE o.placed_at <= ? AND h.changed_at > ? AND h.previous_status = 'shipped' AND h.status = 'delivered'`, [NOW, NOW]).n;
+    expect(carriedOn).toBeGreaterThan(10);
   });
 
   it('is a shop the importer loads with no flags, and looks like one', async () => {

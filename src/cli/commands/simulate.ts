@@ -33,16 +33,37 @@ export function registerSimulate(program: Command): void {
     });
 }
 
+const COLUMNS = ['inside at start', 'entered', 'completed', 'exited', 'inside at end', 'sent', 'converted', 'revenue'] as const;
+
 function human(r: SimulationResult, limit: number): string {
   const lines = [chalk.dim(`simulated ${r.ticks} ticks from ${r.from} to ${r.to}; messages recorded, not sent`), ''];
   for (const m of r.timeline.slice(0, limit)) lines.push(`${m.at.replace('.000Z', 'Z')}  ${m.journey_id}/${m.step_id}  ${m.channel} ${m.template} → ${m.customer_id} (${m.address})`);
   if (r.timeline.length > limit) lines.push(chalk.dim(`... and ${r.timeline.length - limit} more (--limit, --json)`));
   lines.push('');
+  const width = Math.max('journey'.length, ...r.journeys.map((j) => j.journey_id.length));
+  const count = (n: number) => n.toLocaleString('en-US');
+  const money = (n: number) => n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  const rows = r.journeys.map((j) => [
+    ...[j.inside_at_start, j.entered, j.completed, j.exited, j.inside_at_end, j.sent].map(count),
+    // no goal, nothing to convert: a dash, not a zero
+    j.goal ? count(j.converted) : '-',
+    j.goal ? money(j.revenue) : '-',
+  ]);
+  const widths = COLUMNS.map((c, i) => Math.max(c.length, ...rows.map((cells) => cells[i]!.length)));
+  lines.push(chalk.bold(['journey'.padEnd(width), ...COLUMNS.map((c, i) => c.padStart(widths[i]!))].join('  ')));
+  r.journeys.forEach((j, k) => lines.push([j.journey_id.padEnd(width), ...rows[k]!.map((c, i) => c.padStart(widths[i]!))].join('  ')));
+  lines.push(chalk.dim('inside at start + entered = completed + exited + inside at end. Completed, exited and converted count what happened in'));
+  lines.push(chalk.dim('the period, also to customers who entered before it; sent counts messages, not syncs.'));
+  lines.push('');
   for (const j of r.journeys) {
-    const exits = Object.entries(j.exits).map(([k, v]) => `${k} ${v}`).join(', ');
-    const messages = Object.entries(j.messages).map(([k, v]) => `${k} ${v}`).join(', ');
-    lines.push(`${chalk.bold(j.journey_id)}: ${j.entered} entered, ${j.active} still inside, ${j.completed} completed, ${j.exited} exited${exits ? ` (${exits})` : ''}, ${j.converted} converted (${j.revenue.toFixed(2)} revenue)`);
-    if (messages) lines.push(chalk.dim(`  messages: ${messages}`));
+    const list = (o: Record<string, number>) => Object.entries(o).map(([k, v]) => `${k} ${count(v)}`).join(', ');
+    const parts = [
+      j.goal ? `goal ${j.goal}` : '',
+      Object.keys(j.completions).length > 0 ? `completed: ${list(j.completions)}` : '',
+      Object.keys(j.exits).length > 0 ? `exited: ${list(j.exits)}` : '',
+      Object.keys(j.messages).length > 0 ? `by step: ${list(j.messages)}` : '',
+    ].filter(Boolean);
+    if (parts.length > 0) lines.push(`${chalk.bold(j.journey_id)}  ${parts.join(chalk.dim(' · '))}`);
   }
   return lines.join('\n') + '\n';
 }
