@@ -195,8 +195,12 @@ steps:
     } finally {
       db.close();
     }
-    const seg = withKey('segment', 'everyone', '--json');
-    expect(JSON.parse(seg.stdout).count).toBe(1);
+    const seg = withKey('segment', 'everyone', '--json', '--sample', '5');
+    expect(JSON.parse(seg.stdout)).toMatchObject({ count: 1, sample: [{ id: 'bob', email: 'b**@shop.test' }] });
+    const human = withKey('segment', 'everyone', '--sample', '5');
+    expect(human.stdout).toContain('b**@shop.test');
+    expect(human.stdout).not.toContain('bob@shop.test');
+    expect(withKey('--show-pii', 'segment', 'everyone', '--sample', '5').stdout).toContain('bob@shop.test');
   });
 });
 
