@@ -47,7 +47,8 @@ export function registerForget(program: Command): void {
 function busy(s: Pick<ForgetResult, 'vacuumed' | 'walCleared'>): void {
   process.exitCode = 1;
   process.stderr.write(
-    `${chalk.red('error')}: another process has the store open, so ${!s.vacuumed ? 'its free pages' : ''}${!s.vacuumed && !s.walCleared ? ' and ' : ''}${!s.walCleared ? 'its write-ahead log' : ''} may still hold erased data\n` +
+    // until the checkpoint copies the rewritten pages back, the old ones stay in the database file too
+    `${chalk.red('error')}: another process has the store open, so ${!s.walCleared ? 'the database file and its write-ahead log' : 'its free pages'} may still hold erased data\n` +
       `  ${chalk.dim('hint:')} stop journey run / serve / outbox send on this store, then run: journey forget --scrub\n`,
   );
 }
