@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { JourneyError } from '../errors.js';
+import { setShowPii } from './format/pii.js';
 import { printError } from './output.js';
 
 export const EXIT_CODES_HELP = `
@@ -17,9 +18,11 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .option('-C, --project <dir>', 'the project folder (default: the current folder)')
     .option('--now <time>', 'the clock for this command, ISO 8601 (default: the real time)')
+    .option('--show-pii', "show customers' e-mail addresses and phone numbers in output (masked by default)")
     .addHelpText('after', EXIT_CODES_HELP)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  program.hook('preAction', (_program, action) => setShowPii((action.optsWithGlobals() as { showPii?: boolean }).showPii === true));
   return program;
 }
 
@@ -43,6 +46,8 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   outbox: async () => (await import('./commands/outbox.js')).registerOutbox,
   serve: async () => (await import('./commands/serve.js')).registerServe,
   'send-test': async () => (await import('./commands/send-test.js')).registerSendTest,
+  forget: async () => (await import('./commands/forget.js')).registerForget,
+  export: async () => (await import('./commands/export.js')).registerExport,
 };
 
 /** Global options that take a value: their value is not the command's name. */

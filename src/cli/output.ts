@@ -1,5 +1,6 @@
 import chalk from 'chalk';
 import { formatLocation, type JourneyError } from '../errors.js';
+import { shownText } from './format/pii.js';
 
 // chalk already turns colour off when stdout is not a terminal; NO_COLOR (no-color.org)
 // is honoured here explicitly so that it wins even on a terminal.
@@ -9,7 +10,9 @@ export { chalk };
 
 export function printError(err: JourneyError): void {
   const where = formatLocation(err.location);
-  const lines = [`${chalk.red('error')}${where ? ` ${chalk.bold(where)}` : ''}: ${err.message}`];
+  // an import's rejected value or a provider's answer may hold an address, and errors land in
+  // logs (hints are journey's own words, never data)
+  const lines = [`${chalk.red('error')}${where ? ` ${chalk.bold(where)}` : ''}: ${shownText(err.message)}`];
   if (err.hint) lines.push(`  ${chalk.dim('hint:')} ${err.hint}`);
   process.stderr.write(lines.join('\n') + '\n');
 }

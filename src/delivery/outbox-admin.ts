@@ -14,8 +14,8 @@ import { startWebhookServer, type WebhookServer, type WebhookServerOptions } fro
 export interface OutboxListing {
   counts: Record<OutboxStatus, number>;
   statuses: OutboxStatus[];
-  /** Newest first; addresses partly masked (the listing ends up in terminals and tickets). */
-  rows: (Omit<OutboxListRow, 'address'> & { address: string })[];
+  /** Newest first; addresses as stored (the CLI masks them: src/cli/format/pii.ts). */
+  rows: OutboxListRow[];
 }
 
 /** What `journey outbox` lists by default: what still needs someone's attention. */
@@ -25,7 +25,7 @@ export function listOutbox(root: string, opts: { statuses?: readonly OutboxStatu
   const db = openStore(storePathFor(root));
   try {
     const statuses = [...(opts.statuses ?? OPEN_STATUSES)];
-    const rows = listRows(db, statuses, opts.limit ?? 50).map((r) => ({ ...r, address: maskAddress(r.address) }));
+    const rows = listRows(db, statuses, opts.limit ?? 50);
     return { counts: countByStatus(db), statuses, rows };
   } finally {
     db.close();
@@ -76,18 +76,4 @@ export async function serveWebhooks(root: string, env: NodeJS.ProcessEnv, opts: 
     await server?.close();
     db.close();
   }
-}
-
-/** jana.novak@example.test → ja********@example.test; +420777123456 → +420******456. */
-export function maskAddress(address: string): string {
-  const at = address.lastIndexOf('@');
-  if (at > 0) {
-    const local = address.slice(0, at);
-    const keep = Math.min(2, Math.max(1, local.length - 2));
-    return `${local.slice(0, keep)}${'*'.repeat(Math.max(1, local.length - keep))}${address.slice(at)}`;
-  }
-  const prefix = /^[a-z]+:/i.exec(address)?.[0] ?? '';
-  const rest = address.slice(prefix.length);
-  if (rest.length <= 6) return prefix + '*'.repeat(rest.length);
-  return `${prefix}${rest.slice(0, 4)}${'*'.repeat(rest.length - 7)}${rest.slice(-3)}`;
 }

@@ -459,7 +459,7 @@ class RuleCompiler {
   }
 
   private suppressed(channel: string): Expr {
-    return {
+    const listed: Expr = {
       kind: 'exists',
       query: select({
         columns: [{ expr: num(1), alias: 'one' }],
@@ -468,6 +468,17 @@ class RuleCompiler {
       }),
       negated: false,
     };
+    // an erased person brought back by a re-import is suppressed on every channel (migration 017)
+    const erased: Expr = {
+      kind: 'exists',
+      query: select({
+        columns: [{ expr: num(1), alias: 'one' }],
+        from: { kind: 'table', table: 'erased_customers', alias: 'ec' },
+        where: cmp('=', col('ec', 'customer_id'), col(C, 'id')),
+      }),
+      negated: false,
+    };
+    return or(listed, erased);
   }
 
   // ---- dates

@@ -1,6 +1,10 @@
 import type { StoreDb } from './db.js';
 import { NOT_COUNTED_BY_DEFAULT } from './order-statuses.js';
 
+/** journey_address_hash(address, check_value): HMAC-SHA256 hex of the normalised address, or NULL for none (registered by privacy.ts). */
+export const ADDRESS_HASH_FUNCTION = 'journey_address_hash';
+const ADDRESS_HASH = ADDRESS_HASH_FUNCTION;
+
 const COUNTED = `status NOT IN (${NOT_COUNTED_BY_DEFAULT.map((s) => `'${s}'`).join(', ')})`;
 
 const statusFactsSelect = (where: string) => `
@@ -49,22 +53,52 @@ export function storedAddressField(channel: string): 'email' | 'phone' {
   return channel === 'email' ? 'email' : 'phone';
 }
 
-const reachableSelect = (where: string) => `
+/**
+ * Reachable: consent, an address, not suppressed, and (erasure) not someone whose
+ * address was erased. `erased` is false only for migration 005, which ran before the
+ * erasure tables existed and must stay as it was.
+ */
+const reachableSelect = (where: string, erased = true) => `
   SELECT cc.channel, cc.customer_id
   FROM customer_consents cc JOIN customers c ON c.id = cc.customer_id
   WHERE cc.granted = 1 ${where}
     AND CASE WHEN cc.channel = 'email' THEN lower(c.email) ELSE c.phone END <> ''
     AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.channel = cc.channel
-                    AND s.address = CASE WHEN cc.channel = 'email' THEN lower(c.email) ELSE c.phone END)`;
+                    AND s.address = CASE WHEN cc.channel = 'email' THEN lower(c.email) ELSE c.phone END)${
+                      erased ? `
+    AND NOT EXISTS (SELECT 1 FROM erased_customers x WHERE x.customer_id = cc.customer_id)` : ''}`;
 
+/** For migration 005 only (see reachableSelect). */
 export const REACHABILITY_REBUILD_SQL = `
 DELETE FROM customer_reachability;
-INSERT INTO customer_reachability (channel, customer_id) ${reachableSelect('')};
+INSERT INTO customer_reachability (channel, customer_id) ${reachableSelect('', false)};
 `;
+
+/**
+ * Marks the customers in `touched` whose e-mail or phone hashes to an erased address
+ * (journey forget; see migration 017). The hash function is called only when the store
+ * holds erased addresses: a store that never erased anyone needs no key.
+ */
+export function refreshErased(db: StoreDb, touched: string): void {
+  if (!/^[a-z_][a-z0-9_.]*$/i.test(touched)) throw new Error(`not a table name: ${touched}`);
+  db.exec(`
+    DELETE FROM erased_customers WHERE customer_id IN (SELECT customer_id FROM ${touched});
+    ${erasedInsert(`c.id IN (SELECT customer_id FROM ${touched})`)}
+  `);
+}
+
+const erasedInsert = (which: string) => `
+    INSERT INTO erased_customers (customer_id)
+    SELECT c.id FROM customers c
+    WHERE EXISTS (SELECT 1 FROM erased_addresses) AND ${which}
+      AND EXISTS (SELECT 1 FROM erased_addresses e WHERE e.hash IN (
+        ${ADDRESS_HASH}(c.email, (SELECT check_value FROM erasure_key WHERE id = 1)),
+        ${ADDRESS_HASH}(c.phone, (SELECT check_value FROM erasure_key WHERE id = 1))));`;
 
 /** Recomputes who is reachable on which channel, for the customers listed in `touched`. */
 export function refreshReachability(db: StoreDb, touched: string): void {
   if (!/^[a-z_][a-z0-9_.]*$/i.test(touched)) throw new Error(`not a table name: ${touched}`);
+  refreshErased(db, touched);
   db.exec(`
     DELETE FROM customer_reachability WHERE customer_id IN (SELECT customer_id FROM ${touched});
     INSERT INTO customer_reachability (channel, customer_id) ${reachableSelect(`AND cc.customer_id IN (SELECT customer_id FROM ${touched})`)};
@@ -73,5 +107,10 @@ export function refreshReachability(db: StoreDb, touched: string): void {
 
 /** Recomputes reachability for everyone (after a suppression import). */
 export function rebuildReachability(db: StoreDb): void {
-  db.exec(REACHABILITY_REBUILD_SQL);
+  db.exec(`
+    DELETE FROM erased_customers;
+    ${erasedInsert('1')}
+    DELETE FROM customer_reachability;
+    INSERT INTO customer_reachability (channel, customer_id) ${reachableSelect('')};
+  `);
 }

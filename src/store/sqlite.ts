@@ -1,7 +1,8 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Dialect, SqlParams, SqlValue, StoreDb } from './db.js';
+import { registerPrivacyFunctions } from './privacy.js';
 import { registerSqlFunctions } from './sql-functions.js';
 
 /**
@@ -100,9 +101,21 @@ class SqliteStore implements StoreDb {
 
 /** Opens (creating if needed) a SQLite file with the project's pragmas; no migrations. */
 export function openSqlite(file: string): StoreDb {
-  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+  if (file !== ':memory:' && !existsSync(file)) {
+    // A store holds people's addresses: readable by its owner only. SQLite gives the
+    // WAL and shared-memory files the database file's mode, so creating the file
+    // ourselves (0600) before SQLite does (0644 less the umask) covers all three.
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    try {
+      closeSync(openSync(file, 'wx', 0o600));
+    } catch (err) {
+      // another process created it between the check and here: its mode stands
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
   const db = new Database(file);
   for (const pragma of QUERY_PRAGMAS) db.pragma(pragma);
   registerSqlFunctions(db);
+  registerPrivacyFunctions(db);
   return new SqliteStore(file, db);
 }

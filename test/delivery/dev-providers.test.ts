@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { setShowPii } from '../../src/cli/format/pii.js';
 import { createProvider } from '../../src/delivery/providers/index.js';
 import { config, emailMessage, smsMessage } from './helpers/fixtures.js';
 
@@ -19,9 +20,24 @@ describe('console and file providers', () => {
     expect(a).not.toEqual(b);
     const lines = text.trimEnd().split('\n');
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toMatch(/^\[dev\] email → jana@example\.test: template d-0001thankyou .*outbox-42-thank-you/);
+    // the address masked, as in all output unless --show-pii
+    expect(lines[0]).toMatch(/^\[dev\] email → ja\*\*@example\.test: template d-0001thankyou .*outbox-42-thank-you/);
     expect(lines[1]).toMatch(/"Jana, your code SECOND-AB12 ends soon"/);
     expect(lines[2]).toMatch(/sync c1: event Vip/);
+  });
+
+  it('console shows the whole address with --show-pii', async () => {
+    const stream = new PassThrough();
+    let text = '';
+    stream.on('data', (c: Buffer) => (text += c.toString()));
+    const provider = createProvider(config('console', {}, 'dev'), {}, { stdout: stream });
+    setShowPii(true);
+    try {
+      await provider.send(emailMessage());
+    } finally {
+      setShowPii(false);
+    }
+    expect(text).toMatch(/^\[dev\] email → jana@example\.test: /);
   });
 
   it('file appends one JSON line per message, also under concurrency', async () => {

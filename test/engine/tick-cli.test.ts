@@ -56,7 +56,11 @@ describe('journey run / inspect / simulate', () => {
     expect(r.journeys).toEqual([expect.objectContaining({ journey_id: 'welcome', entered: 2, active: 0, completed: 2, exits: { finished: 2 } })]);
     const human = shop.cli('2026-03-02T12:00:00Z', 'simulate', '--from', '2026-03-02T12:00:00Z', '--to', '2026-03-05T12:00:00Z', '--step', '1h');
     expect(human.status).toBe(0);
-    expect(human.stdout).toContain('2026-03-02T12:00:00Z  welcome/hello  email hello → ann (ann@shop.test)');
+    // addresses are masked unless --show-pii
+    expect(human.stdout).toContain('2026-03-02T12:00:00Z  welcome/hello  email hello → ann (a**@shop.test)');
+    expect(human.stdout).not.toContain('ann@shop.test');
+    const shown = shop.cli('2026-03-02T12:00:00Z', '--show-pii', 'simulate', '--from', '2026-03-02T12:00:00Z', '--to', '2026-03-02T13:00:00Z', '--step', '1h');
+    expect(shown.stdout).toContain('email hello → ann (ann@shop.test)');
     expect(human.stdout).toContain('welcome: 2 entered, 0 still inside, 2 completed, 0 exited (finished 2)');
     // nothing was written to the real store
     const inspect = json(shop.cli('2026-03-02T12:00:00Z', 'inspect', 'ann', '--json'));

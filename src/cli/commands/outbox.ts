@@ -3,6 +3,7 @@ import type { DispatchReport } from '../../delivery/dispatcher.js';
 import { listOutbox, retryOutbox, sendOutbox, type OutboxListing, type RetryResult } from '../../delivery/outbox-admin.js';
 import { usageError } from '../../errors.js';
 import { OUTBOX_STATUSES, type OutboxStatus } from '../../store/outbox.js';
+import { shownAddress, shownText } from '../format/pii.js';
 import { chalk, printJson } from '../output.js';
 import { humanNotice } from '../format/notices.js';
 import { clockNow, hasNow, projectDir } from '../project-option.js';
@@ -17,7 +18,8 @@ export function registerOutbox(program: Command): void {
     .action((opts: { status?: string; limit: string; json?: boolean }, cmd: Command) => {
       const statuses = opts.status === undefined ? undefined : parseStatuses(opts.status);
       const limit = positiveInt(opts.limit, '--limit');
-      const listing = listOutbox(projectDir(cmd), { statuses, limit });
+      const raw = listOutbox(projectDir(cmd), { statuses, limit });
+      const listing = { ...raw, rows: raw.rows.map((r) => ({ ...r, address: shownAddress(r.address), last_error: r.last_error === null ? null : shownText(r.last_error) })) };
       if (opts.json) printJson(listing);
       else process.stdout.write(humanListing(listing));
     });

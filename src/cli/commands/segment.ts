@@ -3,6 +3,7 @@ import { openProject } from '../../project/open-project.js';
 import { storePathFor } from '../../project/paths.js';
 import { inspectSegment, type SegmentInspection } from '../../segments/inspect.js';
 import { MAX_SAMPLE, wholeNumberFlag } from '../flags.js';
+import { shownRow } from '../format/pii.js';
 import { chalk, printJson } from '../output.js';
 import { clockNow, projectDir } from '../project-option.js';
 
@@ -18,7 +19,8 @@ export function registerSegment(program: Command): void {
     .action((name: string, opts: { sample?: string; sql?: boolean; explain?: boolean; json?: boolean }, cmd: Command) => {
       const sample = opts.sample === undefined ? undefined : wholeNumberFlag(opts.sample, '--sample', { min: 1, max: MAX_SAMPLE }, '10');
       const root = projectDir(cmd);
-      const result = inspectSegment(openProject(root), name, { now: clockNow(cmd), storePath: storePathFor(root), sample, sql: opts.sql, explain: opts.explain });
+      const inspected = inspectSegment(openProject(root), name, { now: clockNow(cmd), storePath: storePathFor(root), sample, sql: opts.sql, explain: opts.explain });
+      const result = inspected.sample ? { ...inspected, sample: inspected.sample.map((row) => shownRow(row)) } : inspected;
       if (opts.json) printJson(result);
       else process.stdout.write(human(result));
     });

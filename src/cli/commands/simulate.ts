@@ -5,6 +5,7 @@ import { parseDuration } from '../../project/duration.js';
 import { openProject } from '../../project/open-project.js';
 import { storePathFor } from '../../project/paths.js';
 import { approxMs } from '../../time/duration.js';
+import { shownAddress } from '../format/pii.js';
 import { chalk, printJson } from '../output.js';
 import { projectDir } from '../project-option.js';
 
@@ -28,8 +29,9 @@ export function registerSimulate(program: Command): void {
       if (!step || step.unit === 'mo' || step.unit === 'y') throw usageError(`--step '${opts.step}' is not a duration of minutes, hours, days or weeks`, 'e.g. --step 1h');
       const root = projectDir(cmd);
       const result = simulate(openProject(root), { storePath: storePathFor(root), from: time('--from', opts.from), to: time('--to', opts.to), stepMs: approxMs(step) });
-      if (opts.json) printJson(result);
-      else process.stdout.write(human(result, Number(opts.limit)));
+      const shown = { ...result, timeline: result.timeline.map((m) => ({ ...m, address: shownAddress(m.address) })) };
+      if (opts.json) printJson(shown);
+      else process.stdout.write(human(shown, Number(opts.limit)));
     });
 }
 

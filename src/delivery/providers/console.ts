@@ -2,6 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import type { OutgoingMessage, Provider, SendOutcome, SyncRequest } from '../message.js';
 import { fillPlaceholders } from '../message.js';
+// the one masking rule of the CLI's output, set by --show-pii: this line is output too
+import { shownAddress } from '../../cli/format/pii.js';
 import { limitsOf, type ProviderOptions, type Settings } from './settings.js';
 
 export function createConsole(settings: Settings, opts: ProviderOptions): Provider {
@@ -20,7 +22,8 @@ export function createConsole(settings: Settings, opts: ProviderOptions): Provid
       const { id, subject, body } = message.template;
       const c = message.content;
       const what = c ? `"${c.subject ?? c.body ?? ''}"` : id ? `template ${id}` : subject ? `"${fillPlaceholders(subject, message.data)}"` : `"${fillPlaceholders(body ?? '', message.data)}"`;
-      return write(`[${settings.name}] ${message.channel} → ${message.to}: ${what} ${JSON.stringify(message.data)} (key ${message.idempotencyKey})`);
+      // the variables only where the provider renders the template: rendered content says it all
+      return write(`[${settings.name}] ${message.channel} → ${shownAddress(message.to)}: ${what}${c ? '' : ` ${JSON.stringify(message.data)}`} (key ${message.idempotencyKey})`);
     },
     async sync(request: SyncRequest) {
       const parts = [request.profile ? `profile ${JSON.stringify(request.profile)}` : null, request.event ? `event ${request.event.name} ${JSON.stringify(request.event.properties)}` : null];

@@ -21,6 +21,7 @@ export const TABLES = {
   events: ['seq', 'id', 'customer_id', 'type', 'occurred_at', 'properties'],
   customer_consents: ['customer_id', 'channel', 'granted'],
   suppressions: ['channel', 'address'],
+  erased_customers: ['customer_id'],
 } as const;
 
 export type TableName = keyof typeof TABLES;

@@ -12,6 +12,7 @@ import * as segmentVersions from './011-segment-versions.js';
 import * as testMode from './012-test-mode.js';
 import * as orderItemStatus from './013-order-item-status.js';
 import * as messageContent from './015-message-content.js';
+import * as erasure from './017-erasure.js';
 
 export interface Migration {
   readonly version: number;
@@ -20,4 +21,4 @@ export interface Migration {
 }
 
 /** In order; a migration, once released, is never edited: add the next one. */
-export const MIGRATIONS: readonly Migration[] = [coreTables, segmentIndexes, customerAliases, journeyState, customerFacts, outbox, delivery, engine, outboxLeases, outboxDelivery, segmentVersions, testMode, orderItemStatus, messageContent];
+export const MIGRATIONS: readonly Migration[] = [coreTables, segmentIndexes, customerAliases, journeyState, customerFacts, outbox, delivery, engine, outboxLeases, outboxDelivery, segmentVersions, testMode, orderItemStatus, messageContent, erasure];
