@@ -53,7 +53,7 @@ templates:
   it('lists, sends, lists failures with the provider text, and retries', async () => {
     const before = await journey(project, ['outbox']);
     expect(before.code).toBe(0);
-    expect(before.stdout).toMatch(/^pending 4 {2}sending 0 {2}sent 0 {2}failed 0 {2}dead 0\n/);
+    expect(before.stdout).toMatch(/^queued 4 {2}attempting 0 {2}in_doubt 0 {2}accepted 0 {2}failed 0 {2}dead 0\n/);
     expect(before.stdout).toContain('cu**************@example.test');
     expect(before.stdout).not.toContain('customer.number1@example.test');
 
@@ -70,7 +70,7 @@ templates:
 
     const failed = await journey(project, ['outbox', '--status', 'failed', '--json']);
     const listing = JSON.parse(failed.stdout);
-    expect(listing.counts).toMatchObject({ sent: 3, failed: 1 });
+    expect(listing.counts).toMatchObject({ accepted: 3, failed: 1 });
     expect(listing.rows).toEqual([expect.objectContaining({ id: 3, idempotency_key: 'j:2:sg', attempts: 1, last_error: 'HTTP 400: personalizations.0.to.0.email: Invalid recipient' })]);
 
     const human = await journey(project, ['outbox']);
@@ -78,11 +78,11 @@ templates:
 
     const none = await journey(project, ['outbox', 'retry', '--id', '1', '99']);
     expect(none.code).toBe(1);
-    expect(none.stdout).toContain('skipped id 1: it is sent');
+    expect(none.stdout).toContain('skipped id 1: it is accepted');
     expect(none.stdout).toContain('skipped id 99: no such message');
     const retried = await journey(project, ['outbox', 'retry', '--json']);
     expect(JSON.parse(retried.stdout)).toEqual({ requeued: [3], skipped: [] });
-    expect(JSON.parse((await journey(project, ['outbox', '--json'])).stdout).counts).toMatchObject({ pending: 1, failed: 0 });
+    expect(JSON.parse((await journey(project, ['outbox', '--json'])).stdout).counts).toMatchObject({ queued: 1, failed: 0 });
   });
 
   it('refuses bad flags with a clear message and exit code 2', async () => {

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { OutgoingMessage, Provider, SendOutcome, SyncRequest } from '../message.js';
 import { fillPlaceholders } from '../message.js';
-import { limitsOf, type ProviderOptions, type Settings } from './settings.js';
+import { inDoubtOf, limitsOf, type ProviderOptions, type Settings } from './settings.js';
 
 export function createConsole(settings: Settings, opts: ProviderOptions): Provider {
   const out = opts.stdout ?? process.stdout;
@@ -13,7 +13,9 @@ export function createConsole(settings: Settings, opts: ProviderOptions): Provid
   return {
     name: settings.name,
     type: 'console',
-    limits: limitsOf(settings),
+    limits: limitsOf(settings, opts),
+    // nothing to ask and no key it would recognise
+    ...inDoubtOf(settings, { lookup: false, dedupes: false }),
     // no delivery events come back from it
     eventsById: false,
     async send(message: OutgoingMessage) {

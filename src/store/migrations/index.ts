@@ -8,6 +8,7 @@ import * as delivery from './007-delivery.js';
 import * as engine from './008-engine.js';
 import * as outboxLeases from './009-outbox-leases.js';
 import * as outboxDelivery from './010-outbox-delivery.js';
+import * as deliveryInDoubt from './014-delivery-in-doubt.js';
 
 export interface Migration {
   readonly version: number;
@@ -16,4 +17,4 @@ export interface Migration {
 }
 
 /** In order; a migration, once released, is never edited: add the next one. */
-export const MIGRATIONS: readonly Migration[] = [coreTables, segmentIndexes, customerAliases, journeyState, customerFacts, outbox, delivery, engine, outboxLeases, outboxDelivery];
+export const MIGRATIONS: readonly Migration[] = [coreTables, segmentIndexes, customerAliases, journeyState, customerFacts, outbox, delivery, engine, outboxLeases, outboxDelivery, deliveryInDoubt];
