@@ -407,12 +407,26 @@ class Dispatcher {
     return lane.queue.shift();
   }
 
+  /**
+   * The rows of the next request, taken at once (a worker woken by a claim must
+   * not leave the batch to the other workers, row by row): one row, or where the
+   * provider takes batches, up to batch_size rows not in doubt.
+   */
+  private takeGroup(lane: Lane): ClaimedRow[] | undefined {
+    const row = this.takeRow(lane);
+    if (!row) return undefined;
+    if (row.inDoubtSince !== null || lane.batchSize === 1) return [row];
+    const rows = [row];
+    for (let next = lane.queue.peek(); rows.length < lane.batchSize && next && next.inDoubtSince === null; next = lane.queue.peek()) rows.push(lane.queue.shift()!);
+    return rows;
+  }
+
   /** When no row is at hand: waits for the claims in flight; undefined when nothing more is due. */
-  private async awaitRow(lane: Lane): Promise<ClaimedRow | undefined> {
+  private async awaitGroup(lane: Lane): Promise<ClaimedRow[] | undefined> {
     while (lane.claiming) {
       await lane.claiming;
-      const row = this.takeRow(lane);
-      if (row) return row;
+      const rows = this.takeGroup(lane);
+      if (rows) return rows;
     }
     return undefined;
   }
@@ -450,27 +464,16 @@ class Dispatcher {
 
   private async worker(lane: Lane): Promise<void> {
     for (;;) {
-      const row = this.takeRow(lane) ?? (await this.awaitRow(lane));
-      if (!row) return;
+      const rows = this.takeGroup(lane) ?? (await this.awaitGroup(lane));
+      if (!rows) return;
       if (this.stopping) {
-        this.releaseQueue(lane, row, this.now());
+        for (const r of rows.slice(1)) this.complete(lane, { kind: 'release', id: r.id, lease: r.lease, nextAttemptAt: this.now() });
+        this.releaseQueue(lane, rows[0]!, this.now());
         return;
       }
-      if (row.inDoubtSince !== null) {
-        if (!(await this.settleDoubt(lane, row))) return;
+      if (rows[0]!.inDoubtSince !== null) {
+        if (!(await this.settleDoubt(lane, rows[0]!))) return;
         continue;
-      }
-      // More rows of the same request, where the provider takes batches.
-      const rows = [row];
-      while (rows.length < lane.batchSize) {
-        const next = lane.queue.shift();
-        if (!next) break;
-        if (next.inDoubtSince !== null) {
-          // (rows in doubt come in leases of their own; put it back at the front by settling it after)
-          lane.queue.push([next]);
-          break;
-        }
-        rows.push(next);
       }
       if (!(await this.sendRows(lane, rows))) return;
     }

@@ -18,7 +18,8 @@ export function createRateLimiter(ratePerSecond: number, burst = Math.max(1, Mat
   return {
     take(n = 1): Promise<void> {
       const t = now();
-      const start = Math.max(t, theoretical - (burst - 1) * interval);
+      // n units fit once the bucket has room for all of them (n = 1: the usual GCRA test)
+      const start = Math.max(t, theoretical + (n - burst) * interval);
       theoretical = Math.max(theoretical, t) + n * interval;
       const wait = start - t;
       return wait <= 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, Math.ceil(wait)));
