@@ -139,6 +139,13 @@ export interface DispatchReport {
   resent: number;
   /** Requests made (sends and lookups; a batch is one). */
   requests: number;
+  /**
+   * The group commit, measured: how long an outcome waited to be written (from the
+   * answer to the end of its transaction), and how long a request waited for its
+   * attempt to be written before it could leave; median and worst, ms. Null when
+   * nothing was written.
+   */
+  commits: { outcomeMs: { p50: number; max: number }; attemptMs: { p50: number; max: number } } | null;
   durationMs: number;
   providers: Record<string, ProviderReport>;
   /** Providers that could not be used (a missing environment variable, ...): their rows wait. */
@@ -210,8 +217,13 @@ class Dispatcher {
   private readonly leaseUntil = new Map<number, number>();
   private endedLeases: number[] = [];
   /** Attempts to write before their requests leave, and who waits for each. */
-  private attempts: { mark: AttemptMark; done: (allowed: boolean) => void }[] = [];
+  private attempts: { mark: AttemptMark; done: (allowed: boolean) => void; since: number }[] = [];
   private flushTimer: NodeJS.Timeout | null = null;
+  /** When the oldest outcome of the buffer came (performance.now()); the group's wait is measured from it. */
+  private bufferSince = 0;
+  /** Per group: the longest an outcome and an attempt waited to be written, ms. */
+  private readonly outcomeWaits: number[] = [];
+  private readonly attemptWaits: number[] = [];
   private attemptFlush: NodeJS.Immediate | null = null;
   /** The group writes in flight, chained so that they land in order. */
   private writes: Promise<void> = Promise.resolve();
@@ -230,6 +242,7 @@ class Dispatcher {
     reconciled: 0,
     resent: 0,
     requests: 0,
+    commits: null,
     durationMs: 0,
     providers: {},
     problems: [],
@@ -292,6 +305,7 @@ class Dispatcher {
     this.report.inDoubt = doubt.n;
     this.report.held = doubt.held;
     this.report.durationMs = performance.now() - started;
+    if (this.outcomeWaits.length || this.attemptWaits.length) this.report.commits = { outcomeMs: spread(this.outcomeWaits), attemptMs: spread(this.attemptWaits) };
     return this.report;
   }
 
@@ -595,7 +609,7 @@ class Dispatcher {
       return [];
     }
     const allowed = await new Promise<boolean>((done) => {
-      this.attempts.push({ mark: { lease, at, ids: items.map((s) => s.row.id) }, done });
+      this.attempts.push({ mark: { lease, at, ids: items.map((s) => s.row.id) }, done, since: performance.now() });
       this.attemptFlush ??= setImmediate(() => this.flush());
     });
     // A refused lease is another dispatcher's now: its rows are left to it, untouched.
@@ -750,6 +764,7 @@ class Dispatcher {
       default:
         unexpected(c);
     }
+    if (this.buffer.length === 0) this.bufferSince = performance.now();
     this.buffer.push(c);
     const left = (this.leaseLeft.get(c.lease) ?? 1) - 1;
     if (left > 0) this.leaseLeft.set(c.lease, left);
@@ -772,6 +787,7 @@ class Dispatcher {
     const group = this.buffer;
     const ended = this.endedLeases;
     const attempts = this.attempts;
+    const outcomesSince = group.length ? this.bufferSince : null;
     this.buffer = [];
     this.endedLeases = [];
     this.attempts = [];
@@ -786,6 +802,9 @@ class Dispatcher {
         () => null,
       )
       .then((result) => {
+        const written = performance.now();
+        if (outcomesSince !== null) this.outcomeWaits.push(written - outcomesSince);
+        if (attempts.length) this.attemptWaits.push(written - attempts[0]!.since);
         const refused = new Set(result?.refused ?? []);
         for (const a of attempts) a.done(result !== null && !refused.has(a.mark.lease));
       })
@@ -814,6 +833,14 @@ function healthOf(outcomes: readonly SendOutcome[]): Health {
   const failed = outcomes.find((o) => o.kind === 'retry');
   if (!failed || failed.kind !== 'retry') return 'neutral';
   return failed.status === 429 ? 'neutral' : 'unwell';
+}
+
+/** Median and worst of some waits, ms, to a tenth. */
+function spread(waits: number[]): { p50: number; max: number } {
+  if (waits.length === 0) return { p50: 0, max: 0 };
+  const sorted = [...waits].sort((a, b) => a - b);
+  const tenth = (x: number) => Math.round(x * 10) / 10;
+  return { p50: tenth(sorted[Math.floor(sorted.length / 2)]!), max: tenth(sorted[sorted.length - 1]!) };
 }
 
 /** The request a row makes. (Not async: one promise per message fewer; the caller catches.) */
