@@ -100,6 +100,49 @@ templates:
     }
   });
 
+  it('holds a message whose request timed out, lists it in doubt, exits 1, and settles it with journey outbox resolve', async () => {
+    const hung = await startServer(() => ({ action: 'hang' }));
+    const dir = tempDir();
+    writeFileSync(
+      path.join(dir, 'journey.config.yaml'),
+      `version: 1
+channels:
+  email: { provider: sg }
+providers:
+  sg: { type: sendgrid, api_key: "\${SENDGRID_API_KEY}", from: shop@shop.test, url: "${hung.url}", timeout: 0.3, in_doubt: hold }
+templates:
+  welcome: { channel: email, provider_template: d-welcome }
+`,
+    );
+    const db = storeAt(path.join(dir, '.journey'));
+    insertRows(db, 2, { provider: 'sg' });
+    db.close();
+    const sent = await journey(dir, ['outbox', 'send'], ENV);
+    expect(sent.code).toBe(1);
+    expect(sent.stdout).toMatch(/in doubt 2: their request may have reached the provider; none is sent again blindly; 2 held: settle them with journey outbox resolve/);
+    expect(hung.requests).toHaveLength(2);
+    const listed = await journey(dir, ['outbox', '--status', 'in_doubt']);
+    expect(listed.stdout).toMatch(/^queued 0 {2}attempting 0 {2}in_doubt 2 {2}accepted 0/);
+    expect(listed.stdout).toMatch(/1 +in_doubt \(held\) +j:0:sg/);
+    // a second send does not touch them
+    expect((await journey(dir, ['outbox', 'send'], ENV)).code).toBe(1);
+    expect(hung.requests).toHaveLength(2);
+
+    const accepted = await journey(dir, ['outbox', 'resolve', '--id', '1', '--accepted', '--message-id', 'sg-seen-in-activity']);
+    expect(accepted.code).toBe(0);
+    expect(accepted.stdout).toContain('recorded as accepted: 1 message');
+    const again = await journey(dir, ['outbox', 'resolve', '--id', '1', '--resend']);
+    expect(again.code).toBe(1);
+    expect(again.stdout).toContain('skipped id 1: it is accepted, not in doubt');
+    expect(JSON.parse((await journey(dir, ['outbox', 'resolve', '--all-held', '--resend', '--json'])).stdout)).toEqual({ resolved: [2], skipped: [] });
+    const counts = JSON.parse((await journey(dir, ['outbox', '--json'])).stdout).counts;
+    expect(counts).toMatchObject({ accepted: 1, queued: 1, in_doubt: 0 });
+    const bad = await journey(dir, ['outbox', 'resolve', '--id', '2']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('resolve needs exactly one of --accepted and --resend');
+    await hung.close();
+  });
+
   it('journey serve listens, answers /health, refuses a forged webhook, and stops on SIGTERM', async () => {
     const { generateKeyPairSync } = await import('node:crypto');
     const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
