@@ -160,6 +160,7 @@ const dispatchRates = [];
 const rates = [];
 const cpuOf = { request: [], dispatch: [], dispatcher: [] };
 let failedRows = 0;
+let lastCommits = null;
 let sentAll = true;
 async function bareRound(api, list) {
   const bare = await bareLoop(api);
@@ -177,6 +178,7 @@ async function dispatcherRound() {
   const sent = db.get(`SELECT count(*) AS n FROM outbox WHERE status = 'sent' AND provider_message_id IS NOT NULL`).n;
   if (sent !== N) sentAll = false;
   failedRows += report.failed + report.dead + report.retried;
+  lastCommits = report.commits;
   rates.push((sent / ms) * 1000);
 }
 // This machine's speed drifts within a run (the bare loop alone moved from 25,000 to
@@ -207,6 +209,8 @@ line('CPU us/message, this process / stand-in server (medians): bare request() l
 line('CPU us/message, this process / stand-in server (medians): bare dispatch() loop', cpuLine(cpuMedian('dispatch')));
 line('CPU us/message, this process / stand-in server (medians): dispatcher', cpuLine(cpuMedian('dispatcher')));
 line("dispatcher's own CPU us/message (over the leaner bare loop)", (cpuMedian('dispatcher').own - bareCpu.own).toFixed(1));
+line('group commit: outcome waited ms (median / worst group), last round', `${lastCommits?.outcomeMs.p50} / ${lastCommits?.outcomeMs.max}`);
+line('group commit: attempt written before its request, ms (median / worst group), last round', `${lastCommits?.attemptMs.p50} / ${lastCommits?.attemptMs.max}`);
 line('target messages/s >= 3000', rate >= 3000 ? 'yes' : 'NO');
 line('rss MB', Math.round(process.memoryUsage().rss / 1048576));
 
