@@ -296,7 +296,10 @@ class Dispatcher {
       await this.port.close().catch(() => {});
     }
     if (this.fatal !== null) throw this.fatal;
-    for (const lane of this.lanes.values()) this.report.providers[lane.name] = { ...lane.report, breaker: lane.breaker.current.kind };
+    for (const lane of this.lanes.values()) {
+      this.report.providers[lane.name] = { ...lane.report, breaker: lane.breaker.current.kind };
+      if (lane.report.held) this.opts.onNotice?.({ kind: 'held', provider: lane.name, rows: lane.report.held });
+    }
     this.report.problems = [...this.unavailable].map(([provider, error]) => ({ provider, error }));
     const doubt = this.db.get<{ n: number; held: number }>(
       `SELECT count(*) AS n, count(CASE WHEN next_attempt_at >= ? THEN 1 END) AS held FROM outbox_delivery WHERE in_doubt_since IS NOT NULL AND status = 'pending'`,
@@ -635,7 +638,7 @@ class Dispatcher {
     };
     switch (provider.inDoubt) {
       case 'hold':
-        if (row.attempts > 0) this.held(lane, row);
+        this.held(lane, row);
         return true;
       case 'resend':
         return resend();
