@@ -634,6 +634,12 @@ class Dispatcher {
       }
       lane.report.resent++;
       this.report.resent++;
+      // A batch in doubt is settled message by message, but goes again in batches:
+      // back to the queue, where the next claim puts it in one.
+      if (lane.batchSize > 1) {
+        this.complete(lane, { kind: 'requeue', id: row.id, lease: row.lease, nextAttemptAt: now });
+        return true;
+      }
       return this.sendRows(lane, [{ ...row, inDoubtSince: null }]);
     };
     switch (provider.inDoubt) {
@@ -763,6 +769,7 @@ class Dispatcher {
         break;
       case 'in_doubt':
       case 'in_doubt_wait':
+      case 'requeue':
         break;
       default:
         unexpected(c);

@@ -248,6 +248,8 @@ export type Completion =
   | { kind: 'release'; id: number; lease: number; nextAttemptAt: number }
   /** The request may have reached the provider, its answer never came (a timeout, a reset): in doubt since `since`. */
   | { kind: 'in_doubt'; id: number; lease: number; error: string; since: number; nextAttemptAt: number }
+  /** A row in doubt that the provider does not have: back in the queue (to go in a batch again), no attempt counted. */
+  | { kind: 'requeue'; id: number; lease: number; nextAttemptAt: number }
   /** A row in doubt that stays so: asked again (or held, at HELD) from nextAttemptAt; no attempt counted. */
   | { kind: 'in_doubt_wait'; id: number; lease: number; error: string; nextAttemptAt: number }
   /** A row in doubt, the provider does not know it, and its attempts ran out: dead, no request more. */
@@ -384,6 +386,8 @@ function completeRow(db: StoreDb, c: Exclude<Completion, { kind: 'sent' }>): num
         c.lease,
         c.id,
       ]).changes;
+    case 'requeue':
+      return db.run(`UPDATE outbox_delivery SET in_doubt_since = NULL, next_attempt_at = ?, lease_id = ? WHERE id = ? AND status = 'pending'`, [c.nextAttemptAt, c.lease, c.id]).changes;
     case 'in_doubt_wait':
       return db.run(`UPDATE outbox_delivery SET next_attempt_at = ?, last_error = ?, lease_id = ? WHERE id = ? AND status = 'pending' AND in_doubt_since IS NOT NULL`, [
         c.nextAttemptAt,

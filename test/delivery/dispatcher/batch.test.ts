@@ -63,6 +63,36 @@ describe('batch sending', () => {
     db.close();
   });
 
+  it('a batch in doubt is asked about message by message, and what the provider lacks goes again in one batch', async () => {
+    // The first request times out after the provider took half of it (as a real one might, mid-way).
+    const accepted = new Map<string, string>();
+    let posts = 0;
+    const s = await server((req) => {
+      if (req.method === 'GET') {
+        const key = /journey_key'\]="(.*)"/.exec(new URL(req.path, 'http://x').searchParams.get('query') ?? '')?.[1] ?? '';
+        return { status: 200, body: { messages: accepted.has(key) ? [{ msg_id: `${accepted.get(key)}.f1` }] : [] } };
+      }
+      posts++;
+      const keys = (req.json().personalizations as { custom_args: { journey_key: string } }[]).map((p) => p.custom_args.journey_key);
+      if (posts === 1) {
+        for (const k of keys.slice(0, 5)) accepted.set(k, 'first');
+        return { action: 'hang' };
+      }
+      for (const k of keys) accepted.set(k, `again-${posts}`);
+      return { status: 202, headers: { 'x-message-id': `again-${posts}` } };
+    });
+    const db = storeAt();
+    insertRows(db, 10, { provider: 'sg' });
+    const cfg = projectConfig([config('sendgrid', { api_key: '${SENDGRID_API_KEY}', from: 'shop@shop.test', url: s.url, batch_size: 10, timeout: 0.3, reconcile_after: 0 }, 'sg')]);
+    const report = await dispatch(db, cfg, ENV, { settleWithinMs: 2_000 });
+    expect(report).toMatchObject({ sent: 10, reconciled: 5, resent: 5, inDoubt: 0 });
+    const postsMade = s.requests.filter((r) => r.method === 'POST').map((r) => r.json().personalizations.length);
+    expect(postsMade).toEqual([10, 5]);
+    expect(s.requests.filter((r) => r.method === 'GET')).toHaveLength(10);
+    expect(rows(db).map((r) => r.provider_message_id)).toEqual([...Array(5).fill('first'), ...Array(5).fill('again-2')]);
+    db.close();
+  });
+
   it('Postmark: batchWithTemplates answers per message, and a refused one fails alone with its error', async () => {
     const s = await server((req) => {
       const messages = req.json().Messages as { To: string; TemplateAlias: string; Metadata: { journey_key: string } }[];
