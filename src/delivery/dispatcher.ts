@@ -513,7 +513,11 @@ class Dispatcher {
       }
       const key = lane.batchSize > 1 && message !== null && !('customer' in message) ? (lane.provider.batchKey?.(message) ?? null) : null;
       if (key === null) singles.push({ row, message });
-      else groups.set(key, [...(groups.get(key) ?? []), { row, message }]);
+      else {
+        const group = groups.get(key);
+        if (group) group.push({ row, message });
+        else groups.set(key, [{ row, message }]);
+      }
     }
     const requests = [...groups.values(), ...singles.map((s) => [s])];
     for (let i = 0; i < requests.length; i++) {
