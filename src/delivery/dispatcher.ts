@@ -5,10 +5,20 @@
  * - Rows are claimed in batches per provider (a lease: one row naming the batch),
  *   sent by a fixed number of workers per provider (the provider's `concurrency`,
  *   which is also the size of its keep-alive pool), paced by its `rate_limit`.
- * - Outcomes are buffered and written in one transaction per group, which also ends
- *   the leases they complete; a dispatcher killed before a write leaves its lease,
- *   and the next dispatcher takes the rows over when the lease runs out and sends
- *   them again under the same key.
+ * - Before a request leaves, the ids it carries are written as an attempt of their
+ *   lease, and outcomes are written after; both are group-committed (the attempts
+ *   of one turn of the event loop, the outcomes every few milliseconds) in one
+ *   transaction per group, which also ends the leases they complete.
+ * - Exactly once: a dispatcher killed mid-send leaves its lease; when it runs out,
+ *   the rows that were never attempted go back to the queue, and those that were
+ *   (or whose request timed out, or whose connection broke after the request was
+ *   written) are in doubt. A message in doubt is never sent again blindly: the
+ *   provider is asked whether it accepted a message under our key (reconcile), or it
+ *   is sent again under the same key where the provider deduplicates by it (resend),
+ *   or held for `journey outbox resolve` (hold), per the provider's in_doubt policy.
+ * - Batches: where a provider takes many messages per request (batch_size), the
+ *   messages of one batch key share a request; the outcome is per message, and a
+ *   batch in doubt is settled message by message.
  * - retry outcomes (429, 5xx, timeouts, connection errors) come back after an
  *   exponential backoff with full jitter, never sooner than the provider's
  *   Retry-After; after maxAttempts the row is dead. permanent outcomes (4xx) fail the
@@ -22,11 +32,11 @@
  */
 import type { Config } from '../project/model.js';
 import type { StoreDb } from '../store/db.js';
-import { dueProviders, failProviderRows, nextDueAt, nextLeaseEnd, reclaimExpired, type ClaimedRow, type Completion } from '../store/outbox.js';
+import { dueProviders, failProviderRows, HELD, nextDueAt, nextLeaseEnd, reclaimExpired, type AttemptMark, type ClaimedRow, type Completion } from '../store/outbox.js';
 import { openOutboxPort, type OutboxPort } from '../store/outbox-thread.js';
 import { DEFAULT_BACKOFF, retryDelayMs, type BackoffOptions } from './backoff.js';
 import { CircuitBreaker, DEFAULT_BREAKER, type BreakerOptions, type BreakerState, type Health } from './circuit-breaker.js';
-import type { OutgoingMessage, Provider, SendOutcome, SyncRequest } from './message.js';
+import type { LookupOutcome, OutgoingMessage, Provider, SendOutcome, SyncRequest } from './message.js';
 import { OutgoingBuilder } from './outgoing.js';
 import { createProvider, type ProviderOptions } from './providers/index.js';
 import { createRateLimiter, type RateLimiter } from './rate-limiter.js';
@@ -49,7 +59,10 @@ export interface DispatchOptions {
   leaseMs?: number;
   /** Completions written per transaction at most. Default 500. */
   flushSize?: number;
-  /** A partial group is written after this long. Default 20 ms. */
+  /**
+   * A partial group of outcomes is written after this long (attempts go at the end
+   * of the event loop's turn: a request waits for its attempt to be written). Default 5 ms.
+   */
   flushIntervalMs?: number;
   /** Passed to createProvider (timeouts, the file provider's base folder, console output). */
   providerOptions?: ProviderOptions;
@@ -83,7 +96,9 @@ export type DispatchNotice =
   | { kind: 'rate_limited'; provider: string; until: number }
   | { kind: 'provider_unavailable'; provider: string; error: string }
   | { kind: 'unknown_provider'; provider: string; rows: number }
-  | { kind: 'reclaimed'; rows: number; dead: number };
+  | { kind: 'reclaimed'; rows: number; dead: number; inDoubt?: number }
+  /** Messages the provider may have accepted are held for `journey outbox resolve`. */
+  | { kind: 'held'; provider: string; rows: number };
 
 export interface ProviderReport {
   sent: number;
@@ -93,6 +108,16 @@ export interface ProviderReport {
   /** Claimed but put back unattempted (circuit open, stopping). */
   deferred: number;
   breaker: BreakerState['kind'];
+  /** Requests made (sends and lookups; a batch is one). */
+  requests: number;
+  /** Messages whose request went unanswered (timeout, reset) and that are now in doubt. */
+  inDoubt: number;
+  /** Messages in doubt that the provider said it had accepted. */
+  reconciled: number;
+  /** Messages in doubt sent again under the same key (the provider had not got them, or deduplicates). */
+  resent: number;
+  /** Messages in doubt held for `journey outbox resolve`. */
+  held: number;
 }
 
 export interface DispatchReport {
@@ -103,6 +128,23 @@ export interface DispatchReport {
   deferred: number;
   /** Rows taken over from a dispatcher that stopped mid-send. */
   reclaimed: number;
+  /** Messages in doubt when the dispatcher stopped (held ones included): sent or not, nobody knows yet. */
+  inDoubt: number;
+  /** Of inDoubt, those held for `journey outbox resolve` (their provider cannot be asked). */
+  held: number;
+  /** Messages in doubt that the provider said it had accepted. */
+  reconciled: number;
+  /** Messages in doubt sent again under the same key. */
+  resent: number;
+  /** Requests made (sends and lookups; a batch is one). */
+  requests: number;
+  /**
+   * The group commit, measured: how long an outcome waited to be written (from the
+   * answer to the end of its transaction), and how long a request waited for its
+   * attempt to be written before it could leave; median and worst, ms. Null when
+   * nothing was written.
+   */
+  commits: { outcomeMs: { p50: number; max: number }; attemptMs: { p50: number; max: number } } | null;
   durationMs: number;
   providers: Record<string, ProviderReport>;
   /** Providers that could not be used (a missing environment variable, ...): their rows wait. */
@@ -128,9 +170,15 @@ interface Lane {
   provider: Provider;
   breaker: CircuitBreaker;
   limiter: RateLimiter | null;
+  /** The provider's message limit (a batch spends one per message). */
+  messageLimiter: RateLimiter | null;
   queue: RowQueue<ClaimedRow>;
+  /** Messages per request (1: no batches). */
+  batchSize: number;
   /** The last claim came back short: nothing more is due now. */
   drained: boolean;
+  /** The rows in doubt are all claimed (they are settled before new ones go out). */
+  doubtDrained: boolean;
   claimSize: number;
   /** Settles when the half-open probe in flight has its answer. */
   probe: Promise<void> | null;
@@ -139,6 +187,12 @@ interface Lane {
   /** The claim in flight: the next batch is fetched while this one is being sent. */
   claiming: Promise<void> | null;
   report: ProviderReport;
+}
+
+/** Rows of one request: one message, or a batch of one batch key. */
+interface Sendable {
+  row: ClaimedRow;
+  message: OutgoingMessage | SyncRequest;
 }
 
 class Dispatcher {
@@ -155,14 +209,40 @@ class Dispatcher {
   private buffer: Completion[] = [];
   /** Rows of each lease still without an outcome; a lease ends with the group that completes it. */
   private readonly leaseLeft = new Map<number, number>();
+  /** Until when each lease of this dispatcher holds its rows. */
+  private readonly leaseUntil = new Map<number, number>();
   private endedLeases: number[] = [];
+  /** Attempts to write before their requests leave, and who waits for each. */
+  private attempts: { mark: AttemptMark; done: (allowed: boolean) => void; since: number }[] = [];
   private flushTimer: NodeJS.Timeout | null = null;
+  /** When the oldest outcome of the buffer came (performance.now()); the group's wait is measured from it. */
+  private bufferSince = 0;
+  /** Per group: the longest an outcome and an attempt waited to be written, ms. */
+  private readonly outcomeWaits: number[] = [];
+  private readonly attemptWaits: number[] = [];
+  private attemptFlush: NodeJS.Immediate | null = null;
   /** The group writes in flight, chained so that they land in order. */
   private writes: Promise<void> = Promise.resolve();
   private readonly port: OutboxPort;
   private readonly outgoing: OutgoingBuilder;
   private fatal: unknown = null;
-  private readonly report: DispatchReport = { sent: 0, retried: 0, failed: 0, dead: 0, deferred: 0, reclaimed: 0, durationMs: 0, providers: {}, problems: [] };
+  private readonly report: DispatchReport = {
+    sent: 0,
+    retried: 0,
+    failed: 0,
+    dead: 0,
+    deferred: 0,
+    reclaimed: 0,
+    inDoubt: 0,
+    held: 0,
+    reconciled: 0,
+    resent: 0,
+    requests: 0,
+    commits: null,
+    durationMs: 0,
+    providers: {},
+    problems: [],
+  };
 
   constructor(
     private readonly db: StoreDb,
@@ -176,7 +256,7 @@ class Dispatcher {
     this.breakerOptions = { ...DEFAULT_BREAKER, ...opts.breaker };
     this.leaseMs = opts.leaseMs ?? 5 * 60_000;
     this.flushSize = opts.flushSize ?? 500;
-    this.flushIntervalMs = opts.flushIntervalMs ?? 20;
+    this.flushIntervalMs = opts.flushIntervalMs ?? 5;
     this.random = opts.random ?? Math.random;
     this.port = openOutboxPort(db, opts.storeThread ?? 'inline');
     this.outgoing = new OutgoingBuilder(config);
@@ -212,9 +292,19 @@ class Dispatcher {
       await this.port.close().catch(() => {});
     }
     if (this.fatal !== null) throw this.fatal;
-    for (const lane of this.lanes.values()) this.report.providers[lane.name] = { ...lane.report, breaker: lane.breaker.current.kind };
+    for (const lane of this.lanes.values()) {
+      this.report.providers[lane.name] = { ...lane.report, breaker: lane.breaker.current.kind };
+      if (lane.report.held) this.opts.onNotice?.({ kind: 'held', provider: lane.name, rows: lane.report.held });
+    }
     this.report.problems = [...this.unavailable].map(([provider, error]) => ({ provider, error }));
+    const doubt = this.db.get<{ n: number; held: number }>(
+      `SELECT count(*) AS n, count(CASE WHEN next_attempt_at >= ? THEN 1 END) AS held FROM outbox_delivery WHERE in_doubt_since IS NOT NULL AND status = 'pending'`,
+      [HELD],
+    )!;
+    this.report.inDoubt = doubt.n;
+    this.report.held = doubt.held;
     this.report.durationMs = performance.now() - started;
+    if (this.outcomeWaits.length || this.attemptWaits.length) this.report.commits = { outcomeMs: spread(this.outcomeWaits), attemptMs: spread(this.attemptWaits) };
     return this.report;
   }
 
@@ -232,10 +322,10 @@ class Dispatcher {
   }
 
   private reclaim(): void {
-    const { reclaimed, dead } = reclaimExpired(this.db, this.now(), this.maxAttempts);
+    const { reclaimed, dead, inDoubt } = reclaimExpired(this.db, this.now(), this.maxAttempts);
     this.report.reclaimed += reclaimed;
     this.report.dead += dead;
-    if (reclaimed || dead) this.opts.onNotice?.({ kind: 'reclaimed', rows: reclaimed, dead });
+    if (reclaimed || dead) this.opts.onNotice?.({ kind: 'reclaimed', rows: reclaimed, dead, inDoubt });
   }
 
   /** A lane for every provider with rows due now; rows of providers the config lacks fail. */
@@ -269,21 +359,27 @@ class Dispatcher {
       this.opts.onNotice?.({ kind: 'provider_unavailable', provider: name, error });
       return null;
     }
-    const { ratePerSecond } = provider.limits;
+    const { ratePerSecond, messagesPerSecond } = provider.limits;
+    const batchSize = provider.sendBatch ? Math.max(1, provider.limits.batchSize ?? 1) : 1;
     // A rate-limited provider gets no more rows than it can send in half a lease.
-    const paced = ratePerSecond ? Math.max(1, Math.floor((ratePerSecond * this.leaseMs) / 2000)) : Infinity;
+    const perSecond = Math.min(ratePerSecond ? ratePerSecond * batchSize : Infinity, messagesPerSecond ?? Infinity);
+    const paced = Number.isFinite(perSecond) ? Math.max(1, Math.floor((perSecond * this.leaseMs) / 2000)) : Infinity;
+    const concurrency = Math.max(1, provider.limits.concurrency);
     const lane: Lane = {
       name,
       provider,
       breaker: new CircuitBreaker(this.breakerOptions),
       limiter: ratePerSecond ? createRateLimiter(ratePerSecond) : null,
+      messageLimiter: messagesPerSecond ? createRateLimiter(messagesPerSecond, Math.max(1, Math.floor(messagesPerSecond))) : null,
       queue: new RowQueue<ClaimedRow>(),
+      batchSize,
       drained: false,
-      claimSize: Math.max(1, Math.min(this.opts.claimBatch ?? 500, paced)),
+      doubtDrained: false,
+      claimSize: Math.max(1, Math.min(Math.max(this.opts.claimBatch ?? 500, batchSize * Math.min(concurrency, 4)), paced)),
       probe: null,
       pausedUntil: 0,
       claiming: null,
-      report: { sent: 0, retried: 0, failed: 0, dead: 0, deferred: 0, breaker: 'closed' },
+      report: { sent: 0, retried: 0, failed: 0, dead: 0, deferred: 0, breaker: 'closed', requests: 0, inDoubt: 0, reconciled: 0, resent: 0, held: 0 },
     };
     this.lanes.set(name, lane);
     return lane;
@@ -291,6 +387,7 @@ class Dispatcher {
 
   private async runLane(lane: Lane): Promise<void> {
     lane.drained = false;
+    lane.doubtDrained = false;
     const workers: Promise<void>[] = [];
     for (let i = 0; i < Math.max(1, lane.provider.limits.concurrency); i++) workers.push(this.worker(lane));
     await Promise.all(workers);
@@ -306,16 +403,30 @@ class Dispatcher {
   /** The next claimed row of the lane if one is at hand (no promise per message for the common case). */
   private takeRow(lane: Lane): ClaimedRow | undefined {
     // Fetch the next batch while the workers still have rows: no stall between batches.
-    if (lane.queue.length <= lane.provider.limits.concurrency * 2) this.prefetch(lane);
+    if (lane.queue.length <= lane.provider.limits.concurrency * 2 * lane.batchSize) this.prefetch(lane);
     return lane.queue.shift();
   }
 
+  /**
+   * The rows of the next request, taken at once (a worker woken by a claim must
+   * not leave the batch to the other workers, row by row): one row, or where the
+   * provider takes batches, up to batch_size rows not in doubt.
+   */
+  private takeGroup(lane: Lane): ClaimedRow[] | undefined {
+    const row = this.takeRow(lane);
+    if (!row) return undefined;
+    if (row.inDoubtSince !== null || lane.batchSize === 1) return [row];
+    const rows = [row];
+    for (let next = lane.queue.peek(); rows.length < lane.batchSize && next && next.inDoubtSince === null; next = lane.queue.peek()) rows.push(lane.queue.shift()!);
+    return rows;
+  }
+
   /** When no row is at hand: waits for the claims in flight; undefined when nothing more is due. */
-  private async awaitRow(lane: Lane): Promise<ClaimedRow | undefined> {
+  private async awaitGroup(lane: Lane): Promise<ClaimedRow[] | undefined> {
     while (lane.claiming) {
       await lane.claiming;
-      const row = this.takeRow(lane);
-      if (row) return row;
+      const rows = this.takeGroup(lane);
+      if (rows) return rows;
     }
     return undefined;
   }
@@ -324,12 +435,24 @@ class Dispatcher {
     if (lane.claiming || lane.drained || this.stopping) return;
     const now = this.now();
     if (lane.breaker.isOpen(now)) return;
-    lane.claiming = this.port.claim(lane.name, now, now + this.leaseMs, lane.claimSize).then(
+    const until = now + this.leaseMs;
+    // Messages in doubt first: they are older than anything queued, and settling them may resend them.
+    const doubt = !lane.doubtDrained;
+    const claim = doubt ? this.port.claimInDoubt(lane.name, now, until, lane.claimSize) : this.port.claim(lane.name, now, until, lane.claimSize);
+    lane.claiming = claim.then(
       (rows) => {
-        if (rows.length < lane.claimSize) lane.drained = true;
-        if (rows.length) this.leaseLeft.set(rows[0]!.lease, rows.length);
+        if (rows.length < lane.claimSize) {
+          if (doubt) lane.doubtDrained = true;
+          else lane.drained = true;
+        }
+        if (rows.length) {
+          this.leaseLeft.set(rows[0]!.lease, rows.length);
+          this.leaseUntil.set(rows[0]!.lease, until);
+        }
         lane.queue.push(rows);
         lane.claiming = null;
+        // an empty claim of doubtful rows: go on to the queued ones at once
+        if (doubt && rows.length === 0) this.prefetch(lane);
       },
       (err: unknown) => {
         this.fatal ??= err;
@@ -341,41 +464,111 @@ class Dispatcher {
 
   private async worker(lane: Lane): Promise<void> {
     for (;;) {
-      const row = this.takeRow(lane) ?? (await this.awaitRow(lane));
-      if (!row) return;
+      const rows = this.takeGroup(lane) ?? (await this.awaitGroup(lane));
+      if (!rows) return;
       if (this.stopping) {
-        this.releaseQueue(lane, row, this.now());
+        for (const r of rows.slice(1)) this.complete(lane, { kind: 'release', id: r.id, lease: r.lease, nextAttemptAt: this.now() });
+        this.releaseQueue(lane, rows[0]!, this.now());
         return;
       }
+      if (rows[0]!.inDoubtSince !== null) {
+        if (!(await this.settleDoubt(lane, rows[0]!))) return;
+        continue;
+      }
+      if (!(await this.sendRows(lane, rows))) return;
+    }
+  }
+
+  /**
+   * Builds the messages of rows (a failure to build fails the row), groups them by
+   * batch key, and sends each group. False when the lane must stop (circuit open).
+   */
+  private async sendRows(lane: Lane, rows: readonly ClaimedRow[]): Promise<boolean> {
+    const groups = new Map<string, Sendable[]>();
+    const singles: Sendable[] = [];
+    for (const row of rows) {
       const message = this.outgoing.build(row);
       if (typeof message === 'string') {
         // Nothing the provider could change: the template or the data is wrong.
         this.complete(lane, { kind: 'failed', id: row.id, lease: row.lease, error: message });
         continue;
       }
-      let admission = lane.breaker.admit(this.now());
-      while (admission.kind === 'probing') {
-        // (null only in the instant between a probe's admission and its promise)
-        await (lane.probe ?? sleep(10, undefined));
-        admission = lane.breaker.admit(this.now());
+      const key = lane.batchSize > 1 && !('customer' in message) ? (lane.provider.batchKey?.(message) ?? null) : null;
+      if (key === null) singles.push({ row, message });
+      else {
+        const group = groups.get(key);
+        if (group) group.push({ row, message });
+        else groups.set(key, [{ row, message }]);
       }
-      if (admission.kind === 'open') {
-        this.releaseQueue(lane, row, admission.until);
-        return;
+    }
+    const requests = [...groups.values(), ...singles.map((s) => [s])];
+    for (let i = 0; i < requests.length; i++) {
+      if (!(await this.request(lane, requests[i]!))) {
+        // the circuit opened: the requests not made go back
+        for (const rest of requests.slice(i + 1)) for (const s of rest) this.complete(lane, { kind: 'release', id: s.row.id, lease: s.row.lease, nextAttemptAt: this.openUntil(lane) });
+        return false;
       }
-      let probeDone: (() => void) | null = null;
-      if (admission.kind === 'probe') lane.probe = new Promise((resolve) => (probeDone = resolve));
+    }
+    return true;
+  }
+
+  private openUntil(lane: Lane): number {
+    const breaker = lane.breaker.current;
+    return breaker.kind === 'open' ? breaker.until : this.now();
+  }
+
+  /**
+   * One request for one message or one batch: the breaker's admission, the rate
+   * limits, the attempt written before the request leaves, the request, and an
+   * outcome per message. False when the circuit is open (the rows went back).
+   */
+  private async request(lane: Lane, items: readonly Sendable[]): Promise<boolean> {
+    let admission = lane.breaker.admit(this.now());
+    while (admission.kind === 'probing') {
+      // (null only in the instant between a probe's admission and its promise)
+      await (lane.probe ?? sleep(10, undefined));
+      admission = lane.breaker.admit(this.now());
+    }
+    if (admission.kind === 'open') {
+      for (const s of items) this.complete(lane, { kind: 'release', id: s.row.id, lease: s.row.lease, nextAttemptAt: admission.until });
+      return false;
+    }
+    let probeDone: (() => void) | null = null;
+    if (admission.kind === 'probe') lane.probe = new Promise((resolve) => (probeDone = resolve));
+    try {
       if (lane.limiter) await lane.limiter.take();
+      if (lane.messageLimiter) await lane.messageLimiter.take(items.length);
       // (a loop: another answer may push the pause further while this worker waits)
       while (lane.pausedUntil > this.now() && !this.stopping) await sleep(lane.pausedUntil - this.now(), this.opts.signal);
-      let outcome: SendOutcome;
+      if (this.stopping) {
+        for (const s of items) this.complete(lane, { kind: 'release', id: s.row.id, lease: s.row.lease, nextAttemptAt: this.now() });
+        return true;
+      }
+      const started = this.now();
+      const sendable = await this.beginAttempt(lane, items, started);
+      if (sendable.length === 0) return true;
+      let outcomes: SendOutcome[];
+      lane.report.requests++;
+      this.report.requests++;
       try {
-        outcome = await send(lane.provider, message);
+        outcomes = await this.sendRequest(lane, sendable);
       } catch (err) {
         // A provider that throws (a bug, not a provider answer) must not take the dispatcher down.
-        outcome = { kind: 'retry', error: `provider error: ${err instanceof Error ? err.message : String(err)}` };
+        const outcome: SendOutcome = { kind: 'retry', error: `provider error: ${err instanceof Error ? err.message : String(err)}`, inDoubt: true };
+        outcomes = sendable.map(() => outcome);
       }
-      this.settle(lane, row, outcome);
+      if (sendable.length > 1 && outcomes.every((o) => o.kind === 'permanent' && o.status !== undefined) && new Set(outcomes).size === 1) {
+        // The provider refused the whole batch for one bad message (SendGrid validates the
+        // request as a whole): nothing was accepted, so each goes alone, to fail alone.
+        for (const s of sendable) await this.request(lane, [s]);
+        return true;
+      }
+      const before = lane.breaker.current.kind;
+      sendable.forEach((s, i) => this.settle(lane, s.row, outcomes[i]!, started));
+      // The breaker hears once per request: a batch's 500 is one failure, not one per message.
+      this.health(lane, healthOf(outcomes), before, outcomes.find((o) => o.kind === 'retry')?.error ?? '');
+      return true;
+    } finally {
       if (probeDone) {
         lane.probe = null;
         (probeDone as () => void)();
@@ -383,10 +576,111 @@ class Dispatcher {
     }
   }
 
-  /** Turns an outcome into a completion and tells the breaker. */
-  private settle(lane: Lane, row: ClaimedRow, outcome: SendOutcome): void {
+  private sendRequest(lane: Lane, items: readonly Sendable[]): Promise<SendOutcome[]> {
+    if (items.length > 1) return lane.provider.sendBatch!(items.map((s) => s.message as OutgoingMessage));
+    return send(lane.provider, items[0]!.message).then((o) => [o]);
+  }
+
+  /**
+   * Writes the attempt before its request leaves, and answers the rows that may go:
+   * none when the lease is gone or would run out before the request could time out
+   * (another dispatcher may take the rows over then, and must find them in doubt,
+   * not in flight).
+   */
+  private async beginAttempt(lane: Lane, items: readonly Sendable[], at: number): Promise<readonly Sendable[]> {
+    const lease = items[0]!.row.lease;
+    const until = this.leaseUntil.get(lease) ?? 0;
+    const timeout = lane.provider.limits.timeoutMs ?? 15_000;
+    if (at + timeout >= until) {
+      // Not enough of the lease left for the request: back to the queue, unattempted.
+      for (const s of items) this.complete(lane, { kind: 'release', id: s.row.id, lease: s.row.lease, nextAttemptAt: at });
+      return [];
+    }
+    const allowed = await new Promise<boolean>((done) => {
+      this.attempts.push({ mark: { lease, at, ids: items.map((s) => s.row.id) }, done, since: performance.now() });
+      this.attemptFlush ??= setImmediate(() => this.flush());
+    });
+    // A refused lease is another dispatcher's now: its rows are left to it, untouched.
+    return allowed ? items : [];
+  }
+
+  /**
+   * A row in doubt: asks the provider, resends it under the same key, or holds it,
+   * per the provider's in_doubt policy. False when the lane must stop.
+   */
+  private async settleDoubt(lane: Lane, row: ClaimedRow): Promise<boolean> {
+    const provider = lane.provider;
+    const since = row.inDoubtSince!;
     const now = this.now();
-    const before = lane.breaker.current.kind;
+    const resend = async (): Promise<boolean> => {
+      if (row.attempts >= this.maxAttempts) {
+        this.complete(lane, { kind: 'dead_unaccepted', id: row.id, lease: row.lease, error: `the provider did not accept it and ${row.attempts} attempts ran out` });
+        return true;
+      }
+      lane.report.resent++;
+      this.report.resent++;
+      // A batch in doubt is settled message by message, but goes again in batches:
+      // back to the queue, where the next claim puts it in one.
+      if (lane.batchSize > 1) {
+        this.complete(lane, { kind: 'requeue', id: row.id, lease: row.lease, nextAttemptAt: now });
+        return true;
+      }
+      return this.sendRows(lane, [{ ...row, inDoubtSince: null }]);
+    };
+    switch (provider.inDoubt) {
+      case 'hold':
+        this.held(lane, row);
+        return true;
+      case 'resend':
+        return resend();
+      case 'reconcile': {
+        if (now < since + provider.reconcileAfterMs) {
+          // the provider's search may not show it yet
+          this.complete(lane, { kind: 'release', id: row.id, lease: row.lease, nextAttemptAt: since + provider.reconcileAfterMs });
+          return true;
+        }
+        const message = this.outgoing.build(row);
+        if (lane.limiter) await lane.limiter.take();
+        lane.report.requests++;
+        this.report.requests++;
+        let found: LookupOutcome;
+        try {
+          found = await provider.lookup!({ idempotencyKey: row.idempotency_key, to: row.address, since, message: typeof message === 'string' || 'customer' in message ? null : message });
+        } catch (err) {
+          found = { kind: 'unknown', error: `lookup: ${err instanceof Error ? err.message : String(err)}` };
+        }
+        switch (found.kind) {
+          case 'accepted':
+            lane.report.reconciled++;
+            this.report.reconciled++;
+            this.complete(lane, { kind: 'sent', id: row.id, lease: row.lease, providerMessageId: found.providerMessageId, byId: provider.eventsById, at: since });
+            return true;
+          case 'not_found':
+            return resend();
+          case 'unknown':
+            if (found.hold) this.held(lane, row, found.error);
+            else {
+              const delay = retryDelayMs(Math.max(1, row.attempts), found.retryAfterMs, this.backoff, this.random);
+              this.complete(lane, { kind: 'in_doubt_wait', id: row.id, lease: row.lease, error: found.error, nextAttemptAt: now + delay });
+            }
+            return true;
+          default:
+            return unexpected(found);
+        }
+      }
+      default:
+        return unexpected(provider.inDoubt);
+    }
+  }
+
+  private held(lane: Lane, row: ClaimedRow, why?: string): void {
+    lane.report.held++;
+    this.complete(lane, { kind: 'in_doubt_wait', id: row.id, lease: row.lease, error: why ?? `in doubt, held: provider '${lane.name}' cannot be asked; settle it with journey outbox resolve`, nextAttemptAt: HELD });
+  }
+
+  /** Turns an outcome into a completion (and a rate-limit pause). */
+  private settle(lane: Lane, row: ClaimedRow, outcome: SendOutcome, started: number): void {
+    const now = this.now();
     const lease = row.lease;
     switch (outcome.kind) {
       case 'sent':
@@ -395,23 +689,25 @@ class Dispatcher {
           if (lane.pausedUntil <= now) this.opts.onNotice?.({ kind: 'rate_limited', provider: lane.name, until: now + outcome.pauseMs });
           lane.pausedUntil = now + outcome.pauseMs;
         }
-        this.health(lane, 'healthy', before, '');
         return;
       case 'permanent':
         this.complete(lane, { kind: 'failed', id: row.id, lease, error: outcome.error });
-        // A refusal is an answer: the provider is up. No request at all says nothing.
-        this.health(lane, outcome.status === undefined ? 'neutral' : 'healthy', before, '');
         return;
       case 'retry': {
         const attempts = row.attempts + 1;
-        if (attempts >= this.maxAttempts) {
+        const policy = lane.provider.inDoubt;
+        if (outcome.inDoubt && policy !== 'resend') {
+          // It may have been accepted: never given up on, never sent blindly.
+          lane.report.inDoubt++;
+          const next = policy === 'hold' ? HELD : Math.max(now, started + lane.provider.reconcileAfterMs);
+          if (policy === 'hold') lane.report.held++;
+          this.complete(lane, { kind: 'in_doubt', id: row.id, lease, error: `in doubt: ${outcome.error}`, since: started, nextAttemptAt: next });
+        } else if (attempts >= this.maxAttempts) {
           this.complete(lane, { kind: 'dead', id: row.id, lease, error: `${outcome.error} (gave up after ${attempts} attempts)` });
         } else {
           const delay = retryDelayMs(attempts, outcome.retryAfterMs, this.backoff, this.random);
           this.complete(lane, { kind: 'retry', id: row.id, lease, error: outcome.error, nextAttemptAt: now + delay });
         }
-        // 429: the provider is up and pacing us; the row's wait honours it.
-        this.health(lane, outcome.status === 429 ? 'neutral' : 'unwell', before, outcome.error);
         return;
       }
       default:
@@ -446,6 +742,7 @@ class Dispatcher {
         this.report.failed++;
         break;
       case 'dead':
+      case 'dead_unaccepted':
         lane.report.dead++;
         this.report.dead++;
         break;
@@ -453,37 +750,63 @@ class Dispatcher {
         lane.report.deferred++;
         this.report.deferred++;
         break;
+      case 'in_doubt':
+      case 'in_doubt_wait':
+      case 'requeue':
+        break;
       default:
         unexpected(c);
     }
+    if (this.buffer.length === 0) this.bufferSince = performance.now();
     this.buffer.push(c);
     const left = (this.leaseLeft.get(c.lease) ?? 1) - 1;
     if (left > 0) this.leaseLeft.set(c.lease, left);
     else {
       this.leaseLeft.delete(c.lease);
+      this.leaseUntil.delete(c.lease);
       this.endedLeases.push(c.lease);
     }
     if (this.buffer.length >= this.flushSize) this.flush();
     else this.flushTimer ??= setTimeout(() => this.flush(), this.flushIntervalMs);
   }
 
-  /** Writes the buffered outcomes as one transaction, after the groups before it. */
+  /** Writes the attempts and the buffered outcomes as one transaction, after the groups before it. */
   private flush(): void {
     if (this.flushTimer) clearTimeout(this.flushTimer);
+    if (this.attemptFlush) clearImmediate(this.attemptFlush);
     this.flushTimer = null;
-    if (this.buffer.length === 0 && this.endedLeases.length === 0) return;
+    this.attemptFlush = null;
+    if (this.buffer.length === 0 && this.endedLeases.length === 0 && this.attempts.length === 0) return;
     const group = this.buffer;
     const ended = this.endedLeases;
+    const attempts = this.attempts;
+    const outcomesSince = group.length ? this.bufferSince : null;
     this.buffer = [];
     this.endedLeases = [];
-    this.writes = this.writes.then(
-      () => this.port.complete(group, ended).then(() => {}),
-      () => {},
-    ).catch((err: unknown) => {
-      // The rows stay leased and are taken over when the lease runs out; stop
-      // sending more into a store that cannot record it.
-      this.fatal ??= err;
-    });
+    this.attempts = [];
+    this.writes = this.writes
+      .then(
+        () =>
+          this.port.commit(
+            attempts.map((a) => a.mark),
+            group,
+            ended,
+          ),
+        () => null,
+      )
+      .then((result) => {
+        const written = performance.now();
+        if (outcomesSince !== null) this.outcomeWaits.push(written - outcomesSince);
+        if (attempts.length) this.attemptWaits.push(written - attempts[0]!.since);
+        const refused = new Set(result?.refused ?? []);
+        for (const a of attempts) a.done(result !== null && !refused.has(a.mark.lease));
+      })
+      .catch((err: unknown) => {
+        // The rows stay leased and are taken over when the lease runs out; stop
+        // sending more into a store that cannot record it (and nothing whose attempt was not written).
+        this.fatal ??= err;
+        for (const a of attempts) a.done(false);
+      });
   }
 
   /** Every outcome so far written. */
@@ -491,6 +814,26 @@ class Dispatcher {
     this.flush();
     await this.writes;
   }
+}
+
+/**
+ * What a request's outcomes say about the provider: any answer but a failure means
+ * it is up (a refusal is an answer); no request at all says nothing; 429 is the
+ * provider pacing us, which the rows' waits honour.
+ */
+function healthOf(outcomes: readonly SendOutcome[]): Health {
+  if (outcomes.some((o) => o.kind === 'sent' || (o.kind === 'permanent' && o.status !== undefined))) return 'healthy';
+  const failed = outcomes.find((o) => o.kind === 'retry');
+  if (!failed || failed.kind !== 'retry') return 'neutral';
+  return failed.status === 429 ? 'neutral' : 'unwell';
+}
+
+/** Median and worst of some waits, ms, to a tenth. */
+function spread(waits: number[]): { p50: number; max: number } {
+  if (waits.length === 0) return { p50: 0, max: 0 };
+  const sorted = [...waits].sort((a, b) => a - b);
+  const tenth = (x: number) => Math.round(x * 10) / 10;
+  return { p50: tenth(sorted[Math.floor(sorted.length / 2)]!), max: tenth(sorted[sorted.length - 1]!) };
 }
 
 /** The request a row makes. (Not async: one promise per message fewer; the caller catches.) */

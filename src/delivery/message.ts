@@ -73,7 +73,12 @@ export type SendOutcome =
        */
       pauseMs?: number;
     }
-  | { kind: 'retry'; error: string; status?: number; retryAfterMs?: number }
+  /**
+   * inDoubt: the request was written and its answer never came (a timeout, a reset
+   * connection), so the provider may have accepted it: the message must not be sent
+   * again blindly (the dispatcher asks the provider, or follows its in_doubt policy).
+   */
+  | { kind: 'retry'; error: string; status?: number; retryAfterMs?: number; inDoubt?: boolean }
   /** `status` is absent when the message was refused before any request was made. */
   | { kind: 'permanent'; error: string; status?: number };
 
@@ -91,7 +96,39 @@ export interface ProviderLimits {
   concurrency: number;
   /** At most this many requests per second, or null for no limit. */
   ratePerSecond: number | null;
+  /** At most this many messages per second (a batch counts each of its messages), or null for no limit. */
+  messagesPerSecond?: number | null;
+  /** Messages per request where the provider takes batches (sendBatch); 1 or absent: one a request. */
+  batchSize?: number;
+  /** How long a request may take before it is given up (and is in doubt). */
+  timeoutMs?: number;
 }
+
+/**
+ * What the dispatcher does with a message whose request may have reached the
+ * provider: ask the provider (reconcile, where it has a lookup), send it again under
+ * the same key (resend: only safe where the provider deduplicates by it), or leave
+ * it for `journey outbox resolve` (hold).
+ */
+export type InDoubtPolicy = 'reconcile' | 'resend' | 'hold';
+export const IN_DOUBT_POLICIES: readonly InDoubtPolicy[] = ['reconcile', 'resend', 'hold'];
+
+/** Asks a provider whether it accepted the message sent under a key. */
+export interface LookupRequest {
+  idempotencyKey: string;
+  to: string;
+  /** When the attempt in doubt began (ms since the epoch): the provider's record is no older. */
+  since: number;
+  /** The message as it was sent, for providers that can only match on what it said (Twilio). */
+  message: OutgoingMessage | null;
+}
+
+export type LookupOutcome =
+  | { kind: 'accepted'; providerMessageId: string }
+  | { kind: 'not_found' }
+  /** The provider could not be asked (an error, a rate limit): the message stays in doubt. */
+  /** hold: asking again cannot tell (nothing of ours to match on): held for `journey outbox resolve`. */
+  | { kind: 'unknown'; error: string; retryAfterMs?: number; hold?: boolean };
 
 export interface Provider {
   readonly name: string;
@@ -106,6 +143,19 @@ export interface Provider {
   send(message: OutgoingMessage): Promise<SendOutcome>;
   /** Present on providers that can take profile and event sync (klaviyo, webhook, console, file). */
   sync?(request: SyncRequest): Promise<SendOutcome>;
+  /** The in_doubt policy in force (the setting, else reconcile where lookup exists, resend where the provider deduplicates, else hold). */
+  readonly inDoubt: InDoubtPolicy;
+  /** A lookup waits this long after the attempt began, for the provider's search to catch up. */
+  readonly reconcileAfterMs: number;
+  /** Whether the provider accepted a message under our key (present where it offers a lookup). */
+  lookup?(request: LookupRequest): Promise<LookupOutcome>;
+  /**
+   * Messages that may share one batch request have the same key; null: this one goes
+   * alone. Present with sendBatch.
+   */
+  batchKey?(message: OutgoingMessage): string | null;
+  /** One request for several messages of one batch key; an outcome per message, in order. */
+  sendBatch?(messages: readonly OutgoingMessage[]): Promise<SendOutcome[]>;
   /** Lets requests in flight finish, then closes the connections. */
   close(): Promise<void>;
 }

@@ -7,7 +7,7 @@
 import { openProject } from '../project/open-project.js';
 import { storePathFor } from '../project/paths.js';
 import { openStore } from '../store/open.js';
-import { countByStatus, listRows, requeueRows, type OutboxListRow, type OutboxStatus } from '../store/outbox.js';
+import { countByStatus, listRows, requeueRows, resolveRows, type OutboxListRow, type OutboxStatus, type Resolution, type StoredStatus } from '../store/outbox.js';
 import { dispatch, type DispatchOptions, type DispatchReport } from './dispatcher.js';
 import { startWebhookServer, type WebhookServer, type WebhookServerOptions } from './serve.js';
 
@@ -19,7 +19,7 @@ export interface OutboxListing {
 }
 
 /** What `journey outbox` lists by default: what still needs someone's attention. */
-export const OPEN_STATUSES: readonly OutboxStatus[] = ['pending', 'sending', 'failed', 'dead'];
+export const OPEN_STATUSES: readonly OutboxStatus[] = ['queued', 'attempting', 'in_doubt', 'failed', 'dead'];
 
 export function listOutbox(root: string, opts: { statuses?: readonly OutboxStatus[]; limit?: number } = {}): OutboxListing {
   const db = openStore(storePathFor(root));
@@ -42,8 +42,32 @@ export interface RetryResult {
 export function retryOutbox(root: string, opts: { ids?: readonly number[]; dead?: boolean; now?: number } = {}): RetryResult {
   const db = openStore(storePathFor(root));
   try {
-    const statuses: OutboxStatus[] = opts.dead ? ['failed', 'dead'] : ['failed'];
-    return requeueRows(db, statuses, opts.now ?? Date.now(), opts.ids && opts.ids.length ? opts.ids : undefined);
+    const statuses: StoredStatus[] = opts.dead ? ['failed', 'dead'] : ['failed'];
+    const result = requeueRows(db, statuses, opts.now ?? Date.now(), opts.ids && opts.ids.length ? opts.ids : undefined);
+    return { requeued: result.requeued, skipped: result.skipped.map((s) => ({ id: s.id, status: s.status === null ? null : SHOWN[s.status] })) };
+  } finally {
+    db.close();
+  }
+}
+
+/** A stored status as listed (a pending row that retry skips is queued, or attempting, or in doubt: all "not failed"). */
+const SHOWN: Record<StoredStatus, OutboxStatus> = { pending: 'queued', sent: 'accepted', failed: 'failed', dead: 'dead' };
+
+export interface ResolveResult {
+  resolved: number[];
+  /** Ids asked for that are not in doubt (or are being settled by a dispatcher right now): their state, or null when there is no such row. */
+  skipped: { id: number; status: OutboxStatus | null }[];
+}
+
+/**
+ * Settles messages in doubt by hand (`journey outbox resolve`): the given ids, or
+ * every held one, as accepted (the provider's console shows it went out) or to be
+ * sent again under the same key.
+ */
+export function resolveOutbox(root: string, opts: { ids: readonly number[] | 'all-held'; as: Resolution; now?: number }): ResolveResult {
+  const db = openStore(storePathFor(root));
+  try {
+    return resolveRows(db, opts.ids, opts.as, opts.now ?? Date.now());
   } finally {
     db.close();
   }

@@ -5,7 +5,8 @@
  * the order they asked, so no message starves behind later ones.
  */
 export interface RateLimiter {
-  take(): Promise<void>;
+  /** n: how many units this request spends (a batch request spends one per message on a message limit). */
+  take(n?: number): Promise<void>;
 }
 
 export function createRateLimiter(ratePerSecond: number, burst = Math.max(1, Math.min(Math.floor(ratePerSecond), 10)), now: () => number = () => performance.now()): RateLimiter {
@@ -15,10 +16,11 @@ export function createRateLimiter(ratePerSecond: number, burst = Math.max(1, Mat
   // gives FIFO order for free: each caller reserves the next free slot.
   let theoretical = now();
   return {
-    take(): Promise<void> {
+    take(n = 1): Promise<void> {
       const t = now();
-      const start = Math.max(t, theoretical - (burst - 1) * interval);
-      theoretical = Math.max(theoretical, t) + interval;
+      // n units fit once the bucket has room for all of them (n = 1: the usual GCRA test)
+      const start = Math.max(t, theoretical + (n - burst) * interval);
+      theoretical = Math.max(theoretical, t) + n * interval;
       const wait = start - t;
       return wait <= 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, Math.ceil(wait)));
     },

@@ -27,6 +27,11 @@ export class RowQueue<T> {
     return item;
   }
 
+  /** The next row, left in the queue. */
+  peek(): T | undefined {
+    return this.head === this.items.length ? undefined : this.items[this.head];
+  }
+
   /** Takes every row left. */
   drain(): T[] {
     const rest = this.items.slice(this.head);

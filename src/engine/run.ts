@@ -4,7 +4,7 @@ import { dispatch, type DispatchNotice, type DispatchReport } from '../delivery/
 import { JourneyError } from '../errors.js';
 import type { Project } from '../project/model.js';
 import { openStore } from '../store/open.js';
-import { countByStatus } from '../store/outbox.js';
+import { countByStatus, type OutboxStatus } from '../store/outbox.js';
 import { withStoreCopy } from '../store/store-copy.js';
 import { tickWithLock } from './runner.js';
 import type { TickReport } from './tick.js';
@@ -43,7 +43,9 @@ export function outcomeOf(delivery: DispatchReport | null, pending: number | nul
       pending,
     };
   }
-  if (lostText) return { exitCode: 3, problem: lostText, pending };
+  const held = delivery.held ? `${plural(delivery.held, 'message')} held in doubt: the provider may have accepted ${delivery.held === 1 ? 'it' : 'them'} (journey outbox --status in_doubt, then journey outbox resolve)` : null;
+  const problems = [lostText, held].filter((p): p is string => p !== null);
+  if (problems.length > 0) return { exitCode: 3, problem: problems.join('; '), pending };
   return { exitCode: 0, problem: null, pending };
 }
 
@@ -56,6 +58,9 @@ export interface RunOptions {
   onNotice?: (notice: DispatchNotice) => void;
 }
 
+/** Messages still waiting in the outbox: queued, in an attempt, or in doubt. */
+const notDelivered = (c: Record<OutboxStatus, number>) => c.queued + c.attempting + c.in_doubt;
+
 /** `journey run --once`: one tick under the lock, then the outbox delivered until nothing is due. */
 export async function runOnce(project: Project, opts: RunOptions): Promise<RunResult> {
   if (!existsSync(opts.storePath)) throw new JourneyError(`no store at ${opts.storePath}`, { hint: 'import the shop data first: journey import customers FILE (and orders, ...)' });
@@ -63,7 +68,7 @@ export async function runOnce(project: Project, opts: RunOptions): Promise<RunRe
   try {
     const tick = tickWithLock(db, project, opts.now());
     const delivery = opts.deliver ? await dispatch(db, project.config, opts.env ?? process.env, { now: () => opts.now().getTime(), ...(opts.onNotice ? { onNotice: opts.onNotice } : {}) }) : null;
-    return { tick, delivery, outcome: outcomeOf(delivery, delivery ? countByStatus(db).pending : null) };
+    return { tick, delivery, outcome: outcomeOf(delivery, delivery ? notDelivered(countByStatus(db)) : null) };
   } finally {
     db.close();
   }

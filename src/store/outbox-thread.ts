@@ -9,25 +9,28 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { StoreDb } from './db.js';
-import { claimDue, completeRows, type ClaimedRow, type Completion } from './outbox.js';
+import { claimDue, claimInDoubt, commitGroup, type AttemptMark, type ClaimedRow, type Completion, type GroupResult } from './outbox.js';
 
 export interface OutboxPort {
-  /** Claims due rows of a provider (outbox.ts claimDue). */
+  /** Claims due rows of a provider, (outbox.ts claimDue). */
   claim(provider: string, now: number, leaseUntil: number, limit: number): Promise<ClaimedRow[]>;
-  /** Records outcomes, and ends the leases whose every row now has one. */
-  complete(completions: readonly Completion[], endedLeases: readonly number[]): Promise<number>;
+  /** Claims due rows of a provider that are in doubt (outbox.ts claimInDoubt). */
+  claimInDoubt(provider: string, now: number, leaseUntil: number, limit: number): Promise<ClaimedRow[]>;
+  /** Writes the attempts about to leave, records outcomes, and ends the leases whose every row now has one. */
+  commit(attempts: readonly AttemptMark[], completions: readonly Completion[], endedLeases: readonly number[]): Promise<GroupResult>;
   close(): Promise<void>;
 }
 
 export type OutboxRequest =
   | { id: number; op: 'claim'; provider: string; now: number; leaseUntil: number; limit: number }
-  | { id: number; op: 'complete'; completions: readonly Completion[]; endedLeases: readonly number[] }
+  | { id: number; op: 'claim_in_doubt'; provider: string; now: number; leaseUntil: number; limit: number }
+  | { id: number; op: 'commit'; attempts: readonly AttemptMark[]; completions: readonly Completion[]; endedLeases: readonly number[] }
   | { id: number; op: 'close' };
 
 /** Omit over each member of the union (a plain Omit would merge them). */
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
-export type OutboxResponse = { id: number; ok: true; rows?: ClaimedRow[]; changed?: number } | { id: number; ok: false; error: string };
+export type OutboxResponse = { id: number; ok: true; rows?: ClaimedRow[]; group?: GroupResult } | { id: number; ok: false; error: string };
 
 const WORKER = new URL('./outbox-worker.js', import.meta.url);
 
@@ -41,7 +44,8 @@ export function openOutboxPort(db: StoreDb, where: 'auto' | 'thread' | 'inline' 
 function inlinePort(db: StoreDb): OutboxPort {
   return {
     claim: async (provider, now, leaseUntil, limit) => claimDue(db, provider, now, leaseUntil, limit),
-    complete: async (completions, endedLeases) => completeRows(db, completions, endedLeases),
+    claimInDoubt: async (provider, now, leaseUntil, limit) => claimInDoubt(db, provider, now, leaseUntil, limit),
+    commit: async (attempts, completions, endedLeases) => commitGroup(db, attempts, completions, endedLeases),
     close: async () => {},
   };
 }
@@ -85,8 +89,12 @@ class ThreadPort implements OutboxPort {
     return (await this.request({ op: 'claim', provider, now, leaseUntil, limit })).rows ?? [];
   }
 
-  async complete(completions: readonly Completion[], endedLeases: readonly number[]): Promise<number> {
-    return (await this.request({ op: 'complete', completions, endedLeases })).changed ?? 0;
+  async claimInDoubt(provider: string, now: number, leaseUntil: number, limit: number): Promise<ClaimedRow[]> {
+    return (await this.request({ op: 'claim_in_doubt', provider, now, leaseUntil, limit })).rows ?? [];
+  }
+
+  async commit(attempts: readonly AttemptMark[], completions: readonly Completion[], endedLeases: readonly number[]): Promise<GroupResult> {
+    return (await this.request({ op: 'commit', attempts, completions, endedLeases })).group ?? { changed: 0, refused: [] };
   }
 
   async close(): Promise<void> {

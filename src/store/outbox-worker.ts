@@ -9,7 +9,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStore } from './open.js';
-import { claimDue, completeRows } from './outbox.js';
+import { claimDue, claimInDoubt, commitGroup } from './outbox.js';
 import type { OutboxRequest, OutboxResponse } from './outbox-thread.js';
 
 const db = openStore((workerData as { path: string }).path);
@@ -22,8 +22,11 @@ port.on('message', (request: OutboxRequest) => {
       case 'claim':
         response = { id: request.id, ok: true, rows: claimDue(db, request.provider, request.now, request.leaseUntil, request.limit) };
         break;
-      case 'complete':
-        response = { id: request.id, ok: true, changed: completeRows(db, request.completions, request.endedLeases) };
+      case 'claim_in_doubt':
+        response = { id: request.id, ok: true, rows: claimInDoubt(db, request.provider, request.now, request.leaseUntil, request.limit) };
+        break;
+      case 'commit':
+        response = { id: request.id, ok: true, group: commitGroup(db, request.attempts, request.completions, request.endedLeases) };
         break;
       case 'close':
         db.close();

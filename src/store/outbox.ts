@@ -6,16 +6,33 @@
  *      └──retry/release────┘   (and back from failed/dead by `journey outbox retry`)
  *
  * A claim writes one lease row (the ids it took, and until when), not the rows
- * themselves (migration 009 says why): a row is 'sending' while it is pending in a
- * lease that has not recorded its outcome. The lease's id is the token a completion
+ * themselves (migration 009 says why). Before a request leaves, the ids it carries
+ * are written to outbox_attempts (migration 014), group-committed: a row is
+ * 'attempting' while it is pending in such an attempt of a live lease that has not
+ * recorded its outcome, and 'in doubt' (in_doubt_since set) when an attempt may
+ * have reached the provider without our learning the answer. The lease's id is the token a completion
  * must present: once a lease has run out and its rows were taken over, the lease is
  * gone, and a dispatcher that comes back late cannot overwrite what the one that
  * took over recorded.
  */
-import type { StoreDb } from './db.js';
+import type { SqlValue, StoreDb } from './db.js';
 
-export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'dead';
-export const OUTBOX_STATUSES: readonly OutboxStatus[] = ['pending', 'sending', 'sent', 'failed', 'dead'];
+/** What outbox_delivery.status holds: pending covers queued, attempting and in doubt. */
+export type StoredStatus = 'pending' | 'sent' | 'failed' | 'dead';
+
+/**
+ * A message's delivery as `journey outbox` shows it: queued (waiting for its turn),
+ * attempting (its request is leaving or out), in_doubt (the request may have reached
+ * the provider, the answer never came back), accepted (the provider took it),
+ * failed (refused for good), dead (retries ran out).
+ */
+export type OutboxStatus = 'queued' | 'attempting' | 'in_doubt' | 'accepted' | 'failed' | 'dead';
+export const OUTBOX_STATUSES: readonly OutboxStatus[] = ['queued', 'attempting', 'in_doubt', 'accepted', 'failed', 'dead'];
+/** The names the listing used before the delivery states (still accepted by --status). */
+export const STATUS_ALIASES: Readonly<Record<string, OutboxStatus>> = { pending: 'queued', sending: 'attempting', sent: 'accepted' };
+
+/** next_attempt_at of a message held in doubt for `journey outbox resolve`: never due by itself. */
+export const HELD = Number.MAX_SAFE_INTEGER;
 
 /** An outbox row's columns that a message is built from. */
 export interface MessageColumns {
@@ -38,6 +55,8 @@ export interface ClaimedRow extends MessageColumns {
   attempts: number;
   /** The lease that holds the row: the token its completion presents. */
   lease: number;
+  /** When the attempt began that left the row in doubt; null for a row that was not. */
+  inDoubtSince: number | null;
 }
 
 /** Ids held by a lease (of one provider, when the caller adds `WHERE l.provider = ?`). */
@@ -57,7 +76,7 @@ export function claimDue(db: StoreDb, provider: string, now: number, leaseUntil:
     const rows = db.arrays(
       `SELECT ${MESSAGE_COLUMNS}, d.attempts
        FROM outbox_delivery d JOIN outbox_messages m ON m.id = d.id
-       WHERE d.status = 'pending' AND d.provider = ? AND d.next_attempt_at <= ? AND d.id NOT IN (${LEASED_IDS} WHERE l.provider = ?)
+       WHERE d.status = 'pending' AND d.provider = ? AND d.next_attempt_at <= ? AND d.in_doubt_since IS NULL AND d.id NOT IN (${LEASED_IDS} WHERE l.provider = ?)
        ORDER BY d.next_attempt_at LIMIT ?`,
       [provider, now, provider, limit],
     );
@@ -81,33 +100,79 @@ export function claimDue(db: StoreDb, provider: string, now: number, leaseUntil:
         content: c[8] as string | null,
         attempts: c[9] as number,
         lease,
+        inDoubtSince: null,
       }),
     );
   });
 }
 
-export const RECLAIM_ERROR = 'the dispatcher stopped during the send; sent again under the same key';
+/**
+ * Claims up to `limit` due rows of one provider that are in doubt, as one new lease,
+ * with the columns their message is built from: the dispatcher settles each (asks
+ * the provider, resends under the same key, or holds it) before anything else.
+ */
+export function claimInDoubt(db: StoreDb, provider: string, now: number, leaseUntil: number, limit: number): ClaimedRow[] {
+  return db.transaction(() => {
+    const lease = db.get<{ id: number }>(`INSERT INTO outbox_leases (provider, claimed_at, until, ids) VALUES (?, ?, ?, '[]') RETURNING id`, [provider, now, leaseUntil])!.id;
+    const rows = db.arrays(
+      `SELECT ${MESSAGE_COLUMNS}, d.attempts, d.in_doubt_since
+       FROM outbox_delivery d JOIN outbox_messages m ON m.id = d.id
+       WHERE d.in_doubt_since IS NOT NULL AND d.status = 'pending' AND d.provider = ? AND d.next_attempt_at <= ? AND d.id NOT IN (${LEASED_IDS} WHERE l.provider = ?)
+       ORDER BY d.next_attempt_at LIMIT ?`,
+      [provider, now, provider, limit],
+    );
+    if (rows.length === 0) {
+      db.run(`DELETE FROM outbox_leases WHERE id = ?`, [lease]);
+      return [];
+    }
+    db.run(`UPDATE outbox_leases SET ids = ? WHERE id = ?`, [`[${rows.map((r) => String(r[0])).join(',')}]`, lease]);
+    return rows.map(
+      (c): ClaimedRow => ({
+        id: c[0] as number,
+        idempotency_key: c[1] as string,
+        journey_id: c[2] as string | null,
+        step_id: c[3] as string | null,
+        channel: c[4] as string,
+        template: c[5] as string,
+        address: c[6] as string,
+        payload: c[7] as string,
+        content: c[8] as string | null,
+        attempts: c[9] as number,
+        lease,
+        inDoubtSince: c[10] as number,
+      }),
+    );
+  });
+}
+
+export const RECLAIM_ERROR = 'the dispatcher stopped during the request: in doubt until the provider is asked (or the message is resolved)';
 
 /**
- * Takes over the leases that ran out (their dispatcher was killed): their rows
- * still in flight go back to pending, due now. The interrupted attempt counts: the
- * request may have reached the provider, and a message that kills its dispatcher
- * every time must end up dead, not loop. Rows whose outcome the lease did record
- * (a retry, a release) keep it.
+ * Takes over the leases that ran out (their dispatcher was killed). Their rows
+ * without an outcome split in two: those in an attempt of the lease (their request
+ * may have reached the provider) are now in doubt, with the interrupted attempt
+ * counted, and are never sent again blindly; the others never left and simply go
+ * back to the queue by the lease's end, untouched. Rows whose outcome the lease did
+ * record (a retry, a release) keep it.
  */
-export function reclaimExpired(db: StoreDb, now: number, maxAttempts: number): { reclaimed: number; dead: number } {
+export function reclaimExpired(db: StoreDb, now: number, _maxAttempts?: number): { reclaimed: number; inDoubt: number; dead: number } {
   return db.transaction(() => {
-    const rows = db.all<{ status: OutboxStatus }>(
-      `UPDATE outbox_delivery SET status = CASE WHEN attempts + 1 >= ? THEN 'dead' ELSE 'pending' END,
-         attempts = attempts + 1, next_attempt_at = ?, lease_id = NULL, last_error = ?
-       FROM (SELECT l.id AS lease, j.value AS row_id FROM outbox_leases l, json_each(l.ids) j WHERE l.until <= ?) AS expired
-       WHERE outbox_delivery.id = expired.row_id AND outbox_delivery.status = 'pending' AND outbox_delivery.lease_id IS NOT expired.lease
-       RETURNING status`,
-      [maxAttempts, now, RECLAIM_ERROR, now],
-    );
+    const taken = db.get<{ n: number }>(
+      `SELECT count(*) AS n FROM outbox_leases l, json_each(l.ids) j JOIN outbox_delivery d ON d.id = j.value
+       WHERE l.until <= ? AND d.status = 'pending' AND d.lease_id IS NOT l.id`,
+      [now],
+    )!.n;
+    const inDoubt = db.run(
+      `UPDATE outbox_delivery SET attempts = attempts + 1, in_doubt_since = x.started, next_attempt_at = ?, lease_id = NULL, last_error = ?
+       FROM (SELECT l.id AS lease, j.value AS row_id, max(a.started_at) AS started
+             FROM outbox_leases l JOIN outbox_attempts a ON a.lease = l.id, json_each(a.ids) j WHERE l.until <= ? GROUP BY l.id, j.value) AS x
+       WHERE outbox_delivery.id = x.row_id AND outbox_delivery.status = 'pending' AND outbox_delivery.lease_id IS NOT x.lease`,
+      [now, RECLAIM_ERROR, now],
+    ).changes;
+    db.run(`DELETE FROM outbox_attempts WHERE lease IN (SELECT id FROM outbox_leases WHERE until <= ?)`, [now]);
     db.run(`DELETE FROM outbox_leases WHERE until <= ?`, [now]);
-    const dead = rows.filter((r) => r.status === 'dead').length;
-    return { reclaimed: rows.length - dead, dead };
+    // (dead: a message is never given up on while in doubt; the dispatcher decides once it knows)
+    return { reclaimed: taken, inDoubt, dead: 0 };
   });
 }
 
@@ -119,8 +184,9 @@ export function dueProviders(db: StoreDb, now: number): string[] {
 /** When the next pending row of a provider that no lease holds falls due; null if it has none. */
 export function nextDueAt(db: StoreDb, provider: string): number | null {
   return (
-    db.get<{ t: number | null }>(`SELECT min(next_attempt_at) AS t FROM outbox_delivery WHERE status = 'pending' AND provider = ? AND id NOT IN (${LEASED_IDS} WHERE l.provider = ?)`, [
+    db.get<{ t: number | null }>(`SELECT min(next_attempt_at) AS t FROM outbox_delivery WHERE status = 'pending' AND provider = ? AND next_attempt_at < ? AND id NOT IN (${LEASED_IDS} WHERE l.provider = ?)`, [
       provider,
+      HELD,
       provider,
     ])?.t ?? null
   );
@@ -147,8 +213,50 @@ export type Completion =
   | { kind: 'retry'; id: number; lease: number; error: string; nextAttemptAt: number }
   | { kind: 'dead'; id: number; lease: number; error: string }
   | { kind: 'failed'; id: number; lease: number; error: string }
-  /** Not attempted (circuit open, dispatcher stopping): back to pending, no attempt counted. */
-  | { kind: 'release'; id: number; lease: number; nextAttemptAt: number };
+  /** Not attempted (circuit open, dispatcher stopping): back to pending, no attempt counted. A row in doubt stays so. */
+  | { kind: 'release'; id: number; lease: number; nextAttemptAt: number }
+  /** The request may have reached the provider, its answer never came (a timeout, a reset): in doubt since `since`. */
+  | { kind: 'in_doubt'; id: number; lease: number; error: string; since: number; nextAttemptAt: number }
+  /** A row in doubt that the provider does not have: back in the queue (to go in a batch again), no attempt counted. */
+  | { kind: 'requeue'; id: number; lease: number; nextAttemptAt: number }
+  /** A row in doubt that stays so: asked again (or held, at HELD) from nextAttemptAt; no attempt counted. */
+  | { kind: 'in_doubt_wait'; id: number; lease: number; error: string; nextAttemptAt: number }
+  /** A row in doubt, the provider does not know it, and its attempts ran out: dead, no request more. */
+  | { kind: 'dead_unaccepted'; id: number; lease: number; error: string };
+
+/** The ids whose requests are about to leave under a lease, written before they do. */
+export interface AttemptMark {
+  lease: number;
+  at: number;
+  ids: readonly number[];
+}
+
+export interface GroupResult {
+  /** Rows updated by the completions. */
+  changed: number;
+  /** Leases whose attempt marks were refused (the lease ran out or was taken over): their rows must not be sent. */
+  refused: number[];
+}
+
+/**
+ * One group commit of the dispatcher: the attempts about to leave (only for leases
+ * that are still live and not run out at the attempt's time), the outcomes, and the
+ * leases that end with them, in one transaction.
+ */
+export function commitGroup(db: StoreDb, attempts: readonly AttemptMark[], completions: readonly Completion[], endedLeases: readonly number[]): GroupResult {
+  if (attempts.length === 0 && completions.length === 0 && endedLeases.length === 0) return { changed: 0, refused: [] };
+  return db.transaction(() => {
+    const refused: number[] = [];
+    for (const a of attempts) {
+      if (!db.get(`SELECT 1 AS ok FROM outbox_leases WHERE id = ? AND until > ?`, [a.lease, a.at])) {
+        refused.push(a.lease);
+        continue;
+      }
+      db.run(`INSERT INTO outbox_attempts (lease, started_at, ids) VALUES (?, ?, ?)`, [a.lease, a.at, `[${a.ids.join(',')}]`]);
+    }
+    return { changed: completeRowsIn(db, completions, endedLeases), refused };
+  });
+}
 
 /**
  * Records a group of completions in one transaction (one fsync for the group, not
@@ -158,7 +266,11 @@ export type Completion =
  */
 export function completeRows(db: StoreDb, completions: readonly Completion[], endedLeases: readonly number[] = []): number {
   if (completions.length === 0 && endedLeases.length === 0) return 0;
-  return db.transaction(() => {
+  return db.transaction(() => completeRowsIn(db, completions, endedLeases));
+}
+
+function completeRowsIn(db: StoreDb, completions: readonly Completion[], endedLeases: readonly number[]): number {
+  {
     const live = liveLeases(db, completions);
     let changed = 0;
     const sent: Extract<Completion, { kind: 'sent' }>[] = [];
@@ -176,10 +288,12 @@ export function completeRows(db: StoreDb, completions: readonly Completion[], en
     }
     for (let i = 0; i < endedLeases.length; i += 500) {
       const chunk = endedLeases.slice(i, i + 500);
-      db.run(`DELETE FROM outbox_leases WHERE id IN (${chunk.map(() => '?').join(', ')})`, chunk);
+      const marks = chunk.map(() => '?').join(', ');
+      db.run(`DELETE FROM outbox_attempts WHERE lease IN (${marks})`, chunk);
+      db.run(`DELETE FROM outbox_leases WHERE id IN (${marks})`, chunk);
     }
     return changed;
-  });
+  }
 }
 
 /** The leases among the completions' that still exist. */
@@ -197,7 +311,7 @@ const SENT_SQL = new Map(
     n,
     `WITH done (id, message_id, by_id, at) AS (VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?)').join(', ')})
      UPDATE outbox_delivery SET status = 'sent', attempts = attempts + 1, provider_message_id = done.message_id, events_by_id = done.by_id, sent_at = done.at,
-       last_error = NULL, lease_id = NULL
+       last_error = NULL, lease_id = NULL, in_doubt_since = NULL
      FROM done WHERE outbox_delivery.id = done.id AND outbox_delivery.status = 'pending'`,
   ]),
 );
@@ -218,7 +332,7 @@ function markSent(db: StoreDb, sent: readonly Extract<Completion, { kind: 'sent'
 function completeRow(db: StoreDb, c: Exclude<Completion, { kind: 'sent' }>): number {
   switch (c.kind) {
     case 'retry':
-      return db.run(`UPDATE outbox_delivery SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, lease_id = ? WHERE id = ? AND status = 'pending'`, [
+      return db.run(`UPDATE outbox_delivery SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, lease_id = ?, in_doubt_since = NULL WHERE id = ? AND status = 'pending'`, [
         c.nextAttemptAt,
         c.error,
         c.lease,
@@ -226,8 +340,30 @@ function completeRow(db: StoreDb, c: Exclude<Completion, { kind: 'sent' }>): num
       ]).changes;
     case 'dead':
     case 'failed':
-      return db.run(`UPDATE outbox_delivery SET status = ?, attempts = attempts + 1, last_error = ?, lease_id = NULL WHERE id = ? AND status = 'pending'`, [c.kind, c.error, c.id])
-        .changes;
+      return db.run(`UPDATE outbox_delivery SET status = ?, attempts = attempts + 1, last_error = ?, lease_id = NULL, in_doubt_since = NULL WHERE id = ? AND status = 'pending'`, [
+        c.kind,
+        c.error,
+        c.id,
+      ]).changes;
+    case 'dead_unaccepted':
+      return db.run(`UPDATE outbox_delivery SET status = 'dead', last_error = ?, lease_id = NULL, in_doubt_since = NULL WHERE id = ? AND status = 'pending'`, [c.error, c.id]).changes;
+    case 'in_doubt':
+      return db.run(`UPDATE outbox_delivery SET attempts = attempts + 1, in_doubt_since = ?, next_attempt_at = ?, last_error = ?, lease_id = ? WHERE id = ? AND status = 'pending'`, [
+        c.since,
+        c.nextAttemptAt,
+        c.error,
+        c.lease,
+        c.id,
+      ]).changes;
+    case 'requeue':
+      return db.run(`UPDATE outbox_delivery SET in_doubt_since = NULL, next_attempt_at = ?, lease_id = ? WHERE id = ? AND status = 'pending'`, [c.nextAttemptAt, c.lease, c.id]).changes;
+    case 'in_doubt_wait':
+      return db.run(`UPDATE outbox_delivery SET next_attempt_at = ?, last_error = ?, lease_id = ? WHERE id = ? AND status = 'pending' AND in_doubt_since IS NOT NULL`, [
+        c.nextAttemptAt,
+        c.error,
+        c.lease,
+        c.id,
+      ]).changes;
     case 'release':
       return db.run(`UPDATE outbox_delivery SET next_attempt_at = ?, lease_id = ? WHERE id = ? AND status = 'pending'`, [c.nextAttemptAt, c.lease, c.id]).changes;
     default:
@@ -256,36 +392,65 @@ export interface OutboxListRow {
   sent_at: number | null;
 }
 
-/** Rows in flight: pending, in a lease that has not recorded their outcome. */
-const IN_FLIGHT = `SELECT o.id FROM outbox_leases l, json_each(l.ids) j JOIN outbox_delivery o ON o.id = j.value WHERE o.status = 'pending' AND o.lease_id IS NOT l.id`;
+/** Rows attempting: pending, in an attempt of a live lease that has not recorded their outcome. */
+const ATTEMPTING = `SELECT o.id FROM outbox_leases l JOIN outbox_attempts a ON a.lease = l.id, json_each(a.ids) j JOIN outbox_delivery o ON o.id = j.value
+  WHERE o.status = 'pending' AND o.lease_id IS NOT l.id`;
+
+/** The state of an outbox row as listed, from its stored status, its doubt and the attempts in flight. */
+const STATE = `CASE WHEN d.status = 'sent' THEN 'accepted' WHEN d.status <> 'pending' THEN d.status
+  WHEN d.id IN (${ATTEMPTING}) THEN 'attempting' WHEN d.in_doubt_since IS NOT NULL THEN 'in_doubt' ELSE 'queued' END`;
 
 /**
- * Rows per status. Only pending, failed and dead rows are indexed by status (the
+ * Rows per state. Only pending, failed and dead rows are indexed by status (the
  * dispatcher writes every sent row, and an index entry more per message shows in
- * its bench), so sent is the rest of the table, counted off the smallest index.
+ * its bench), so accepted is the rest of the table, counted off the smallest index.
  */
 export function countByStatus(db: StoreDb): Record<OutboxStatus, number> {
-  const count = (sql: string) => db.get<{ n: number }>(sql)!.n;
+  const count = (sql: string, params: SqlValue[] = []) => db.get<{ n: number }>(sql, params)!.n;
   const total = count(`SELECT count(*) AS n FROM outbox_delivery`);
   const pending = count(`SELECT count(*) AS n FROM outbox_delivery WHERE status = 'pending'`);
-  const sending = count(`SELECT count(*) AS n FROM (${IN_FLIGHT})`);
+  const attempting = count(`SELECT count(DISTINCT id) AS n FROM (${ATTEMPTING})`);
+  const inDoubt = count(`SELECT count(*) AS n FROM outbox_delivery d WHERE in_doubt_since IS NOT NULL AND status = 'pending' AND id NOT IN (${ATTEMPTING})`);
   const failed = count(`SELECT count(*) AS n FROM outbox_delivery WHERE status = 'failed'`);
   const dead = count(`SELECT count(*) AS n FROM outbox_delivery WHERE status = 'dead'`);
-  return { pending: pending - sending, sending, sent: total - pending - failed - dead, failed, dead };
+  return { queued: pending - attempting - inDoubt, attempting, in_doubt: inDoubt, accepted: total - pending - failed - dead, failed, dead };
 }
 
-/** The newest rows in these statuses, newest first. */
+/** One row as `journey outbox` lists it. */
+export interface OutboxListRow {
+  id: number;
+  idempotency_key: string;
+  status: OutboxStatus;
+  channel: string;
+  provider: string;
+  template: string;
+  address: string;
+  attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+  provider_message_id: string | null;
+  created_at: number;
+  sent_at: number | null;
+  /** When the attempt began that left it in doubt; null unless in doubt. */
+  in_doubt_since: number | null;
+  /** In doubt and held for `journey outbox resolve` (the provider cannot be asked). */
+  held: boolean;
+}
+
+const STORED_OF: Record<OutboxStatus, StoredStatus> = { queued: 'pending', attempting: 'pending', in_doubt: 'pending', accepted: 'sent', failed: 'failed', dead: 'dead' };
+
+/** The newest rows in these states, newest first. */
 export function listRows(db: StoreDb, statuses: readonly OutboxStatus[], limit: number): OutboxListRow[] {
-  // 'sending' is stored as pending
-  const stored = [...new Set(statuses.map((s) => (s === 'sending' ? 'pending' : s)))];
-  return db.all<OutboxListRow>(
+  const stored = [...new Set(statuses.map((s) => STORED_OF[s]))];
+  const rows = db.all<Omit<OutboxListRow, 'held'>>(
     `SELECT * FROM (
-       SELECT id, idempotency_key, CASE WHEN status = 'pending' AND id IN (${IN_FLIGHT}) THEN 'sending' ELSE status END AS status,
-         channel, provider, template, address, attempts, next_attempt_at, last_error, provider_message_id, created_at, sent_at
-       FROM outbox WHERE status IN (${stored.map(() => '?').join(', ')}))
+       SELECT m.id, m.idempotency_key, ${STATE} AS status, m.channel, d.provider, m.template, m.address, d.attempts, d.next_attempt_at, d.last_error,
+         d.provider_message_id, m.created_at, d.sent_at, CASE WHEN d.status = 'pending' THEN d.in_doubt_since END AS in_doubt_since
+       FROM outbox_delivery d JOIN outbox_messages m ON m.id = d.id WHERE d.status IN (${stored.map(() => '?').join(', ')}))
      WHERE status IN (${statuses.map(() => '?').join(', ')}) ORDER BY id DESC LIMIT ?`,
     [...stored, ...statuses, limit],
   );
+  return rows.map((r) => ({ ...r, held: r.status === 'in_doubt' && r.next_attempt_at >= HELD }));
 }
 
 /**
@@ -293,7 +458,7 @@ export function listRows(db: StoreDb, statuses: readonly OutboxStatus[], limit: 
  * fresh attempt budget; the key stays, so a provider that did get an earlier
  * attempt can still tell. ids limits it to those rows.
  */
-export function requeueRows(db: StoreDb, statuses: readonly OutboxStatus[], now: number, ids?: readonly number[]): { requeued: number[]; skipped: { id: number; status: OutboxStatus | null }[] } {
+export function requeueRows(db: StoreDb, statuses: readonly StoredStatus[], now: number, ids?: readonly number[]): { requeued: number[]; skipped: { id: number; status: StoredStatus | null }[] } {
   const marks = statuses.map(() => '?').join(', ');
   return db.transaction(() => {
     if (!ids) {
@@ -301,12 +466,56 @@ export function requeueRows(db: StoreDb, statuses: readonly OutboxStatus[], now:
       return { requeued: rows.map((r) => r.id).sort((a, b) => a - b), skipped: [] };
     }
     const requeued: number[] = [];
-    const skipped: { id: number; status: OutboxStatus | null }[] = [];
+    const skipped: { id: number; status: StoredStatus | null }[] = [];
     for (const id of ids) {
       const changed = db.run(`UPDATE outbox_delivery SET status = 'pending', attempts = 0, next_attempt_at = ?, lease_id = NULL WHERE id = ? AND status IN (${marks})`, [now, id, ...statuses]).changes;
       if (changed) requeued.push(id);
-      else skipped.push({ id, status: db.get<{ status: OutboxStatus }>(`SELECT status FROM outbox_delivery WHERE id = ?`, [id])?.status ?? null });
+      else skipped.push({ id, status: db.get<{ status: StoredStatus }>(`SELECT status FROM outbox_delivery WHERE id = ?`, [id])?.status ?? null });
     }
     return { requeued, skipped };
+  });
+}
+
+/** How `journey outbox resolve` settles a message in doubt. */
+export type Resolution = { kind: 'accepted'; providerMessageId: string | null } | { kind: 'resend' };
+
+/**
+ * Settles messages in doubt that no dispatcher holds: accepted (someone checked the
+ * provider's console: it went out) or resend (it did not: send it again under the
+ * same key). Rows not in doubt, or in a lease right now, are skipped with their state.
+ */
+export function resolveRows(
+  db: StoreDb,
+  ids: readonly number[] | 'all-held',
+  resolution: Resolution,
+  now: number,
+): { resolved: number[]; skipped: { id: number; status: OutboxStatus | null }[] } {
+  return db.transaction(() => {
+    const targets =
+      ids === 'all-held'
+        ? db.all<{ id: number }>(`SELECT id FROM outbox_delivery WHERE in_doubt_since IS NOT NULL AND status = 'pending' AND next_attempt_at >= ? ORDER BY id`, [HELD]).map((r) => r.id)
+        : ids;
+    const resolved: number[] = [];
+    const skipped: { id: number; status: OutboxStatus | null }[] = [];
+    for (const id of targets) {
+      const where = `id = ? AND status = 'pending' AND in_doubt_since IS NOT NULL AND id NOT IN (${LEASED_IDS})`;
+      const changed =
+        resolution.kind === 'accepted'
+          ? db.run(
+              `UPDATE outbox_delivery SET status = 'sent', provider_message_id = coalesce(?, provider_message_id), sent_at = coalesce(sent_at, in_doubt_since), in_doubt_since = NULL,
+                 last_error = 'resolved by hand: accepted', lease_id = NULL WHERE ${where}`,
+              [resolution.providerMessageId, id],
+            ).changes
+          : db.run(`UPDATE outbox_delivery SET in_doubt_since = NULL, next_attempt_at = ?, last_error = 'resolved by hand: sent again under the same key', lease_id = NULL WHERE ${where}`, [
+              now,
+              id,
+            ]).changes;
+      if (changed) resolved.push(id);
+      else {
+        const row = db.get<{ status: OutboxStatus }>(`SELECT ${STATE} AS status FROM outbox_delivery d WHERE d.id = ?`, [id]);
+        skipped.push({ id, status: row?.status ?? null });
+      }
+    }
+    return { resolved, skipped };
   });
 }

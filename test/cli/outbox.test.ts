@@ -53,7 +53,7 @@ templates:
   it('lists, sends, lists failures with the provider text, and retries', async () => {
     const before = await journey(project, ['outbox']);
     expect(before.code).toBe(0);
-    expect(before.stdout).toMatch(/^pending 4 {2}sending 0 {2}sent 0 {2}failed 0 {2}dead 0\n/);
+    expect(before.stdout).toMatch(/^queued 4 {2}attempting 0 {2}in_doubt 0 {2}accepted 0 {2}failed 0 {2}dead 0\n/);
     expect(before.stdout).toContain('cu**************@example.test');
     expect(before.stdout).not.toContain('customer.number1@example.test');
 
@@ -70,7 +70,7 @@ templates:
 
     const failed = await journey(project, ['outbox', '--status', 'failed', '--json']);
     const listing = JSON.parse(failed.stdout);
-    expect(listing.counts).toMatchObject({ sent: 3, failed: 1 });
+    expect(listing.counts).toMatchObject({ accepted: 3, failed: 1 });
     expect(listing.rows).toEqual([expect.objectContaining({ id: 3, idempotency_key: 'j:2:sg', attempts: 1, last_error: 'HTTP 400: personalizations.0.to.0.email: Invalid recipient' })]);
 
     const human = await journey(project, ['outbox']);
@@ -78,11 +78,11 @@ templates:
 
     const none = await journey(project, ['outbox', 'retry', '--id', '1', '99']);
     expect(none.code).toBe(1);
-    expect(none.stdout).toContain('skipped id 1: it is sent');
+    expect(none.stdout).toContain('skipped id 1: it is accepted');
     expect(none.stdout).toContain('skipped id 99: no such message');
     const retried = await journey(project, ['outbox', 'retry', '--json']);
     expect(JSON.parse(retried.stdout)).toEqual({ requeued: [3], skipped: [] });
-    expect(JSON.parse((await journey(project, ['outbox', '--json'])).stdout).counts).toMatchObject({ pending: 1, failed: 0 });
+    expect(JSON.parse((await journey(project, ['outbox', '--json'])).stdout).counts).toMatchObject({ queued: 1, failed: 0 });
   });
 
   it('refuses bad flags with a clear message and exit code 2', async () => {
@@ -98,6 +98,49 @@ templates:
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr).toContain(text);
     }
+  });
+
+  it('holds a message whose request timed out, lists it in doubt, exits 1, and settles it with journey outbox resolve', async () => {
+    const hung = await startServer(() => ({ action: 'hang' }));
+    const dir = tempDir();
+    writeFileSync(
+      path.join(dir, 'journey.config.yaml'),
+      `version: 1
+channels:
+  email: { provider: sg }
+providers:
+  sg: { type: sendgrid, api_key: "\${SENDGRID_API_KEY}", from: shop@shop.test, url: "${hung.url}", timeout: 0.3, in_doubt: hold }
+templates:
+  welcome: { channel: email, provider_template: d-welcome }
+`,
+    );
+    const db = storeAt(path.join(dir, '.journey'));
+    insertRows(db, 2, { provider: 'sg' });
+    db.close();
+    const sent = await journey(dir, ['outbox', 'send'], ENV);
+    expect(sent.code).toBe(1);
+    expect(sent.stdout).toMatch(/in doubt 2: their request may have reached the provider; none is sent again blindly; 2 held: settle them with journey outbox resolve/);
+    expect(hung.requests).toHaveLength(2);
+    const listed = await journey(dir, ['outbox', '--status', 'in_doubt']);
+    expect(listed.stdout).toMatch(/^queued 0 {2}attempting 0 {2}in_doubt 2 {2}accepted 0/);
+    expect(listed.stdout).toMatch(/1 +in_doubt \(held\) +j:0:sg/);
+    // a second send does not touch them
+    expect((await journey(dir, ['outbox', 'send'], ENV)).code).toBe(1);
+    expect(hung.requests).toHaveLength(2);
+
+    const accepted = await journey(dir, ['outbox', 'resolve', '--id', '1', '--accepted', '--message-id', 'sg-seen-in-activity']);
+    expect(accepted.code).toBe(0);
+    expect(accepted.stdout).toContain('recorded as accepted: 1 message');
+    const again = await journey(dir, ['outbox', 'resolve', '--id', '1', '--resend']);
+    expect(again.code).toBe(1);
+    expect(again.stdout).toContain('skipped id 1: it is accepted, not in doubt');
+    expect(JSON.parse((await journey(dir, ['outbox', 'resolve', '--all-held', '--resend', '--json'])).stdout)).toEqual({ resolved: [2], skipped: [] });
+    const counts = JSON.parse((await journey(dir, ['outbox', '--json'])).stdout).counts;
+    expect(counts).toMatchObject({ accepted: 1, queued: 1, in_doubt: 0 });
+    const bad = await journey(dir, ['outbox', 'resolve', '--id', '2']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('resolve needs exactly one of --accepted and --resend');
+    await hung.close();
   });
 
   it('journey serve listens, answers /health, refuses a forged webhook, and stops on SIGTERM', async () => {

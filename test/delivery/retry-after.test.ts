@@ -43,8 +43,8 @@ describe('provider limits', () => {
   it('exposes concurrency (default 16) and rate_limit for the dispatcher', async () => {
     const a = createProvider(config('sendgrid', { api_key: '${SENDGRID_API_KEY}', from: 'a@b.test', url: 'http://127.0.0.1:9' }), ENV);
     const b = createProvider(config('sendgrid', { api_key: '${SENDGRID_API_KEY}', from: 'a@b.test', url: 'http://127.0.0.1:9', concurrency: 4, rate_limit: 10 }), ENV);
-    expect(a.limits).toEqual({ concurrency: 16, ratePerSecond: null });
-    expect(b.limits).toEqual({ concurrency: 4, ratePerSecond: 10 });
+    expect(a.limits).toMatchObject({ concurrency: 16, ratePerSecond: null, batchSize: 1, timeoutMs: 15_000 });
+    expect(b.limits).toMatchObject({ concurrency: 4, ratePerSecond: 10 });
     await Promise.all([a.close(), b.close()]);
   });
 });

@@ -1,7 +1,9 @@
 /**
  * The outbox's leases (migration 009): a claim writes one lease, not the rows it
  * takes; completions present the lease; a lease that runs out is taken over. And
- * the split of each row into its message and its delivery (migration 010).
+ * the split of each row into its message and its delivery (migration 010); the
+ * attempts written before requests leave, and what a takeover makes of them: in
+ * doubt or back in the queue (migration 014).
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -9,7 +11,7 @@ import type { StoreDb } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
 import { MIGRATIONS } from '../../src/store/migrations/index.js';
 import { openStore } from '../../src/store/open.js';
-import { claimDue, completeRows, countByStatus, listRows, nextDueAt, nextLeaseEnd, reclaimExpired, RECLAIM_ERROR } from '../../src/store/outbox.js';
+import { claimDue, claimInDoubt, commitGroup, completeRows, countByStatus, listRows, nextDueAt, nextLeaseEnd, reclaimExpired, RECLAIM_ERROR } from '../../src/store/outbox.js';
 import { openSqlite } from '../../src/store/sqlite.js';
 import { tempDir } from './helpers.js';
 
@@ -64,11 +66,16 @@ describe('outbox leases', () => {
     expect(second[0]!.lease).not.toBe(first[0]!.lease);
     expect(claimDue(db, 'sendgrid', NOW, NOW + 60_000, 3)).toEqual([]);
     expect(stored(db).every((r) => r.status === 'pending' && r.attempts === 0)).toBe(true);
-    expect(countByStatus(db)).toEqual({ pending: 2, sending: 5, sent: 0, failed: 0, dead: 0 });
-    expect(listRows(db, ['sending'], 10).map((r) => r.id)).toEqual([5, 4, 3, 2, 1]);
-    expect(listRows(db, ['pending'], 10).map((r) => [r.id, r.status])).toEqual([
-      [7, 'pending'],
-      [6, 'pending'],
+    // claimed is not attempting: only the rows whose requests are about to leave are
+    expect(countByStatus(db)).toEqual({ queued: 7, attempting: 0, in_doubt: 0, accepted: 0, failed: 0, dead: 0 });
+    expect(commitGroup(db, [{ lease: first[0]!.lease, at: NOW, ids: [1, 2, 3] }], [], [])).toEqual({ changed: 0, refused: [] });
+    expect(countByStatus(db)).toEqual({ queued: 4, attempting: 3, in_doubt: 0, accepted: 0, failed: 0, dead: 0 });
+    expect(listRows(db, ['attempting'], 10).map((r) => r.id)).toEqual([3, 2, 1]);
+    expect(listRows(db, ['queued'], 10).map((r) => [r.id, r.status])).toEqual([
+      [7, 'queued'],
+      [6, 'queued'],
+      [5, 'queued'],
+      [4, 'queued'],
     ]);
     // leased rows are not due for anyone else
     expect(nextDueAt(db, 'sendgrid')).toBeNull();
@@ -84,7 +91,7 @@ describe('outbox leases', () => {
     const lease = a!.lease;
     expect(completeRows(db, [{ kind: 'sent', id: a!.id, lease, providerMessageId: 'm-1', byId: false, at: NOW }], [])).toBe(1);
     expect(completeRows(db, [{ kind: 'retry', id: b!.id, lease, error: 'HTTP 503', nextAttemptAt: NOW + 1_000 }], [])).toBe(1);
-    expect(countByStatus(db)).toMatchObject({ sent: 1, sending: 1, pending: 1 });
+    expect(countByStatus(db)).toMatchObject({ accepted: 1, attempting: 0, queued: 2 });
     // b is due again but still inside a lease that has not ended
     expect(claimDue(db, 'sendgrid', NOW + 5_000, NOW + 60_000, 10)).toEqual([]);
     expect(completeRows(db, [{ kind: 'failed', id: c!.id, lease, error: 'HTTP 400: bad address' }], [lease])).toBe(1);
@@ -102,46 +109,59 @@ describe('outbox leases', () => {
     const db = openStore(path.join(tempDir(), 'store.db'));
     insert(db, 2);
     const old = claimDue(db, 'sendgrid', NOW, NOW + 1_000, 10);
-    expect(reclaimExpired(db, NOW + 1_000, 8)).toEqual({ reclaimed: 2, dead: 0 });
+    expect(reclaimExpired(db, NOW + 1_000, 8)).toEqual({ reclaimed: 2, inDoubt: 0, dead: 0 });
+    // never attempted: back in the queue as they were
     const fresh = claimDue(db, 'sendgrid', NOW + 1_000, NOW + 60_000, 10);
     expect(fresh.map((r) => [r.id, r.attempts])).toEqual([
-      [1, 1],
-      [2, 1],
+      [1, 0],
+      [2, 0],
     ]);
+    // nor may the late dispatcher start a request under its old lease
+    expect(commitGroup(db, [{ lease: old[0]!.lease, at: NOW + 1_500, ids: [1] }], [], []).refused).toEqual([old[0]!.lease]);
     // the first dispatcher comes back late: nothing it says lands
     expect(completeRows(db, old.map((r) => ({ kind: 'failed' as const, id: r.id, lease: r.lease, error: 'late' })), [old[0]!.lease])).toBe(0);
     expect(completeRows(db, fresh.map((r) => ({ kind: 'sent' as const, id: r.id, lease: r.lease, providerMessageId: `m${r.id}`, at: NOW })), [fresh[0]!.lease])).toBe(2);
     expect(stored(db).map((r) => [r.status, r.attempts])).toEqual([
-      ['sent', 2],
-      ['sent', 2],
+      ['sent', 1],
+      ['sent', 1],
     ]);
     db.close();
   });
 
-  it('counts the interrupted attempt on takeover, only for rows whose outcome the lease did not record', () => {
+  it('on takeover, puts the rows its lease attempted without an outcome in doubt, counting the attempt, and the others back in the queue', () => {
     const db = openStore(path.join(tempDir(), 'store.db'));
     insert(db, 4);
     db.run(`UPDATE outbox_delivery SET attempts = 7 WHERE id = 4`);
     const rows = claimDue(db, 'sendgrid', NOW, NOW + 1_000, 10);
     const lease = rows[0]!.lease;
-    completeRows(
+    // 1 and 3 went out; 1's answer came back (a retry); 2 was put back unattempted; 4 never left
+    commitGroup(
       db,
+      [{ lease, at: NOW + 10, ids: [1, 3] }],
       [
         { kind: 'retry', id: 1, lease, error: 'HTTP 500', nextAttemptAt: NOW + 30_000 },
         { kind: 'release', id: 2, lease, nextAttemptAt: NOW + 20_000 },
       ],
       [],
     );
+    // an attempt may not start when the lease has run out by then
+    expect(commitGroup(db, [{ lease, at: NOW + 1_000, ids: [4] }], [], []).refused).toEqual([lease]);
     // the dispatcher is killed here; its lease runs out
-    expect(reclaimExpired(db, NOW + 999, 8)).toEqual({ reclaimed: 0, dead: 0 });
-    expect(reclaimExpired(db, NOW + 1_000, 8)).toEqual({ reclaimed: 1, dead: 1 });
+    expect(reclaimExpired(db, NOW + 999, 8)).toEqual({ reclaimed: 0, inDoubt: 0, dead: 0 });
+    expect(reclaimExpired(db, NOW + 1_000, 8)).toEqual({ reclaimed: 2, inDoubt: 1, dead: 0 });
     expect(stored(db).map((r) => [r.status, r.attempts, r.next_attempt_at, r.last_error])).toEqual([
       ['pending', 1, NOW + 30_000, 'HTTP 500'],
       ['pending', 0, NOW + 20_000, null],
       ['pending', 1, NOW + 1_000, RECLAIM_ERROR],
-      ['dead', 8, NOW + 1_000, RECLAIM_ERROR],
+      ['pending', 7, 3, null],
     ]);
-    expect(nextLeaseEnd(db)).toBeNull();
+    expect(countByStatus(db)).toMatchObject({ in_doubt: 1, queued: 3 });
+    expect(listRows(db, ['in_doubt'], 10).map((r) => [r.id, r.in_doubt_since, r.held])).toEqual([[3, NOW + 10, false]]);
+    // a claim never sends a row in doubt; the claim of rows in doubt takes it, since when it says
+    expect(claimDue(db, 'sendgrid', NOW + 40_000, NOW + 60_000, 10).map((r) => r.id)).toEqual([4, 2, 1]);
+    expect(claimInDoubt(db, 'sendgrid', NOW + 40_000, NOW + 60_000, 10).map((r) => [r.id, r.inDoubtSince])).toEqual([[3, NOW + 10]]);
+    expect(nextLeaseEnd(db)).toBe(NOW + 60_000);
+    expect(db.get(`SELECT count(*) AS n FROM outbox_attempts`)).toEqual({ n: 0 });
     db.close();
   });
 
@@ -156,7 +176,8 @@ describe('outbox leases', () => {
       { version: 10, name: 'outbox-delivery' },
     ]);
     expect(stored(old).map((r) => [r.status, r.attempts, r.next_attempt_at, r.last_error])).toEqual([
-      ['pending', 1, NOW + 5_000, RECLAIM_ERROR],
+      // (009's own words, from before rows could be in doubt)
+      ['pending', 1, NOW + 5_000, 'the dispatcher stopped during the send; sent again under the same key'],
       ['sent', 1, 2, null],
       ['pending', 0, 3, null],
     ]);

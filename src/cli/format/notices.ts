@@ -15,7 +15,9 @@ export function humanNotice(n: DispatchNotice): string {
     case 'unknown_provider':
       return `${chalk.red('unknown provider')} ${n.provider}: ${n.rows} message(s) failed\n`;
     case 'reclaimed':
-      return `${chalk.yellow('taken over')} ${n.rows} message(s) a stopped dispatcher left mid-send${n.dead ? `, ${n.dead} dead` : ''}\n`;
+      return `${chalk.yellow('taken over')} ${n.rows} message(s) a stopped dispatcher left mid-send${n.inDoubt ? `, ${n.inDoubt} of them in doubt (their request may have arrived)` : ''}${n.dead ? `, ${n.dead} dead` : ''}\n`;
+    case 'held':
+      return `${chalk.yellow('held in doubt')} ${n.provider}: ${n.rows} message(s); settle them with journey outbox resolve\n`;
     default:
       return unexpected(n);
   }

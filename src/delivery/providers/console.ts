@@ -4,7 +4,7 @@ import type { OutgoingMessage, Provider, SendOutcome, SyncRequest } from '../mes
 import { fillPlaceholders } from '../message.js';
 // the one masking rule of the CLI's output, set by --show-pii: this line is output too
 import { shownAddress } from '../../cli/format/pii.js';
-import { limitsOf, type ProviderOptions, type Settings } from './settings.js';
+import { inDoubtOf, limitsOf, type ProviderOptions, type Settings } from './settings.js';
 
 export function createConsole(settings: Settings, opts: ProviderOptions): Provider {
   const out = opts.stdout ?? process.stdout;
@@ -15,7 +15,9 @@ export function createConsole(settings: Settings, opts: ProviderOptions): Provid
   return {
     name: settings.name,
     type: 'console',
-    limits: limitsOf(settings),
+    limits: limitsOf(settings, opts),
+    // nothing to ask and no key it would recognise
+    ...inDoubtOf(settings, { lookup: false, dedupes: false }),
     // no delivery events come back from it
     eventsById: false,
     async send(message: OutgoingMessage) {

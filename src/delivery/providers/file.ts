@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { OutgoingMessage, Provider, SendOutcome, SyncRequest } from '../message.js';
-import { limitsOf, type ProviderOptions, type Settings } from './settings.js';
+import { inDoubtOf, limitsOf, type ProviderOptions, type Settings } from './settings.js';
 
 export function createFile(settings: Settings, opts: ProviderOptions): Provider {
   const path = resolve(opts.baseDir ?? process.cwd(), settings.requireString('path'));
@@ -29,7 +29,9 @@ export function createFile(settings: Settings, opts: ProviderOptions): Provider 
   return {
     name: settings.name,
     type: 'file',
-    limits: limitsOf(settings),
+    limits: limitsOf(settings, opts),
+    // nothing to ask and no key it would recognise
+    ...inDoubtOf(settings, { lookup: false, dedupes: false }),
     // no delivery events come back from it
     eventsById: false,
     send: (message: OutgoingMessage) => append({ type: 'message', ...message }),

@@ -10,7 +10,7 @@
  */
 import type { OutgoingMessage, Provider, SendOutcome, SyncRequest, DataValue } from '../message.js';
 import { failure, fromNetwork, HttpClient, httpOptions, isObject, parseJson, sentOutcome } from './http.js';
-import { limitsOf, type ProviderOptions, type Settings } from './settings.js';
+import { inDoubtOf, limitsOf, type ProviderOptions, type Settings } from './settings.js';
 
 export const KLAVIYO_API = 'https://a.klaviyo.com';
 export const KLAVIYO_REVISION = '2024-10-15';
@@ -19,8 +19,8 @@ type Identity = { email?: string; phone_number?: string; external_id?: string };
 
 export function createKlaviyo(settings: Settings, opts: ProviderOptions): Provider {
   const apiKey = settings.requireSecret('api_key');
-  const limits = limitsOf(settings);
-  const http = new HttpClient(settings.string('url') ?? KLAVIYO_API, httpOptions(limits.concurrency, opts.timeoutMs));
+  const limits = limitsOf(settings, opts);
+  const http = new HttpClient(settings.string('url') ?? KLAVIYO_API, httpOptions(limits.concurrency, limits.timeoutMs));
   const headers = {
     authorization: `Klaviyo-API-Key ${apiKey}`,
     revision: KLAVIYO_REVISION,
@@ -60,6 +60,8 @@ export function createKlaviyo(settings: Settings, opts: ProviderOptions): Provid
     name: settings.name,
     type: 'klaviyo',
     limits,
+    // events carry our key as unique_id (Klaviyo drops a repeat), profile imports are upserts
+    ...inDoubtOf(settings, { lookup: false, dedupes: true }),
     // no delivery events come back from it
     eventsById: false,
     send(message: OutgoingMessage): Promise<SendOutcome> {

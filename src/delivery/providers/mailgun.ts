@@ -4,11 +4,11 @@
  * event's user-variables. Template variables travel as the X-Mailgun-Variables
  * header (JSON), which Mailgun's templates read.
  */
-import type { OutgoingMessage, Provider, SendOutcome } from '../message.js';
+import type { LookupOutcome, OutgoingMessage, Provider, SendOutcome } from '../message.js';
 import { fillPlaceholders } from '../message.js';
-import { basicAuth, failure, fromNetwork, HttpClient, httpOptions, isObject, parseJson, sentOutcome } from './http.js';
+import { basicAuth, failure, fromNetwork, HttpClient, httpOptions, isObject, lookupFailure, parseJson, sentOutcome } from './http.js';
 import { looksLikeHtml } from './sendgrid.js';
-import { limitsOf, mailbox, type ProviderOptions, type Settings } from './settings.js';
+import { inDoubtOf, limitsOf, mailbox, MAX_BATCH, type ProviderOptions, type Settings } from './settings.js';
 
 export const MAILGUN_API = { us: 'https://api.mailgun.net', eu: 'https://api.eu.mailgun.net' } as const;
 export const KEY_VARIABLE = 'journey_key';
@@ -18,8 +18,9 @@ export function createMailgun(settings: Settings, opts: ProviderOptions): Provid
   const domain = settings.requireString('domain');
   const from = settings.requireString('from');
   const fromName = settings.string('from_name');
-  const limits = limitsOf(settings);
-  const http = new HttpClient(mailgunBaseUrl(settings.string('region'), settings.string('url')), httpOptions(limits.concurrency, opts.timeoutMs));
+  const limits = limitsOf(settings, opts);
+  limits.batchSize = Math.min(limits.batchSize ?? 1, MAX_BATCH.mailgun!);
+  const http = new HttpClient(mailgunBaseUrl(settings.string('region'), settings.string('url')), httpOptions(limits.concurrency, limits.timeoutMs));
   const headers = { authorization: settings.markSecret(basicAuth('api', apiKey)), 'content-type': 'application/x-www-form-urlencoded' };
   const path = `/v3/${encodeURIComponent(domain)}/messages`;
   const redact = (text: string) => settings.redact(text);
@@ -45,8 +46,66 @@ export function createMailgun(settings: Settings, opts: ProviderOptions): Provid
       if (res.status >= 200 && res.status < 300) return sentOutcome(res, message.idempotencyKey);
       return failure(res, describeError, redact);
     },
+    ...inDoubtOf(settings, { lookup: true, dedupes: false }),
+    /** The events log, filtered by our user variable: an 'accepted' event means Mailgun took it. */
+    async lookup(request): Promise<LookupOutcome> {
+      const variables = JSON.stringify({ [KEY_VARIABLE]: request.idempotencyKey });
+      const query = `event=accepted&limit=1&begin=${Math.floor(request.since / 1000) - 60}&ascending=yes&user-variables=${encodeURIComponent(variables)}`;
+      const result = await http.get(`/v3/${encodeURIComponent(domain)}/events?${query}`, { authorization: headers.authorization });
+      if (result.kind === 'failed' || result.response.status !== 200) return lookupFailure(result, redact);
+      const json = parseJson(result.response.body);
+      if (!isObject(json) || !Array.isArray(json.items)) return { kind: 'unknown', error: 'lookup: Mailgun answered without an items list' };
+      const item = json.items.find(isObject);
+      if (!item) return { kind: 'not_found' };
+      const message = isObject(item.message) && isObject(item.message.headers) ? item.message.headers['message-id'] : undefined;
+      return { kind: 'accepted', providerMessageId: typeof message === 'string' ? normaliseMessageId(message) : request.idempotencyKey };
+    },
+    // one stored template from one sender: the recipients' own values ride in recipient-variables
+    batchKey: (message) => (message.template.id ? `${message.from ?? from}\n${message.template.id}` : null),
+    async sendBatch(messages: readonly OutgoingMessage[]): Promise<SendOutcome[]> {
+      const form = mailgunBatchForm(messages, mailbox(messages[0]!.from ?? from, fromName));
+      if (typeof form === 'string') return messages.map(() => ({ kind: 'permanent', error: form }));
+      const result = await http.post(path, headers, form.toString());
+      let outcome: SendOutcome;
+      if (result.kind === 'failed') outcome = fromNetwork(result, redact);
+      else {
+        const res = result.response;
+        const json = parseJson(res.body);
+        if (res.status === 200 && isObject(json) && typeof json.id === 'string') outcome = sentOutcome(res, normaliseMessageId(json.id));
+        else if (res.status >= 200 && res.status < 300) outcome = sentOutcome(res, messages[0]!.idempotencyKey);
+        else outcome = failure(res, describeError, redact);
+      }
+      // Mailgun takes or refuses the recipients together, under one message id.
+      return messages.map(() => outcome);
+    },
     close: () => http.close(),
   };
+}
+
+/**
+ * A batch send: every recipient in 'to', each one's template variables and key in
+ * recipient-variables, which Mailgun substitutes per recipient (%recipient.x%) and
+ * copies into that recipient's events as v: variables. Two messages to the same
+ * address cannot share a batch (recipient-variables are keyed by address): null.
+ */
+export function mailgunBatchForm(messages: readonly OutgoingMessage[], from: string): URLSearchParams | string {
+  const form = new URLSearchParams();
+  form.set('from', from);
+  const variables: Record<string, Record<string, unknown>> = {};
+  for (const m of messages) {
+    if (m.to in variables) return `two messages to ${m.to} in one Mailgun batch`;
+    variables[m.to] = { ...m.data, [KEY_VARIABLE]: m.idempotencyKey };
+    form.append('to', m.to);
+  }
+  const first = messages[0]!;
+  form.set('template', first.template.id!);
+  if (first.template.subject) form.set('subject', first.template.subject.replace(/\{\{\s*([A-Za-z_][\w.-]*)\s*\}\}/g, '%recipient.$1%'));
+  form.set('recipient-variables', JSON.stringify(variables));
+  // the template reads each recipient's data through the per-recipient variables
+  form.set('h:X-Mailgun-Variables', JSON.stringify(Object.fromEntries(Object.keys(first.data).map((k) => [k, `%recipient.${k}%`]))));
+  for (const [key, value] of Object.entries(first.tags ?? {})) form.set(`v:${key}`, value);
+  form.set(`v:${KEY_VARIABLE}`, `%recipient.${KEY_VARIABLE}%`);
+  return form;
 }
 
 /** EU domains live on a separate API host; `url` (tests, proxies) wins over both. */

@@ -5,11 +5,11 @@
  * Postmark answers 422 with an ErrorCode for every request it refuses for good
  * (invalid address, inactive recipient, unknown template).
  */
-import type { OutgoingMessage, Provider, SendOutcome } from '../message.js';
+import type { LookupOutcome, OutgoingMessage, Provider, SendOutcome } from '../message.js';
 import { fillPlaceholders } from '../message.js';
-import { failure, fromNetwork, HttpClient, httpOptions, isObject, parseJson, sentOutcome } from './http.js';
+import { failure, fromNetwork, HttpClient, httpOptions, isObject, lookupFailure, parseJson, sentOutcome } from './http.js';
 import { looksLikeHtml } from './sendgrid.js';
-import { limitsOf, mailbox, type ProviderOptions, type Settings } from './settings.js';
+import { inDoubtOf, limitsOf, mailbox, MAX_BATCH, type ProviderOptions, type Settings } from './settings.js';
 
 export const POSTMARK_API = 'https://api.postmarkapp.com';
 export const KEY_METADATA = 'journey_key';
@@ -19,8 +19,9 @@ export function createPostmark(settings: Settings, opts: ProviderOptions): Provi
   const from = settings.requireString('from');
   const fromName = settings.string('from_name');
   const stream = settings.string('message_stream') ?? 'outbound';
-  const limits = limitsOf(settings);
-  const http = new HttpClient(settings.string('url') ?? POSTMARK_API, httpOptions(limits.concurrency, opts.timeoutMs));
+  const limits = limitsOf(settings, opts);
+  limits.batchSize = Math.min(limits.batchSize ?? 1, MAX_BATCH.postmark!);
+  const http = new HttpClient(settings.string('url') ?? POSTMARK_API, httpOptions(limits.concurrency, limits.timeoutMs));
   const headers = { accept: 'application/json', 'content-type': 'application/json', 'x-postmark-server-token': token };
   const redact = (text: string) => settings.redact(text);
 
@@ -50,11 +51,52 @@ export function createPostmark(settings: Settings, opts: ProviderOptions): Provi
       if (typeof request === 'string') return Promise.resolve({ kind: 'permanent', error: request });
       return post(request.path, JSON.stringify(request.body), message.idempotencyKey);
     },
+    ...inDoubtOf(settings, { lookup: true, dedupes: false }),
+    /** Outbound message search by metadata (metadata_<key>=<value>). */
+    async lookup(request): Promise<LookupOutcome> {
+      const query = `count=1&offset=0&${encodeURIComponent(`metadata_${KEY_METADATA}`)}=${encodeURIComponent(request.idempotencyKey)}`;
+      const result = await http.get(`/messages/outbound?${query}`, { accept: 'application/json', 'x-postmark-server-token': token });
+      if (result.kind === 'failed' || result.response.status !== 200) return lookupFailure(result, redact);
+      const json = parseJson(result.response.body);
+      if (!isObject(json) || !Array.isArray(json.Messages)) return { kind: 'unknown', error: 'lookup: Postmark answered without a Messages list' };
+      const found = json.Messages.find((m): m is { MessageID: string } => isObject(m) && typeof m.MessageID === 'string');
+      return found ? { kind: 'accepted', providerMessageId: found.MessageID } : { kind: 'not_found' };
+    },
+    // every template message can share /email/batchWithTemplates (each names its own template)
+    batchKey: (message) => (message.template.id ? 'template' : null),
+    async sendBatch(messages: readonly OutgoingMessage[]): Promise<SendOutcome[]> {
+      // (only template messages have a batch key, and their request is always an object)
+      const requests = messages.map((m) => (postmarkRequest(m, mailbox(m.from ?? from, fromName), stream) as { body: Record<string, unknown> }).body);
+      const body = JSON.stringify({ Messages: requests });
+      const result = await http.post(BATCH_WITH_TEMPLATES, headers, body);
+      if (result.kind === 'failed') {
+        const outcome = fromNetwork(result, redact);
+        return messages.map(() => outcome);
+      }
+      const res = result.response;
+      if (res.status !== 200) {
+        const outcome = failure(res, describeError, redact);
+        return messages.map(() => outcome);
+      }
+      // 200 carries a result per message, in order: some may be refused while the rest went.
+      const json = parseJson(res.body);
+      if (!Array.isArray(json) || json.length !== messages.length) {
+        // Accepted, in part or whole, but we cannot tell which: in doubt, each one asked about.
+        const outcome: SendOutcome = { kind: 'retry', error: 'Postmark answered the batch without a result per message', inDoubt: true };
+        return messages.map(() => outcome);
+      }
+      return json.map((r, i): SendOutcome => {
+        if (isObject(r) && (r.ErrorCode ?? 0) === 0 && typeof r.MessageID === 'string') return sentOutcome(res, r.MessageID);
+        const error = redact(describeError(r) ?? 'Postmark refused the message');
+        return { kind: 'permanent', error: `${error} (in a batch of ${messages.length}, message ${i + 1})`, status: res.status };
+      });
+    },
     close: () => http.close(),
   };
 }
 
 const WITH_TEMPLATE = '/email/withTemplate';
+const BATCH_WITH_TEMPLATES = '/email/batchWithTemplates';
 
 /** A number is a TemplateId, anything else the template's alias. */
 function templateRef(id: string): { TemplateId: number } | { TemplateAlias: string } {

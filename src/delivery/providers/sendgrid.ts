@@ -5,10 +5,10 @@
  * their outbox row. (The top-level custom_args is typed as a string in SendGrid's
  * own OpenAPI description, so the per-personalization object is the safe place.)
  */
-import type { OutgoingMessage, Provider, SendOutcome } from '../message.js';
+import type { LookupOutcome, LookupRequest, OutgoingMessage, Provider, SendOutcome } from '../message.js';
 import { fillPlaceholders } from '../message.js';
-import { failure, fromNetwork, header, HttpClient, httpOptions, isObject, sentOutcome } from './http.js';
-import { limitsOf, type ProviderOptions, type Settings } from './settings.js';
+import { failure, fromNetwork, header, HttpClient, httpOptions, isObject, lookupFailure, parseJson, sentOutcome } from './http.js';
+import { inDoubtOf, limitsOf, MAX_BATCH, type ProviderOptions, type Settings } from './settings.js';
 
 export const SENDGRID_API = 'https://api.sendgrid.com';
 export const KEY_ARG = 'journey_key';
@@ -17,10 +17,12 @@ export function createSendgrid(settings: Settings, opts: ProviderOptions): Provi
   const apiKey = settings.requireSecret('api_key');
   const from = settings.requireString('from');
   const fromName = settings.string('from_name');
-  const limits = limitsOf(settings);
-  const http = new HttpClient(settings.string('url') ?? SENDGRID_API, httpOptions(limits.concurrency, opts.timeoutMs));
+  const limits = limitsOf(settings, opts);
+  limits.batchSize = Math.min(limits.batchSize ?? 1, MAX_BATCH.sendgrid!);
+  const http = new HttpClient(settings.string('url') ?? SENDGRID_API, httpOptions(limits.concurrency, limits.timeoutMs));
   const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
   const bodyOf = mailSendWriter(from, fromName);
+  const batchOf = mailSendBatchWriter(fromName);
   const redact = (text: string) => settings.redact(text);
 
   async function post(body: string, idempotencyKey: string): Promise<SendOutcome> {
@@ -46,6 +48,15 @@ export function createSendgrid(settings: Settings, opts: ProviderOptions): Provi
       const body = message.from ? mailSendJson(message, message.from, fromName) : bodyOf(message);
       if (typeof body !== 'string') return Promise.resolve({ kind: 'permanent', error: body.error });
       return post(body, message.idempotencyKey);
+    },
+    ...inDoubtOf(settings, { lookup: true, dedupes: false }),
+    lookup: (request) => lookupSendgrid(http, headers, request, redact),
+    // personalizations of one dynamic template from one sender share a request
+    batchKey: (message) => (message.template.id ? `${message.from ?? from}\n${message.template.id}` : null),
+    async sendBatch(messages: readonly OutgoingMessage[]): Promise<SendOutcome[]> {
+      const outcome = await post(batchOf(messages, messages[0]!.from ?? from), messages[0]!.idempotencyKey);
+      // One answer for the request: SendGrid takes or refuses the personalizations together.
+      return messages.map(() => outcome);
     },
     close: () => http.close(),
   };
@@ -89,6 +100,40 @@ function mailSendWriter(from: string, fromName: string | null): (message: Outgoi
     const content = JSON.stringify([{ type: looksLikeHtml(filled) ? 'text/html' : 'text/plain', value: filled }]);
     return `{"personalizations":[{${to}}],"from":${sender},"subject":${JSON.stringify(fillPlaceholders(subject, message.data))},"content":${content}}`;
   };
+}
+
+/**
+ * The Mail Send body of several messages of one dynamic template: a personalization
+ * each, with its own recipient, custom_args (our key) and dynamic_template_data.
+ */
+function mailSendBatchWriter(fromName: string | null): (messages: readonly OutgoingMessage[], from: string) => string {
+  return (messages, from) => {
+    let personalizations = '';
+    for (const message of messages) {
+      const data = message.dataJson ?? JSON.stringify(message.data);
+      const { subject } = message.template;
+      const withSubject = subject && !('subject' in message.data) ? withField(data, 'subject', fillPlaceholders(subject, message.data)) : data;
+      const customArgs = `${tagArgs(message.tags)}"${KEY_ARG}":${JSON.stringify(message.idempotencyKey)}`;
+      personalizations += `${personalizations ? ',' : ''}{"to":[{"email":${JSON.stringify(message.to)}}],"custom_args":{${customArgs}},"dynamic_template_data":${withSubject}}`;
+    }
+    return `{"personalizations":[${personalizations}],"from":${senderJson(from, fromName)},"template_id":${JSON.stringify(messages[0]!.template.id)}}`;
+  };
+}
+
+/**
+ * Email Activity (GET /v3/messages): the messages whose custom argument journey_key
+ * is our key. (The query language names custom_args unique_args, their v2 name.)
+ * Any message there was accepted; its msg_id starts with the X-Message-Id that
+ * Mail Send answered.
+ */
+async function lookupSendgrid(http: HttpClient, headers: Record<string, string>, request: LookupRequest, redact: (text: string) => string): Promise<LookupOutcome> {
+  const query = `unique_args['${KEY_ARG}']=${JSON.stringify(request.idempotencyKey)}`;
+  const result = await http.get(`/v3/messages?limit=10&query=${encodeURIComponent(query)}`, { authorization: headers.authorization! });
+  if (result.kind === 'failed' || result.response.status !== 200) return lookupFailure(result, redact);
+  const json = parseJson(result.response.body);
+  if (!isObject(json) || !Array.isArray(json.messages)) return { kind: 'unknown', error: 'lookup: SendGrid answered without a messages list' };
+  const found = json.messages.find((m): m is { msg_id: string } => isObject(m) && typeof m.msg_id === 'string');
+  return found ? { kind: 'accepted', providerMessageId: found.msg_id.split('.')[0]! } : { kind: 'not_found' };
 }
 
 function senderJson(from: string, fromName: string | null): string {

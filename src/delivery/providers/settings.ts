@@ -6,6 +6,8 @@
  */
 import { JourneyError } from '../../errors.js';
 import type { ProviderConfig } from '../../project/model.js';
+import { IN_DOUBT_POLICIES, type InDoubtPolicy, type ProviderLimits } from '../message.js';
+import { DEFAULT_TIMEOUT_MS } from './http.js';
 
 const ENV_REF = /\$\{([A-Z_][A-Z0-9_]*)\}/g;
 
@@ -119,6 +121,39 @@ export interface ProviderOptions {
   now?: () => number;
 }
 
-export function limitsOf(settings: Settings): { concurrency: number; ratePerSecond: number | null } {
-  return { concurrency: settings.number('concurrency') ?? 16, ratePerSecond: settings.number('rate_limit') };
+export function limitsOf(settings: Settings, opts: ProviderOptions = {}): ProviderLimits {
+  const timeout = settings.number('timeout');
+  return {
+    concurrency: settings.number('concurrency') ?? 16,
+    ratePerSecond: settings.number('rate_limit'),
+    messagesPerSecond: settings.number('message_rate_limit'),
+    batchSize: Math.max(1, Math.floor(settings.number('batch_size') ?? 1)),
+    timeoutMs: timeout !== null ? Math.round(timeout * 1000) : (opts.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+  };
 }
+
+/** The most messages one batch request of each provider type takes (its documented limit). */
+export const MAX_BATCH: Readonly<Record<string, number>> = { sendgrid: 1000, postmark: 500, mailgun: 1000 };
+
+/**
+ * The provider's in_doubt policy and reconcile delay: the setting, else reconcile
+ * where the provider has a lookup, resend where it deduplicates by our key, hold
+ * elsewhere. resend on a provider that does not deduplicate is the operator's call.
+ */
+export function inDoubtOf(settings: Settings, can: { lookup: boolean; dedupes: boolean }): { inDoubt: InDoubtPolicy; reconcileAfterMs: number } {
+  const set = settings.string('in_doubt') as InDoubtPolicy | null;
+  if (set !== null && !IN_DOUBT_POLICIES.includes(set)) {
+    throw new JourneyError(`provider '${settings.name}': in_doubt '${set}' is not one of ${IN_DOUBT_POLICIES.join(', ')}`, { location: { field: `providers.${settings.name}.in_doubt` } });
+  }
+  if (set === 'reconcile' && !can.lookup) {
+    throw new JourneyError(`provider '${settings.name}' (${settings.config.type}) cannot be asked about a message: in_doubt must be hold or resend`, {
+      location: { field: `providers.${settings.name}.in_doubt` },
+    });
+  }
+  const inDoubt = set ?? (can.lookup ? 'reconcile' : can.dedupes ? 'resend' : 'hold');
+  const after = settings.number('reconcile_after');
+  return { inDoubt, reconcileAfterMs: after !== null ? Math.round(after * 1000) : DEFAULT_RECONCILE_AFTER_MS };
+}
+
+/** The providers' message searches lag their sends by seconds to minutes (SendGrid's Email Activity most). */
+export const DEFAULT_RECONCILE_AFTER_MS = 120_000;

@@ -8,10 +8,10 @@
  * (?key=...) when a callback URL is configured: Twilio calls that exact URL (and
  * signs it) for every status change of the message.
  */
-import type { OutgoingMessage, Provider, SendOutcome } from '../message.js';
+import type { LookupOutcome, LookupRequest, OutgoingMessage, Provider, SendOutcome } from '../message.js';
 import { fillPlaceholders } from '../message.js';
-import { basicAuth, failure, fromNetwork, HttpClient, httpOptions, isObject, parseJson, sentOutcome } from './http.js';
-import { limitsOf, type ProviderOptions, type Settings } from './settings.js';
+import { basicAuth, failure, fromNetwork, HttpClient, httpOptions, isObject, lookupFailure, parseJson, sentOutcome } from './http.js';
+import { inDoubtOf, limitsOf, type ProviderOptions, type Settings } from './settings.js';
 
 export const TWILIO_API = 'https://api.twilio.com';
 export const KEY_PARAM = 'key';
@@ -22,8 +22,8 @@ export function createTwilio(settings: Settings, opts: ProviderOptions): Provide
   const from = settings.string('from');
   const serviceSid = settings.string('messaging_service_sid');
   const callback = settings.string('status_callback_url') ?? opts.statusCallbackUrl ?? null;
-  const limits = limitsOf(settings);
-  const http = new HttpClient(settings.string('url') ?? TWILIO_API, httpOptions(limits.concurrency, opts.timeoutMs));
+  const limits = limitsOf(settings, opts);
+  const http = new HttpClient(settings.string('url') ?? TWILIO_API, httpOptions(limits.concurrency, limits.timeoutMs));
   const headers = { authorization: settings.markSecret(basicAuth(accountSid, authToken)), 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
   const path = `/2010-04-01/Accounts/${encodeURIComponent(accountSid)}/Messages.json`;
   const redact = (text: string) => settings.redact(text);
@@ -50,8 +50,38 @@ export function createTwilio(settings: Settings, opts: ProviderOptions): Provide
       if (res.status >= 200 && res.status < 300) return sentOutcome(res, message.idempotencyKey);
       return failure(res, describeError, redact);
     },
+    ...inDoubtOf(settings, { lookup: true, dedupes: false }),
+    lookup: (request) => lookupTwilio(http, headers, path, request, redact),
     close: () => http.close(),
   };
+}
+
+/** Twilio's clock and ours may differ by this much; its dates are to the second. */
+const CLOCK_SLACK_MS = 60_000;
+
+/**
+ * The Messages list by recipient (GET Messages.json?To=..., newest first). A
+ * Twilio message carries nothing of ours that the list shows (the key rides only in
+ * our StatusCallback URL), so the match is on what the message said: a message to
+ * the same number created since the attempt began, whose body is the one we sent.
+ * The list is not filtered by DateSent: a message still queued has no date_sent yet,
+ * and missing it would mean sending it twice. A Content template message (no body
+ * of ours to compare) cannot be told apart: unknown, and it stays in doubt.
+ */
+async function lookupTwilio(http: HttpClient, headers: Record<string, string>, path: string, request: LookupRequest, redact: (text: string) => string): Promise<LookupOutcome> {
+  const body = request.message?.template.body && !request.message.template.id ? fillPlaceholders(request.message.template.body, request.message.data) : null;
+  if (body === null) return { kind: 'unknown', error: 'in doubt, held: a Twilio message without a body of ours cannot be matched; settle it with journey outbox resolve', hold: true };
+  const result = await http.get(`${path}?To=${encodeURIComponent(request.to)}&PageSize=100`, { authorization: headers.authorization!, accept: 'application/json' });
+  if (result.kind === 'failed' || result.response.status !== 200) return lookupFailure(result, redact);
+  const json = parseJson(result.response.body);
+  if (!isObject(json) || !Array.isArray(json.messages)) return { kind: 'unknown', error: 'lookup: Twilio answered without a messages list' };
+  for (const m of json.messages) {
+    if (!isObject(m) || typeof m.sid !== 'string' || typeof m.body !== 'string') continue;
+    const created = typeof m.date_created === 'string' ? Date.parse(m.date_created) : NaN;
+    if (!(created >= request.since - CLOCK_SLACK_MS)) continue;
+    if (m.body === body || m.body.startsWith(body)) return { kind: 'accepted', providerMessageId: m.sid };
+  }
+  return { kind: 'not_found' };
 }
 
 export function twilioForm(

@@ -9,7 +9,7 @@
 import { createHmac } from 'node:crypto';
 import type { OutgoingMessage, Provider, SendOutcome, SyncRequest } from '../message.js';
 import { failure, fromNetwork, HttpClient, httpOptions, isObject, parseJson, sentOutcome } from './http.js';
-import { limitsOf, type ProviderOptions, type Settings } from './settings.js';
+import { inDoubtOf, limitsOf, type ProviderOptions, type Settings } from './settings.js';
 
 export const SIGNATURE_HEADER = 'x-journey-signature';
 
@@ -28,8 +28,8 @@ export function createWebhook(settings: Settings, opts: ProviderOptions): Provid
       if (typeof value === 'string') extra[name.toLowerCase()] = settings.resolve(value, `headers.${name}`);
     }
   }
-  const limits = limitsOf(settings);
-  const http = new HttpClient(target.origin, httpOptions(limits.concurrency, opts.timeoutMs));
+  const limits = limitsOf(settings, opts);
+  const http = new HttpClient(target.origin, httpOptions(limits.concurrency, limits.timeoutMs));
   const path = target.pathname + target.search;
   const now = opts.now ?? Date.now;
   const redact = (text: string) => settings.redact(text);
@@ -53,6 +53,8 @@ export function createWebhook(settings: Settings, opts: ProviderOptions): Provid
     name: settings.name,
     type: 'webhook',
     limits,
+    // the receiver gets our Idempotency-Key: a request repeated under it is recognised
+    ...inDoubtOf(settings, { lookup: false, dedupes: true }),
     // no delivery events come back from it
     eventsById: false,
     send: (message: OutgoingMessage) =>

@@ -11,6 +11,7 @@ import * as outboxDelivery from './010-outbox-delivery.js';
 import * as segmentVersions from './011-segment-versions.js';
 import * as testMode from './012-test-mode.js';
 import * as orderItemStatus from './013-order-item-status.js';
+import * as deliveryInDoubt from './014-delivery-in-doubt.js';
 import * as messageContent from './015-message-content.js';
 import * as erasure from './017-erasure.js';
 
@@ -21,4 +22,4 @@ export interface Migration {
 }
 
 /** In order; a migration, once released, is never edited: add the next one. */
-export const MIGRATIONS: readonly Migration[] = [coreTables, segmentIndexes, customerAliases, journeyState, customerFacts, outbox, delivery, engine, outboxLeases, outboxDelivery, segmentVersions, testMode, orderItemStatus, messageContent, erasure];
+export const MIGRATIONS: readonly Migration[] = [coreTables, segmentIndexes, customerAliases, journeyState, customerFacts, outbox, delivery, engine, outboxLeases, outboxDelivery, segmentVersions, testMode, orderItemStatus, deliveryInDoubt, messageContent, erasure];

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dispatch } from '../../../src/delivery/dispatcher.js';
 import type { ProviderConfig } from '../../../src/project/model.js';
-import { claimDue, countByStatus } from '../../../src/store/outbox.js';
+import { claimDue, commitGroup, countByStatus } from '../../../src/store/outbox.js';
 import { tempDir } from '../../store/helpers.js';
 import { ACCOUNT_SID, config, ENV, SECRETS } from '../helpers/fixtures.js';
 import { requestValidator } from '../helpers/openapi.js';
@@ -189,21 +189,53 @@ describe('dispatcher: retries, dead rows, limits', () => {
     db.close();
   });
 
-  it('times out a hanging provider and retries the row', async () => {
-    let first = true;
-    const s = await server(() => {
-      if (first) {
-        first = false;
+  it('never sends a timed-out request again blindly: asks the provider, records it as accepted if it has it, resends it if not', async () => {
+    // The provider takes j:0 and never answers; j:1 it never gets (the answer and the request are lost alike).
+    const accepted = new Map<string, string>();
+    let posts = 0;
+    const s = await server((req) => {
+      if (req.method === 'GET') {
+        const key = /journey_key'\]="(.*)"/.exec(new URL(req.path, 'http://x').searchParams.get('query') ?? '')?.[1] ?? '';
+        return { status: 200, body: { messages: accepted.has(key) ? [{ msg_id: `${accepted.get(key)}.filter01`, status: 'delivered' }] : [] } };
+      }
+      posts++;
+      const key = keyOf(req)!;
+      if (posts <= 2) {
+        if (key === 'j:0:sendgrid') accepted.set(key, 'first');
         return { action: 'hang' };
       }
-      return { status: 202, headers: { 'x-message-id': 'late' } };
+      accepted.set(key, `again-${posts}`);
+      return { status: 202, headers: { 'x-message-id': `again-${posts}` } };
     });
     const db = storeAt();
+    insertRows(db, 2, { provider: 'sendgrid' });
+    const cfg = projectConfig([sendgrid(s.url, { concurrency: 2, reconcile_after: 0 })]);
+    const report = await dispatch(db, cfg, ENV, { providerOptions: { timeoutMs: 200 }, backoff: { baseMs: 10, maxMs: 10 }, settleWithinMs: 2_000 });
+    expect(report).toMatchObject({ sent: 2, reconciled: 1, resent: 1, inDoubt: 0 });
+    expect(rows(db).map((r) => [r.idempotency_key, r.status, r.provider_message_id])).toEqual([
+      ['j:0:sendgrid', 'sent', 'first'],
+      ['j:1:sendgrid', 'sent', 'again-3'],
+    ]);
+    // three posts: the two that timed out and the one resend; j:0 went once
+    expect(s.requests.filter((r) => r.method === 'POST').map(keyOf)).toEqual(expect.arrayContaining(['j:0:sendgrid', 'j:1:sendgrid', 'j:1:sendgrid']));
+    expect(s.requests.filter((r) => r.method === 'POST')).toHaveLength(3);
+    expect(s.requests.filter((r) => r.method === 'GET').map((r) => decodeURIComponent(r.path))).toEqual(
+      expect.arrayContaining([`/v3/messages?limit=10&query=unique_args['journey_key']="j:0:sendgrid"`, `/v3/messages?limit=10&query=unique_args['journey_key']="j:1:sendgrid"`]),
+    );
+    db.close();
+  });
+
+  it('holds a message in doubt where the provider cannot be asked, for journey outbox resolve', async () => {
+    const s = await server(() => ({ action: 'hang' }));
+    const db = storeAt();
     insertRows(db, 1, { provider: 'sendgrid' });
-    const report = await dispatch(db, projectConfig([sendgrid(s.url)]), ENV, { providerOptions: { timeoutMs: 200 }, backoff: { baseMs: 10, maxMs: 10 }, settleWithinMs: 2_000 });
-    expect(report).toMatchObject({ sent: 1, retried: 1 });
-    expect(rows(db)[0]).toMatchObject({ status: 'sent', attempts: 2, provider_message_id: 'late' });
-    expect(s.requests.map(keyOf)).toEqual(['j:0:sendgrid', 'j:0:sendgrid']);
+    const report = await dispatch(db, projectConfig([sendgrid(s.url, { in_doubt: 'hold' })]), ENV, { providerOptions: { timeoutMs: 200 }, settleWithinMs: 2_000 });
+    expect(report).toMatchObject({ sent: 0, inDoubt: 1, held: 1 });
+    expect(countByStatus(db)).toMatchObject({ in_doubt: 1 });
+    expect(s.requests).toHaveLength(1);
+    // a second run sends nothing
+    await dispatch(db, projectConfig([sendgrid(s.url, { in_doubt: 'hold' })]), ENV, { providerOptions: { timeoutMs: 200 } });
+    expect(s.requests).toHaveLength(1);
     db.close();
   });
 
@@ -273,10 +305,12 @@ describe('dispatcher: retries, dead rows, limits', () => {
     let down = true;
     const s = await server(() => (down ? { action: 'reset' } : { status: 202, headers: { 'x-message-id': 'up' } }));
     const db = storeAt();
-    insertRows(db, 50, { provider: 'sendgrid' });
+    // (the webhook provider: a reset may come after the request arrived, and it resends under the same key)
+    insertRows(db, 50, { provider: 'hook', channel: 'push', template: 'sms', address: (i) => `device-${i}` });
+    const hook = config('webhook', { url: `${s.url}/push`, concurrency: 1 }, 'hook');
     const notices: string[] = [];
     const opts = { breaker: { threshold: 3, coolDownMs: 300 }, backoff: { baseMs: 1, maxMs: 1 }, onNotice: (n: { kind: string }) => notices.push(n.kind) };
-    const first = await dispatch(db, projectConfig([sendgrid(s.url, { concurrency: 1 })]), ENV, opts);
+    const first = await dispatch(db, projectConfig([hook]), ENV, opts);
     expect(first).toMatchObject({ sent: 0, retried: 3, deferred: 47 });
     expect(notices).toContain('circuit_open');
     const attempts = rows(db).map((r) => r.attempts);
@@ -284,7 +318,7 @@ describe('dispatcher: retries, dead rows, limits', () => {
     expect(attempts.filter((a) => a === 0)).toHaveLength(47);
     expect(s.requests).toHaveLength(3);
     down = false;
-    const second = await dispatch(db, projectConfig([sendgrid(s.url, { concurrency: 1 })]), ENV, { ...opts, settleWithinMs: 1_000 });
+    const second = await dispatch(db, projectConfig([hook]), ENV, { ...opts, settleWithinMs: 1_000 });
     expect(second.sent).toBe(50);
     expect(statusCounts(db)).toEqual({ sent: 50 });
     db.close();
@@ -312,22 +346,34 @@ describe('dispatcher: retries, dead rows, limits', () => {
     db.close();
   });
 
-  it('takes over rows a killed dispatcher left in flight once their lease ran out, counting the attempt', async () => {
-    const s = await server(() => ({ status: 202, headers: { 'x-message-id': 'again' } }));
+  it('takes over rows a killed dispatcher left once their lease ran out: the unattempted go as they were, the attempted are asked about first', async () => {
+    const s = await server((req) =>
+      req.method === 'GET'
+        ? { status: 200, body: { messages: decodeURIComponent(req.path).includes('"j:2:sendgrid"') ? [{ msg_id: 'took-it.filter01' }] : [] } }
+        : { status: 202, headers: { 'x-message-id': 'again' } },
+    );
     const db = storeAt();
-    insertRows(db, 2, { provider: 'sendgrid' });
+    insertRows(db, 3, { provider: 'sendgrid' });
     const now = Date.now();
-    // two dispatchers that claimed a row each and were killed: one lease has run out, one has not
+    // dispatchers that claimed rows and were killed: one lease has run out, one has not;
+    // the third had written the attempt of row 3 (its request was on the way) when it died
     expect(claimDue(db, 'sendgrid', now, now - 1, 1).map((r) => r.id)).toEqual([1]);
     expect(claimDue(db, 'sendgrid', now, now + 60_000, 1).map((r) => r.id)).toEqual([2]);
-    const report = await dispatch(db, projectConfig([sendgrid(s.url)]), ENV);
-    expect(report).toMatchObject({ reclaimed: 1, sent: 1 });
-    expect(rows(db).map((r) => [r.status, r.attempts, r.last_error])).toEqual([
-      ['sent', 2, null],
+    const third = claimDue(db, 'sendgrid', now - 10_000, now - 1, 1);
+    commitGroup(db, [{ lease: third[0]!.lease, at: now - 5_000, ids: [3] }], [], []);
+    const report = await dispatch(db, projectConfig([sendgrid(s.url, { reconcile_after: 0 })]), ENV);
+    expect(report).toMatchObject({ reclaimed: 2, sent: 2, reconciled: 1, resent: 0 });
+    expect(rows(db).map((r) => [r.status, r.attempts, r.provider_message_id])).toEqual([
+      ['sent', 1, 'again'],
       ['pending', 0, null],
+      ['sent', 2, 'took-it'],
     ]);
-    expect(countByStatus(db)).toMatchObject({ sent: 1, sending: 1, pending: 0 });
-    expect(s.requests).toHaveLength(1);
+    expect(countByStatus(db)).toMatchObject({ accepted: 2, queued: 1 });
+    // row 1 posted once; row 3 asked about, never posted again
+    expect(s.requests.map((r) => [r.method, r.method === 'POST' ? keyOf(r) : null])).toEqual([
+      ['GET', null],
+      ['POST', 'j:0:sendgrid'],
+    ]);
     db.close();
   });
 
