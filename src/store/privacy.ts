@@ -62,6 +62,7 @@ export const NO_PERSONAL_DATA: Readonly<Record<string, string>> = {
   runner_lock: 'the name of the process holding the tick lock',
   webhook_requests: "replay ledger of delivery webhooks: a provider name and the request's signature or body hash",
   outbox_leases: 'outbox ids a dispatcher claimed, for seconds (no address, no customer)',
+  outbox_attempts: 'outbox ids of requests in flight and when they left (no address, no customer)',
   erased_addresses: 'keyed hashes of erased addresses, kept on purpose so they are not messaged again',
   erasure_key: 'a check value of the hash key',
 };

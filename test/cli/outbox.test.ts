@@ -41,7 +41,7 @@ channels:
 providers:
   sg: { type: sendgrid, api_key: "\${SENDGRID_API_KEY}", from: shop@shop.test, url: "${server.url}", signing_secret: "\${SG_HOOK_KEY}" }
 templates:
-  welcome: { channel: email, provider_template: d-welcome, subject: "Hello {{first_name}}" }
+  welcome: { channel: email, provider_template: d-welcome, subject: "Hello {{ customer.first_name }}" }
 `,
     );
     const db = storeAt(path.join(project, '.journey'));

@@ -3,6 +3,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyExampleShop } from '../helpers/example-shop.js';
 
 // journey run --cron: stays up on its schedule and stops cleanly on SIGTERM / SIGINT.
 const root = path.resolve(__dirname, '../..');
@@ -10,9 +11,7 @@ let dir: string;
 
 beforeAll(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'journey-cron-'));
-  cpSync(path.join(root, 'examples/shop/segments'), path.join(dir, 'segments'), { recursive: true });
-  cpSync(path.join(root, 'journeys'), path.join(dir, 'journeys'), { recursive: true });
-  writeFileSync(path.join(dir, 'journey.config.yaml'), readFileSync(path.join(root, 'examples/shop/journey.config.yaml'), 'utf8').replace('journeys: ../../journeys', 'journeys: journeys'));
+  copyExampleShop(dir);
   writeFileSync(path.join(dir, 'customers.csv'), 'id,email,consent_email\nc1,c1@shop.test,yes\n');
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

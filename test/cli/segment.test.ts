@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyExampleShop } from '../helpers/example-shop.js';
 
 // journey segment through the built CLI, on the hand-counted shop (test/fixtures/segments/shop).
 const root = path.resolve(__dirname, '../..');
@@ -12,8 +13,7 @@ const cli = (...args: string[]) =>
 
 beforeAll(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'journey-segment-cli-'));
-  cpSync(path.join(root, 'examples/shop/segments'), path.join(dir, 'segments'), { recursive: true });
-  writeFileSync(path.join(dir, 'journey.config.yaml'), readFileSync(path.join(root, 'examples/shop/journey.config.yaml'), 'utf8').replace('journeys: ../../journeys', 'journeys: journeys'));
+  copyExampleShop(dir);
   for (const kind of ['customers', 'orders', 'suppressions']) {
     const r = cli('import', kind, path.join(root, 'test/fixtures/segments/shop', `${kind}.csv`));
     expect(r.status, r.stderr).toBe(0);
@@ -27,8 +27,12 @@ describe('journey segment', () => {
     const r = cli('segment', 'no_order_30d', '--sample', '5');
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^no_order_30d: 2 customers \(at 2026-11-25T12:00:00.000Z/);
-    expect(r.stdout).toMatch(/c04\s+dan@shop\.test\s+2026-10-16T10:00:00Z/);
-    expect(r.stdout).toMatch(/c13\s+max@shop\.test\s+2026-05-09T10:00:00Z/);
+    // addresses are masked unless --show-pii
+    expect(r.stdout).toMatch(/c04\s+d\*\*@shop\.test\s+2026-10-16T10:00:00Z/);
+    expect(r.stdout).toMatch(/c13\s+m\*\*@shop\.test\s+2026-05-09T10:00:00Z/);
+    expect(r.stdout).not.toContain('dan@shop.test');
+    const shown = cli('--show-pii', 'segment', 'no_order_30d', '--sample', '5');
+    expect(shown.stdout).toMatch(/c04\s+dan@shop\.test\s+2026-10-16T10:00:00Z/);
   });
 
   it('prints the SQL with every value as a parameter, and the query plan', () => {

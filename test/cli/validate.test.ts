@@ -53,7 +53,7 @@ describe('journey validate: exit codes', () => {
     expect(r.stdout).toContain(`${unknownStepKey}:13:5 error unknown key 'wiat' — did you mean 'wait'? [unknown-key]`);
     expect(r.stdout).toContain('✖ 1 error, 0 warnings in 1 file');
     const withHint = journey(['validate', unknownCouponKey]);
-    expect(withHint.stdout).toContain(`${unknownCouponKey}:12:47 error unknown key 'valid' [unknown-key]\n  hint: allowed here: discount, code, prefix, valid_for\n`);
+    expect(withHint.stdout).toContain(`${unknownCouponKey}:12:47 error unknown key 'valid' [unknown-key]\n  hint: allowed here: discount, code, prefix, valid_for, pool, length, alphabet\n`);
   });
 
   it('prints no colour codes with NO_COLOR', () => {
@@ -93,7 +93,7 @@ describe('journey validate --format json', () => {
         line: 12,
         column: 47,
         message: "unknown key 'valid'",
-        hint: 'allowed here: discount, code, prefix, valid_for',
+        hint: 'allowed here: discount, code, prefix, valid_for, pool, length, alphabet',
       },
       {
         severity: 'warning',
@@ -129,7 +129,7 @@ describe('journey validate --format github', () => {
     expect(lines).toEqual([
       `::error file=${unknownStepKey},line=13,col=5,title=journey unknown-key::unknown key 'wiat' — did you mean 'wait'?`,
       // the hint goes on a second line of the message, escaped
-      `::error file=${unknownCouponKey},line=12,col=47,title=journey unknown-key::unknown key 'valid'%0Aallowed here: discount, code, prefix, valid_for`,
+      `::error file=${unknownCouponKey},line=12,col=47,title=journey unknown-key::unknown key 'valid'%0Aallowed here: discount, code, prefix, valid_for, pool, length, alphabet`,
     ]);
   });
 

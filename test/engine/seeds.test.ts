@@ -278,7 +278,7 @@ describe('journey simulate over a store that holds the future', () => {
       'jon follow_up crm-team@example-shop.test @2026-11-09T07:00:00.000Z',
     ]);
     expect(r.journeys).toEqual([
-      expect.objectContaining({ journey_id: 'win-back-30d', entered: 1, active: 0, completed: 1, converted: 0, exits: { end: 1 }, messages: { miss_you: 1, follow_up: 1 } }),
+      expect.objectContaining({ journey_id: 'win-back-30d', entered: 1, inside_at_end: 0, completed: 1, converted: 0, completions: { end: 1 }, exits: {}, messages: { miss_you: 1, follow_up: 1 } }),
     ]);
   });
 });

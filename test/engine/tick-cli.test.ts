@@ -53,7 +53,7 @@ describe('journey run / inspect / simulate', () => {
       'bob hello @2026-03-02T23:00:00.000Z',
       'ann nudge @2026-03-04T12:00:00.000Z',
     ]);
-    expect(r.journeys).toEqual([expect.objectContaining({ journey_id: 'welcome', entered: 2, active: 0, completed: 2, exits: { finished: 2 } })]);
+    expect(r.journeys).toEqual([expect.objectContaining({ journey_id: 'welcome', entered: 2, inside_at_end: 0, completed: 2, completions: { finished: 2 }, exits: {} })]);
     const human = shop.cli('2026-03-02T12:00:00Z', 'simulate', '--from', '2026-03-02T12:00:00Z', '--to', '2026-03-05T12:00:00Z', '--step', '1h');
     expect(human.status).toBe(0);
     // addresses are masked unless --show-pii
@@ -61,7 +61,9 @@ describe('journey run / inspect / simulate', () => {
     expect(human.stdout).not.toContain('ann@shop.test');
     const shown = shop.cli('2026-03-02T12:00:00Z', '--show-pii', 'simulate', '--from', '2026-03-02T12:00:00Z', '--to', '2026-03-02T13:00:00Z', '--step', '1h');
     expect(shown.stdout).toContain('email hello → ann (ann@shop.test)');
-    expect(human.stdout).toContain('welcome: 2 entered, 0 still inside, 2 completed, 0 exited (finished 2)');
+    // inside at start, entered, completed, exited, inside at end, sent, converted, revenue (no goal: -)
+    expect(human.stdout).toMatch(/^welcome\s+0\s+2\s+2\s+0\s+0\s+3\s+-\s+-$/m);
+    expect(human.stdout).toContain('welcome  completed: finished 2');
     // nothing was written to the real store
     const inspect = json(shop.cli('2026-03-02T12:00:00Z', 'inspect', 'ann', '--json'));
     expect(inspect.journeys).toEqual([]);
