@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { JourneyError } from '../errors.js';
-import { setShowPii } from './format/pii.js';
+import { setShowPii } from '../pii.js';
 import { printError } from './output.js';
 
 export const EXIT_CODES_HELP = `

@@ -1,6 +1,6 @@
 import chalk from 'chalk';
 import { formatLocation, type JourneyError } from '../errors.js';
-import { shownText } from './format/pii.js';
+import { shownText } from '../pii.js';
 
 // chalk already turns colour off when stdout is not a terminal; NO_COLOR (no-color.org)
 // is honoured here explicitly so that it wins even on a terminal.

@@ -9,7 +9,7 @@
  * ledger (rememberWebhookRequest): either a webhook request is stored whole and
  * remembered, or nothing of it is, and the provider's retry is accepted.
  */
-import type { DeliveryEvent, DeliveryEventKind } from '../delivery/webhooks/event.js';
+import type { DeliveryEvent, DeliveryEventKind } from './delivery-event.js';
 import type { ProviderType } from '../project/model.js';
 import type { StoreDb } from './db.js';
 import { refreshReachability } from './facts.js';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { maskEmail, maskPhone, setShowPii, shownAddress, shownRow, shownText } from '../../src/cli/format/pii.js';
+import { maskEmail, maskPhone, setShowPii, shownAddress, shownRow, shownText } from '../../src/pii.js';
 
 afterEach(() => setShowPii(false));
 

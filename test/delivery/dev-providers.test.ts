@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { setShowPii } from '../../src/cli/format/pii.js';
+import { setShowPii } from '../../src/pii.js';
 import { createProvider } from '../../src/delivery/providers/index.js';
 import { config, emailMessage, smsMessage } from './helpers/fixtures.js';
 

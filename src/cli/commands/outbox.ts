@@ -3,7 +3,7 @@ import type { DispatchReport } from '../../delivery/dispatcher.js';
 import { listOutbox, resolveOutbox, retryOutbox, sendOutbox, type OutboxListing, type ResolveResult, type RetryResult } from '../../delivery/outbox-admin.js';
 import { usageError } from '../../errors.js';
 import { OUTBOX_STATUSES, STATUS_ALIASES, type OutboxStatus } from '../../store/outbox.js';
-import { shownAddress, shownText } from '../format/pii.js';
+import { shownAddress, shownText } from '../../pii.js';
 import { chalk, printJson } from '../output.js';
 import { humanNotice } from '../format/notices.js';
 import { clockNow, hasNow, projectDir } from '../project-option.js';

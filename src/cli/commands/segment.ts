@@ -3,7 +3,7 @@ import { openProject } from '../../project/open-project.js';
 import { storePathFor } from '../../project/paths.js';
 import { inspectSegment, type SegmentInspection } from '../../segments/inspect.js';
 import { MAX_SAMPLE, wholeNumberFlag } from '../flags.js';
-import { shownRow } from '../format/pii.js';
+import { shownRow } from '../../pii.js';
 import { chalk, printJson } from '../output.js';
 import { clockNow, projectDir } from '../project-option.js';
 

@@ -5,7 +5,7 @@ import { parseDuration } from '../../project/duration.js';
 import { openProject } from '../../project/open-project.js';
 import { storePathFor } from '../../project/paths.js';
 import { approxMs } from '../../time/duration.js';
-import { shownAddress } from '../format/pii.js';
+import { shownAddress } from '../../pii.js';
 import { chalk, printJson } from '../output.js';
 import { projectDir } from '../project-option.js';
 

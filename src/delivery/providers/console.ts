@@ -2,8 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import type { OutgoingMessage, Provider, SendOutcome, SyncRequest } from '../message.js';
 import { fillPlaceholders } from '../message.js';
-// the one masking rule of the CLI's output, set by --show-pii: this line is output too
-import { shownAddress } from '../../cli/format/pii.js';
+// the one masking rule of what journey prints, set by --show-pii: this line is output too
+import { shownAddress } from '../../pii.js';
 import { inDoubtOf, limitsOf, type ProviderOptions, type Settings } from './settings.js';
 
 export function createConsole(settings: Settings, opts: ProviderOptions): Provider {
