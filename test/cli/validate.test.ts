@@ -61,20 +61,20 @@ describe('journey validate: exit codes', () => {
     expect(r.stdout).not.toMatch(/\x1b\[/);
   });
 
-  it('exits 2 on an unknown flag', () => {
+  it('exits 64 (usage) on an unknown flag', () => {
     const r = journey(['validate', '--no-such-flag', 'examples/shop']);
-    expect(r.status).toBe(2);
+    expect(r.status).toBe(64);
     expect(r.stderr).toContain("unknown option '--no-such-flag'");
   });
 
-  it('exits 2 on a path that does not exist', () => {
+  it('exits 64 (usage) on a path that does not exist', () => {
     const r = journey(['validate', 'no/such/journey.yaml']);
-    expect(r.status).toBe(2);
+    expect(r.status).toBe(64);
     expect(r.stderr).toContain('no such file or folder: no/such/journey.yaml');
   });
 
-  it('exits 2 on an unknown format', () => {
-    expect(journey(['validate', '--format', 'xml', 'examples/shop']).status).toBe(2);
+  it('exits 64 (usage) on an unknown format', () => {
+    expect(journey(['validate', '--format', 'xml', 'examples/shop']).status).toBe(64);
   });
 });
 
