@@ -7,6 +7,7 @@ import { buildJourney } from './build-journey.js';
 import { buildRule } from './build-rule.js';
 import { loadTemplateFiles } from '../content/templates.js';
 import { checkConfig } from './checks/config-checks.js';
+import { checkEnvRefs } from './checks/env-refs.js';
 import { checkTemplates } from './checks/template-checks.js';
 import { checkEntryTiming } from './checks/entry-checks.js';
 import { checkJourneys } from './checks/journey-checks.js';
@@ -387,7 +388,7 @@ function loadContext(ctx: Context, cwd: string, recorded?: Map<string, Set<strin
   const checkCtx: CheckContext = { project, configUsable, segmentNames: ctx.root || ctx.configFile ? segmentNames : null, brokenConfig, ...(recorded !== undefined ? { recordedSteps: recorded } : {}) };
   const templateChecks = checkTemplates(checkCtx);
   diagnostics.push(...templateChecks.diagnostics);
-  const findings: Finding[] = [...checkConfig(checkCtx), ...checkSegments(checkCtx), ...checkJourneys(checkCtx), ...templateChecks.findings, ...checkTestMode(checkCtx), ...checkEntryTiming(checkCtx)];
+  const findings: Finding[] = [...checkConfig(checkCtx), ...checkEnvRefs(checkCtx), ...checkSegments(checkCtx), ...checkJourneys(checkCtx), ...templateChecks.findings, ...checkTestMode(checkCtx), ...checkEntryTiming(checkCtx)];
   for (const f of findings) {
     const source = sources.get(f.file);
     const pruned = prunedJourneys.get(f.file);

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { planProject, type JourneyPlan, type PlannedStep, type ProjectPlan, type TestModePlan } from '../../engine/plan.js';
+import { describeUnsetEnvRef, UNSET_ENV_HINT, unsetEnvRefs } from '../../project/checks/env-refs.js';
 import { openProject } from '../../project/open-project.js';
 import { storePathFor } from '../../project/paths.js';
 import { MAX_SAMPLE, wholeNumberFlag } from '../flags.js';
@@ -23,7 +24,10 @@ export function registerPlan(program: Command): void {
       // a usage error's 64, never 2: to plan's reader (CI) 2 means "changes"
       const sample = wholeNumberFlag(opts.sample, '--sample', { min: 0, max: MAX_SAMPLE }, '10');
       const root = projectDir(cmd);
-      const plan = planProject(openProject(root), { now: clockNow(cmd), storePath: storePathFor(root), only, sample });
+      const project = openProject(root);
+      // said before the plan, on stderr: a provider that cannot start sends nothing at the next run
+      for (const u of unsetEnvRefs(project.config, process.env)) process.stderr.write(`${chalk.yellow('warning')} ${project.config.file ?? ''}: ${describeUnsetEnvRef(u)}\n  ${chalk.dim('hint:')} ${UNSET_ENV_HINT}\n`);
+      const plan = planProject(project, { now: clockNow(cmd), storePath: storePathFor(root), only, sample });
       if (opts.json) printJson(plan);
       else process.stdout.write(human(plan));
       process.exitCode = plan.changes ? 2 : 0;
