@@ -6,6 +6,7 @@ import { buildConfig, DEFAULT_CONFIG } from './build-config.js';
 import { buildJourney } from './build-journey.js';
 import { buildRule } from './build-rule.js';
 import { loadTemplateFiles } from '../content/templates.js';
+import { capPerKind } from './cap-diagnostics.js';
 import { checkConfig } from './checks/config-checks.js';
 import { checkEnvRefs } from './checks/env-refs.js';
 import { checkTemplates } from './checks/template-checks.js';
@@ -161,7 +162,7 @@ export function validatePaths(paths: string[], cwd: string, options: ValidateOpt
       diagnostics.push({ severity: 'warning', code: 'config-invalid', file: display(ctx.configFile, cwd), line: 0, col: 0, message: `the project config has errors, so ${what}`, hint: `run journey validate ${display(ctx.configFile, cwd)}` });
     }
   }
-  return { diagnostics: diagnostics.sort(compareDiagnostics), files: targets.map((f) => display(f, cwd)), notes };
+  return { diagnostics: capPerKind(diagnostics.sort(compareDiagnostics)), files: targets.map((f) => display(f, cwd)), notes };
 }
 
 /** Loads a whole project for the commands that use it (plan, run); problems come back as diagnostics. */

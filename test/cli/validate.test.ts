@@ -17,11 +17,15 @@ const unknownStepKey = `${broken}/07-unknown-step-key.yaml`;
 const unknownCouponKey = `${broken}/13-unknown-coupon-key.config.yaml`;
 const backfillWarning = `${broken}/52-backfill-unbounded.yaml`;
 
+// the example shop's providers read these; set, as where journey runs (an unset one is a
+// warning of its own: test/cli/unset-env.test.ts)
+const PROVIDER_SECRETS = { SENDGRID_API_KEY: 'set', TWILIO_AUTH_TOKEN: 'set', KLAVIYO_API_KEY: 'set' };
+
 function journey(args: string[], cwd = repo, env: Record<string, string | undefined> = {}): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, [bin, ...args], {
     cwd,
     encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, ...env },
+    env: { ...process.env, ...PROVIDER_SECRETS, NO_COLOR: '1', FORCE_COLOR: undefined, ...env },
   });
 }
 
