@@ -13,7 +13,10 @@ for (const stream of [process.stdout, process.stderr]) {
 main(process.argv).then(
   (code) => { process.exitCode = code; },
   (err) => {
-    console.error(err && err.stack ? err.stack : String(err));
-    process.exitCode = 1;
+    // main() answers every error itself; this is for one that escapes it (a broken install)
+    const debug = process.argv.includes('--debug');
+    if (debug && err && err.stack) console.error(err.stack);
+    else console.error(`internal error: ${err && err.message ? String(err.message).split('\n')[0] : String(err)} (run with --debug for the stack)`);
+    process.exitCode = 70;
   },
 );

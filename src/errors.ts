@@ -14,12 +14,21 @@ export interface SourceLocation {
   field?: string;
 }
 
-export type ExitCode = 1 | 2;
+/**
+ * 1: bad input or a failed operation; 64: the command line itself was wrong (EX_USAGE of
+ * sysexits.h: not 2, which is plan's "changes" and would read as a result in CI).
+ */
+export type ExitCode = 1 | 64;
+
+/** The exit code of every usage error, on every command (EX_USAGE). */
+export const EXIT_USAGE = 64;
+/** An unexpected error: a bug, not the input (EX_SOFTWARE). */
+export const EXIT_INTERNAL = 70;
 
 export class JourneyError extends Error {
   readonly location: SourceLocation | undefined;
   readonly hint: string | undefined;
-  /** 1: bad input or a failed operation; 2: the command line itself was wrong. */
+  /** 1: bad input or a failed operation; 64: the command line itself was wrong. */
   readonly exitCode: ExitCode;
 
   constructor(message: string, opts: { location?: SourceLocation; hint?: string; exitCode?: ExitCode; cause?: unknown } = {}) {
@@ -32,7 +41,7 @@ export class JourneyError extends Error {
 }
 
 export function usageError(message: string, hint?: string): JourneyError {
-  return new JourneyError(message, { exitCode: 2, hint });
+  return new JourneyError(message, { exitCode: EXIT_USAGE, hint });
 }
 
 /** "file:line:col", "file row 12, column total", or "" when nothing is known. */

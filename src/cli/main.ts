@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { JourneyError } from '../errors.js';
+import { EXIT_INTERNAL, EXIT_USAGE, JourneyError } from '../errors.js';
 import { setShowPii } from '../pii.js';
 import { printError } from './output.js';
 
@@ -8,9 +8,10 @@ Exit codes:
   0  success (validate: the project is valid; plan: nothing to change)
   1  invalid input or a failed operation (validate: errors found, or warnings with --strict;
      run: delivery could not run for a provider, e.g. its secret is unset)
-  2  usage error: unknown command, flag or argument
-     (plan: 2 means journeys are new, changed or removed, and its errors are 1)
-  3  run: the tick and delivery ran, but messages of this run failed or went dead`;
+  2  plan: journeys are new, changed or removed (its errors are 1)
+  3  run: the tick and delivery ran, but messages of this run failed or went dead
+  64 usage error, on every command: unknown command, flag or argument, or a flag's bad value
+  70 internal error: a bug in journey, not your input (--debug prints its stack)`;
 
 export function buildProgram(): Command {
   const program = new Command('journey')
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
     .option('-C, --project <dir>', 'the project folder (default: the current folder)')
     .option('--now <time>', 'the clock for this command, ISO 8601 (default: the real time)')
     .option('--show-pii', "show customers' e-mail addresses and phone numbers in output (masked by default)")
+    .option('--debug', 'print the stack of an internal error')
     .addHelpText('after', EXIT_CODES_HELP)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
@@ -87,7 +89,7 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       // --help and --version end through here with code 0
       if (err.exitCode === 0) return 0;
-      return 2;
+      return EXIT_USAGE;
     }
     if (err instanceof JourneyError) {
       // loaded here: only a command that opened the project can have thrown it
@@ -99,6 +101,26 @@ export async function main(argv: string[]): Promise<number> {
       printError(err);
       return err.exitCode;
     }
-    throw err;
+    printInternalError(err, wantsDebug(argv));
+    return EXIT_INTERNAL;
   }
+}
+
+/** --debug anywhere before `--`: read from argv, since the error may come before commander parsed it. */
+export function wantsDebug(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--debug');
+}
+
+/**
+ * A bug, not the input: one line (a stack trace tells a user nothing and may hold
+ * paths of the machine), the stack only when asked for.
+ */
+export function printInternalError(err: unknown, debug: boolean): void {
+  if (debug && err instanceof Error && err.stack) {
+    process.stderr.write(`${err.stack}\n`);
+    return;
+  }
+  const message = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+  process.stderr.write(`internal error: ${message} (run with --debug for the stack)\n`);
 }

@@ -14,7 +14,7 @@ import { startWebhookServer, type WebhookServer, type WebhookServerOptions } fro
 export interface OutboxListing {
   counts: Record<OutboxStatus, number>;
   statuses: OutboxStatus[];
-  /** Newest first; addresses as stored (the CLI masks them: src/cli/format/pii.ts). */
+  /** Newest first; addresses as stored (the CLI masks them: src/pii.ts). */
   rows: OutboxListRow[];
 }
 

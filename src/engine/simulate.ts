@@ -64,8 +64,8 @@ export interface SimulationResult {
  * the clock reaches it. The real store is never written.
  */
 export function simulate(project: Project, opts: SimulateOptions): SimulationResult {
-  if (opts.to.getTime() < opts.from.getTime()) throw new JourneyError('--to is before --from', { exitCode: 2 });
-  if (opts.stepMs <= 0) throw new JourneyError('--step must be a positive duration', { exitCode: 2 });
+  if (opts.to.getTime() < opts.from.getTime()) throw new JourneyError('--to is before --from', { exitCode: 64 });
+  if (opts.stepMs <= 0) throw new JourneyError('--step must be a positive duration', { exitCode: 64 });
   return withStoreCopy(opts.storePath, 'simulate', (copy) => {
     const db = openStore(copy);
     try {

@@ -6,7 +6,9 @@ import { buildConfig, DEFAULT_CONFIG } from './build-config.js';
 import { buildJourney } from './build-journey.js';
 import { buildRule } from './build-rule.js';
 import { loadTemplateFiles } from '../content/templates.js';
+import { capPerKind } from './cap-diagnostics.js';
 import { checkConfig } from './checks/config-checks.js';
+import { checkEnvRefs } from './checks/env-refs.js';
 import { checkTemplates } from './checks/template-checks.js';
 import { checkEntryTiming } from './checks/entry-checks.js';
 import { checkJourneys } from './checks/journey-checks.js';
@@ -160,7 +162,7 @@ export function validatePaths(paths: string[], cwd: string, options: ValidateOpt
       diagnostics.push({ severity: 'warning', code: 'config-invalid', file: display(ctx.configFile, cwd), line: 0, col: 0, message: `the project config has errors, so ${what}`, hint: `run journey validate ${display(ctx.configFile, cwd)}` });
     }
   }
-  return { diagnostics: diagnostics.sort(compareDiagnostics), files: targets.map((f) => display(f, cwd)), notes };
+  return { diagnostics: capPerKind(diagnostics.sort(compareDiagnostics)), files: targets.map((f) => display(f, cwd)), notes };
 }
 
 /** Loads a whole project for the commands that use it (plan, run); problems come back as diagnostics. */
@@ -387,7 +389,7 @@ function loadContext(ctx: Context, cwd: string, recorded?: Map<string, Set<strin
   const checkCtx: CheckContext = { project, configUsable, segmentNames: ctx.root || ctx.configFile ? segmentNames : null, brokenConfig, ...(recorded !== undefined ? { recordedSteps: recorded } : {}) };
   const templateChecks = checkTemplates(checkCtx);
   diagnostics.push(...templateChecks.diagnostics);
-  const findings: Finding[] = [...checkConfig(checkCtx), ...checkSegments(checkCtx), ...checkJourneys(checkCtx), ...templateChecks.findings, ...checkTestMode(checkCtx), ...checkEntryTiming(checkCtx)];
+  const findings: Finding[] = [...checkConfig(checkCtx), ...checkEnvRefs(checkCtx), ...checkSegments(checkCtx), ...checkJourneys(checkCtx), ...templateChecks.findings, ...checkTestMode(checkCtx), ...checkEntryTiming(checkCtx)];
   for (const f of findings) {
     const source = sources.get(f.file);
     const pruned = prunedJourneys.get(f.file);

@@ -11,6 +11,19 @@ export const DEFAULT_STORE_PATH = '.journey/store.db';
  * that need nothing but the store (import, migrate) independent of the rest of the
  * config being valid.
  */
+/** The channel names journey.config.yaml declares, or undefined when it has none or cannot be read (validate reports that). */
+export function configuredChannels(projectDir: string): string[] | undefined {
+  const configFile = path.join(projectDir, CONFIG_FILE);
+  if (!existsSync(configFile)) return undefined;
+  try {
+    const doc = parse(readFileSync(configFile, 'utf8')) as { channels?: unknown } | null;
+    const channels = doc?.channels;
+    return channels !== null && typeof channels === 'object' && !Array.isArray(channels) ? Object.keys(channels) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function storePathFor(projectDir: string): string {
   const configFile = path.join(projectDir, CONFIG_FILE);
   let configured: unknown;

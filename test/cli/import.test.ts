@@ -74,12 +74,12 @@ describe('journey import (CLI)', () => {
     expect(count(project, 'orders')).toBe(2);
   });
 
-  it('exits 2 on a usage error', () => {
+  it('exits 64 on a usage error', () => {
     const project = tempDir();
     const r = journey(project, ['import', 'carts', fixture('orders.csv')]);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(64);
     expect(r.stderr).toMatch(/unknown kind "carts"/);
-    expect(journey(project, ['import', 'orders', fixture('orders.csv'), '--preset', 'magento']).code).toBe(2);
+    expect(journey(project, ['import', 'orders', fixture('orders.csv'), '--preset', 'magento']).code).toBe(64);
   });
 
   it.runIf(HAS_OLIST)(`imports the Olist excerpt with the preset and reports what it rejects${OLIST_SKIP_NOTE}`, () => {

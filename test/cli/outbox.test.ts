@@ -85,17 +85,17 @@ templates:
     expect(JSON.parse((await journey(project, ['outbox', '--json'])).stdout).counts).toMatchObject({ queued: 1, failed: 0 });
   });
 
-  it('refuses bad flags with a clear message and exit code 2', async () => {
+  it('refuses bad flags with a clear message and exit code 64 (usage)', async () => {
     for (const [args, text] of [
       [['outbox', '--status', 'lost'], "--status 'lost' is not an outbox status"],
-      [['outbox', '--limit', '0'], "--limit '0' is not a positive whole number"],
-      [['outbox', 'retry', '--id', 'x'], "--id 'x' is not a positive whole number"],
+      [['outbox', '--limit', '0'], '--limit 0 is out of range: 1 to'],
+      [['outbox', 'retry', '--id', 'x'], "--id 'x' is not a whole number"],
       [['outbox', 'send', '--wait', 'soon'], "--wait 'soon' is not a duration"],
-      [['serve', '--port', '99999'], "--port '99999' is not a port number"],
+      [['serve', '--port', '99999'], '--port 99999 is out of range: 0 to 65,535'],
       [['serve', '--public-url', 'ftp://x'], "--public-url 'ftp://x' is not an http(s) URL"],
     ] as const) {
       const r = await journey(project, [...args]);
-      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.code, args.join(' ')).toBe(64);
       expect(r.stderr).toContain(text);
     }
   });

@@ -39,9 +39,9 @@ describe('journey run --cron', () => {
     }
   });
 
-  it('refuses an invalid schedule as a usage error (exit 2)', async () => {
+  it('refuses an invalid schedule as a usage error (exit 64)', async () => {
     const run = start('run', '--cron', '61 * * * *');
-    expect(await run.exited).toBe(2);
+    expect(await run.exited).toBe(64);
     expect(run.stderr()).toContain("--cron '61 * * * *' is not a valid cron expression");
   });
 });

@@ -51,16 +51,16 @@ describe('journey segment', () => {
     expect(JSON.parse(r.stdout).count).toBe(0);
   });
 
-  it('names an unknown segment with a suggestion (exit 1) and a bad --now as a usage error (exit 2)', () => {
+  it('names an unknown segment with a suggestion (exit 1) and a bad --now as a usage error (exit 64)', () => {
     const r = cli('segment', 'first_time_buyer');
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("unknown segment 'first_time_buyer'");
     expect(r.stderr).toContain("did you mean 'first_time_buyers'?");
     const bad = spawnSync(process.execPath, [path.join(root, 'bin/journey.js'), '-C', dir, '--now', 'tomorrow', 'segment', 'high_value'], { encoding: 'utf8' });
-    expect(bad.status).toBe(2);
+    expect(bad.status).toBe(64);
     expect(bad.stderr).toContain("--now 'tomorrow' is not a time");
     const noSuchDay = spawnSync(process.execPath, [path.join(root, 'bin/journey.js'), '-C', dir, '--now', '2026-02-30', 'segment', 'high_value'], { encoding: 'utf8' });
-    expect(noSuchDay.status).toBe(2);
+    expect(noSuchDay.status).toBe(64);
     expect(noSuchDay.stderr).toContain("--now '2026-02-30' is not a time");
   });
 
@@ -71,7 +71,7 @@ describe('journey segment', () => {
       ['0', '--sample 0 is out of range: 1 to 10,000'],
     ] as const) {
       const r = cli('segment', 'high_value', '--sample', flag);
-      expect(r.status, flag).toBe(2);
+      expect(r.status, flag).toBe(64);
       expect(r.stderr).toContain(said);
       expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
     }

@@ -17,11 +17,15 @@ const unknownStepKey = `${broken}/07-unknown-step-key.yaml`;
 const unknownCouponKey = `${broken}/13-unknown-coupon-key.config.yaml`;
 const backfillWarning = `${broken}/52-backfill-unbounded.yaml`;
 
+// the example shop's providers read these; set, as where journey runs (an unset one is a
+// warning of its own: test/cli/unset-env.test.ts)
+const PROVIDER_SECRETS = { SENDGRID_API_KEY: 'set', TWILIO_AUTH_TOKEN: 'set', KLAVIYO_API_KEY: 'set' };
+
 function journey(args: string[], cwd = repo, env: Record<string, string | undefined> = {}): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, [bin, ...args], {
     cwd,
     encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, ...env },
+    env: { ...process.env, ...PROVIDER_SECRETS, NO_COLOR: '1', FORCE_COLOR: undefined, ...env },
   });
 }
 
@@ -61,20 +65,20 @@ describe('journey validate: exit codes', () => {
     expect(r.stdout).not.toMatch(/\x1b\[/);
   });
 
-  it('exits 2 on an unknown flag', () => {
+  it('exits 64 (usage) on an unknown flag', () => {
     const r = journey(['validate', '--no-such-flag', 'examples/shop']);
-    expect(r.status).toBe(2);
+    expect(r.status).toBe(64);
     expect(r.stderr).toContain("unknown option '--no-such-flag'");
   });
 
-  it('exits 2 on a path that does not exist', () => {
+  it('exits 64 (usage) on a path that does not exist', () => {
     const r = journey(['validate', 'no/such/journey.yaml']);
-    expect(r.status).toBe(2);
+    expect(r.status).toBe(64);
     expect(r.stderr).toContain('no such file or folder: no/such/journey.yaml');
   });
 
-  it('exits 2 on an unknown format', () => {
-    expect(journey(['validate', '--format', 'xml', 'examples/shop']).status).toBe(2);
+  it('exits 64 (usage) on an unknown format', () => {
+    expect(journey(['validate', '--format', 'xml', 'examples/shop']).status).toBe(64);
   });
 });
 

@@ -13,11 +13,15 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Diagnostic } from '../../src/project/diagnostic.js';
 import { validatePaths } from '../../src/project/load-project.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+
+// the corpus is about the files: its configs' ${VAR}s are set, as where journey runs
+// (an unset one is a warning of its own, test/cli/unset-env.test.ts)
+for (const v of ['SENDGRID_API_KEY', 'TWILIO_AUTH_TOKEN', 'KLAVIYO_API_KEY', 'JOURNEY_LINK_SECRET', 'POSTMARK_SERVER_TOKEN', 'MAILGUN_API_KEY', 'WEBHOOK_TOKEN']) vi.stubEnv(v, 'set-for-the-corpus');
 const repo = path.resolve(here, '../..');
 const fixture = path.join(repo, 'test/fixtures/validate/project');
 const brokenDir = path.join(fixture, 'broken');

@@ -4,6 +4,7 @@ import { usageError } from '../../errors.js';
 import { DEFAULT_DEMO_NOW, FUTURE_DIR, generateDemoData } from '../../demo-data/generate.js';
 import { parseDuration } from '../../project/duration.js';
 import { approxMs } from '../../time/duration.js';
+import { MAX_DEMO_CUSTOMERS, MAX_DEMO_FUTURE_MS, wholeNumberFlag } from '../flags.js';
 import { chalk, printJson } from '../output.js';
 import { clockNow, hasNow } from '../project-option.js';
 
@@ -20,12 +21,12 @@ export function registerDemoData(program: Command): void {
 The main files hold the shop up to today; ${FUTURE_DIR}/ holds what happens after it (new customers, orders
 and each order's status changes), which \`journey simulate\` replays as its clock reaches it.`)
     .action((flags: { customers: string; seed: string; out: string; future: string; json?: boolean }, cmd: Command) => {
-      const customers = Number(flags.customers);
-      if (!Number.isInteger(customers) || customers < 1) throw usageError(`--customers "${flags.customers}" is not a positive whole number`);
+      const customers = wholeNumberFlag(flags.customers, '--customers', { min: 1, max: MAX_DEMO_CUSTOMERS }, '1000');
       const future = flags.future === '0' ? null : parseDuration(flags.future);
       if (flags.future !== '0' && (!future || future.unit === 'mo' || future.unit === 'y')) {
         throw usageError(`--future '${flags.future}' is not a duration of hours, days or weeks`, 'e.g. --future 30d, or --future 0 for none');
       }
+      if (future && approxMs(future) > MAX_DEMO_FUTURE_MS) throw usageError(`--future '${flags.future}' is too long: at most 366d`, 'e.g. --future 30d, or --future 0 for none');
       const result = generateDemoData({
         customers,
         seed: flags.seed,

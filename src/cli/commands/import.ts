@@ -5,7 +5,7 @@ import { IMPORT_KINDS, kindNoun, parseKind } from '../../store/import/kinds.js';
 import { parsePreset, PRESETS } from '../../store/import/presets/index.js';
 import { INPUT_FORMATS, parseFormatFlag } from '../../store/input/source.js';
 import { openStore } from '../../store/open.js';
-import { storePathFor } from '../../project/paths.js';
+import { configuredChannels, storePathFor } from '../../project/paths.js';
 import { chalk, printJson } from '../output.js';
 import { clockNow, hasNow, projectDir } from '../project-option.js';
 
@@ -33,7 +33,7 @@ export function registerImport(program: Command): void {
       `
 Re-importing a file changes nothing. An order whose status changed is updated and its
 status history grows. One bad row aborts the whole import (nothing is written) unless
---skip-invalid is given. Exit codes: 0 imported, 1 invalid input, 2 usage error.`,
+--skip-invalid is given. Exit codes: 0 imported, 1 invalid input, 64 usage error.`,
     )
     .action(async (kindArg: string, file: string, flags: ImportFlags, cmd: Command) => {
       const kind = parseKind(kindArg);
@@ -46,6 +46,7 @@ status history grows. One bad row aborts the whole import (nothing is written) u
           format: flags.format === undefined ? undefined : parseFormatFlag(flags.format),
           preset: flags.preset === undefined ? undefined : parsePreset(flags.preset),
           mappingFile: flags.mapping,
+          channels: kind === 'suppressions' ? configuredChannels(project) : undefined,
           rejectsFile: rejectsFileFor(flags.skipInvalid, file),
           // the time recorded for status changes and consent updates: the global --now, else the real time
           now: hasNow(cmd) ? clockNow(cmd).getTime() : undefined,

@@ -5,6 +5,7 @@ import { usageError } from '../../errors.js';
 import { OUTBOX_STATUSES, STATUS_ALIASES, type OutboxStatus } from '../../store/outbox.js';
 import { shownAddress, shownText } from '../../pii.js';
 import { chalk, printJson } from '../output.js';
+import { MAX_WAIT_MS, wholeNumberFlag } from '../flags.js';
 import { humanNotice } from '../format/notices.js';
 import { clockNow, hasNow, projectDir } from '../project-option.js';
 
@@ -130,9 +131,7 @@ function parseStatuses(text: string): OutboxStatus[] {
 }
 
 export function positiveInt(text: string, flag: string): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < 1) throw usageError(`${flag} '${text}' is not a positive whole number`);
-  return n;
+  return wholeNumberFlag(text, flag, { min: 1, max: Number.MAX_SAFE_INTEGER }, '10');
 }
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -140,7 +139,9 @@ const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 
 export function durationMs(text: string, flag: string): number {
   const m = /^(\d+)(ms|s|m|h)$/.exec(text.trim());
   if (!m) throw usageError(`${flag} '${text}' is not a duration`, 'write a number and a unit: 500ms, 30s, 5m, 1h');
-  return Number(m[1]) * UNITS[m[2]!]!;
+  const ms = Number(m[1]) * UNITS[m[2]!]!;
+  if (ms > MAX_WAIT_MS) throw usageError(`${flag} '${text}' is too long: at most 24h`, 'write a number and a unit: 500ms, 30s, 5m, 1h');
+  return ms;
 }
 
 export function httpUrl(text: string, flag: string): string {

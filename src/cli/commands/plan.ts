@@ -1,8 +1,9 @@
 import { Command } from 'commander';
 import { planProject, type JourneyPlan, type PlannedStep, type ProjectPlan, type TestModePlan } from '../../engine/plan.js';
-import { JourneyError } from '../../errors.js';
+import { describeUnsetEnvRef, UNSET_ENV_HINT, unsetEnvRefs } from '../../project/checks/env-refs.js';
 import { openProject } from '../../project/open-project.js';
 import { storePathFor } from '../../project/paths.js';
+import { MAX_SAMPLE, wholeNumberFlag } from '../flags.js';
 import { segmentChangeLines } from '../format/segment-changes.js';
 import { chalk, printJson } from '../output.js';
 import { clockNow, projectDir } from '../project-option.js';
@@ -17,14 +18,16 @@ export function registerPlan(program: Command): void {
     .addHelpText(
       'after',
       '\nWhat the next tick does (enter, queue, defer, skip, exit, complete) comes from the tick itself, run on the store inside a transaction that is rolled back: the same numbers `journey run --dry-run` prints at this --now.\n' +
-        '\nExit codes (like terraform plan -detailed-exitcode): 0 nothing to change, 2 journeys are new, changed or removed, 1 errors (an unknown journey, no store, ...).',
+        '\nExit codes (like terraform plan -detailed-exitcode): 0 nothing to change, 2 journeys are new, changed or removed, 1 errors (an unknown journey, no store, ...), 64 usage error (a bad --sample, an unknown flag).',
     )
     .action((only: string[], opts: { sample: string; json?: boolean }, cmd: Command) => {
-      const sample = Number(opts.sample);
-      // exit 1, not a usage error's 2: to plan's reader (CI) 2 means "changes"
-      if (!Number.isInteger(sample) || sample < 0) throw new JourneyError(`--sample '${opts.sample}' is not a whole number`, { location: { field: '--sample' }, hint: 'e.g. --sample 10' });
+      // a usage error's 64, never 2: to plan's reader (CI) 2 means "changes"
+      const sample = wholeNumberFlag(opts.sample, '--sample', { min: 0, max: MAX_SAMPLE }, '10');
       const root = projectDir(cmd);
-      const plan = planProject(openProject(root), { now: clockNow(cmd), storePath: storePathFor(root), only, sample });
+      const project = openProject(root);
+      // said before the plan, on stderr: a provider that cannot start sends nothing at the next run
+      for (const u of unsetEnvRefs(project.config, process.env)) process.stderr.write(`${chalk.yellow('warning')} ${project.config.file ?? ''}: ${describeUnsetEnvRef(u)}\n  ${chalk.dim('hint:')} ${UNSET_ENV_HINT}\n`);
+      const plan = planProject(project, { now: clockNow(cmd), storePath: storePathFor(root), only, sample });
       if (opts.json) printJson(plan);
       else process.stdout.write(human(plan));
       process.exitCode = plan.changes ? 2 : 0;

@@ -25,7 +25,7 @@ export function registerRun(program: Command): void {
         '  0  the tick ran, and delivery sent every due message or scheduled its retry\n' +
         '  1  it could not do its job: delivery could not run for a provider (e.g. its secret is unset; its messages stay pending),\n' +
         '     the store is locked by another runner, or the input is wrong\n' +
-        '  2  usage error\n' +
+        '  64 usage error\n' +
         '  3  it ran, but messages of this run failed or went dead (journey outbox --status failed,dead)\n' +
         'The first line on stderr says why when the code is not 0. --cron prints that line for each tick and keeps going.\n' +
         'SIGINT/SIGTERM stop --cron after the current tick.',

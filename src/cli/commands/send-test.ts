@@ -19,7 +19,7 @@ export function registerSendTest(program: Command): void {
     .requiredOption('--to <address>', 'the test address (repeat it: an e-mail address for e-mail steps, a phone number for SMS steps)', collect, [])
     .option('--step <id>', 'only this send step')
     .option('--json', 'print one JSON object')
-    .addHelpText('after', '\nExit codes: 0 every message was accepted by its provider, 1 one was not (or bad input), 2 usage error.')
+    .addHelpText('after', '\nExit codes: 0 every message was accepted by its provider, 1 one was not (or bad input), 64 usage error.')
     .action(async (journey: string, opts: { customer: string; to: string[]; step?: string; json?: boolean }, cmd: Command) => {
       if (opts.to.some((a) => a.trim() === '')) throw usageError('--to is empty', 'e.g. --to team@shop.example');
       const root = projectDir(cmd);

@@ -1,10 +1,13 @@
 import { Command } from 'commander';
 import { serveWebhooks } from '../../delivery/outbox-admin.js';
 import type { RequestRecord, WebhookServer } from '../../delivery/serve.js';
-import { usageError } from '../../errors.js';
 import { chalk } from '../output.js';
 import { projectDir } from '../project-option.js';
-import { httpUrl, positiveInt } from './outbox.js';
+import { httpUrl } from './outbox.js';
+import { wholeNumberFlag } from '../flags.js';
+
+/** The largest webhook body serve takes in: it is held in memory to check its signature. */
+const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 export function registerServe(program: Command): void {
   program
@@ -16,10 +19,9 @@ export function registerServe(program: Command): void {
     .option('--max-body <bytes>', 'refuse bodies larger than this with 413', String(1024 * 1024))
     .option('--json', 'log one JSON object per line')
     .action(async (opts: { port: string; host: string; publicUrl?: string; maxBody: string; json?: boolean }, cmd: Command) => {
-      const port = Number(opts.port);
-      if (!/^\d+$/.test(opts.port) || port > 65535) throw usageError(`--port '${opts.port}' is not a port number`, 'use 0 to 65535');
+      const port = wholeNumberFlag(opts.port, '--port', { min: 0, max: 65535 }, '8787');
       const publicUrl = opts.publicUrl === undefined ? undefined : httpUrl(opts.publicUrl, '--public-url');
-      const maxBodyBytes = positiveInt(opts.maxBody, '--max-body');
+      const maxBodyBytes = wholeNumberFlag(opts.maxBody, '--max-body', { min: 1, max: MAX_BODY_BYTES }, '1048576');
       const stop = new AbortController();
       const onSignal = () => stop.abort();
       process.once('SIGINT', onSignal).once('SIGTERM', onSignal);

@@ -5,6 +5,7 @@ import { parseDuration } from '../../project/duration.js';
 import { openProject } from '../../project/open-project.js';
 import { storePathFor } from '../../project/paths.js';
 import { approxMs } from '../../time/duration.js';
+import { MAX_SIMULATE_TICKS, wholeNumberFlag } from '../flags.js';
 import { shownAddress } from '../../pii.js';
 import { chalk, printJson } from '../output.js';
 import { projectDir } from '../project-option.js';
@@ -27,11 +28,19 @@ export function registerSimulate(program: Command): void {
     .action((opts: { from: string; to: string; step: string; limit: string; json?: boolean }, cmd: Command) => {
       const step = parseDuration(opts.step);
       if (!step || step.unit === 'mo' || step.unit === 'y') throw usageError(`--step '${opts.step}' is not a duration of minutes, hours, days or weeks`, 'e.g. --step 1h');
+      const limit = wholeNumberFlag(opts.limit, '--limit', { min: 0, max: Number.MAX_SAFE_INTEGER }, '50');
+      const from = time('--from', opts.from);
+      const to = time('--to', opts.to);
+      const stepMs = approxMs(step);
+      const ticks = Math.floor((to.getTime() - from.getTime()) / stepMs) + 1;
+      if (ticks > MAX_SIMULATE_TICKS) {
+        throw usageError(`--from ${opts.from} --to ${opts.to} --step ${opts.step} is ${ticks.toLocaleString('en-US')} ticks: at most ${MAX_SIMULATE_TICKS.toLocaleString('en-US')}`, 'a shorter period or a longer --step, e.g. --step 1d');
+      }
       const root = projectDir(cmd);
-      const result = simulate(openProject(root), { storePath: storePathFor(root), from: time('--from', opts.from), to: time('--to', opts.to), stepMs: approxMs(step) });
+      const result = simulate(openProject(root), { storePath: storePathFor(root), from, to, stepMs });
       const shown = { ...result, timeline: result.timeline.map((m) => ({ ...m, address: shownAddress(m.address) })) };
       if (opts.json) printJson(shown);
-      else process.stdout.write(human(shown, Number(opts.limit)));
+      else process.stdout.write(human(shown, limit));
     });
 }
 

@@ -19,7 +19,7 @@ export function registerValidate(program: Command): void {
     .addHelpText(
       'after',
       `
-Exit codes: 0 valid, 1 errors found (or warnings with --strict), 2 usage error.
+Exit codes: 0 valid, 1 errors found (or warnings with --strict), 64 usage error.
 Formats: human (default), json (a stable shape, see README), github (workflow annotations).`,
     )
     .action((paths: string[], opts: { format: DiagnosticFormat; json?: boolean; strict?: boolean }, cmd: Command) => {

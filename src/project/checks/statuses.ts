@@ -3,13 +3,9 @@ import { didYouMean } from '../did-you-mean.js';
 import type { DateComparison, Duration, StatusFilter } from '../model.js';
 import type { CheckContext } from './types.js';
 
-/**
- * The statuses an order carries in the store: the importers turn every source status
- * into one of these (Shopify and Olist presets, created -> pending, approved ->
- * processing, cancelled -> canceled), lower case with underscores. A mapping file can
- * produce a shop's own; the config declares those under order_statuses.
- */
-export const KNOWN_ORDER_STATUSES = ['pending', 'processing', 'invoiced', 'shipped', 'delivered', 'canceled', 'unavailable', 'refunded'] as const;
+import { KNOWN_ORDER_STATUSES } from '../../store/order-statuses.js';
+
+export { KNOWN_ORDER_STATUSES };
 
 /** The statuses written under `status` at `path`, checked against the known ones: a misspelt one never matches an order. */
 export function checkStatuses(statuses: StatusFilter | string[], path: YamlPath, ctx: CheckContext): PendingDiagnostic[] {

@@ -26,6 +26,11 @@ export interface ImportOptions {
   readonly now?: number;
   readonly stdin?: Readable;
   readonly onProgress?: (progress: ImportProgress) => void;
+  /**
+   * The channels of the project (journey.config.yaml): a suppression for any other would
+   * never match a message. Undefined: not known (no config), only the name's form is checked.
+   */
+  readonly channels?: readonly string[];
   /** Rows per set-based write; 10k was the sweet spot measured here. */
   readonly batchRows?: number;
 }
@@ -129,7 +134,7 @@ export async function importFile(db: StoreDb, options: ImportOptions): Promise<I
     for await (const records of reader.batches) {
       for (const record of records) {
         counts.rows++;
-        const mapped = mapper.map(record);
+        const mapped = checkChannel(mapper.map(record), options);
         switch (mapped.kind) {
           case 'row': {
             const key = writer.keyOf(mapped.row);
@@ -181,9 +186,16 @@ export async function importFile(db: StoreDb, options: ImportOptions): Promise<I
   };
 }
 
+function checkChannel(mapped: ReturnType<ReturnType<typeof compileMapping>['map']>, options: ImportOptions): typeof mapped {
+  if (options.kind !== 'suppressions' || !options.channels || mapped.kind !== 'row') return mapped;
+  const channel = mapped.row.fields[0];
+  if (options.channels.includes(String(channel))) return mapped;
+  return { kind: 'invalid', problem: { column: 'channel', value: channel, reason: `is not a channel of this project (${options.channels.join(', ') || 'none declared'})` } };
+}
+
 function mappingSpecFor(options: ImportOptions): MappingSpec {
   if (options.preset && options.mappingFile) {
-    throw new JourneyError('--preset and --mapping cannot be used together', { exitCode: 2, hint: 'a mapping file replaces the preset: copy what you need from it' });
+    throw new JourneyError('--preset and --mapping cannot be used together', { exitCode: 64, hint: 'a mapping file replaces the preset: copy what you need from it' });
   }
   if (options.preset) return presetSpec(options.preset, options.kind);
   if (options.mappingFile) return loadMappingFile(options.mappingFile, options.kind);

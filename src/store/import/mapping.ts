@@ -249,6 +249,7 @@ function finisher(kind: ImportKind): (fields: (string | number | null)[]) => Row
     case 'suppressions':
       // channel, address, reason, created_at
       return (f) => {
+        if (!/^[a-z][a-z0-9_-]*$/.test(String(f[0]))) return { column: 'channel', value: f[0], reason: 'is not a channel name (lower-case letters, digits, - or _, as in journey.config.yaml)' };
         const address = String(f[1]);
         if (address.includes('@')) f[1] = address.toLowerCase();
         else {

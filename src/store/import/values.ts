@@ -1,4 +1,5 @@
 import type { FieldType } from './kinds.js';
+import { KNOWN_ORDER_STATUSES } from '../order-statuses.js';
 import { type DateFormat, isTimeZone, parseTimestamp, type ZoneClock } from './timestamps.js';
 
 /** A converted value, or why the raw one is unusable. */
@@ -10,6 +11,11 @@ export interface ConvertContext {
   /** Source status -> canonical status, from a preset or a mapping file. */
   readonly statuses: ReadonlyMap<string, string>;
 }
+
+/** An id longer than this is not an id but a broken export (a 10 MB cell); it is refused, not stored. */
+export const MAX_ID_LENGTH = 256;
+/** The longest text value: a title, a URL, a note. */
+export const MAX_TEXT_LENGTH = 65_536;
 
 const ok = (value: string | number | null): Converted => ({ ok: true, value });
 const bad = (reason: string): Converted => ({ ok: false, reason });
@@ -50,10 +56,11 @@ export function convert(raw: unknown, type: FieldType, ctx: ConvertContext): Con
   if (text === '') return ok(null);
   switch (type) {
     case 'id':
+      return text.length > MAX_ID_LENGTH ? bad(`is too long for an id: at most ${MAX_ID_LENGTH} characters`) : ok(text);
     case 'text':
-      return ok(text);
+      return text.length > MAX_TEXT_LENGTH ? bad(`is too long: at most ${MAX_TEXT_LENGTH.toLocaleString('en-US')} characters`) : ok(text);
     case 'lower':
-      return ok(text.toLowerCase());
+      return text.length > MAX_ID_LENGTH ? bad(`is too long for a name: at most ${MAX_ID_LENGTH} characters`) : ok(text.toLowerCase());
     case 'email':
       return EMAIL.test(text) ? ok(text.toLowerCase()) : bad('is not an e-mail address');
     case 'phone': {
@@ -65,12 +72,13 @@ export function convert(raw: unknown, type: FieldType, ctx: ConvertContext): Con
       return ms === undefined ? bad(`is not a date-time in the format ${describeFormat(ctx.dateFormat)}`) : ok(ms);
     }
     case 'number':
-      return DECIMAL.test(text) ? ok(Number(text)) : bad('is not a number (digits with an optional "." for decimals)');
+      return DECIMAL.test(text) ? amount(Number(text)) : bad('is not a number (digits with an optional "." for decimals)');
     case 'integer':
-      return INTEGER.test(text) ? ok(Number(text)) : bad('is not a whole number');
+      return INTEGER.test(text) ? wholeNumber(Number(text)) : bad('is not a whole number');
     case 'status': {
       const status = canonicalStatus(text, ctx.statuses);
-      return status ? ok(status) : bad('is not a status name (letters, digits, spaces, - or _)');
+      if (!status) return bad('is not a status name (letters, digits, spaces, - or _)');
+      return isKnownStatus(status, ctx.statuses) ? ok(status) : bad(`is not an order status journey knows (${KNOWN_ORDER_STATUSES.join(', ')})`);
     }
     case 'timezone':
       return isTimeZone(text) ? ok(text) : bad('is not an IANA time zone such as Europe/Paris');
@@ -85,9 +93,9 @@ function convertScalar(raw: number | boolean, type: FieldType, ctx: ConvertConte
   if (typeof raw === 'boolean') return bad('is true/false, not a value of this field');
   switch (type) {
     case 'number':
-      return ok(raw);
+      return amount(raw);
     case 'integer':
-      return Number.isInteger(raw) ? ok(raw) : bad('is not a whole number');
+      return Number.isInteger(raw) ? wholeNumber(raw) : bad('is not a whole number');
     case 'timestamp': {
       const ms = parseTimestamp(raw, ctx.dateFormat, ctx.zone);
       return ms === undefined ? bad(`is a number, not a date-time in the format ${describeFormat(ctx.dateFormat)}`) : ok(ms);
@@ -105,6 +113,28 @@ function convertScalar(raw: number | boolean, type: FieldType, ctx: ConvertConte
     case 'json':
       return bad('is a number, not a text value');
   }
+}
+
+/** Prices and totals: a negative one or one past what a double holds is a broken export, not a refund. */
+function amount(n: number): Converted {
+  if (!Number.isFinite(n)) return bad('is too large a number');
+  return n < 0 ? bad('is negative; prices and totals are 0 or more') : ok(n);
+}
+
+/** Quantities and line numbers: past 2^53 a whole number is no longer exact. */
+function wholeNumber(n: number): Converted {
+  return Number.isSafeInteger(n) ? ok(n) : bad(`is too large: whole numbers go up to ${Number.MAX_SAFE_INTEGER.toLocaleString('en-US')}`);
+}
+
+/**
+ * A status the store knows: one of the canonical ones, or one a mapping file's statuses:
+ * produces (a shop's own, which its config then declares under order_statuses). Any
+ * other would be stored and match no segment rule.
+ */
+function isKnownStatus(status: string, statuses: ReadonlyMap<string, string>): boolean {
+  if ((KNOWN_ORDER_STATUSES as readonly string[]).includes(status)) return true;
+  for (const produced of statuses.values()) if (canonicalStatus(produced, new Map()) === status) return true;
+  return false;
 }
 
 /** A JSON object as text: from a JSON Lines object, or JSON text in a CSV cell. */
