@@ -52,6 +52,38 @@ describe('shopify preset', () => {
     ]);
   });
 
+  it('rejects customer ids a spreadsheet rounded into scientific notation instead of merging the people who share one', async () => {
+    const db = tempStore();
+    const file = fixture('shopify', 'customers_excel.csv');
+    const error = await importFile(db, { kind: 'customers', file, preset: 'shopify' }).catch((e: Error) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toMatch(/^2 rows are invalid; nothing was imported\n  row 1, column id: "7\.02955E\+12" is a number a spreadsheet rounded into scientific notation/);
+    expect((error as Error).message).toMatch(/\n  row 2, column id: "7\.02955E\+12" /);
+    expect((error as Error).message).toMatch(/re-export the file from the shop without opening it in a spreadsheet, or key customers by e-mail/);
+    expect(db.get<{ n: number }>('SELECT count(*) AS n FROM customers')!.n).toBe(0);
+
+    const rejectsFile = path.join(tempDir(), 'rejects.csv');
+    const result = await importFile(db, { kind: 'customers', file, preset: 'shopify', rejectsFile });
+    expect(result).toMatchObject({ inserted: 1, updated: 0, rejected: 2 });
+    expect(db.all('SELECT id, email FROM customers')).toEqual([{ id: '7029541372003', email: 'sam@example.com' }]);
+  });
+
+  it('reads the older customers export: country names become ISO codes, a phone kept as text with a leading apostrophe', async () => {
+    const db = tempStore();
+    const result = await importFile(db, { kind: 'customers', file: fixture('shopify', 'customers_old_format.csv'), preset: 'shopify' });
+    expect(result).toMatchObject({ inserted: 3, rejected: 0 });
+    expect(db.all('SELECT id, phone, country, city FROM customers ORDER BY id')).toEqual([
+      { id: 'ana.silva@example.pt', phone: '+351912345678', country: 'PT', city: 'Lisboa' },
+      { id: 'bob@example.com', phone: null, country: 'US', city: 'Austin' },
+      { id: 'chloe@example.fr', phone: '+33612345678', country: 'FR', city: 'Lyon' },
+    ]);
+    expect(db.all(`SELECT customer_id, granted FROM customer_consents WHERE channel = 'email' ORDER BY 1`)).toEqual([
+      { customer_id: 'ana.silva@example.pt', granted: 1 },
+      { customer_id: 'bob@example.com', granted: 0 },
+      { customer_id: 'chloe@example.fr', granted: 1 },
+    ]);
+  });
+
   it('maps the two Shopify statuses to one', () => {
     expect(shopifyStatus('paid', 'fulfilled', '')).toBe('shipped');
     expect(shopifyStatus('paid', '', '')).toBe('processing');

@@ -1,4 +1,5 @@
 import type { FieldType } from './kinds.js';
+import { countryCode } from './countries.js';
 import { type DateFormat, isTimeZone, parseTimestamp, type ZoneClock } from './timestamps.js';
 
 /** A converted value, or why the raw one is unusable. */
@@ -18,6 +19,12 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)$/;
 const INTEGER = /^[+-]?\d+$/;
 const STATUS = /^[a-z][a-z0-9_]*$/;
+/** How a spreadsheet shows a long number it has rounded: 7.02255E+12 (the digits past the sixth are gone). */
+const SCIENTIFIC = /^-?\d(\.\d+)?E\+\d{1,3}$/i;
+
+export const SCIENTIFIC_ID_REASON =
+  'is a number a spreadsheet rounded into scientific notation: its digits are lost, and other rows may carry the same damaged id; ' +
+  're-export the file from the shop without opening it in a spreadsheet, or key customers by e-mail (a mapping with Email: id)';
 
 /** Spellings exports use for the canonical statuses. */
 const STATUS_SYNONYMS: Readonly<Record<string, string>> = {
@@ -35,7 +42,8 @@ export function canonicalStatus(text: string, statuses: ReadonlyMap<string, stri
 
 /** +digits: spaces, dots, dashes and brackets dropped; a 00 prefix read as +. */
 export function normalisePhone(text: string): string | undefined {
-  let phone = text.replace(/[\s().-]/g, '');
+  // a leading ' is how a spreadsheet was told to keep "+351 ..." as text
+  let phone = text.replace(/^'/, '').replace(/[\s().-]/g, '');
   if (phone.startsWith('00')) phone = '+' + phone.slice(2);
   return /^\+?\d{5,15}$/.test(phone) ? phone : undefined;
 }
@@ -50,6 +58,8 @@ export function convert(raw: unknown, type: FieldType, ctx: ConvertContext): Con
   if (text === '') return ok(null);
   switch (type) {
     case 'id':
+      // an id that is no longer the one the shop wrote would merge people: never used as a key
+      return SCIENTIFIC.test(text) ? bad(SCIENTIFIC_ID_REASON) : ok(text);
     case 'text':
       return ok(text);
     case 'lower':
@@ -74,8 +84,10 @@ export function convert(raw: unknown, type: FieldType, ctx: ConvertContext): Con
     }
     case 'timezone':
       return isTimeZone(text) ? ok(text) : bad('is not an IANA time zone such as Europe/Paris');
-    case 'country':
-      return ok(text.length === 2 ? text.toUpperCase() : text);
+    case 'country': {
+      const code = countryCode(text);
+      return code ? ok(code) : bad('is not a country: an ISO 3166 code (US) or a country name (United States)');
+    }
     case 'currency':
       return /^[A-Za-z]{3}$/.test(text) ? ok(text.toUpperCase()) : bad('is not a three-letter currency code');
   }

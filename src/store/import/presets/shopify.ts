@@ -15,6 +15,20 @@ const text = (get: Getter, values: Parameters<Getter>[0]): string => String(get(
 /** Shopify writes ids as '1234 so that spreadsheets keep all digits. */
 const stripQuote = (value: string): string => value.replace(/^'/, '');
 
+/** The first non-blank of several columns (exports of different years name them differently). */
+export const firstOf =
+  (...names: string[]) =>
+  (column: ColumnGetter): Getter => {
+    const getters = names.map((n) => column(n));
+    return (v) => {
+      for (const get of getters) {
+        const value = text(get, v);
+        if (value !== '') return value;
+      }
+      return null;
+    };
+  };
+
 /**
  * One status from Shopify's two: cancellation and refunds win; then fulfillment
  * (Shopify's "fulfilled" means handed to the carrier: shipped); then payment.
@@ -78,16 +92,20 @@ export function shopifySpec(kind: ImportKind): Partial<MappingSpec> | undefined 
           ['First Name', field('first_name')],
           ['Last Name', field('last_name')],
           ['Email', field('email')],
-          ['Phone', field('phone')],
           ['Default Address City', field('city')],
-          ['Default Address Country Code', field('country')],
           ['Accepts Email Marketing', { kind: 'consent', channel: 'email' }],
+          // the export before 2023: Accepts Marketing, City, Country (a name), Country Code
+          ['Accepts Marketing', { kind: 'consent', channel: 'email' }],
+          ['City', field('city')],
           ['Accepts SMS Marketing', { kind: 'consent', channel: 'sms' }],
           ['Tags', bag('tags')],
           ['Total Spent', bag('shopify_total_spent')],
           ['Total Orders', bag('shopify_total_orders')],
         ]),
         computed: {
+          phone: firstOf('Phone', 'Default Address Phone'),
+          // the code when the export has it, else the name (normalised to the code)
+          country: firstOf('Default Address Country Code', 'Country Code', 'Default Address Country', 'Country'),
           // older exports have no Customer ID: the e-mail is the id then
           id: (column: ColumnGetter) => {
             const [id, email] = [column('Customer ID'), column('Email')];
