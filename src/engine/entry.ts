@@ -87,7 +87,11 @@ function candidatesFor(trigger: Trigger, ctx: EntryContext): Candidates {
     case 'order_placed': {
       const cursor = ctx.deployed ? ctx.deployed.cursor : ctx.startCursors.statusChanges;
       const conditions: Expr[] = [cmp('>', col('h', 'id'), param(cursor)), ...maxAge(trigger.maxAge, col('h', 'changed_at'))];
-      if (trigger.kind === 'order_status_changed') conditions.push({ kind: 'in', expr: col('h', 'status'), list: trigger.statuses.map(param), negated: false });
+      if (trigger.kind === 'order_status_changed') {
+        conditions.push({ kind: 'in', expr: col('h', 'status'), list: trigger.statuses.map(param), negated: false });
+        // a status an order arrived in with no date in the source is history, not news (migration 016)
+        conditions.push(cmp('=', col('h', 'estimated'), param(0)));
+      }
       else conditions.push({ kind: 'is_null', expr: col('h', 'previous_status'), negated: false });
       if (trigger.nth !== null) conditions.push(cmp('=', nthOrder(), param(trigger.nth)));
       return {

@@ -73,8 +73,12 @@ const n = (x: number) => x.toLocaleString('en-US');
 function summary(r: ImportResult): string {
   const imported = r.inserted + r.updated + r.unchanged;
   const parts = [`${n(r.inserted)} new`, `${n(r.updated)} updated`, `${n(r.unchanged)} unchanged`, `${n(r.rejected)} rejected`];
-  if (r.skipped > 0) parts.push(`${n(r.skipped)} skipped (rows with nothing for ${r.kind})`);
+  if (r.skipped > 0) parts.push(`${n(r.skipped)} skipped (rows with nothing for ${r.also ? 'any kind' : r.kind})`);
   const lines = [`${chalk.green('imported')} ${n(imported)} ${kindNoun(r.kind, imported)}: ${parts.join(', ')} in ${r.seconds.toFixed(2)} s`];
+  for (const part of r.also ?? []) {
+    const total = part.inserted + part.updated + part.unchanged;
+    lines.push(`${chalk.green('imported')} ${n(total)} ${kindNoun(part.kind, total)} from the same file: ${n(part.inserted)} new, ${n(part.updated)} updated, ${n(part.unchanged)} unchanged`);
+  }
   if (r.rejectsFile) lines.push(`${r.rejected > 0 ? chalk.yellow('rejected rows') : 'rejected rows (none)'} written to ${r.rejectsFile}`);
   if (r.ignoredColumns.length > 0) lines.push(chalk.dim(`ignored columns: ${r.ignoredColumns.join(', ')} (map them with --mapping)`));
   return lines.join('\n') + '\n';

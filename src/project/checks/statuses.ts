@@ -9,7 +9,7 @@ import type { CheckContext } from './types.js';
  * processing, cancelled -> canceled), lower case with underscores. A mapping file can
  * produce a shop's own; the config declares those under order_statuses.
  */
-export const KNOWN_ORDER_STATUSES = ['pending', 'processing', 'invoiced', 'shipped', 'delivered', 'canceled', 'unavailable', 'refunded'] as const;
+export const KNOWN_ORDER_STATUSES = ['pending', 'processing', 'invoiced', 'shipped', 'delivered', 'canceled', 'unavailable', 'refunded', 'partially_refunded'] as const;
 
 /** The statuses written under `status` at `path`, checked against the known ones: a misspelt one never matches an order. */
 export function checkStatuses(statuses: StatusFilter | string[], path: YamlPath, ctx: CheckContext): PendingDiagnostic[] {

@@ -53,6 +53,9 @@ export const FIELDS: Record<ImportKind, readonly FieldSpec[]> = {
     { name: 'total', type: 'number' },
     { name: 'currency', type: 'currency' },
     { name: 'attributes', type: 'json' },
+    { name: 'refunded', type: 'number' },
+    // the best time the source holds when it does not date the status (stage only)
+    { name: 'status_changed_estimate', type: 'timestamp' },
   ],
   'order-items': [
     { name: 'order_id', type: 'id', required: true },

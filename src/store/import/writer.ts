@@ -44,7 +44,7 @@ interface TableShape {
 
 const SHAPES: Record<ImportKind, TableShape> = {
   customers: { table: 'customers', key: ['id'], stageOnly: [], bag: 'attributes', alwaysProvided: [], insertOnly: [] },
-  orders: { table: 'orders', key: ['id'], stageOnly: ['status_changed_at'], bag: 'attributes', alwaysProvided: [], customerRef: true, insertOnly: [] },
+  orders: { table: 'orders', key: ['id'], stageOnly: ['status_changed_at', 'status_changed_estimate'], bag: 'attributes', alwaysProvided: [], customerRef: true, insertOnly: [] },
   'order-items': { table: 'order_items', key: ['order_id', 'line'], stageOnly: [], alwaysProvided: ['line', 'quantity'], orderRef: true, insertOnly: [] },
   products: { table: 'products', key: ['id'], stageOnly: [], bag: 'attributes', alwaysProvided: [], insertOnly: [] },
   events: { table: 'events', key: ['id'], stageOnly: [], bag: 'properties', alwaysProvided: ['id', 'properties'], customerRef: true, insertOnly: [] },
@@ -72,6 +72,11 @@ export class ImportWriter {
     readonly kind: ImportKind,
     mapper: Pick<RowMapper, 'provided'>,
     private readonly now: number,
+    /**
+     * Only fill what the store does not know (values, consents, aliases): for data a
+     * source holds second-hand, such as the customer columns of an orders export.
+     */
+    private readonly fillBlanks = false,
   ) {
     this.shape = SHAPES[kind];
     this.fieldNames = FIELDS[kind].map((f) => f.name);
@@ -184,9 +189,18 @@ export class ImportWriter {
     const keyMatch = key.map((k) => `t.${k} = s.${k}`).join(' AND ');
 
     const differs = compared.map((f) =>
-      f === bag ? `t.${f} IS NOT json_patch(t.${f}, coalesce(s.${f}, '{}'))` : `t.${f} IS NOT ${storeExpr(f)}`,
+      f === bag
+        ? `t.${f} IS NOT json_patch(t.${f}, coalesce(s.${f}, '{}'))`
+        : this.fillBlanks
+          ? `(t.${f} IS NULL AND ${storeExpr(f)} IS NOT NULL)`
+          : `t.${f} IS NOT ${storeExpr(f)}`,
     );
-    if (this.kind === 'customers') {
+    if (this.kind === 'customers' && this.fillBlanks) {
+      differs.push(`EXISTS (SELECT 1 FROM ${STAGE_CONSENTS} sc LEFT JOIN customer_consents cc ON cc.customer_id = sc.customer_id AND cc.channel = sc.channel
+        WHERE sc.customer_id = s.id AND cc.granted IS NULL)`);
+      differs.push(`EXISTS (SELECT 1 FROM ${STAGE_ALIASES} sa LEFT JOIN customer_aliases ca ON ca.alias = sa.alias
+        WHERE sa.customer_id = s.id AND ca.customer_id IS NULL)`);
+    } else if (this.kind === 'customers') {
       differs.push(`EXISTS (SELECT 1 FROM ${STAGE_CONSENTS} sc LEFT JOIN customer_consents cc ON cc.customer_id = sc.customer_id AND cc.channel = sc.channel
         WHERE sc.customer_id = s.id AND cc.granted IS NOT sc.granted)`);
       differs.push(`EXISTS (SELECT 1 FROM ${STAGE_ALIASES} sa LEFT JOIN customer_aliases ca ON ca.alias = sa.alias
@@ -210,7 +224,9 @@ export class ImportWriter {
     });
     const updates = dataColumns
       .filter((f) => !this.shape.insertOnly.includes(f))
-      .map((f) => (f === bag ? `${f} = json_patch(${table}.${f}, excluded.${f})` : `${f} = excluded.${f}`));
+      .map((f) =>
+        f === bag ? `${f} = json_patch(${table}.${f}, excluded.${f})` : this.fillBlanks ? `${f} = coalesce(${table}.${f}, excluded.${f})` : `${f} = excluded.${f}`,
+      );
     const onConflict = updates.length > 0 ? `DO UPDATE SET ${updates.join(', ')}` : 'DO NOTHING';
 
     this.db.run(
@@ -220,10 +236,17 @@ export class ImportWriter {
     );
     if (this.kind === 'orders') {
       // history grows only when the status differs from the stored one: exact, and a
-      // re-import appends nothing
+      // re-import appends nothing. When the source does not date the status, it is the
+      // import's time (the change happened since the last import), except for an order
+      // new to the store whose export is known to leave dates out (a preset gives the
+      // estimate: Shopify never dates a refund): that status is history, dated by the
+      // best time the file holds and marked estimated, and triggers do not enter it.
       this.db.run(
-        `INSERT INTO order_status_history (order_id, previous_status, status, changed_at, recorded_at)
-         SELECT s.id, s.prev_status, s.status, coalesce(s.status_changed_at, ?), ? FROM ${STAGE} s
+        `INSERT INTO order_status_history (order_id, previous_status, status, changed_at, recorded_at, estimated)
+         SELECT s.id, s.prev_status, s.status,
+           coalesce(s.status_changed_at, CASE WHEN s.existed = 0 THEN s.status_changed_estimate END, ?),
+           ?, s.status_changed_at IS NULL AND s.existed = 0 AND s.status_changed_estimate IS NOT NULL
+         FROM ${STAGE} s
          WHERE s.existed = 0 OR s.prev_status IS NOT s.status ORDER BY s.row_no`,
         [this.now, this.now],
       );
@@ -232,13 +255,13 @@ export class ImportWriter {
       this.db.run(
         `INSERT INTO customer_consents (customer_id, channel, granted, updated_at)
          SELECT customer_id, channel, granted, ? FROM ${STAGE_CONSENTS} WHERE true
-         ON CONFLICT (customer_id, channel) DO UPDATE SET granted = excluded.granted, updated_at = excluded.updated_at
-         WHERE customer_consents.granted IS NOT excluded.granted`,
+         ON CONFLICT (customer_id, channel) ${this.fillBlanks ? 'DO NOTHING' : `DO UPDATE SET granted = excluded.granted, updated_at = excluded.updated_at
+         WHERE customer_consents.granted IS NOT excluded.granted`}`,
         [this.now],
       );
       this.db.run(
         `INSERT INTO customer_aliases (alias, customer_id) SELECT alias, customer_id FROM ${STAGE_ALIASES} WHERE true
-         ON CONFLICT (alias) DO UPDATE SET customer_id = excluded.customer_id WHERE customer_aliases.customer_id IS NOT excluded.customer_id`,
+         ON CONFLICT (alias) ${this.fillBlanks ? 'DO NOTHING' : 'DO UPDATE SET customer_id = excluded.customer_id WHERE customer_aliases.customer_id IS NOT excluded.customer_id'}`,
       );
     }
     const inserted = counts.inserted ?? 0;

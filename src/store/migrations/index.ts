@@ -9,6 +9,7 @@ import * as engine from './008-engine.js';
 import * as outboxLeases from './009-outbox-leases.js';
 import * as outboxDelivery from './010-outbox-delivery.js';
 import * as segmentVersions from './011-segment-versions.js';
+import * as importRefundsEstimates from './016-import-refunds-estimates.js';
 
 export interface Migration {
   readonly version: number;
@@ -17,4 +18,4 @@ export interface Migration {
 }
 
 /** In order; a migration, once released, is never edited: add the next one. */
-export const MIGRATIONS: readonly Migration[] = [coreTables, segmentIndexes, customerAliases, journeyState, customerFacts, outbox, delivery, engine, outboxLeases, outboxDelivery, segmentVersions];
+export const MIGRATIONS: readonly Migration[] = [coreTables, segmentIndexes, customerAliases, journeyState, customerFacts, outbox, delivery, engine, outboxLeases, outboxDelivery, segmentVersions, importRefundsEstimates];

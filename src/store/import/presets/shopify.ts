@@ -1,5 +1,6 @@
 import type { ImportKind } from '../kinds.js';
 import type { ColumnGetter, Getter, MappingSpec, Target } from '../mapping.js';
+import { parseTimestamp, ZoneClock } from '../timestamps.js';
 import { canonicalStatus } from '../values.js';
 
 /**
@@ -8,6 +9,7 @@ import { canonicalStatus } from '../values.js';
  * Status, Total, ...) are filled on its first row only. Customers are known by e-mail
  * in it, so the customers preset records each e-mail as an alias.
  */
+type Values = Parameters<Getter>[0];
 const field = (name: string): Target => ({ kind: 'field', name });
 const bag = (key: string): Target => ({ kind: 'bag', key });
 const text = (get: Getter, values: Parameters<Getter>[0]): string => String(get(values) ?? '').trim();
@@ -30,28 +32,37 @@ export const firstOf =
   };
 
 /**
- * One status from Shopify's two: cancellation and refunds win; then fulfillment
- * (Shopify's "fulfilled" means handed to the carrier: shipped); then payment.
+ * One status from Shopify's two: cancellation and refunds win (a partial refund
+ * too: the order is then worth less); then fulfillment (Shopify's "fulfilled" means
+ * handed to the carrier: shipped); then payment.
  */
 export function shopifyStatus(financial: string, fulfillment: string, cancelledAt: string): string {
   const pay = financial.toLowerCase().replace(/\s+/g, '_');
   const ship = fulfillment.toLowerCase().replace(/\s+/g, '_');
   if (cancelledAt !== '' || pay === 'voided') return 'canceled';
   if (pay === 'refunded') return 'refunded';
+  if (pay === 'partially_refunded') return 'partially_refunded';
   if (ship === 'fulfilled' || ship === 'shipped') return 'shipped';
   if (ship === 'partial' || ship === 'partially_fulfilled') return 'processing';
-  if (pay === 'paid' || pay === 'partially_paid' || pay === 'partially_refunded') return 'processing';
+  if (pay === 'paid' || pay === 'partially_paid') return 'processing';
   if (pay === 'pending' || pay === 'authorized' || pay === '') return 'pending';
   return canonicalStatus(pay, new Map()) ?? 'pending';
 }
 
+const UTC = new ZoneClock('UTC');
+const MONEY = /^[+-]?(\d+\.?\d*|\.\d+)$/;
+
 function ordersSpec(): Partial<MappingSpec> {
+  const statusOf = (column: ColumnGetter) => {
+    const [financial, fulfillment, cancelled] = [column('Financial Status'), column('Fulfillment Status'), column('Cancelled at')];
+    return (v: Values) => shopifyStatus(text(financial, v), text(fulfillment, v), text(cancelled, v));
+  };
   return {
     columns: new Map<string, Target>([
       ['Name', field('id')],
       ['Created at', field('placed_at')],
-      ['Total', field('total')],
       ['Currency', field('currency')],
+      ['Refunded Amount', field('refunded')],
       ['Discount Code', bag('discount_code')],
       ['Source', bag('source')],
       ['Tags', bag('tags')],
@@ -62,18 +73,41 @@ function ordersSpec(): Partial<MappingSpec> {
         const email = column('Email');
         return (v) => text(email, v).toLowerCase();
       },
-      status: (column: ColumnGetter) => {
-        const [financial, fulfillment, cancelled] = [column('Financial Status'), column('Fulfillment Status'), column('Cancelled at')];
-        return (v) => shopifyStatus(text(financial, v), text(fulfillment, v), text(cancelled, v));
-      },
-      // when the current status began, as far as the export says
-      status_changed_at: (column: ColumnGetter) => {
-        const [financial, fulfillment, cancelled] = [column('Financial Status'), column('Fulfillment Status'), column('Cancelled at')];
-        const [paidAt, fulfilledAt] = [column('Paid at'), column('Fulfilled at')];
+      status: statusOf,
+      // what the order is worth now: Total less what was refunded
+      total: (column: ColumnGetter) => {
+        const [total, refunded] = [column('Total'), column('Refunded Amount')];
         return (v) => {
-          const status = shopifyStatus(text(financial, v), text(fulfillment, v), text(cancelled, v));
-          const at = status === 'canceled' ? cancelled : status === 'shipped' ? fulfilledAt : status === 'processing' ? paidAt : undefined;
+          const [t, r] = [text(total, v), text(refunded, v)];
+          if (t === '' || !MONEY.test(t) || r === '' || !MONEY.test(r)) return t;
+          return Math.round((Number(t) - Number(r)) * 100) / 100;
+        };
+      },
+      // when the current status began, where the export says: it never dates a refund
+      status_changed_at: (column: ColumnGetter) => {
+        const status = statusOf(column);
+        const [cancelled, paidAt, fulfilledAt, created] = [column('Cancelled at'), column('Paid at'), column('Fulfilled at'), column('Created at')];
+        return (v) => {
+          const s = status(v);
+          const at = s === 'canceled' ? cancelled : s === 'shipped' ? fulfilledAt : s === 'processing' ? paidAt : undefined;
+          if (s === 'pending') return text(created, v) || null;
           return at ? text(at, v) || null : null;
+        };
+      },
+      // otherwise the latest time the order's row holds: the change came after it (a
+      // pending order's status began when it was placed: that is exact)
+      status_changed_estimate: (column: ColumnGetter) => {
+        const status = statusOf(column);
+        const times = ['Created at', 'Paid at', 'Fulfilled at', 'Cancelled at'].map((c) => column(c));
+        return (v) => {
+          if (status(v) === 'pending') return null;
+          let latest: number | null = null;
+          for (const get of times) {
+            const t = text(get, v);
+            const ms = t === '' ? undefined : parseTimestamp(t, { kind: 'iso' }, UTC);
+            if (ms !== undefined && (latest === null || ms > latest)) latest = ms;
+          }
+          return latest;
         };
       },
     },
@@ -81,6 +115,48 @@ function ordersSpec(): Partial<MappingSpec> {
       const [financial, total] = [column('Financial Status'), column('Total')];
       return (v) => text(financial, v) === '' && text(total, v) === '';
     },
+  };
+}
+
+/**
+ * The customers an orders export names, from its order rows: known by e-mail (the
+ * export has no customer id), with the billing name, phone, country and city and the
+ * e-mail consent the buyer gave at checkout. A customer the store already knows by
+ * that e-mail keeps its id; another gets the e-mail as id (as the customers export
+ * without Customer ID). Second-hand data: it only fills what the store does not know.
+ */
+export function shopifyOrderCustomersSpec(): Partial<MappingSpec> {
+  const name = firstOf('Billing Name', 'Shipping Name');
+  return {
+    columns: new Map<string, Target>([
+      ['Email', field('email')],
+      ['Accepts Marketing', { kind: 'consent', channel: 'email' }],
+      ['Accepts Email Marketing', { kind: 'consent', channel: 'email' }],
+      ['Accepts SMS Marketing', { kind: 'consent', channel: 'sms' }],
+    ]),
+    computed: {
+      id: (column: ColumnGetter) => {
+        const email = column('Email');
+        return (v) => text(email, v).toLowerCase();
+      },
+      first_name: (column: ColumnGetter) => {
+        const full = name(column);
+        return (v) => String(full(v) ?? '').split(/\s+/)[0] || null;
+      },
+      last_name: (column: ColumnGetter) => {
+        const full = name(column);
+        return (v) => String(full(v) ?? '').split(/\s+/).slice(1).join(' ') || null;
+      },
+      phone: firstOf('Phone', 'Billing Phone', 'Shipping Phone'),
+      country: firstOf('Billing Country', 'Shipping Country'),
+      city: firstOf('Billing City', 'Shipping City'),
+    },
+    alias: (column: ColumnGetter) => {
+      const email = column('Email');
+      return (v) => text(email, v).toLowerCase();
+    },
+    // an order's first row holds its customer; the others only line items
+    skip: ordersSpec().skip,
   };
 }
 

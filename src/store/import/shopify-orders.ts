@@ -1,0 +1,221 @@
+import path from 'node:path';
+import type { StoreDb } from '../db.js';
+import type { RawRecord } from '../input/records.js';
+import { openInput } from '../input/source.js';
+import { invalidRowsError, openReader, useImportPragmas, type ImportOptions, type ImportResult, type PartCounts } from './import.js';
+import { compileMapping, type RowMapper, type StageRow } from './mapping.js';
+import { presetSpec, shopifyOrderCustomers } from './presets/index.js';
+import { RejectsFile, type Rejection } from './rejects.js';
+import { ImportWriter } from './writer.js';
+
+const LISTED_PROBLEMS = 10;
+
+/**
+ * `journey import orders EXPORT --preset shopify`: Shopify's orders export holds the
+ * customers (by e-mail), the orders (on an order's first row) and the line items (one
+ * per row), so one import of it loads all three, in one pass and one transaction.
+ * Each batch writes its customers, then its orders (which resolve to them), then its
+ * items (which need their order); a row that fails any of the three is rejected as a
+ * whole, and the rows of an order that was rejected are rejected with it.
+ */
+export async function importShopifyOrders(db: StoreDb, options: ImportOptions): Promise<ImportResult> {
+  const started = performance.now();
+  const now = options.now ?? Date.now();
+  const input = await openInput(options.file, { format: options.format, stdin: options.stdin });
+  const reader = await openReader(input);
+  const mappers = {
+    customers: compileMapping('customers', shopifyOrderCustomers(), reader, input.name),
+    orders: compileMapping('orders', presetSpec('shopify', 'orders'), reader, input.name),
+    items: compileMapping('order-items', presetSpec('shopify', 'order-items'), reader, input.name),
+  };
+  const batchRows = options.batchRows ?? 10_000;
+  const rejects = options.rejectsFile ? new RejectsFile(options.rejectsFile, reader.rejectsFormat, reader.columns) : undefined;
+
+  const rows = { read: 0, skipped: 0 };
+  const totals = { customers: zero(), orders: zero(), items: zero() };
+  const problems: Rejection[] = [];
+  let problemCount = 0;
+  let batchRejects: { record: RawRecord; rejection: Rejection }[] = [];
+  // a row is rejected once, whichever of its parts failed first (an order's first row is also its first item)
+  let rejectedRows = new Set<number>();
+  const reject = (record: RawRecord, rejection: Rejection) => {
+    if (rejectedRows.has(rejection.rowNo)) return;
+    rejectedRows.add(rejection.rowNo);
+    if (rejects) return void batchRejects.push({ record, rejection });
+    problemCount++;
+    problems.push(rejection);
+    problems.sort((a, b) => a.rowNo - b.rowNo);
+    if (problems.length > LISTED_PROBLEMS) problems.pop();
+  };
+
+  // the batch: customers merged by e-mail, orders and items by key; records by row for rejections
+  let customers = new Map<string, { row: StageRow; placedAt: number }>();
+  let orders: StageRow[] = [];
+  let items: StageRow[] = [];
+  let records = new Map<number, RawRecord>();
+  let orderKeys = new Set<string>();
+  let itemKeys = new Set<string>();
+
+  const restorePragmas = useImportPragmas(db);
+  db.begin();
+  try {
+    const flush = () => {
+      if (records.size === 0) return;
+      const customerRows = [...customers.values()].map((c) => c.row);
+      resolveCustomerIds(db, customerRows);
+      add(totals.customers, write(db, 'customers', mappers.customers, now, customerRows, true, reject, records));
+      add(totals.orders, write(db, 'orders', mappers.orders, now, orders, false, reject, records));
+      add(totals.items, write(db, 'order-items', mappers.items, now, items, false, reject, records));
+      if (rejects) {
+        batchRejects.sort((a, b) => a.rejection.rowNo - b.rejection.rowNo);
+        for (const r of batchRejects) rejects.write(r.record, r.rejection);
+        batchRejects = [];
+      }
+      rejectedRows = new Set();
+      customers = new Map();
+      orders = [];
+      items = [];
+      records = new Map();
+      orderKeys = new Set();
+      itemKeys = new Set();
+    };
+
+    for await (const batch of reader.batches) {
+      for (const record of batch) {
+        rows.read++;
+        const order = mappers.orders.map(record);
+        if (order.kind === 'invalid') {
+          reject(record, { rowNo: record.rowNo, ...order.problem });
+          continue;
+        }
+        const item = mappers.items.map(record);
+        if (item.kind === 'invalid') {
+          reject(record, { rowNo: record.rowNo, ...item.problem });
+          continue;
+        }
+        const customer = order.kind === 'row' ? mappers.customers.map(record) : undefined;
+        if (customer?.kind === 'invalid') {
+          reject(record, { rowNo: record.rowNo, ...customer.problem });
+          continue;
+        }
+        if (item.kind === 'skip') {
+          rows.skipped++;
+          continue;
+        }
+        // one row per key in a batch: an order listed twice is applied in file order
+        const orderKey = order.kind === 'row' ? String(order.row.fields[0]) : undefined;
+        const itemKey = `${item.row.fields[0]}\u0000${item.row.fields[1]}`;
+        if ((orderKey !== undefined && orderKeys.has(orderKey)) || itemKeys.has(itemKey)) flush();
+        records.set(record.rowNo, record);
+        if (order.kind === 'row') {
+          orderKeys.add(orderKey!);
+          orders.push(order.row);
+          if (customer?.kind === 'row') mergeCustomer(customers, customer.row, order.row.fields[2] as number);
+        }
+        itemKeys.add(itemKey);
+        items.push(item.row);
+        if (records.size >= batchRows) flush();
+      }
+      options.onProgress?.({ rows: rows.read, bytesRead: input.bytesRead(), totalBytes: input.totalBytes, elapsedMs: performance.now() - started });
+    }
+    flush();
+    if (problemCount > 0) throw invalidRowsError(input.name, problems, problemCount, reader.rejectsFormat === 'jsonl');
+    db.commit();
+  } catch (err) {
+    db.rollback();
+    throw err;
+  } finally {
+    rejects?.close();
+    restorePragmas();
+  }
+  const ignored = (m: RowMapper) => new Set(m.ignoredColumns);
+  const [a, b, c] = [ignored(mappers.customers), ignored(mappers.orders), ignored(mappers.items)];
+  return {
+    kind: 'orders',
+    file: input.name,
+    format: input.format,
+    rows: rows.read,
+    ...totals.orders,
+    skipped: rows.skipped,
+    rejected: rejects?.count ?? 0,
+    rejectsFile: rejects ? path.resolve(rejects.file) : undefined,
+    ignoredColumns: reader.columns.filter((col) => a.has(col) && b.has(col) && c.has(col)),
+    seconds: (performance.now() - started) / 1000,
+    also: [
+      { kind: 'customers', ...totals.customers },
+      { kind: 'order-items', ...totals.items },
+    ],
+  };
+}
+
+const zero = (): Omit<PartCounts, 'kind'> => ({ inserted: 0, updated: 0, unchanged: 0 });
+const add = (to: Omit<PartCounts, 'kind'>, from: Omit<PartCounts, 'kind'>) => {
+  to.inserted += from.inserted;
+  to.updated += from.updated;
+  to.unchanged += from.unchanged;
+};
+
+/**
+ * One customer per e-mail in a batch: each value from the latest order that gives one,
+ * so that a blank phone on another order never wipes a known one.
+ */
+function mergeCustomer(batch: Map<string, { row: StageRow; placedAt: number }>, row: StageRow, placedAt: number): void {
+  const key = String(row.fields[0]);
+  const known = batch.get(key);
+  if (!known) return void batch.set(key, { row: { ...row, fields: [...row.fields], consents: [...row.consents] }, placedAt });
+  const newer = placedAt > known.placedAt;
+  row.fields.forEach((value, i) => {
+    if (value !== null && (newer || known.row.fields[i] === null)) known.row.fields[i] = value;
+  });
+  for (const [channel, granted] of row.consents) {
+    const at = known.row.consents.findIndex(([c]) => c === channel);
+    if (at < 0) known.row.consents.push([channel, granted]);
+    else if (newer) known.row.consents[at] = [channel, granted];
+  }
+  if (newer) known.placedAt = placedAt;
+}
+
+/** A customer the store knows by this e-mail (as id or alias) keeps its id; the others are keyed by the e-mail. */
+function resolveCustomerIds(db: StoreDb, rows: StageRow[]): void {
+  if (rows.length === 0) return;
+  const known = new Map(
+    db
+      .all<{ email: string; id: string | null }>(
+        `SELECT e.value AS email, coalesce((SELECT c.id FROM customers c WHERE c.id = e.value), (SELECT a.customer_id FROM customer_aliases a WHERE a.alias = e.value)) AS id
+         FROM json_each(?) e`,
+        [JSON.stringify(rows.map((r) => r.fields[0]))],
+      )
+      .map((r) => [r.email, r.id]),
+  );
+  for (const row of rows) {
+    const id = known.get(String(row.fields[0]));
+    if (id) row.fields[0] = id;
+  }
+}
+
+/** Stages, checks and applies one kind's rows of a batch; rows whose customer or order is missing are rejected. */
+function write(
+  db: StoreDb,
+  kind: 'customers' | 'orders' | 'order-items',
+  mapper: RowMapper,
+  now: number,
+  rows: StageRow[],
+  fillBlanks: boolean,
+  reject: (record: RawRecord, rejection: Rejection) => void,
+  records: Map<number, RawRecord>,
+): Omit<PartCounts, 'kind'> {
+  if (rows.length === 0) return zero();
+  const writer = new ImportWriter(db, kind, mapper, now, fillBlanks);
+  try {
+    const unresolved = writer.stage(rows);
+    if (unresolved.length > 0) {
+      for (const u of unresolved) reject(records.get(u.rowNo)!, u);
+      writer.drop(unresolved.map((u) => u.rowNo));
+    }
+    const counts = writer.apply();
+    writer.finish();
+    return counts;
+  } finally {
+    writer.dispose();
+  }
+}
