@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { StoreDb } from '../../src/store/db.js';
@@ -163,6 +163,42 @@ describe('shopify preset', () => {
 
 describe.runIf(HAS_OLIST)(`olist preset on the real, messy excerpt${OLIST_SKIP_NOTE}`, () => {
   const olist = (f: string) => path.join(OLIST, f);
+
+  it('takes order totals from the payments file, so that lifetime value is known', async () => {
+    // the excerpt's orders mostly name customers its customers file lacks: a customer per
+    // order's customer_id, written to a temporary file, lets every order in
+    const db = tempStore();
+    const customersFile = path.join(tempDir(), 'customers.csv');
+    const ids = readFileSync(olist('olist_orders_dataset.csv'), 'utf8').split('\n').slice(1).map((l) => l.split(',')[1]!.replace(/"/g, ''));
+    writeFileSync(customersFile, `customer_id,customer_unique_id,customer_city,customer_state\n${ids.map((id) => `${id},${id},sao paulo,SP`).join('\n')}\n`);
+    await importFile(db, { kind: 'customers', file: customersFile, preset: 'olist' });
+    const orders = await importFile(db, { kind: 'orders', file: olist('olist_orders_dataset.csv'), preset: 'olist' });
+    expect(orders.inserted).toBe(4071);
+    expect(db.get<{ n: number }>('SELECT count(*) AS n FROM customer_facts WHERE value IS NOT NULL')!.n).toBe(0);
+
+    const rejectsFile = path.join(tempDir(), 'payments.rejected.csv');
+    const payments = await importFile(db, { kind: 'payments', file: olist('olist_order_payments_dataset.csv'), preset: 'olist', rejectsFile });
+    expect(payments.rows).toBe(4733);
+    expect(payments.inserted).toBeGreaterThan(0);
+    expect(payments.inserted + payments.rejected).toBe(4733);
+    expect(readFileSync(rejectsFile, 'utf8').trimEnd().split('\n').slice(1).every((l) => /unknown order: no order has this id/.test(l))).toBe(true);
+    // an order's total is the sum of its payments (vouchers and cards alike)
+    const expected = new Map<string, number>();
+    for (const line of readFileSync(olist('olist_order_payments_dataset.csv'), 'utf8').split('\n').slice(1)) {
+      const cells = line.split(',');
+      const order = cells[0]!.replace(/"/g, '');
+      expected.set(order, (expected.get(order) ?? 0) + Number(cells[4]));
+    }
+    const totals = db.all<{ id: string; total: number }>('SELECT id, total FROM orders WHERE total IS NOT NULL');
+    expect(totals.length).toBeGreaterThan(0);
+    for (const { id, total } of totals) expect(total).toBeCloseTo(expected.get(id)!, 2);
+    // and lifetime value follows, for each customer with a paid order
+    const paidCustomers = db.get<{ n: number }>('SELECT count(DISTINCT customer_id) AS n FROM orders WHERE total IS NOT NULL AND status NOT IN (\'canceled\', \'unavailable\')')!.n;
+    expect(db.get<{ n: number }>('SELECT count(*) AS n FROM customer_facts WHERE value > 0')!.n).toBe(paidCustomers);
+
+    const again = await importFile(db, { kind: 'payments', file: olist('olist_order_payments_dataset.csv'), preset: 'olist', rejectsFile });
+    expect(again).toMatchObject({ inserted: 0, updated: 0, unchanged: payments.inserted });
+  });
 
   it('imports what it can and reports exactly what it rejects and why', async () => {
     const db = tempStore();

@@ -1,8 +1,9 @@
 import { usageError } from '../../errors.js';
 
 /** What `journey import KIND` can load. */
-export type ImportKind = 'customers' | 'orders' | 'order-items' | 'products' | 'events' | 'suppressions';
-export const IMPORT_KINDS: readonly ImportKind[] = ['customers', 'orders', 'order-items', 'products', 'events', 'suppressions'];
+export type ImportKind = 'customers' | 'orders' | 'order-items' | 'products' | 'events' | 'suppressions' | 'payments';
+/** In the order a folder of exports is imported: a kind after the kinds its rows refer to. */
+export const IMPORT_KINDS: readonly ImportKind[] = ['customers', 'products', 'orders', 'order-items', 'payments', 'events', 'suppressions'];
 
 export type FieldType =
   | 'id'
@@ -85,6 +86,14 @@ export const FIELDS: Record<ImportKind, readonly FieldSpec[]> = {
     { name: 'occurred_at', type: 'timestamp', required: true },
     { name: 'properties', type: 'json' },
   ],
+  // an order's payments: its total becomes their sum (exports that carry no order total, Olist's)
+  payments: [
+    { name: 'order_id', type: 'id', required: true },
+    { name: 'sequence', type: 'integer' },
+    { name: 'method', type: 'lower' },
+    { name: 'installments', type: 'integer' },
+    { name: 'value', type: 'number', required: true },
+  ],
   suppressions: [
     { name: 'channel', type: 'lower', required: true },
     { name: 'address', type: 'text', required: true },
@@ -103,6 +112,7 @@ export function bagField(kind: ImportKind): 'attributes' | 'properties' | undefi
     case 'events':
       return 'properties';
     case 'order-items':
+    case 'payments':
     case 'suppressions':
       return undefined;
   }
@@ -117,12 +127,13 @@ export function kindNoun(kind: ImportKind, count: number): string {
     products: 'product',
     events: 'event',
     suppressions: 'suppression',
+    payments: 'payment',
   };
   return count === 1 ? one[kind] : `${one[kind]}s`;
 }
 
 export function parseKind(value: string): ImportKind {
-  const kind = value === 'order_items' || value === 'items' ? 'order-items' : value;
+  const kind = value === 'order_items' || value === 'items' ? 'order-items' : value === 'order-payments' || value === 'order_payments' ? 'payments' : value;
   if ((IMPORT_KINDS as readonly string[]).includes(kind)) return kind as ImportKind;
   throw usageError(`unknown kind "${value}"`, `KIND is one of: ${IMPORT_KINDS.join(', ')}`);
 }

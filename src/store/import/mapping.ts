@@ -161,7 +161,8 @@ export function compileMapping(kind: ImportKind, spec: MappingSpec, reader: Reco
   if (bags.length > 0 && bag) provided.add(bag);
   const skip = spec.skip?.(columnForCode);
   const finish = finisher(kind);
-  const lineOf = kind === 'order-items' ? positionalLines(sources.find((s) => s.index === 0)!.get) : undefined;
+  // an order's items and payments are numbered in file order when the source does not number them
+  const lineOf = kind === 'order-items' || kind === 'payments' ? positionalLines(sources.find((s) => s.index === 0)!.get) : undefined;
 
   return {
     provided,
@@ -231,6 +232,8 @@ function invalid(column: string, value: unknown, reason: string): MapResult {
 /** Per-kind defaults and derived values, applied after conversion. */
 function finisher(kind: ImportKind): (fields: (string | number | null)[]) => RowProblem | undefined {
   switch (kind) {
+    case 'payments':
+      return () => undefined;
     case 'order-items':
       // order_id, line, product_id, sku, title, quantity, price
       return (f) => {

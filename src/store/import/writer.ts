@@ -48,6 +48,7 @@ const SHAPES: Record<ImportKind, TableShape> = {
   'order-items': { table: 'order_items', key: ['order_id', 'line'], stageOnly: [], alwaysProvided: ['line', 'quantity'], orderRef: true, insertOnly: [] },
   products: { table: 'products', key: ['id'], stageOnly: [], bag: 'attributes', alwaysProvided: [], insertOnly: [] },
   events: { table: 'events', key: ['id'], stageOnly: [], bag: 'properties', alwaysProvided: ['id', 'properties'], customerRef: true, insertOnly: [] },
+  payments: { table: 'order_payments', key: ['order_id', 'sequence'], stageOnly: [], alwaysProvided: ['sequence'], orderRef: true, insertOnly: [] },
   suppressions: { table: 'suppressions', key: ['channel', 'address'], stageOnly: [], alwaysProvided: ['created_at'], insertOnly: ['created_at'] },
 };
 
@@ -58,6 +59,8 @@ const TOUCHED = 'temp.import_touched';
 /** Events this import added: those of a delivery type are matched to their messages at the end. */
 const NEW_EVENTS = 'temp.import_new_events';
 const STAGE_ALIASES = 'temp.import_stage_aliases';
+/** Orders whose payments this import changed: their totals are redone at the end. */
+const PAID_ORDERS = 'temp.import_paid_orders';
 /** 512 rows x at most 12 columns stays far below SQLite's 32,766 bound parameters. */
 const ROWS_PER_INSERT = 512;
 
@@ -106,6 +109,8 @@ export class ImportWriter {
       CREATE TEMP TABLE import_touched (customer_id TEXT PRIMARY KEY) WITHOUT ROWID;
       DROP TABLE IF EXISTS ${NEW_EVENTS};
       CREATE TEMP TABLE import_new_events (id TEXT PRIMARY KEY) WITHOUT ROWID;
+      DROP TABLE IF EXISTS ${PAID_ORDERS};
+      CREATE TEMP TABLE import_paid_orders (id TEXT PRIMARY KEY) WITHOUT ROWID;
     `);
   }
 
@@ -289,6 +294,11 @@ export class ImportWriter {
       case 'events':
         this.db.run(`INSERT OR IGNORE INTO ${NEW_EVENTS} (id) SELECT s.id FROM ${STAGE} s WHERE s.existed = 0`);
         break;
+      case 'payments':
+        // the customers of orders whose payments changed: their totals, then facts, are redone
+        this.db.run(`INSERT OR IGNORE INTO ${TOUCHED} (customer_id) SELECT o.customer_id FROM ${STAGE} s JOIN orders o ON o.id = s.order_id WHERE ${changedRows}`);
+        this.db.run(`INSERT OR IGNORE INTO ${PAID_ORDERS} (id) SELECT s.order_id FROM ${STAGE} s WHERE ${changedRows}`);
+        break;
       case 'order-items':
       case 'products':
         break;
@@ -313,6 +323,11 @@ export class ImportWriter {
       case 'events':
         recordImportedDeliveryEvents(this.db, NEW_EVENTS);
         break;
+      case 'payments':
+        // an order's total is what was paid for it
+        this.db.run(`UPDATE orders SET total = (SELECT sum(p.value) FROM order_payments p WHERE p.order_id = orders.id) WHERE id IN (SELECT id FROM ${PAID_ORDERS})`);
+        refreshCustomerFacts(this.db, TOUCHED);
+        break;
       case 'order-items':
       case 'products':
         break;
@@ -325,6 +340,6 @@ export class ImportWriter {
   }
 
   dispose(): void {
-    this.db.exec(`DROP TABLE IF EXISTS ${STAGE}; DROP TABLE IF EXISTS ${STAGE_CONSENTS}; DROP TABLE IF EXISTS ${STAGE_ALIASES}; DROP TABLE IF EXISTS ${TOUCHED}; DROP TABLE IF EXISTS ${NEW_EVENTS};`);
+    this.db.exec(`DROP TABLE IF EXISTS ${STAGE}; DROP TABLE IF EXISTS ${STAGE_CONSENTS}; DROP TABLE IF EXISTS ${STAGE_ALIASES}; DROP TABLE IF EXISTS ${TOUCHED}; DROP TABLE IF EXISTS ${NEW_EVENTS}; DROP TABLE IF EXISTS ${PAID_ORDERS};`);
   }
 }

@@ -104,6 +104,16 @@ export function olistSpec(kind: ImportKind): Partial<MappingSpec> | undefined {
           ['product_photos_qty', bag('photos_qty')],
         ]),
       };
+    case 'payments':
+      return {
+        columns: new Map<string, Target>([
+          ['order_id', field('order_id')],
+          ['payment_sequential', field('sequence')],
+          ['payment_type', field('method')],
+          ['payment_installments', field('installments')],
+          ['payment_value', field('value')],
+        ]),
+      };
     case 'events':
     case 'suppressions':
       return undefined;

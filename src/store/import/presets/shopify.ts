@@ -225,6 +225,7 @@ export function shopifySpec(kind: ImportKind): Partial<MappingSpec> | undefined 
       };
     case 'events':
     case 'suppressions':
+    case 'payments':
       return undefined;
   }
 }
