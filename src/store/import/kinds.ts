@@ -132,6 +132,32 @@ export function kindNoun(kind: ImportKind, count: number): string {
   return count === 1 ? one[kind] : `${one[kind]}s`;
 }
 
+/**
+ * The words in a file's name that say which kind it holds, for `journey import DIR`
+ * (olist_order_items_dataset.csv, customers_export.csv, order_items.csv): matched
+ * against the name's words, so "orders" does not match order_items.
+ */
+export const KIND_FILE_WORDS: Record<ImportKind, readonly string[]> = {
+  customers: ['customers'],
+  products: ['products'],
+  orders: ['orders'],
+  'order-items': ['items', 'lineitems'],
+  payments: ['payments'],
+  events: ['events'],
+  suppressions: ['suppressions', 'unsubscribes', 'bounces'],
+};
+
+/** The kinds a file's name names (none, one, or several when it is ambiguous). */
+export function kindsOfFileName(fileName: string): ImportKind[] {
+  const base = fileName.toLowerCase().replace(/\.gz$/, '').replace(/\.(csv|jsonl|ndjson)$/, '');
+  const words = new Set(base.split(/[^a-z0-9]+/));
+  // an order's items or payments file also says "order"/"orders"; the more specific kind wins
+  const kinds = IMPORT_KINDS.filter((k) => KIND_FILE_WORDS[k].some((w) => words.has(w)));
+  return kinds.length > 1 && kinds.some((k) => k !== 'orders' && k !== 'customers' && k !== 'products')
+    ? kinds.filter((k) => k !== 'orders' && k !== 'customers' && k !== 'products')
+    : kinds;
+}
+
 export function parseKind(value: string): ImportKind {
   const kind = value === 'order_items' || value === 'items' ? 'order-items' : value === 'order-payments' || value === 'order_payments' ? 'payments' : value;
   if ((IMPORT_KINDS as readonly string[]).includes(kind)) return kind as ImportKind;
