@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { StoreDb } from '../db.js';
+import { refreshCustomerFacts, refreshReachability } from '../facts.js';
 import type { RawRecord } from '../input/records.js';
 import { openInput } from '../input/source.js';
 import { invalidRowsError, openReader, useImportPragmas, type ImportOptions, type ImportResult, type PartCounts } from './import.js';
@@ -9,6 +10,8 @@ import { RejectsFile, type Rejection } from './rejects.js';
 import { ImportWriter } from './writer.js';
 
 const LISTED_PROBLEMS = 10;
+const CONTACTS_CHANGED = 'temp.import_contacts_changed';
+const ORDERS_CHANGED = 'temp.import_orders_changed';
 
 /**
  * `journey import orders EXPORT --preset shopify`: Shopify's orders export holds the
@@ -53,19 +56,37 @@ export async function importShopifyOrders(db: StoreDb, options: ImportOptions): 
   let orders: StageRow[] = [];
   let items: StageRow[] = [];
   let records = new Map<number, RawRecord>();
+  let batchSize = 0;
   let orderKeys = new Set<string>();
   let itemKeys = new Set<string>();
 
+  // a customer is counted once, however many batches name it: new, else updated if any batch changed it
+  const customerOutcomes = new Map<string, 'new' | 'updated' | 'unchanged'>();
+  const countCustomers = (writer: ImportWriter) => {
+    for (const o of writer.outcomes()) {
+      const before = customerOutcomes.get(o.key);
+      const now = o.existed === 0 ? 'new' : o.changed === 1 ? 'updated' : 'unchanged';
+      if (before === undefined || (before === 'unchanged' && now === 'updated')) customerOutcomes.set(o.key, now);
+    }
+  };
+
   const restorePragmas = useImportPragmas(db);
   db.begin();
+  // whose facts and reachability to redo, once at the end rather than per batch
+  db.exec(`DROP TABLE IF EXISTS ${CONTACTS_CHANGED}; CREATE TEMP TABLE import_contacts_changed (customer_id TEXT PRIMARY KEY) WITHOUT ROWID;
+           DROP TABLE IF EXISTS ${ORDERS_CHANGED}; CREATE TEMP TABLE import_orders_changed (customer_id TEXT PRIMARY KEY) WITHOUT ROWID;`);
   try {
     const flush = () => {
-      if (records.size === 0) return;
+      if (batchSize === 0) return;
+      batchSize = 0;
       const customerRows = [...customers.values()].map((c) => c.row);
       resolveCustomerIds(db, customerRows);
-      add(totals.customers, write(db, 'customers', mappers.customers, now, customerRows, true, reject, records));
-      add(totals.orders, write(db, 'orders', mappers.orders, now, orders, false, reject, records));
-      add(totals.items, write(db, 'order-items', mappers.items, now, items, false, reject, records));
+      write(db, 'customers', mappers.customers, now, customerRows, reject, records, (w) => {
+        countCustomers(w);
+        w.copyTouched(CONTACTS_CHANGED);
+      });
+      add(totals.orders, write(db, 'orders', mappers.orders, now, orders, reject, records, (w) => w.copyTouched(ORDERS_CHANGED)));
+      add(totals.items, write(db, 'order-items', mappers.items, now, items, reject, records));
       if (rejects) {
         batchRejects.sort((a, b) => a.rejection.rowNo - b.rejection.rowNo);
         for (const r of batchRejects) rejects.write(r.record, r.rejection);
@@ -106,7 +127,9 @@ export async function importShopifyOrders(db: StoreDb, options: ImportOptions): 
         const orderKey = order.kind === 'row' ? String(order.row.fields[0]) : undefined;
         const itemKey = `${item.row.fields[0]}\u0000${item.row.fields[1]}`;
         if ((orderKey !== undefined && orderKeys.has(orderKey)) || itemKeys.has(itemKey)) flush();
-        records.set(record.rowNo, record);
+        // the rows themselves are kept only for the rejects file: held for a batch, they outlive the young generation
+        if (rejects) records.set(record.rowNo, record);
+        batchSize++;
         if (order.kind === 'row') {
           orderKeys.add(orderKey!);
           orders.push(order.row);
@@ -114,12 +137,15 @@ export async function importShopifyOrders(db: StoreDb, options: ImportOptions): 
         }
         itemKeys.add(itemKey);
         items.push(item.row);
-        if (records.size >= batchRows) flush();
+        if (batchSize >= batchRows) flush();
       }
       options.onProgress?.({ rows: rows.read, bytesRead: input.bytesRead(), totalBytes: input.totalBytes, elapsedMs: performance.now() - started });
     }
     flush();
     if (problemCount > 0) throw invalidRowsError(input.name, problems, problemCount, reader.rejectsFormat === 'jsonl');
+    refreshReachability(db, CONTACTS_CHANGED);
+    refreshCustomerFacts(db, ORDERS_CHANGED);
+    db.exec(`DROP TABLE ${CONTACTS_CHANGED}; DROP TABLE ${ORDERS_CHANGED};`);
     db.commit();
   } catch (err) {
     db.rollback();
@@ -128,6 +154,7 @@ export async function importShopifyOrders(db: StoreDb, options: ImportOptions): 
     rejects?.close();
     restorePragmas();
   }
+  for (const outcome of customerOutcomes.values()) totals.customers[outcome === 'new' ? 'inserted' : outcome]++;
   const ignored = (m: RowMapper) => new Set(m.ignoredColumns);
   const [a, b, c] = [ignored(mappers.customers), ignored(mappers.orders), ignored(mappers.items)];
   return {
@@ -200,20 +227,22 @@ function write(
   mapper: RowMapper,
   now: number,
   rows: StageRow[],
-  fillBlanks: boolean,
   reject: (record: RawRecord, rejection: Rejection) => void,
   records: Map<number, RawRecord>,
+  after?: (writer: ImportWriter) => void,
 ): Omit<PartCounts, 'kind'> {
   if (rows.length === 0) return zero();
-  const writer = new ImportWriter(db, kind, mapper, now, fillBlanks);
+  // the customers an orders export names are second-hand: they only fill what the store lacks
+  const writer = new ImportWriter(db, kind, mapper, now, kind === 'customers');
   try {
     const unresolved = writer.stage(rows);
     if (unresolved.length > 0) {
-      for (const u of unresolved) reject(records.get(u.rowNo)!, u);
+      for (const u of unresolved) reject(records.get(u.rowNo) ?? { rowNo: u.rowNo, values: [] }, u);
       writer.drop(unresolved.map((u) => u.rowNo));
     }
     const counts = writer.apply();
-    writer.finish();
+    // (finish() would refresh facts and reachability per batch: the caller does it once)
+    after?.(writer);
     return counts;
   } finally {
     writer.dispose();

@@ -103,8 +103,11 @@ export class ImportWriter {
         existed INTEGER NOT NULL DEFAULT 0, changed INTEGER NOT NULL DEFAULT 0, prev_status TEXT);
       DROP TABLE IF EXISTS ${STAGE_CONSENTS};
       CREATE TEMP TABLE import_stage_consents (customer_id TEXT NOT NULL, channel TEXT NOT NULL, granted INTEGER NOT NULL);
+      -- classifying a batch looks up each row's consents and aliases: without these, a scan per row
+      CREATE INDEX temp.import_stage_consents_by_customer ON import_stage_consents (customer_id);
       DROP TABLE IF EXISTS ${STAGE_ALIASES};
       CREATE TEMP TABLE import_stage_aliases (alias TEXT NOT NULL, customer_id TEXT NOT NULL);
+      CREATE INDEX temp.import_stage_aliases_by_customer ON import_stage_aliases (customer_id);
       DROP TABLE IF EXISTS ${TOUCHED};
       CREATE TEMP TABLE import_touched (customer_id TEXT PRIMARY KEY) WITHOUT ROWID;
       DROP TABLE IF EXISTS ${NEW_EVENTS};
@@ -332,6 +335,16 @@ export class ImportWriter {
       case 'products':
         break;
     }
+  }
+
+  /** What apply() found for each staged row, by key (id): for a caller that counts a key once across batches. */
+  outcomes(): { key: string; existed: number; changed: number }[] {
+    return this.db.all(`SELECT id AS key, existed, changed FROM ${STAGE}`);
+  }
+
+  /** Adds the customers whose derived data this writer would refresh to `table`, for a caller that refreshes once for many writers. */
+  copyTouched(table: string): void {
+    this.db.run(`INSERT OR IGNORE INTO ${table} (customer_id) SELECT customer_id FROM ${TOUCHED}`);
   }
 
   /** Empties the stage for the next batch. */
