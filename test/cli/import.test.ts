@@ -125,6 +125,17 @@ describe('journey import (CLI)', () => {
     expect(count(project, 'customers')).toBe(3);
   });
 
+  it('refuses customer ids a spreadsheet rounded, saying why and what to do, and merges no one', () => {
+    const project = tempDir();
+    const r = journey(project, ['import', 'customers', fixture('shopify', 'customers_excel.csv'), '--preset', 'shopify']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('2 rows are invalid; nothing was imported');
+    expect(r.stderr).toContain('row 1, column Customer ID: "7.02955E+12" is a number a spreadsheet rounded into scientific notation');
+    expect(r.stderr).toContain('re-export the file from the shop without opening it in a spreadsheet, or key customers by e-mail');
+    expect(count(project, 'customers')).toBe(0);
+  });
+
   it('exits 2 on a usage error', () => {
     const project = tempDir();
     const r = journey(project, ['import', 'carts', fixture('orders.csv')]);

@@ -63,8 +63,8 @@ describe('shopify preset', () => {
     const file = fixture('shopify', 'customers_excel.csv');
     const error = await importFile(db, { kind: 'customers', file, preset: 'shopify' }).catch((e: Error) => e);
     expect(error).toBeInstanceOf(Error);
-    expect((error as Error).message).toMatch(/^2 rows are invalid; nothing was imported\n  row 1, column id: "7\.02955E\+12" is a number a spreadsheet rounded into scientific notation/);
-    expect((error as Error).message).toMatch(/\n  row 2, column id: "7\.02955E\+12" /);
+    expect((error as Error).message).toMatch(/^2 rows are invalid; nothing was imported\n  row 1, column Customer ID: "7\.02955E\+12" is a number a spreadsheet rounded into scientific notation/);
+    expect((error as Error).message).toMatch(/\n  row 2, column Customer ID: "7\.02955E\+12" /);
     expect((error as Error).message).toMatch(/re-export the file from the shop without opening it in a spreadsheet, or key customers by e-mail/);
     expect(db.get<{ n: number }>('SELECT count(*) AS n FROM customers')!.n).toBe(0);
 

@@ -68,6 +68,7 @@ function ordersSpec(): Partial<MappingSpec> {
       ['Tags', bag('tags')],
       ['Shipping Method', bag('shipping_method')],
     ]),
+    computedFrom: { customer_id: 'Email', status: 'Financial Status', total: 'Total', status_changed_at: 'Paid at' },
     computed: {
       customer_id: (column: ColumnGetter) => {
         const email = column('Email');
@@ -134,6 +135,7 @@ export function shopifyOrderCustomersSpec(): Partial<MappingSpec> {
       ['Accepts Email Marketing', { kind: 'consent', channel: 'email' }],
       ['Accepts SMS Marketing', { kind: 'consent', channel: 'sms' }],
     ]),
+    computedFrom: { id: 'Email', first_name: 'Billing Name', last_name: 'Billing Name', phone: 'Phone', country: 'Billing Country', city: 'Billing City' },
     computed: {
       id: (column: ColumnGetter) => {
         const email = column('Email');
@@ -178,6 +180,7 @@ export function shopifySpec(kind: ImportKind): Partial<MappingSpec> | undefined 
           ['Total Spent', bag('shopify_total_spent')],
           ['Total Orders', bag('shopify_total_orders')],
         ]),
+        computedFrom: { id: 'Customer ID', phone: 'Phone', country: 'Default Address Country Code' },
         computed: {
           phone: firstOf('Phone', 'Default Address Phone'),
           // the code when the export has it, else the name (normalised to the code)
