@@ -131,6 +131,23 @@ describe('shopify preset', () => {
     expect(snapshot(db)).toEqual(before);
   });
 
+  it('rejects an order whose first row is bad together with its other rows, saying why, and imports the rest', async () => {
+    const db = tempStore();
+    const dir = tempDir();
+    const file = path.join(dir, 'orders_export.csv');
+    const text = readFileSync(fixture('shopify', 'orders_only_export.csv'), 'utf8');
+    writeFileSync(file, text.replace('EUR,100.00,0.00,0.00,100.00,', 'EUR,100.00,0.00,0.00,1OO.00,'));
+    const rejectsFile = path.join(dir, 'rejects.csv');
+    const result = await importFile(db, { kind: 'orders', file, preset: 'shopify', rejectsFile });
+    expect(result).toMatchObject({ rows: 5, inserted: 3, rejected: 2 });
+    const rejected = readFileSync(rejectsFile, 'utf8').split('\n').slice(1, 3).map((l) => l.split(',').slice(0, 2).join(','));
+    expect(rejected).toEqual(['1,Total', '2,Name']);
+    expect(readFileSync(rejectsFile, 'utf8')).toContain('"""#2004"" is an order whose first row (row 1) was rejected"');
+    expect(db.get<{ n: number }>(`SELECT count(*) AS n FROM order_items WHERE order_id = '#2004'`)!.n).toBe(0);
+    // Ana is still imported from her other order
+    expect(db.get(`SELECT phone FROM customers WHERE id = 'ana@example.pt'`)).toEqual({ phone: '+351912345678' });
+  });
+
   it('keeps partial refunds, and dates a status the export does not date by the best time it holds, marked estimated', async () => {
     const db = tempStore();
     const now = Date.parse('2026-12-01T00:00:00Z');

@@ -58,6 +58,8 @@ export async function importShopifyOrders(db: StoreDb, options: ImportOptions): 
   let items: StageRow[] = [];
   let records = new Map<number, RawRecord>();
   let batchSize = 0;
+  // orders whose first row was rejected: their other rows are rejected with that reason
+  const rejectedOrders = new Map<string, number>();
   let orderKeys = new Set<string>();
   let itemKeys = new Set<string>();
 
@@ -106,22 +108,29 @@ export async function importShopifyOrders(db: StoreDb, options: ImportOptions): 
       for (const record of batch) {
         rows.read++;
         const order = mappers.orders.map(record);
+        const item = mappers.items.map(record);
         if (order.kind === 'invalid') {
+          if (item.kind === 'row') rejectedOrders.set(String(item.row.fields[0]), record.rowNo);
           reject(record, { rowNo: record.rowNo, ...order.problem });
           continue;
         }
-        const item = mappers.items.map(record);
         if (item.kind === 'invalid') {
           reject(record, { rowNo: record.rowNo, ...item.problem });
           continue;
         }
-        const customer = order.kind === 'row' ? mappers.customers.map(record) : undefined;
-        if (customer?.kind === 'invalid') {
-          reject(record, { rowNo: record.rowNo, ...customer.problem });
-          continue;
-        }
         if (item.kind === 'skip') {
           rows.skipped++;
+          continue;
+        }
+        const rejectedOrderRow = order.kind === 'skip' ? rejectedOrders.get(String(item.row.fields[0])) : undefined;
+        if (rejectedOrderRow !== undefined) {
+          reject(record, { rowNo: record.rowNo, column: 'Name', value: item.row.fields[0], reason: `is an order whose first row (row ${rejectedOrderRow}) was rejected` });
+          continue;
+        }
+        const customer = order.kind === 'row' ? mappers.customers.map(record) : undefined;
+        if (customer?.kind === 'invalid') {
+          rejectedOrders.set(String(item.row.fields[0]), record.rowNo);
+          reject(record, { rowNo: record.rowNo, ...customer.problem });
           continue;
         }
         // one row per key in a batch: an order listed twice is applied in file order
