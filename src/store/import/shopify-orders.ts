@@ -74,6 +74,13 @@ export async function importShopifyOrders(db: StoreDb, options: ImportOptions): 
   };
 
   const restorePragmas = useImportPragmas(db);
+  // Every reference this import writes is one it has just checked or written itself
+  // (an order's customer resolved in the stage, an item's order checked, a consent's
+  // customer upserted in the same batch): the per-row foreign key lookups would only
+  // repeat those checks. Outside a transaction, as SQLite requires.
+  // (measured on 1,000,000 rows: 8% of the import)
+  const foreignKeys = db.get<{ foreign_keys: number }>('PRAGMA foreign_keys')!.foreign_keys;
+  db.exec('PRAGMA foreign_keys = OFF');
   db.begin();
   // whose facts and reachability to redo, once at the end rather than per batch
   db.exec(`DROP TABLE IF EXISTS ${CONTACTS_CHANGED}; CREATE TEMP TABLE import_contacts_changed (customer_id TEXT PRIMARY KEY) WITHOUT ROWID;
@@ -84,6 +91,8 @@ export async function importShopifyOrders(db: StoreDb, options: ImportOptions): 
       batchSize = 0;
       const customerRows = [...customers.values()].map((c) => c.row);
       resolveCustomerIds(db, customerRows);
+      // staged in key order, a batch's lookups and writes walk the customers' B-trees in order, not at random
+      customerRows.sort((a, b) => (String(a.fields[0]) < String(b.fields[0]) ? -1 : 1));
       write(db, 'customers', mappers.customers, now, customerRows, reject, records, (w) => {
         countCustomers(w);
         w.copyTouched(CONTACTS_CHANGED);
@@ -163,6 +172,7 @@ export async function importShopifyOrders(db: StoreDb, options: ImportOptions): 
   } finally {
     rejects?.close();
     restorePragmas();
+    db.exec(`PRAGMA foreign_keys = ${foreignKeys ? 'ON' : 'OFF'}`);
   }
   for (const outcome of customerOutcomes.values()) totals.customers[outcome === 'new' ? 'inserted' : outcome]++;
   const ignored = (m: RowMapper) => new Set(m.ignoredColumns);

@@ -237,9 +237,11 @@ export class ImportWriter {
       );
     const onConflict = updates.length > 0 ? `DO UPDATE SET ${updates.join(', ')}` : 'DO NOTHING';
 
+    // rows go in in file order (events' seq is the engine's cursor); customers, whose
+    // order nothing reads, in key order: their B-trees are then written in order
     this.db.run(
       `INSERT INTO ${table} (${this.written.join(', ')})
-       SELECT ${insertValues.join(', ')} FROM ${STAGE} s WHERE s.existed = 0 OR s.changed = 1 ORDER BY s.row_no
+       SELECT ${insertValues.join(', ')} FROM ${STAGE} s WHERE s.existed = 0 OR s.changed = 1 ORDER BY ${this.kind === 'customers' ? 's.id' : 's.row_no'}
        ON CONFLICT (${key.join(', ')}) ${onConflict}`,
     );
     if (this.kind === 'orders') {
@@ -262,13 +264,13 @@ export class ImportWriter {
     if (this.kind === 'customers') {
       this.db.run(
         `INSERT INTO customer_consents (customer_id, channel, granted, updated_at)
-         SELECT customer_id, channel, granted, ? FROM ${STAGE_CONSENTS} WHERE true
+         SELECT customer_id, channel, granted, ? FROM ${STAGE_CONSENTS} WHERE true ORDER BY customer_id, channel
          ON CONFLICT (customer_id, channel) ${this.fillBlanks ? 'DO NOTHING' : `DO UPDATE SET granted = excluded.granted, updated_at = excluded.updated_at
          WHERE customer_consents.granted IS NOT excluded.granted`}`,
         [this.now],
       );
       this.db.run(
-        `INSERT INTO customer_aliases (alias, customer_id) SELECT alias, customer_id FROM ${STAGE_ALIASES} WHERE true
+        `INSERT INTO customer_aliases (alias, customer_id) SELECT alias, customer_id FROM ${STAGE_ALIASES} WHERE true ORDER BY alias
          ON CONFLICT (alias) ${this.fillBlanks ? 'DO NOTHING' : 'DO UPDATE SET customer_id = excluded.customer_id WHERE customer_aliases.customer_id IS NOT excluded.customer_id'}`,
       );
     }
