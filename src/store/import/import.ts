@@ -218,10 +218,10 @@ export async function openReader(input: InputSource): Promise<RecordReader> {
  * no mmap keep its memory flat whatever the file size (the query pragmas would let
  * both grow to 1.4 GB).
  */
-export function useImportPragmas(db: StoreDb): () => void {
+export function useImportPragmas(db: StoreDb, cacheMb = 32): () => void {
   const cache = db.get<{ cache_size: number }>('PRAGMA cache_size')!.cache_size;
   const mmap = db.get<{ mmap_size: number }>('PRAGMA mmap_size')!.mmap_size;
-  db.exec(`PRAGMA cache_size = -32768; PRAGMA mmap_size = 0;`);
+  db.exec(`PRAGMA cache_size = ${-1024 * Math.round(cacheMb)}; PRAGMA mmap_size = 0;`);
   return () => db.exec(`PRAGMA cache_size = ${Number(cache)}; PRAGMA mmap_size = ${Number(mmap)};`);
 }
 
