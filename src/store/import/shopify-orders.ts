@@ -31,8 +31,7 @@ export async function importShopifyOrders(db: StoreDb, options: ImportOptions): 
     orders: compileMapping('orders', presetSpec('shopify', 'orders'), reader, input.name),
     items: compileMapping('order-items', presetSpec('shopify', 'order-items'), reader, input.name),
   };
-  // larger than a one-kind import's batches: a customer named in several batches is staged in each
-  const batchRows = options.batchRows ?? 25_000;
+  const batchRows = options.batchRows ?? 10_000;
   const rejects = options.rejectsFile ? new RejectsFile(options.rejectsFile, reader.rejectsFormat, reader.columns) : undefined;
 
   const rows = { read: 0, skipped: 0 };

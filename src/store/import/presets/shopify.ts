@@ -57,6 +57,17 @@ function ordersSpec(): Partial<MappingSpec> {
     const [financial, fulfillment, cancelled] = [column('Financial Status'), column('Fulfillment Status'), column('Cancelled at')];
     return (v: Values) => shopifyStatus(text(financial, v), text(fulfillment, v), text(cancelled, v));
   };
+  // when the current status began, where the export says: it never dates a refund (a
+  // pending order's status began when it was placed)
+  const exactStatusTime = (column: ColumnGetter) => {
+    const status = statusOf(column);
+    const [cancelled, paidAt, fulfilledAt, created] = [column('Cancelled at'), column('Paid at'), column('Fulfilled at'), column('Created at')];
+    return (v: Values): string | null => {
+      const s = status(v);
+      const at = s === 'canceled' ? cancelled : s === 'shipped' ? fulfilledAt : s === 'processing' ? paidAt : s === 'pending' ? created : undefined;
+      return at ? text(at, v) || null : null;
+    };
+  };
   return {
     columns: new Map<string, Target>([
       ['Name', field('id')],
@@ -85,23 +96,13 @@ function ordersSpec(): Partial<MappingSpec> {
         };
       },
       // when the current status began, where the export says: it never dates a refund
-      status_changed_at: (column: ColumnGetter) => {
-        const status = statusOf(column);
-        const [cancelled, paidAt, fulfilledAt, created] = [column('Cancelled at'), column('Paid at'), column('Fulfilled at'), column('Created at')];
-        return (v) => {
-          const s = status(v);
-          const at = s === 'canceled' ? cancelled : s === 'shipped' ? fulfilledAt : s === 'processing' ? paidAt : undefined;
-          if (s === 'pending') return text(created, v) || null;
-          return at ? text(at, v) || null : null;
-        };
-      },
-      // otherwise the latest time the order's row holds: the change came after it (a
-      // pending order's status began when it was placed: that is exact)
+      status_changed_at: exactStatusTime,
+      // otherwise the latest time the order's row holds: the change came after it
       status_changed_estimate: (column: ColumnGetter) => {
-        const status = statusOf(column);
+        const exact = exactStatusTime(column);
         const times = ['Created at', 'Paid at', 'Fulfilled at', 'Cancelled at'].map((c) => column(c));
         return (v) => {
-          if (status(v) === 'pending') return null;
+          if (exact(v) !== null) return null;
           let latest: number | null = null;
           for (const get of times) {
             const t = text(get, v);
