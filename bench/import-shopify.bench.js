@@ -15,6 +15,15 @@ const ROWS = Number(process.env.ROWS ?? 1_000_000);
 const dir = mkdtempSync(path.join(os.tmpdir(), 'journey-shopify-bench-'));
 const file = path.join(dir, 'orders_export.csv');
 const line = (name, value) => console.log(`${name} ${value}`);
+// CPU seconds besides wall time: on a machine shared with other work, wall time says
+// more about the neighbours than about either importer
+const TIME = spawnSync('/usr/bin/time', ['-f', '%U', 'true']).status === 0 ? '/usr/bin/time' : undefined;
+function timed(command, args, options) {
+  if (!TIME) return { ...spawnSync(command, args, options), cpu: undefined };
+  const r = spawnSync(TIME, ['-f', '@cpu %U %S', command, ...args], options);
+  const m = /@cpu ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr);
+  return { ...r, stderr: m ? r.stderr.slice(0, m.index) : r.stderr, cpu: m ? Number(m[1]) + Number(m[2]) : undefined };
+}
 
 // Orders newest first, as Shopify exports them; 1 to 5 items (2.5 on average), about
 // 2.7 orders per customer; most paid and fulfilled, some refunded, partly refunded,
@@ -84,7 +93,7 @@ try {
   const project = path.join(dir, 'project');
   mkdirSync(project);
   const started = performance.now();
-  const ours = spawnSync(process.execPath, [path.join(here, '../bin/journey.js'), '-C', project, 'import', 'orders', file, '--preset', 'shopify', '--json'], {
+  const ours = timed(process.execPath, [path.join(here, '../bin/journey.js'), '-C', project, 'import', 'orders', file, '--preset', 'shopify', '--json'], {
     cwd: dir,
     encoding: 'utf8',
   });
@@ -96,13 +105,14 @@ try {
   for (const part of result.also) line(`import.shopify_orders.${part.kind}`, part.inserted);
   line('import.shopify_orders.seconds', seconds.toFixed(2));
   line('import.shopify_orders.rows_per_s', Math.round(result.rows / seconds));
+  if (ours.cpu !== undefined) line('import.shopify_orders.cpu_seconds', ours.cpu.toFixed(2));
 
   if (spawnSync('sqlite3', ['-version']).status !== 0) {
     console.log('# the sqlite3 tool is not installed: no comparison with its .import');
   } else {
     const cliStore = path.join(dir, 'cli.db');
     const cliStarted = performance.now();
-    const cli = spawnSync('sqlite3', [cliStore], { input: `.mode csv\n.import ${file} orders_export\n`, encoding: 'utf8' });
+    const cli = timed('sqlite3', [cliStore], { input: `.mode csv\n.import ${file} orders_export\n`, encoding: 'utf8' });
     const cliSeconds = (performance.now() - cliStarted) / 1000;
     if (cli.status !== 0 || cli.stderr) throw new Error(`sqlite3 .import failed: ${cli.stderr}`);
     const count = Number(spawnSync('sqlite3', [cliStore, 'SELECT count(*) FROM orders_export'], { encoding: 'utf8' }).stdout.trim());
@@ -110,6 +120,10 @@ try {
     line('sqlite3_cli.shopify_orders.seconds', cliSeconds.toFixed(2));
     line('sqlite3_cli.shopify_orders.rows_per_s', Math.round(count / cliSeconds));
     line('import.shopify_orders.time_vs_sqlite3_cli', (seconds / cliSeconds).toFixed(2));
+    if (cli.cpu !== undefined && ours.cpu !== undefined) {
+      line('sqlite3_cli.shopify_orders.cpu_seconds', cli.cpu.toFixed(2));
+      line('import.shopify_orders.cpu_vs_sqlite3_cli', (ours.cpu / cli.cpu).toFixed(2));
+    }
   }
 } finally {
   if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
