@@ -107,6 +107,8 @@ function candidatesFor(trigger: Trigger, ctx: EntryContext): Candidates {
       if (trigger.kind === 'order_status_changed') {
         conditions.push({ kind: 'in', expr: col('h', 'status'), list: trigger.statuses.map(param), negated: false });
         conditions.push(itemsRule(trigger.items, trigger.statuses));
+        // a status an order arrived in with no date in the source is history, not news (migration 016)
+        conditions.push(cmp('=', col('h', 'estimated'), param(0)));
       }
       else conditions.push({ kind: 'is_null', expr: col('h', 'previous_status'), negated: false });
       if (trigger.nth !== null) conditions.push(cmp('=', nthOrder(), param(trigger.nth)));

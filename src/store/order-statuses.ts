@@ -5,7 +5,7 @@
  * produce a shop's own by naming it under statuses:; the config declares those under
  * order_statuses.
  */
-export const KNOWN_ORDER_STATUSES = ['pending', 'processing', 'invoiced', 'shipped', 'delivered', 'canceled', 'unavailable', 'refunded'] as const;
+export const KNOWN_ORDER_STATUSES = ['pending', 'processing', 'invoiced', 'shipped', 'delivered', 'canceled', 'unavailable', 'refunded', 'partially_refunded'] as const;
 
 /** Orders in these statuses do not count as purchases unless a condition names them. */
 export const NOT_COUNTED_BY_DEFAULT = ['canceled', 'unavailable', 'refunded'] as const;

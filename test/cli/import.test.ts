@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -72,6 +72,68 @@ describe('journey import (CLI)', () => {
     expect(r.stdout).toContain(`rejected rows written to ${rejects}`);
     expect(readFileSync(rejects, 'utf8').split('\n').slice(1, 5).map((l) => l.split(',')[0])).toEqual(['2', '3', '4', '6']);
     expect(count(project, 'orders')).toBe(2);
+  });
+
+  it('imports a folder of exports in dependency order, one file at a time, whatever order the names sort in', () => {
+    const project = tempDir();
+    expect(journey(project, ['demo-data', '--customers', '200', '--seed', '5', '--out', 'shop']).code).toBe(0);
+    // names that sort before the customers they refer to, and a file that is no kind
+    renameSync(path.join(project, 'shop/orders.csv'), path.join(project, 'shop/a_orders.csv'));
+    renameSync(path.join(project, 'shop/order_items.csv'), path.join(project, 'shop/a_order_items.csv'));
+    writeFileSync(path.join(project, 'shop/notes.csv'), 'note\nhello\n');
+    const r = journey(project, ['import', 'shop']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n').filter(Boolean).map((l) => l.replace(/: imported.*/, ''))).toEqual([
+      'notes.csv: not imported (its name says no kind)',
+      'customers.csv',
+      'products.csv',
+      'a_orders.csv',
+      'a_order_items.csv',
+      'events.csv',
+      'suppressions.csv',
+    ]);
+    expect(count(project, 'customers')).toBe(200);
+    expect(count(project, 'order_items')).toBeGreaterThan(0);
+    expect(journey(project, ['import', 'shop']).stdout).not.toMatch(/[1-9][\d,]* (new|updated)/);
+  });
+
+  it('a folder import stops at the first file that fails, keeps the ones before it, and says which were not imported', () => {
+    const project = tempDir();
+    const dir = path.join(project, 'exports');
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'customers.csv'), readFileSync(fixture('customers.csv')));
+    writeFileSync(path.join(dir, 'orders.csv'), readFileSync(fixture('orders-broken.csv')));
+    writeFileSync(path.join(dir, 'order_items.csv'), readFileSync(fixture('order-items.csv')));
+    const r = journey(project, ['import', 'exports']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^customers\.csv: imported \d+ customers/);
+    expect(r.stderr).toContain('orders.csv (orders): 4 rows are invalid; nothing was imported');
+    expect(r.stderr).toContain('Imported before it: customers.csv. Not imported: orders.csv, order_items.csv');
+    expect(count(project, 'customers')).toBeGreaterThan(0);
+    expect(count(project, 'orders')).toBe(0);
+    expect(journey(project, ['import', 'exports', '--mapping', 'map.yaml']).code).toBe(64);
+    expect(journey(project, ['import', 'customers']).code).toBe(64);
+  });
+
+  it('an orders export from Shopify is all a new shop needs: customers, orders and items in one command', () => {
+    const project = tempDir();
+    const r = journey(project, ['import', 'orders', fixture('shopify', 'orders_only_export.csv'), '--preset', 'shopify']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^imported 4 orders: 4 new, 0 updated, 0 unchanged, 0 rejected in [\d.]+ s\n/);
+    expect(r.stdout).toContain('imported 3 customers from the same file: 3 new, 0 updated, 0 unchanged\n');
+    expect(r.stdout).toContain('imported 5 order items from the same file: 5 new, 0 updated, 0 unchanged\n');
+    expect(count(project, 'customers')).toBe(3);
+  });
+
+  it('refuses customer ids a spreadsheet rounded, saying why and what to do, and merges no one', () => {
+    const project = tempDir();
+    const r = journey(project, ['import', 'customers', fixture('shopify', 'customers_excel.csv'), '--preset', 'shopify']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('2 rows are invalid; nothing was imported');
+    expect(r.stderr).toContain('row 1, column Customer ID: "7.02955E+12" is a number a spreadsheet rounded into scientific notation');
+    expect(r.stderr).toContain('re-export the file from the shop without opening it in a spreadsheet, or key customers by e-mail');
+    expect(count(project, 'customers')).toBe(0);
   });
 
   it('exits 64 on a usage error', () => {

@@ -1,8 +1,11 @@
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
+import { JourneyError, usageError } from '../../errors.js';
+import { planDirectory } from '../../store/import/directory.js';
 import { importFile, type ImportProgress, type ImportResult } from '../../store/import/import.js';
 import { IMPORT_KINDS, kindNoun, parseKind } from '../../store/import/kinds.js';
-import { parsePreset, PRESETS } from '../../store/import/presets/index.js';
+import { parsePreset, presetSpec, PRESETS } from '../../store/import/presets/index.js';
 import { INPUT_FORMATS, parseFormatFlag } from '../../store/input/source.js';
 import { openStore } from '../../store/open.js';
 import { configuredChannels, storePathFor } from '../../project/paths.js';
@@ -20,9 +23,9 @@ interface ImportFlags {
 export function registerImport(program: Command): void {
   program
     .command('import')
-    .description('load customers, orders, order items, products, events or suppressions into the store (upsert by id)')
-    .argument('<kind>', `one of: ${IMPORT_KINDS.join(', ')}`)
-    .argument('<file>', 'a .csv, .jsonl or .ndjson file, optionally .gz; "-" reads stdin')
+    .description('load customers, products, orders, order items, payments, events or suppressions into the store (upsert by id); or a folder of exports')
+    .argument('<kind>', `one of: ${IMPORT_KINDS.join(', ')}; or a folder, to import every export in it`)
+    .argument('[file]', 'a .csv, .jsonl or .ndjson file, optionally .gz; "-" reads stdin')
     .addOption(new Option('--format <format>', 'the input format when the name does not say').choices(INPUT_FORMATS))
     .addOption(new Option('--preset <name>', 'column names and statuses of a known export').choices(PRESETS))
     .option('--mapping <file>', 'a YAML mapping file: columns -> fields, date format and zone, status values')
@@ -33,9 +36,18 @@ export function registerImport(program: Command): void {
       `
 Re-importing a file changes nothing. An order whose status changed is updated and its
 status history grows. One bad row aborts the whole import (nothing is written) unless
---skip-invalid is given. Exit codes: 0 imported, 1 invalid input, 64 usage error.`,
+--skip-invalid is given. Exit codes: 0 imported, 1 invalid input, 64 usage error.
+
+journey import DIR imports each file of the folder whose name says its kind
+(customers_export.csv, olist_order_items_dataset.csv, ...), in the order
+${IMPORT_KINDS.join(', ')}, one transaction per file; it stops at the first
+file that fails (the files before it stay imported) and exits 1.`,
     )
-    .action(async (kindArg: string, file: string, flags: ImportFlags, cmd: Command) => {
+    .action(async (kindArg: string, file: string | undefined, flags: ImportFlags, cmd: Command) => {
+      if (file === undefined) {
+        if (isDirectory(kindArg)) return importDirectory(kindArg, flags, cmd);
+        throw usageError(`missing FILE: journey import ${kindArg} FILE`, `or name a folder to import every export in it: journey import DIR`);
+      }
       const kind = parseKind(kindArg);
       const project = projectDir(cmd);
       const db = openStore(storePathFor(project));
@@ -61,6 +73,60 @@ status history grows. One bad row aborts the whole import (nothing is written) u
     });
 }
 
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Every export in DIR, in dependency order, one transaction per file; stops at the first that fails. */
+async function importDirectory(dir: string, flags: ImportFlags, cmd: Command): Promise<void> {
+  if (flags.mapping) throw usageError('--mapping maps one kind of file: it cannot be used with a folder', `import that file alone: journey import KIND FILE --mapping ${flags.mapping}`);
+  if (typeof flags.skipInvalid === 'string') throw usageError('--skip-invalid with a folder writes one rejects file per input (<input>.rejected.csv): give it no file name');
+  const preset = flags.preset === undefined ? undefined : parsePreset(flags.preset);
+  const plan = planDirectory(dir);
+  // a preset that cannot read one of the files fails before anything is imported
+  if (preset) for (const f of plan.files) presetSpec(preset, f.kind);
+  const project = projectDir(cmd);
+  const db = openStore(storePathFor(project));
+  const results: ImportResult[] = [];
+  try {
+    for (const unrecognised of plan.unrecognised) {
+      if (!flags.json) process.stdout.write(chalk.dim(`${unrecognised}: not imported (its name says no kind)\n`));
+    }
+    for (const [i, { kind, file }] of plan.files.entries()) {
+      let result: ImportResult;
+      try {
+        result = await importFile(db, {
+          kind,
+          file,
+          format: flags.format === undefined ? undefined : parseFormatFlag(flags.format),
+          preset,
+          rejectsFile: rejectsFileFor(flags.skipInvalid, file),
+          now: hasNow(cmd) ? clockNow(cmd).getTime() : undefined,
+        });
+      } catch (err) {
+        if (!(err instanceof JourneyError)) throw err;
+        const done = plan.files.slice(0, i).map((f) => path.basename(f.file));
+        const notDone = plan.files.slice(i).map((f) => path.basename(f.file));
+        if (flags.json) printJson({ imported: results, failed: path.basename(file), notImported: notDone });
+        throw new JourneyError(`${path.basename(file)} (${kind}): ${err.message}`, {
+          location: err.location,
+          hint: `${err.hint ? `${err.hint}. ` : ''}${done.length > 0 ? `Imported before it: ${done.join(', ')}. ` : ''}Not imported: ${notDone.join(', ')}`,
+          exitCode: err.exitCode,
+        });
+      }
+      results.push(result);
+      if (!flags.json) process.stdout.write(`${path.basename(file)}: ${summary(result)}`);
+    }
+    if (flags.json) printJson({ imported: results, failed: null, notImported: [] });
+  } finally {
+    db.close();
+  }
+}
+
 function rejectsFileFor(flag: string | boolean | undefined, input: string): string | undefined {
   if (flag === undefined || flag === false) return undefined;
   if (typeof flag === 'string') return flag;
@@ -74,8 +140,12 @@ const n = (x: number) => x.toLocaleString('en-US');
 function summary(r: ImportResult): string {
   const imported = r.inserted + r.updated + r.unchanged;
   const parts = [`${n(r.inserted)} new`, `${n(r.updated)} updated`, `${n(r.unchanged)} unchanged`, `${n(r.rejected)} rejected`];
-  if (r.skipped > 0) parts.push(`${n(r.skipped)} skipped (rows with nothing for ${r.kind})`);
+  if (r.skipped > 0) parts.push(`${n(r.skipped)} skipped (rows with nothing for ${r.also ? 'any kind' : r.kind})`);
   const lines = [`${chalk.green('imported')} ${n(imported)} ${kindNoun(r.kind, imported)}: ${parts.join(', ')} in ${r.seconds.toFixed(2)} s`];
+  for (const part of r.also ?? []) {
+    const total = part.inserted + part.updated + part.unchanged;
+    lines.push(`${chalk.green('imported')} ${n(total)} ${kindNoun(part.kind, total)} from the same file: ${n(part.inserted)} new, ${n(part.updated)} updated, ${n(part.unchanged)} unchanged`);
+  }
   if (r.rejectsFile) lines.push(`${r.rejected > 0 ? chalk.yellow('rejected rows') : 'rejected rows (none)'} written to ${r.rejectsFile}`);
   if (r.ignoredColumns.length > 0) lines.push(chalk.dim(`ignored columns: ${r.ignoredColumns.join(', ')} (map them with --mapping)`));
   return lines.join('\n') + '\n';

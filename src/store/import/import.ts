@@ -11,6 +11,7 @@ import { compileMapping, type MappingSpec, type StageRow } from './mapping.js';
 import { loadMappingFile } from './mapping-file.js';
 import { presetSpec, type PresetName } from './presets/index.js';
 import { RejectsFile, type Rejection } from './rejects.js';
+import { importShopifyOrders } from './shopify-orders.js';
 import { ImportWriter } from './writer.js';
 
 export interface ImportOptions {
@@ -57,6 +58,15 @@ export interface ImportResult {
   readonly rejectsFile: string | undefined;
   readonly ignoredColumns: readonly string[];
   readonly seconds: number;
+  /** What the same file loaded of other kinds (a Shopify orders export: its customers and line items). */
+  readonly also?: readonly PartCounts[];
+}
+
+export interface PartCounts {
+  readonly kind: ImportKind;
+  inserted: number;
+  updated: number;
+  unchanged: number;
 }
 
 const LISTED_PROBLEMS = 10;
@@ -68,6 +78,10 @@ const CHUNK_ROWS = 512;
  * rejectsFile is set, which imports the valid rows and writes the others there.
  */
 export async function importFile(db: StoreDb, options: ImportOptions): Promise<ImportResult> {
+  if (options.preset === 'shopify' && options.kind === 'orders') {
+    if (options.mappingFile) mappingSpecFor(options); // the usage error
+    return importShopifyOrders(db, options);
+  }
   const started = performance.now();
   const now = options.now ?? Date.now();
   const spec = mappingSpecFor(options);
@@ -202,7 +216,7 @@ function mappingSpecFor(options: ImportOptions): MappingSpec {
   return { columns: new Map(), dateFormat: { kind: 'iso' }, timeZone: 'UTC', statuses: new Map() };
 }
 
-async function openReader(input: InputSource): Promise<RecordReader> {
+export async function openReader(input: InputSource): Promise<RecordReader> {
   switch (input.format) {
     case 'csv':
       return readCsv(input.text, input.name);
@@ -216,10 +230,10 @@ async function openReader(input: InputSource): Promise<RecordReader> {
  * no mmap keep its memory flat whatever the file size (the query pragmas would let
  * both grow to 1.4 GB).
  */
-function useImportPragmas(db: StoreDb): () => void {
+export function useImportPragmas(db: StoreDb, cacheMb = 32): () => void {
   const cache = db.get<{ cache_size: number }>('PRAGMA cache_size')!.cache_size;
   const mmap = db.get<{ mmap_size: number }>('PRAGMA mmap_size')!.mmap_size;
-  db.exec(`PRAGMA cache_size = -32768; PRAGMA mmap_size = 0;`);
+  db.exec(`PRAGMA cache_size = ${-1024 * Math.round(cacheMb)}; PRAGMA mmap_size = 0;`);
   return () => db.exec(`PRAGMA cache_size = ${Number(cache)}; PRAGMA mmap_size = ${Number(mmap)};`);
 }
 
@@ -230,7 +244,7 @@ export function quoteValue(value: unknown, max = 60): string {
   return `${JSON.stringify(text.slice(0, max))}… (${text.length.toLocaleString('en-US')} characters)`;
 }
 
-function invalidRowsError(file: string, problems: Rejection[], count: number, byLine: boolean): JourneyError {
+export function invalidRowsError(file: string, problems: Rejection[], count: number, byLine: boolean): JourneyError {
   const first = problems[0]!;
   const where = (p: Rejection) => `${byLine ? 'line' : 'row'} ${p.rowNo}${p.column ? `, column ${p.column}` : ''}`;
   const what = (p: Rejection) => (p.value === undefined ? p.reason : `${quoteValue(p.value)} ${p.reason}`);

@@ -1,8 +1,9 @@
 import { usageError } from '../../errors.js';
 
 /** What `journey import KIND` can load. */
-export type ImportKind = 'customers' | 'orders' | 'order-items' | 'products' | 'events' | 'suppressions';
-export const IMPORT_KINDS: readonly ImportKind[] = ['customers', 'orders', 'order-items', 'products', 'events', 'suppressions'];
+export type ImportKind = 'customers' | 'orders' | 'order-items' | 'products' | 'events' | 'suppressions' | 'payments';
+/** In the order a folder of exports is imported: a kind after the kinds its rows refer to. */
+export const IMPORT_KINDS: readonly ImportKind[] = ['customers', 'products', 'orders', 'order-items', 'payments', 'events', 'suppressions'];
 
 export type FieldType =
   | 'id'
@@ -53,6 +54,9 @@ export const FIELDS: Record<ImportKind, readonly FieldSpec[]> = {
     { name: 'total', type: 'number' },
     { name: 'currency', type: 'currency' },
     { name: 'attributes', type: 'json' },
+    { name: 'refunded', type: 'number' },
+    // the best time the source holds when it does not date the status (stage only)
+    { name: 'status_changed_estimate', type: 'timestamp' },
   ],
   'order-items': [
     { name: 'order_id', type: 'id', required: true },
@@ -84,6 +88,14 @@ export const FIELDS: Record<ImportKind, readonly FieldSpec[]> = {
     { name: 'occurred_at', type: 'timestamp', required: true },
     { name: 'properties', type: 'json' },
   ],
+  // an order's payments: its total becomes their sum (exports that carry no order total, Olist's)
+  payments: [
+    { name: 'order_id', type: 'id', required: true },
+    { name: 'sequence', type: 'integer' },
+    { name: 'method', type: 'lower' },
+    { name: 'installments', type: 'integer' },
+    { name: 'value', type: 'number', required: true },
+  ],
   suppressions: [
     { name: 'channel', type: 'lower', required: true },
     { name: 'address', type: 'text', required: true },
@@ -102,6 +114,7 @@ export function bagField(kind: ImportKind): 'attributes' | 'properties' | undefi
     case 'events':
       return 'properties';
     case 'order-items':
+    case 'payments':
     case 'suppressions':
       return undefined;
   }
@@ -116,12 +129,39 @@ export function kindNoun(kind: ImportKind, count: number): string {
     products: 'product',
     events: 'event',
     suppressions: 'suppression',
+    payments: 'payment',
   };
   return count === 1 ? one[kind] : `${one[kind]}s`;
 }
 
+/**
+ * The words in a file's name that say which kind it holds, for `journey import DIR`
+ * (olist_order_items_dataset.csv, customers_export.csv, order_items.csv): matched
+ * against the name's words, so "orders" does not match order_items.
+ */
+export const KIND_FILE_WORDS: Record<ImportKind, readonly string[]> = {
+  customers: ['customers'],
+  products: ['products'],
+  orders: ['orders'],
+  'order-items': ['items', 'lineitems'],
+  payments: ['payments'],
+  events: ['events'],
+  suppressions: ['suppressions', 'unsubscribes', 'bounces'],
+};
+
+/** The kinds a file's name names (none, one, or several when it is ambiguous). */
+export function kindsOfFileName(fileName: string): ImportKind[] {
+  const base = fileName.toLowerCase().replace(/\.gz$/, '').replace(/\.(csv|jsonl|ndjson)$/, '');
+  const words = new Set(base.split(/[^a-z0-9]+/));
+  // an order's items or payments file also says "order"/"orders"; the more specific kind wins
+  const kinds = IMPORT_KINDS.filter((k) => KIND_FILE_WORDS[k].some((w) => words.has(w)));
+  return kinds.length > 1 && kinds.some((k) => k !== 'orders' && k !== 'customers' && k !== 'products')
+    ? kinds.filter((k) => k !== 'orders' && k !== 'customers' && k !== 'products')
+    : kinds;
+}
+
 export function parseKind(value: string): ImportKind {
-  const kind = value === 'order_items' || value === 'items' ? 'order-items' : value;
+  const kind = value === 'order_items' || value === 'items' ? 'order-items' : value === 'order-payments' || value === 'order_payments' ? 'payments' : value;
   if ((IMPORT_KINDS as readonly string[]).includes(kind)) return kind as ImportKind;
   throw usageError(`unknown kind "${value}"`, `KIND is one of: ${IMPORT_KINDS.join(', ')}`);
 }

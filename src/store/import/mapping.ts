@@ -24,6 +24,8 @@ export interface MappingSpec {
   readonly columns: ReadonlyMap<string, Target>;
   /** Store fields computed from several columns (a preset's status from two columns). */
   readonly computed?: Readonly<Record<string, (column: ColumnGetter) => Getter>>;
+  /** The source column an error in a computed field names (the user's file has no column "id"). */
+  readonly computedFrom?: Readonly<Record<string, string>>;
   /** A customer alias computed from the row (Shopify: the e-mail its order export names customers by). */
   readonly alias?: (column: ColumnGetter) => Getter;
   /** Rows that carry nothing for this kind (Shopify's second and later line-item rows for orders). */
@@ -139,7 +141,7 @@ export function compileMapping(kind: ImportKind, spec: MappingSpec, reader: Reco
     const index = fields.findIndex((f) => f.name === name);
     const existing = sources.findIndex((s) => s.index === index);
     if (existing >= 0) sources.splice(existing, 1);
-    sources.push({ index, column: undefined, get: make(columnForCode) });
+    sources.push({ index, column: spec.computedFrom?.[name], get: make(columnForCode) });
   }
   sources.sort((a, b) => a.index - b.index);
   if (spec.alias) alias = { column: 'alias', get: spec.alias(columnForCode) };
@@ -161,7 +163,8 @@ export function compileMapping(kind: ImportKind, spec: MappingSpec, reader: Reco
   if (bags.length > 0 && bag) provided.add(bag);
   const skip = spec.skip?.(columnForCode);
   const finish = finisher(kind);
-  const lineOf = kind === 'order-items' ? positionalLines(sources.find((s) => s.index === 0)!.get) : undefined;
+  // an order's items and payments are numbered in file order when the source does not number them
+  const lineOf = kind === 'order-items' || kind === 'payments' ? positionalLines(sources.find((s) => s.index === 0)!.get) : undefined;
 
   return {
     provided,
@@ -231,6 +234,8 @@ function invalid(column: string, value: unknown, reason: string): MapResult {
 /** Per-kind defaults and derived values, applied after conversion. */
 function finisher(kind: ImportKind): (fields: (string | number | null)[]) => RowProblem | undefined {
   switch (kind) {
+    case 'payments':
+      return () => undefined;
     case 'order-items':
       // order_id, line, product_id, sku, title, quantity, price
       return (f) => {

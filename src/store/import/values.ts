@@ -1,5 +1,6 @@
 import type { FieldType } from './kinds.js';
 import { KNOWN_ORDER_STATUSES } from '../order-statuses.js';
+import { countryCode } from './countries.js';
 import { type DateFormat, isTimeZone, parseTimestamp, type ZoneClock } from './timestamps.js';
 
 /** A converted value, or why the raw one is unusable. */
@@ -24,6 +25,12 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)$/;
 const INTEGER = /^[+-]?\d+$/;
 const STATUS = /^[a-z][a-z0-9_]*$/;
+/** How a spreadsheet shows a long number it has rounded: 7.02255E+12 (the digits past the sixth are gone). */
+const SCIENTIFIC = /^-?\d(\.\d+)?E\+\d{1,3}$/i;
+
+export const SCIENTIFIC_ID_REASON =
+  'is a number a spreadsheet rounded into scientific notation: its digits are lost, and other rows may carry the same damaged id; ' +
+  're-export the file from the shop without opening it in a spreadsheet, or key customers by e-mail (a mapping with Email: id)';
 
 /** Spellings exports use for the canonical statuses. */
 const STATUS_SYNONYMS: Readonly<Record<string, string>> = {
@@ -41,7 +48,8 @@ export function canonicalStatus(text: string, statuses: ReadonlyMap<string, stri
 
 /** +digits: spaces, dots, dashes and brackets dropped; a 00 prefix read as +. */
 export function normalisePhone(text: string): string | undefined {
-  let phone = text.replace(/[\s().-]/g, '');
+  // a leading ' is how a spreadsheet was told to keep "+351 ..." as text
+  let phone = text.replace(/^'/, '').replace(/[\s().-]/g, '');
   if (phone.startsWith('00')) phone = '+' + phone.slice(2);
   return /^\+?\d{5,15}$/.test(phone) ? phone : undefined;
 }
@@ -56,7 +64,9 @@ export function convert(raw: unknown, type: FieldType, ctx: ConvertContext): Con
   if (text === '') return ok(null);
   switch (type) {
     case 'id':
-      return text.length > MAX_ID_LENGTH ? bad(`is too long for an id: at most ${MAX_ID_LENGTH} characters`) : ok(text);
+      if (text.length > MAX_ID_LENGTH) return bad(`is too long for an id: at most ${MAX_ID_LENGTH} characters`);
+      // an id that is no longer the one the shop wrote would merge people: never used as a key
+      return SCIENTIFIC.test(text) ? bad(SCIENTIFIC_ID_REASON) : ok(text);
     case 'text':
       return text.length > MAX_TEXT_LENGTH ? bad(`is too long: at most ${MAX_TEXT_LENGTH.toLocaleString('en-US')} characters`) : ok(text);
     case 'lower':
@@ -82,8 +92,10 @@ export function convert(raw: unknown, type: FieldType, ctx: ConvertContext): Con
     }
     case 'timezone':
       return isTimeZone(text) ? ok(text) : bad('is not an IANA time zone such as Europe/Paris');
-    case 'country':
-      return ok(text.length === 2 ? text.toUpperCase() : text);
+    case 'country': {
+      const code = countryCode(text);
+      return code ? ok(code) : bad('is not a country: an ISO 3166 code (US) or a country name (United States)');
+    }
     case 'currency':
       return /^[A-Za-z]{3}$/.test(text) ? ok(text.toUpperCase()) : bad('is not a three-letter currency code');
   }

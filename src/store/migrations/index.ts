@@ -13,6 +13,7 @@ import * as testMode from './012-test-mode.js';
 import * as orderItemStatus from './013-order-item-status.js';
 import * as deliveryInDoubt from './014-delivery-in-doubt.js';
 import * as messageContent from './015-message-content.js';
+import * as importRefundsEstimates from './016-import-refunds-estimates.js';
 import * as erasure from './017-erasure.js';
 
 export interface Migration {
@@ -22,4 +23,4 @@ export interface Migration {
 }
 
 /** In order; a migration, once released, is never edited: add the next one. */
-export const MIGRATIONS: readonly Migration[] = [coreTables, segmentIndexes, customerAliases, journeyState, customerFacts, outbox, delivery, engine, outboxLeases, outboxDelivery, segmentVersions, testMode, orderItemStatus, deliveryInDoubt, messageContent, erasure];
+export const MIGRATIONS: readonly Migration[] = [coreTables, segmentIndexes, customerAliases, journeyState, customerFacts, outbox, delivery, engine, outboxLeases, outboxDelivery, segmentVersions, testMode, orderItemStatus, deliveryInDoubt, messageContent, importRefundsEstimates, erasure];

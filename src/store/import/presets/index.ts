@@ -2,7 +2,7 @@ import { usageError } from '../../../errors.js';
 import type { ImportKind } from '../kinds.js';
 import type { MappingSpec } from '../mapping.js';
 import { olistSpec, OLIST_TIME_ZONE } from './olist.js';
-import { shopifySpec } from './shopify.js';
+import { shopifyOrderCustomersSpec, shopifySpec } from './shopify.js';
 
 export type PresetName = 'shopify' | 'olist';
 export const PRESETS: readonly PresetName[] = ['shopify', 'olist'];
@@ -28,4 +28,9 @@ export function presetSpec(preset: PresetName, kind: ImportKind): MappingSpec {
   }
   if (!spec) throw usageError(`the ${preset} preset has no mapping for ${kind}`, 'import that file without --preset, or with --mapping');
   return { columns: new Map(), dateFormat: { kind: 'iso' }, statuses: new Map(), ...spec, timeZone };
+}
+
+/** The customers of a Shopify orders export, which one import of it creates beside the orders and their items. */
+export function shopifyOrderCustomers(): MappingSpec {
+  return { columns: new Map(), dateFormat: { kind: 'iso' }, statuses: new Map(), ...shopifyOrderCustomersSpec(), timeZone: 'UTC' };
 }

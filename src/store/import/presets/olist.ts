@@ -54,8 +54,9 @@ export function olistSpec(kind: ImportKind): Partial<MappingSpec> | undefined {
           currency: () => () => 'BRL',
           // the export dates the step each status stands for
           status_changed_at: (column: ColumnGetter) => {
-            const [status, approved, carrier, delivered] = [
+            const [status, purchased, approved, carrier, delivered] = [
               column('order_status'),
+              column('order_purchase_timestamp'),
               column('order_approved_at'),
               column('order_delivered_carrier_date'),
               column('order_delivered_customer_date'),
@@ -70,10 +71,18 @@ export function olistSpec(kind: ImportKind): Partial<MappingSpec> | undefined {
                 case 'processing':
                 case 'invoiced':
                   return text(approved, v) || null;
+                case 'created':
+                case 'pending':
+                  return text(purchased, v) || null;
                 default:
                   return null;
               }
             };
+          },
+          // when the export leaves that step undated: its latest date (a wall-clock text; all share one zone)
+          status_changed_estimate: (column: ColumnGetter) => {
+            const dates = ['order_purchase_timestamp', 'order_approved_at', 'order_delivered_carrier_date', 'order_delivered_customer_date'].map((c) => column(c));
+            return (v) => dates.map((d) => text(d, v)).reduce((a, b) => (b > a ? b : a), '') || null;
           },
         },
       };
@@ -93,6 +102,16 @@ export function olistSpec(kind: ImportKind): Partial<MappingSpec> | undefined {
           ['product_category_name', field('category')],
           ['product_weight_g', bag('weight_g')],
           ['product_photos_qty', bag('photos_qty')],
+        ]),
+      };
+    case 'payments':
+      return {
+        columns: new Map<string, Target>([
+          ['order_id', field('order_id')],
+          ['payment_sequential', field('sequence')],
+          ['payment_type', field('method')],
+          ['payment_installments', field('installments')],
+          ['payment_value', field('value')],
         ]),
       };
     case 'events':

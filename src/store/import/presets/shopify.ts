@@ -1,5 +1,6 @@
 import type { ImportKind } from '../kinds.js';
 import type { ColumnGetter, Getter, MappingSpec, Target } from '../mapping.js';
+import { parseTimestamp, ZoneClock } from '../timestamps.js';
 import { canonicalStatus } from '../values.js';
 
 /**
@@ -8,6 +9,7 @@ import { canonicalStatus } from '../values.js';
  * Status, Total, ...) are filled on its first row only. Customers are known by e-mail
  * in it, so the customers preset records each e-mail as an alias.
  */
+type Values = Parameters<Getter>[0];
 const field = (name: string): Target => ({ kind: 'field', name });
 const bag = (key: string): Target => ({ kind: 'bag', key });
 const text = (get: Getter, values: Parameters<Getter>[0]): string => String(get(values) ?? '').trim();
@@ -15,51 +17,99 @@ const text = (get: Getter, values: Parameters<Getter>[0]): string => String(get(
 /** Shopify writes ids as '1234 so that spreadsheets keep all digits. */
 const stripQuote = (value: string): string => value.replace(/^'/, '');
 
+/** The first non-blank of several columns (exports of different years name them differently). */
+export const firstOf =
+  (...names: string[]) =>
+  (column: ColumnGetter): Getter => {
+    const getters = names.map((n) => column(n));
+    return (v) => {
+      for (const get of getters) {
+        const value = text(get, v);
+        if (value !== '') return value;
+      }
+      return null;
+    };
+  };
+
 /**
- * One status from Shopify's two: cancellation and refunds win; then fulfillment
- * (Shopify's "fulfilled" means handed to the carrier: shipped); then payment.
+ * One status from Shopify's two: cancellation and refunds win (a partial refund
+ * too: the order is then worth less); then fulfillment (Shopify's "fulfilled" means
+ * handed to the carrier: shipped); then payment.
  */
 export function shopifyStatus(financial: string, fulfillment: string, cancelledAt: string): string {
   const pay = financial.toLowerCase().replace(/\s+/g, '_');
   const ship = fulfillment.toLowerCase().replace(/\s+/g, '_');
   if (cancelledAt !== '' || pay === 'voided') return 'canceled';
   if (pay === 'refunded') return 'refunded';
+  if (pay === 'partially_refunded') return 'partially_refunded';
   if (ship === 'fulfilled' || ship === 'shipped') return 'shipped';
   if (ship === 'partial' || ship === 'partially_fulfilled') return 'processing';
-  if (pay === 'paid' || pay === 'partially_paid' || pay === 'partially_refunded') return 'processing';
+  if (pay === 'paid' || pay === 'partially_paid') return 'processing';
   if (pay === 'pending' || pay === 'authorized' || pay === '') return 'pending';
   return canonicalStatus(pay, new Map()) ?? 'pending';
 }
 
+const UTC = new ZoneClock('UTC');
+const MONEY = /^[+-]?(\d+\.?\d*|\.\d+)$/;
+
 function ordersSpec(): Partial<MappingSpec> {
+  const statusOf = (column: ColumnGetter) => {
+    const [financial, fulfillment, cancelled] = [column('Financial Status'), column('Fulfillment Status'), column('Cancelled at')];
+    return (v: Values) => shopifyStatus(text(financial, v), text(fulfillment, v), text(cancelled, v));
+  };
+  // when the current status began, where the export says: it never dates a refund (a
+  // pending order's status began when it was placed)
+  const exactStatusTime = (column: ColumnGetter) => {
+    const status = statusOf(column);
+    const [cancelled, paidAt, fulfilledAt, created] = [column('Cancelled at'), column('Paid at'), column('Fulfilled at'), column('Created at')];
+    return (v: Values): string | null => {
+      const s = status(v);
+      const at = s === 'canceled' ? cancelled : s === 'shipped' ? fulfilledAt : s === 'processing' ? paidAt : s === 'pending' ? created : undefined;
+      return at ? text(at, v) || null : null;
+    };
+  };
   return {
     columns: new Map<string, Target>([
       ['Name', field('id')],
       ['Created at', field('placed_at')],
-      ['Total', field('total')],
       ['Currency', field('currency')],
+      ['Refunded Amount', field('refunded')],
       ['Discount Code', bag('discount_code')],
       ['Source', bag('source')],
       ['Tags', bag('tags')],
       ['Shipping Method', bag('shipping_method')],
     ]),
+    computedFrom: { customer_id: 'Email', status: 'Financial Status', total: 'Total', status_changed_at: 'Paid at' },
     computed: {
       customer_id: (column: ColumnGetter) => {
         const email = column('Email');
         return (v) => text(email, v).toLowerCase();
       },
-      status: (column: ColumnGetter) => {
-        const [financial, fulfillment, cancelled] = [column('Financial Status'), column('Fulfillment Status'), column('Cancelled at')];
-        return (v) => shopifyStatus(text(financial, v), text(fulfillment, v), text(cancelled, v));
-      },
-      // when the current status began, as far as the export says
-      status_changed_at: (column: ColumnGetter) => {
-        const [financial, fulfillment, cancelled] = [column('Financial Status'), column('Fulfillment Status'), column('Cancelled at')];
-        const [paidAt, fulfilledAt] = [column('Paid at'), column('Fulfilled at')];
+      status: statusOf,
+      // what the order is worth now: Total less what was refunded
+      total: (column: ColumnGetter) => {
+        const [total, refunded] = [column('Total'), column('Refunded Amount')];
         return (v) => {
-          const status = shopifyStatus(text(financial, v), text(fulfillment, v), text(cancelled, v));
-          const at = status === 'canceled' ? cancelled : status === 'shipped' ? fulfilledAt : status === 'processing' ? paidAt : undefined;
-          return at ? text(at, v) || null : null;
+          const [t, r] = [text(total, v), text(refunded, v)];
+          if (t === '' || !MONEY.test(t) || r === '' || !MONEY.test(r)) return t;
+          return Math.round((Number(t) - Number(r)) * 100) / 100;
+        };
+      },
+      // when the current status began, where the export says: it never dates a refund
+      status_changed_at: exactStatusTime,
+      // otherwise the latest time the order's row holds: the change came after it
+      status_changed_estimate: (column: ColumnGetter) => {
+        const exact = exactStatusTime(column);
+        const times = ['Created at', 'Paid at', 'Fulfilled at', 'Cancelled at'].map((c) => column(c));
+        return (v) => {
+          if (exact(v) !== null) return null;
+          let latest: number | null = null;
+          for (const get of times) {
+            const t = text(get, v);
+            const ms = t === '' ? undefined : parseTimestamp(t, { kind: 'iso' }, UTC);
+            if (ms !== undefined && (latest === null || ms > latest)) latest = ms;
+          }
+          return latest;
         };
       },
     },
@@ -67,6 +117,49 @@ function ordersSpec(): Partial<MappingSpec> {
       const [financial, total] = [column('Financial Status'), column('Total')];
       return (v) => text(financial, v) === '' && text(total, v) === '';
     },
+  };
+}
+
+/**
+ * The customers an orders export names, from its order rows: known by e-mail (the
+ * export has no customer id), with the billing name, phone, country and city and the
+ * e-mail consent the buyer gave at checkout. A customer the store already knows by
+ * that e-mail keeps its id; another gets the e-mail as id (as the customers export
+ * without Customer ID). Second-hand data: it only fills what the store does not know.
+ */
+export function shopifyOrderCustomersSpec(): Partial<MappingSpec> {
+  const name = firstOf('Billing Name', 'Shipping Name');
+  return {
+    columns: new Map<string, Target>([
+      ['Email', field('email')],
+      ['Accepts Marketing', { kind: 'consent', channel: 'email' }],
+      ['Accepts Email Marketing', { kind: 'consent', channel: 'email' }],
+      ['Accepts SMS Marketing', { kind: 'consent', channel: 'sms' }],
+    ]),
+    computedFrom: { id: 'Email', first_name: 'Billing Name', last_name: 'Billing Name', phone: 'Phone', country: 'Billing Country', city: 'Billing City' },
+    computed: {
+      id: (column: ColumnGetter) => {
+        const email = column('Email');
+        return (v) => text(email, v).toLowerCase();
+      },
+      first_name: (column: ColumnGetter) => {
+        const full = name(column);
+        return (v) => String(full(v) ?? '').split(/\s+/)[0] || null;
+      },
+      last_name: (column: ColumnGetter) => {
+        const full = name(column);
+        return (v) => String(full(v) ?? '').split(/\s+/).slice(1).join(' ') || null;
+      },
+      phone: firstOf('Phone', 'Billing Phone', 'Shipping Phone'),
+      country: firstOf('Billing Country', 'Shipping Country'),
+      city: firstOf('Billing City', 'Shipping City'),
+    },
+    alias: (column: ColumnGetter) => {
+      const email = column('Email');
+      return (v) => text(email, v).toLowerCase();
+    },
+    // an order's first row holds its customer; the others only line items
+    skip: ordersSpec().skip,
   };
 }
 
@@ -78,16 +171,21 @@ export function shopifySpec(kind: ImportKind): Partial<MappingSpec> | undefined 
           ['First Name', field('first_name')],
           ['Last Name', field('last_name')],
           ['Email', field('email')],
-          ['Phone', field('phone')],
           ['Default Address City', field('city')],
-          ['Default Address Country Code', field('country')],
           ['Accepts Email Marketing', { kind: 'consent', channel: 'email' }],
+          // the export before 2023: Accepts Marketing, City, Country (a name), Country Code
+          ['Accepts Marketing', { kind: 'consent', channel: 'email' }],
+          ['City', field('city')],
           ['Accepts SMS Marketing', { kind: 'consent', channel: 'sms' }],
           ['Tags', bag('tags')],
           ['Total Spent', bag('shopify_total_spent')],
           ['Total Orders', bag('shopify_total_orders')],
         ]),
+        computedFrom: { id: 'Customer ID', phone: 'Phone', country: 'Default Address Country Code' },
         computed: {
+          phone: firstOf('Phone', 'Default Address Phone'),
+          // the code when the export has it, else the name (normalised to the code)
+          country: firstOf('Default Address Country Code', 'Country Code', 'Default Address Country', 'Country'),
           // older exports have no Customer ID: the e-mail is the id then
           id: (column: ColumnGetter) => {
             const [id, email] = [column('Customer ID'), column('Email')];
@@ -139,6 +237,7 @@ export function shopifySpec(kind: ImportKind): Partial<MappingSpec> | undefined 
       };
     case 'events':
     case 'suppressions':
+    case 'payments':
       return undefined;
   }
 }
