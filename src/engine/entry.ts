@@ -106,7 +106,8 @@ function candidatesFor(trigger: Trigger, ctx: EntryContext): Candidates {
       const conditions: Expr[] = [cmp('>', col('h', 'id'), param(cursor)), ...maxAge(trigger.maxAge, age)];
       if (trigger.kind === 'order_status_changed') {
         conditions.push({ kind: 'in', expr: col('h', 'status'), list: trigger.statuses.map(param), negated: false });
-        conditions.push(itemsRule(trigger.items, trigger.statuses));
+        // items: only when the journey asks; otherwise the order's own status decides
+        if (trigger.items) conditions.push(itemsRule(trigger.items, trigger.statuses));
         // a status an order arrived in with no date in the source is history, not news (migration 016)
         conditions.push(cmp('=', col('h', 'estimated'), param(0)));
       }

@@ -69,7 +69,7 @@ function buildTrigger(t: Obj, path: YamlPath): Trigger {
   }
   switch (t.event) {
     case 'order_status_changed':
-      return { kind: 'order_status_changed', statuses: asList(t.status), items: t.items ?? 'all', nth: t.nth ?? null, maxAge, path };
+      return { kind: 'order_status_changed', statuses: asList(t.status), items: t.items ?? null, nth: t.nth ?? null, maxAge, path };
     case 'order_placed':
       return { kind: 'order_placed', nth: t.nth ?? null, maxAge, path };
     default:

@@ -24,6 +24,7 @@ import { pruneInvalid, startsWith, valueAt, type Pruned } from './prune.js';
 import { SchemaSet, type FileKind } from './schema-validator.js';
 import { readYamlSource, resolve, type YamlSource } from './yaml-source.js';
 import { byName } from './by-name.js';
+import { withoutSecrets } from '../secrets.js';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- schema-checked YAML data
 
@@ -109,6 +110,13 @@ export interface ValidateOptions {
   recordedVersions?: (projectRoot: string) => Map<string, string[]> | null;
 }
 
+/** A diagnostic whose words repeat nothing that may be a secret (a pasted key as a key or a value). */
+function secretFree(d: Diagnostic): Diagnostic {
+  const message = withoutSecrets(d.message);
+  const hint = d.hint === undefined ? undefined : withoutSecrets(d.hint);
+  return message === d.message && hint === d.hint ? d : { ...d, message, ...(hint !== undefined ? { hint } : {}) };
+}
+
 export function validatePaths(paths: string[], cwd: string, options: ValidateOptions = {}): ValidationResult {
   // A project's journeys may live outside its folder (journeys: ../library), so files
   // found by expanding a project folder keep that project as their context.
@@ -162,7 +170,7 @@ export function validatePaths(paths: string[], cwd: string, options: ValidateOpt
       diagnostics.push({ severity: 'warning', code: 'config-invalid', file: display(ctx.configFile, cwd), line: 0, col: 0, message: `the project config has errors, so ${what}`, hint: `run journey validate ${display(ctx.configFile, cwd)}` });
     }
   }
-  return { diagnostics: capPerKind(diagnostics.sort(compareDiagnostics)), files: targets.map((f) => display(f, cwd)), notes };
+  return { diagnostics: capPerKind(diagnostics.sort(compareDiagnostics)).map(secretFree), files: targets.map((f) => display(f, cwd)), notes };
 }
 
 /** Loads a whole project for the commands that use it (plan, run); problems come back as diagnostics. */
@@ -171,7 +179,7 @@ export function loadProject(root: string, cwd = process.cwd()): LoadedProject & 
   const files = projectFiles(root);
   const configFile = path.join(root, CONFIG_FILE);
   const loaded = loadContext({ root, dirs: projectDirs(root), configFile: existsSync(configFile) ? configFile : null, files, targets: new Set(files) }, cwd);
-  return { project: loaded.project, diagnostics: loaded.diagnostics.sort(compareDiagnostics), configUsable: loaded.configUsable };
+  return { project: loaded.project, diagnostics: loaded.diagnostics.sort(compareDiagnostics).map(secretFree), configUsable: loaded.configUsable };
 }
 
 function display(file: string, cwd: string): string {

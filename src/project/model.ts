@@ -96,7 +96,7 @@ export interface Segment {
 
 export type Trigger = { path: YamlPath } & (
   | { kind: 'segment'; segment: string; check: string | null; backfill: boolean }
-  | { kind: 'order_status_changed'; statuses: string[]; items: 'all' | 'any'; nth: number | null; maxAge: Duration | null }
+  | { kind: 'order_status_changed'; statuses: string[]; items: 'all' | 'any' | null; nth: number | null; maxAge: Duration | null }
   | { kind: 'order_placed'; nth: number | null; maxAge: Duration | null }
   | { kind: 'custom_event'; event: string; where: Record<string, Scalar>; maxAge: Duration | null }
   /** catchUp: how late a date whose day passed without a tick still enters (null: never late). */
