@@ -8,7 +8,7 @@
  * accepted exactly once, none lost, none left in doubt, for SendGrid batched,
  * Postmark batched, Twilio and the webhook provider. Runs the built CLI.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,15 +39,15 @@ describe('exactly once across SIGKILLs and faults', () => {
 channels:
   email: { provider: sg }
   sms: { provider: tw }
-  push: { provider: hook }
+  push: { provider: hook, address: attributes.device }
 providers:
   sg: { type: sendgrid, api_key: "\${SENDGRID_API_KEY}", from: shop@shop.test, batch_size: 20, ${common} }
   pm: { type: postmark, server_token: "\${POSTMARK_SERVER_TOKEN}", from: shop@shop.test, batch_size: 20, ${common} }
   tw: { type: twilio, account_sid: ${ACCOUNT_SID}, auth_token: "\${TWILIO_AUTH_TOKEN}", from: "+15005550006", status_callback_url: "https://hooks.shop.test/webhooks/tw", ${common} }
   hook: { type: webhook, url: "${url}/push", concurrency: 4, timeout: 1 }
 templates:
-  welcome: { channel: email, provider_template: d-welcome, subject: "Hello {{first_name}}" }
-  sms: { channel: sms, body: "{{first_name}}, code {{coupon}}" }
+  welcome: { channel: email, provider_template: d-welcome, subject: "Hello {{ customer.first_name }}" }
+  sms: { channel: sms, body: "{{ customer.first_name }}, code {{ coupon.code }}" }
 `,
     );
     const db = storeAt(path.join(project, '.journey'));
@@ -63,6 +63,9 @@ templates:
     const env = { ...process.env, ...ENV, NO_COLOR: '1' };
 
     const t0 = Date.now();
+    // a project that does not validate would make every run exit at once, unkilled
+    const valid = spawnSync(process.execPath, [BIN, 'validate'], { cwd: project, env, encoding: 'utf8' });
+    expect(valid.status, valid.stdout).toBe(0);
     let killed = 0;
     let midRequest = 0;
     for (let k = 0; k < KILLS; k++) {
