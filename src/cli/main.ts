@@ -46,6 +46,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   outbox: async () => (await import('./commands/outbox.js')).registerOutbox,
   serve: async () => (await import('./commands/serve.js')).registerServe,
   'send-test': async () => (await import('./commands/send-test.js')).registerSendTest,
+  preview: async () => (await import('./commands/preview.js')).registerPreview,
   forget: async () => (await import('./commands/forget.js')).registerForget,
   export: async () => (await import('./commands/export.js')).registerExport,
 };

@@ -93,6 +93,18 @@ export interface ProviderLimits {
   ratePerSecond: number | null;
 }
 
+/**
+ * The request a provider makes for a message, as it goes on the wire: its body
+ * exactly, and where it goes. Headers are left out (they carry the credentials).
+ */
+export interface WireRequest {
+  method: 'POST';
+  /** The URL; for a development provider, where it writes (stdout, the file). */
+  url: string;
+  contentType: string;
+  body: string;
+}
+
 export interface Provider {
   readonly name: string;
   readonly type: ProviderType;
@@ -104,6 +116,11 @@ export interface Provider {
    */
   readonly eventsById: boolean;
   send(message: OutgoingMessage): Promise<SendOutcome>;
+  /**
+   * The request send() would make for the message, without making it (`journey
+   * preview`), or why there is none. send() goes through it, so the two never differ.
+   */
+  request(message: OutgoingMessage): WireRequest | { error: string };
   /** Present on providers that can take profile and event sync (klaviyo, webhook, console, file). */
   sync?(request: SyncRequest): Promise<SendOutcome>;
   /** Lets requests in flight finish, then closes the connections. */

@@ -4,9 +4,9 @@
  * event's user-variables. Template variables travel as the X-Mailgun-Variables
  * header (JSON), which Mailgun's templates read.
  */
-import type { OutgoingMessage, Provider, SendOutcome } from '../message.js';
+import type { OutgoingMessage, Provider, SendOutcome, WireRequest } from '../message.js';
 import { fillPlaceholders } from '../message.js';
-import { basicAuth, failure, fromNetwork, HttpClient, httpOptions, isObject, parseJson, sentOutcome } from './http.js';
+import { basicAuth, failure, fromNetwork, HttpClient, httpOptions, isObject, parseJson, sentOutcome, urlOf } from './http.js';
 import { looksLikeHtml } from './sendgrid.js';
 import { limitsOf, mailbox, type ProviderOptions, type Settings } from './settings.js';
 
@@ -19,7 +19,8 @@ export function createMailgun(settings: Settings, opts: ProviderOptions): Provid
   const from = settings.requireString('from');
   const fromName = settings.string('from_name');
   const limits = limitsOf(settings);
-  const http = new HttpClient(mailgunBaseUrl(settings.string('region'), settings.string('url')), httpOptions(limits.concurrency, opts.timeoutMs));
+  const baseUrl = mailgunBaseUrl(settings.string('region'), settings.string('url'));
+  const http = new HttpClient(baseUrl, httpOptions(limits.concurrency, opts.timeoutMs));
   const headers = { authorization: settings.markSecret(basicAuth('api', apiKey)), 'content-type': 'application/x-www-form-urlencoded' };
   const path = `/v3/${encodeURIComponent(domain)}/messages`;
   const redact = (text: string) => settings.redact(text);
@@ -44,6 +45,10 @@ export function createMailgun(settings: Settings, opts: ProviderOptions): Provid
       // so record it as sent under our own key.
       if (res.status >= 200 && res.status < 300) return sentOutcome(res, message.idempotencyKey);
       return failure(res, describeError, redact);
+    },
+    request(message: OutgoingMessage): WireRequest | { error: string } {
+      const form = mailgunForm(message, mailbox(message.from ?? from, fromName));
+      return typeof form === 'string' ? { error: form } : { method: 'POST', url: urlOf(baseUrl, path), contentType: headers['content-type'], body: form.toString() };
     },
     close: () => http.close(),
   };

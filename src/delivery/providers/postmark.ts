@@ -5,9 +5,9 @@
  * Postmark answers 422 with an ErrorCode for every request it refuses for good
  * (invalid address, inactive recipient, unknown template).
  */
-import type { OutgoingMessage, Provider, SendOutcome } from '../message.js';
+import type { OutgoingMessage, Provider, SendOutcome, WireRequest } from '../message.js';
 import { fillPlaceholders } from '../message.js';
-import { failure, fromNetwork, HttpClient, httpOptions, isObject, parseJson, sentOutcome } from './http.js';
+import { failure, fromNetwork, HttpClient, httpOptions, isObject, parseJson, sentOutcome, urlOf } from './http.js';
 import { looksLikeHtml } from './sendgrid.js';
 import { limitsOf, mailbox, type ProviderOptions, type Settings } from './settings.js';
 
@@ -20,7 +20,8 @@ export function createPostmark(settings: Settings, opts: ProviderOptions): Provi
   const fromName = settings.string('from_name');
   const stream = settings.string('message_stream') ?? 'outbound';
   const limits = limitsOf(settings);
-  const http = new HttpClient(settings.string('url') ?? POSTMARK_API, httpOptions(limits.concurrency, opts.timeoutMs));
+  const baseUrl = settings.string('url') ?? POSTMARK_API;
+  const http = new HttpClient(baseUrl, httpOptions(limits.concurrency, opts.timeoutMs));
   const headers = { accept: 'application/json', 'content-type': 'application/json', 'x-postmark-server-token': token };
   const redact = (text: string) => settings.redact(text);
 
@@ -49,6 +50,10 @@ export function createPostmark(settings: Settings, opts: ProviderOptions): Provi
       const request = postmarkRequest(message, mailbox(message.from ?? from, fromName), stream);
       if (typeof request === 'string') return Promise.resolve({ kind: 'permanent', error: request });
       return post(request.path, JSON.stringify(request.body), message.idempotencyKey);
+    },
+    request(message: OutgoingMessage): WireRequest | { error: string } {
+      const request = postmarkRequest(message, mailbox(message.from ?? from, fromName), stream);
+      return typeof request === 'string' ? { error: request } : { method: 'POST', url: urlOf(baseUrl, request.path), contentType: headers['content-type'], body: JSON.stringify(request.body) };
     },
     close: () => http.close(),
   };

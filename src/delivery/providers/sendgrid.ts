@@ -5,9 +5,9 @@
  * their outbox row. (The top-level custom_args is typed as a string in SendGrid's
  * own OpenAPI description, so the per-personalization object is the safe place.)
  */
-import type { OutgoingMessage, Provider, SendOutcome } from '../message.js';
+import type { OutgoingMessage, Provider, SendOutcome, WireRequest } from '../message.js';
 import { fillPlaceholders } from '../message.js';
-import { failure, fromNetwork, header, HttpClient, httpOptions, isObject, sentOutcome } from './http.js';
+import { failure, fromNetwork, header, HttpClient, httpOptions, isObject, sentOutcome, urlOf } from './http.js';
 import { limitsOf, type ProviderOptions, type Settings } from './settings.js';
 
 export const SENDGRID_API = 'https://api.sendgrid.com';
@@ -18,7 +18,8 @@ export function createSendgrid(settings: Settings, opts: ProviderOptions): Provi
   const from = settings.requireString('from');
   const fromName = settings.string('from_name');
   const limits = limitsOf(settings);
-  const http = new HttpClient(settings.string('url') ?? SENDGRID_API, httpOptions(limits.concurrency, opts.timeoutMs));
+  const baseUrl = settings.string('url') ?? SENDGRID_API;
+  const http = new HttpClient(baseUrl, httpOptions(limits.concurrency, opts.timeoutMs));
   const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
   const bodyOf = mailSendWriter(from, fromName);
   const redact = (text: string) => settings.redact(text);
@@ -46,6 +47,10 @@ export function createSendgrid(settings: Settings, opts: ProviderOptions): Provi
       const body = message.from ? mailSendJson(message, message.from, fromName) : bodyOf(message);
       if (typeof body !== 'string') return Promise.resolve({ kind: 'permanent', error: body.error });
       return post(body, message.idempotencyKey);
+    },
+    request(message: OutgoingMessage): WireRequest | { error: string } {
+      const body = message.from ? mailSendJson(message, message.from, fromName) : bodyOf(message);
+      return typeof body === 'string' ? { method: 'POST', url: urlOf(baseUrl, '/v3/mail/send'), contentType: headers['content-type'], body } : body;
     },
     close: () => http.close(),
   };

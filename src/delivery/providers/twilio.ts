@@ -8,9 +8,9 @@
  * (?key=...) when a callback URL is configured: Twilio calls that exact URL (and
  * signs it) for every status change of the message.
  */
-import type { OutgoingMessage, Provider, SendOutcome } from '../message.js';
+import type { OutgoingMessage, Provider, SendOutcome, WireRequest } from '../message.js';
 import { fillPlaceholders } from '../message.js';
-import { basicAuth, failure, fromNetwork, HttpClient, httpOptions, isObject, parseJson, sentOutcome } from './http.js';
+import { basicAuth, failure, fromNetwork, HttpClient, httpOptions, isObject, parseJson, sentOutcome, urlOf } from './http.js';
 import { limitsOf, type ProviderOptions, type Settings } from './settings.js';
 
 export const TWILIO_API = 'https://api.twilio.com';
@@ -23,7 +23,8 @@ export function createTwilio(settings: Settings, opts: ProviderOptions): Provide
   const serviceSid = settings.string('messaging_service_sid');
   const callback = settings.string('status_callback_url') ?? opts.statusCallbackUrl ?? null;
   const limits = limitsOf(settings);
-  const http = new HttpClient(settings.string('url') ?? TWILIO_API, httpOptions(limits.concurrency, opts.timeoutMs));
+  const baseUrl = settings.string('url') ?? TWILIO_API;
+  const http = new HttpClient(baseUrl, httpOptions(limits.concurrency, opts.timeoutMs));
   const headers = { authorization: settings.markSecret(basicAuth(accountSid, authToken)), 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
   const path = `/2010-04-01/Accounts/${encodeURIComponent(accountSid)}/Messages.json`;
   const redact = (text: string) => settings.redact(text);
@@ -49,6 +50,10 @@ export function createTwilio(settings: Settings, opts: ProviderOptions): Provide
       // so record it as sent under our own key.
       if (res.status >= 200 && res.status < 300) return sentOutcome(res, message.idempotencyKey);
       return failure(res, describeError, redact);
+    },
+    request(message: OutgoingMessage): WireRequest | { error: string } {
+      const form = twilioForm(message, { from: message.from ?? from, serviceSid, callback });
+      return typeof form === 'string' ? { error: form } : { method: 'POST', url: urlOf(baseUrl, path), contentType: headers['content-type'], body: form.toString() };
     },
     close: () => http.close(),
   };
