@@ -47,6 +47,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   serve: async () => (await import('./commands/serve.js')).registerServe,
   'send-test': async () => (await import('./commands/send-test.js')).registerSendTest,
   preview: async () => (await import('./commands/preview.js')).registerPreview,
+  coupons: async () => (await import('./commands/coupons.js')).registerCoupons,
   forget: async () => (await import('./commands/forget.js')).registerForget,
   export: async () => (await import('./commands/export.js')).registerExport,
 };

@@ -15,19 +15,21 @@ interface ImportFlags {
   mapping?: string;
   skipInvalid?: string | boolean;
   json?: boolean;
+  coupon?: string;
 }
 
 export function registerImport(program: Command): void {
   program
     .command('import')
-    .description('load customers, orders, order items, products, events or suppressions into the store (upsert by id)')
-    .argument('<kind>', `one of: ${IMPORT_KINDS.join(', ')}`)
+    .description('load customers, orders, order items, products, events or suppressions into the store (upsert by id), or coupon codes into a pool')
+    .argument('<kind>', `one of: ${IMPORT_KINDS.join(', ')}, coupons`)
     .argument('<file>', 'a .csv, .jsonl or .ndjson file, optionally .gz; "-" reads stdin')
     .addOption(new Option('--format <format>', 'the input format when the name does not say').choices(INPUT_FORMATS))
     .addOption(new Option('--preset <name>', 'column names and statuses of a known export').choices(PRESETS))
     .option('--mapping <file>', 'a YAML mapping file: columns -> fields, date format and zone, status values')
     .option('--skip-invalid [file]', 'import the valid rows; write the others with row number and reason to FILE (default: <input>.rejected.csv)')
     .option('--json', 'print the result as JSON')
+    .option('--coupon <name>', 'coupons: the pool coupon the codes are for')
     .addHelpText(
       'after',
       `
@@ -36,6 +38,10 @@ status history grows. One bad row aborts the whole import (nothing is written) u
 --skip-invalid is given. Exit codes: 0 imported, 1 invalid input, 2 usage error.`,
     )
     .action(async (kindArg: string, file: string, flags: ImportFlags, cmd: Command) => {
+      if (kindArg === 'coupons') {
+        const { importCoupons } = await import('./coupons.js');
+        return importCoupons(projectDir(cmd), file, flags.coupon, flags.json === true, hasNow(cmd) ? clockNow(cmd).getTime() : Date.now());
+      }
       const kind = parseKind(kindArg);
       const project = projectDir(cmd);
       const db = openStore(storePathFor(project));
@@ -76,6 +82,7 @@ function summary(r: ImportResult): string {
   if (r.skipped > 0) parts.push(`${n(r.skipped)} skipped (rows with nothing for ${r.kind})`);
   const lines = [`${chalk.green('imported')} ${n(imported)} ${kindNoun(r.kind, imported)}: ${parts.join(', ')} in ${r.seconds.toFixed(2)} s`];
   if (r.rejectsFile) lines.push(`${r.rejected > 0 ? chalk.yellow('rejected rows') : 'rejected rows (none)'} written to ${r.rejectsFile}`);
+  if (r.couponsRedeemed) lines.push(`${n(r.couponsRedeemed)} issued coupon code${r.couponsRedeemed === 1 ? '' : 's'} redeemed by these orders (journey coupons)`);
   if (r.ignoredColumns.length > 0) lines.push(chalk.dim(`ignored columns: ${r.ignoredColumns.join(', ')} (map them with --mapping)`));
   return lines.join('\n') + '\n';
 }
