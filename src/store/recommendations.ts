@@ -130,3 +130,23 @@ export function recommendFor(db: StoreDb, set: IdSet, spec: RecommendationSpec, 
   db.exec(`DROP TABLE IF EXISTS temp.${table}_c; DROP TABLE IF EXISTS temp.${table}_t; DROP TABLE IF EXISTS temp.${table}_map`);
   return table;
 }
+
+export interface RecommendedProduct {
+  position: number;
+  id: string;
+  title: string | null;
+  category: string | null;
+  price: number | null;
+  currency: string | null;
+  url: string | null;
+  reason: string;
+}
+
+/** One enrolment's products from a table recommendFor filled, in order. */
+export function recommendedProducts(db: StoreDb, table: string, enrolmentId: number): RecommendedProduct[] {
+  return db.all<RecommendedProduct>(
+    `SELECT r.position, p.id, p.title, p.category, p.price, p.currency, p.url, r.reason FROM temp.${table} r JOIN products p ON p.id = r.product_id
+     WHERE r.enrolment_id = ? ORDER BY r.position`,
+    [enrolmentId],
+  );
+}
