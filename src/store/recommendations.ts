@@ -61,10 +61,14 @@ export function recommendFor(db: StoreDb, set: IdSet, spec: RecommendationSpec, 
         // ever bought beside theirs (at 100,000 customers that was tens of millions of rows)
         db.run(
           `WITH basis AS (SELECT DISTINCT t.eid, i.product_id AS pid FROM ${table}_t t JOIN order_items i ON i.order_id = t.basis WHERE i.product_id IS NOT NULL),
-                pairs AS (SELECT a.pid AS a, j.product_id AS b, count(DISTINCT j.order_id) AS n
-                          FROM (SELECT DISTINCT pid FROM basis) a JOIN order_items i ON i.product_id = a.pid JOIN orders o ON o.id = i.order_id AND o.placed_at >= ? AND ${COUNTED}
-                          JOIN order_items j ON j.order_id = i.order_id AND j.product_id IS NOT NULL AND j.product_id <> a.pid
-                          GROUP BY a.pid, j.product_id),
+                -- from the orders of the window, their items read in place (CROSS JOIN keeps that
+                -- order): from each product to its items, then every order looked up at random,
+                -- took 65 s on the 1,000,000-customer shop, this 10
+                pairs AS (SELECT i.product_id AS a, j.product_id AS b, count(DISTINCT o.id) AS n
+                          FROM orders o CROSS JOIN order_items i ON i.order_id = o.id
+                          CROSS JOIN order_items j ON j.order_id = o.id AND j.product_id IS NOT NULL AND j.product_id <> i.product_id
+                          WHERE o.placed_at >= ? AND ${COUNTED} AND i.product_id IN (SELECT pid FROM basis)
+                          GROUP BY i.product_id, j.product_id),
                 best AS MATERIALIZED (SELECT a, b, n FROM (SELECT a, b, n, row_number() OVER (PARTITION BY a ORDER BY n DESC, b) AS r FROM pairs) WHERE r <= ?)
            INSERT INTO ${table}_c (eid, pid, tier, score, reason)
            SELECT b.eid, best.b, ?, sum(best.n), 'bought together with ' || group_concat(b.pid, ', ') || ' in ' || sum(best.n) || ' orders'
@@ -94,9 +98,10 @@ export function recommendFor(db: StoreDb, set: IdSet, spec: RecommendationSpec, 
         const since = now - (spec.withinMs ?? 30 * DAY);
         const cat: SqlValue[] = spec.category && tier === 0 ? [spec.category] : [];
         db.run(
-          `WITH top AS MATERIALIZED (SELECT p.id AS pid, count(DISTINCT o.id) AS n FROM products p JOIN order_items i ON i.product_id = p.id
-                        JOIN orders o ON o.id = i.order_id AND o.placed_at >= ? AND ${COUNTED}
-                        ${cat.length ? 'WHERE p.category = ?' : ''} GROUP BY p.id ORDER BY n DESC, p.id LIMIT ?)
+          // orders first, as for related (28 s from the products, 2 s from the orders, on the 1M shop)
+          `WITH top AS MATERIALIZED (SELECT p.id AS pid, count(DISTINCT o.id) AS n FROM orders o CROSS JOIN order_items i ON i.order_id = o.id
+                        JOIN products p ON p.id = i.product_id
+                        WHERE o.placed_at >= ? AND ${COUNTED} ${cat.length ? 'AND p.category = ?' : ''} GROUP BY p.id ORDER BY n DESC, p.id LIMIT ?)
            INSERT INTO ${table}_c (eid, pid, tier, score, reason) SELECT t.eid, top.pid, ?, top.n, 'popular: ' || top.n || ' orders' FROM ${table}_t t, top`,
           [since, ...cat, pool, tier],
         );
