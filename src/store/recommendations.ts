@@ -147,6 +147,8 @@ export function recommendFor(db: StoreDb, set: IdSet, spec: RecommendationSpec, 
      WHERE position <= ?`,
     [spec.count],
   );
+  // each message reads its enrolment's products: unindexed, every message scanned all of them (1M shop, 100,000 messages: 56 s)
+  db.exec(`CREATE INDEX temp.${table}_by_enrolment ON ${table} (enrolment_id, position)`);
   db.exec(`DROP TABLE IF EXISTS temp.${table}_c; DROP TABLE IF EXISTS temp.${table}_t; DROP TABLE IF EXISTS temp.${table}_map; DROP TABLE IF EXISTS temp.${table}_b`);
   return table;
 }
