@@ -48,6 +48,9 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   outbox: async () => (await import('./commands/outbox.js')).registerOutbox,
   serve: async () => (await import('./commands/serve.js')).registerServe,
   'send-test': async () => (await import('./commands/send-test.js')).registerSendTest,
+  preview: async () => (await import('./commands/preview.js')).registerPreview,
+  coupons: async () => (await import('./commands/coupons.js')).registerCoupons,
+  recommend: async () => (await import('./commands/recommend.js')).registerRecommend,
   forget: async () => (await import('./commands/forget.js')).registerForget,
   export: async () => (await import('./commands/export.js')).registerExport,
 };

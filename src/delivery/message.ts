@@ -130,6 +130,19 @@ export type LookupOutcome =
   /** hold: asking again cannot tell (nothing of ours to match on): held for `journey outbox resolve`. */
   | { kind: 'unknown'; error: string; retryAfterMs?: number; hold?: boolean };
 
+
+/**
+ * The request a provider makes for a message, as it goes on the wire: its body
+ * exactly, and where it goes. Headers are left out (they carry the credentials).
+ */
+export interface WireRequest {
+  method: 'POST';
+  /** The URL; for a development provider, where it writes (stdout, the file). */
+  url: string;
+  contentType: string;
+  body: string;
+}
+
 export interface Provider {
   readonly name: string;
   readonly type: ProviderType;
@@ -141,6 +154,11 @@ export interface Provider {
    */
   readonly eventsById: boolean;
   send(message: OutgoingMessage): Promise<SendOutcome>;
+  /**
+   * The request send() would make for the message, without making it (`journey
+   * preview`), or why there is none. send() goes through it, so the two never differ.
+   */
+  request(message: OutgoingMessage): WireRequest | { error: string };
   /** Present on providers that can take profile and event sync (klaviyo, webhook, console, file). */
   sync?(request: SyncRequest): Promise<SendOutcome>;
   /** The in_doubt policy in force (the setting, else reconcile where lookup exists, resend where the provider deduplicates, else hold). */

@@ -1,3 +1,4 @@
+import { freeCodes, poolCoupons, poolPlans, type PoolPlan } from './coupon-pools.js';
 import { existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { JourneyError } from '../errors.js';
@@ -74,6 +75,8 @@ export interface TestModePlan {
 export interface ProjectPlan {
   now: string;
   journeys: JourneyPlan[];
+  /** Each pool coupon at the next tick: codes drawn and left, and a warning when it runs low or dry. */
+  couponPools: PoolPlan[];
   /** Whether applying the plan changes what is deployed (new, changed or removed journeys). */
   changes: boolean;
 }
@@ -120,9 +123,13 @@ export function planProject(project: Project, opts: PlanOptions): ProjectPlan {
     }
     // the whole project ticks (a frequency cap counts every journey's messages), and the
     // selected journeys report what it did to them
+    let pools: PoolPlan[] = [];
     withRolledBack(db, (inner) => {
       const before = lastEnrolmentId(inner);
-      const tick = new Map(runTick(inner, project, { now: opts.now }).journeys.map((t) => [t.journey, t]));
+      const free = freeCodes(inner, poolCoupons(project));
+      const report = runTick(inner, project, { now: opts.now });
+      pools = poolPlans(inner, free, report);
+      const tick = new Map(report.journeys.map((t) => [t.journey, t]));
       for (const plan of plans) {
         const t = tick.get(plan.journey);
         const journey = selected.find((j) => j.id === plan.journey);
@@ -148,7 +155,7 @@ export function planProject(project: Project, opts: PlanOptions): ProjectPlan {
         };
       }
     });
-    return { now: opts.now.toISOString(), journeys: plans, changes: plans.some((p) => p.status !== 'unchanged') };
+    return { now: opts.now.toISOString(), journeys: plans, couponPools: pools, changes: plans.some((p) => p.status !== 'unchanged') };
   } finally {
     db.close();
   }

@@ -52,7 +52,7 @@ export interface SendTestResult {
   ok: boolean;
 }
 
-type SendStep = Extract<Step, { kind: 'send' }>;
+export type SendStep = Extract<Step, { kind: 'send' }>;
 
 export async function sendTest(db: StoreDb, project: Project, opts: SendTestOptions): Promise<SendTestResult> {
   const journey = project.journeys.find((j) => j.id === opts.journey || j.file === opts.journey || j.file.endsWith(`/${opts.journey}`));
@@ -160,7 +160,7 @@ function renderForTest(
 }
 
 /** The journey's send steps in written order, each with the split variant that holds it. */
-function sendSteps(journey: Journey): { step: SendStep; variant: string | null }[] {
+export function sendSteps(journey: Journey): { step: SendStep; variant: string | null }[] {
   const variantOf = new Map<string, string>();
   const mark = (target: Target | null, label: string) => {
     if (target?.kind !== 'steps') return;

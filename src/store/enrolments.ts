@@ -362,14 +362,22 @@ export function deferByZone(db: StoreDb, set: IdSet, dueByZone: ReadonlyMap<stri
  * transaction that is rolled back): the tick's own send path then writes and renders
  * the message exactly as it would for the customer.
  */
-export function insertPreviewEnrolment(db: StoreDb, e: { journeyId: string; customerId: string; stepId: string; variants: Record<string, string> | null; now: number }): IdSet {
+export function insertPreviewEnrolment(
+  db: StoreDb,
+  e: { journeyId: string; customerId: string; stepId: string; variants: Record<string, string> | null; now: number; orderId?: string | null },
+): IdSet {
   const key = `${TEST_KEY_PREFIX}send-test:${e.stepId}`;
   db.run(
-    `INSERT INTO enrolments (journey_id, version, customer_id, entry_key, trigger_at, entered_at, status, step_id, step_started_at, due_at, variant, test)
-     VALUES (?, 0, ?, ?, ?, ?, 'active', ?, ?, ?, ?, 1)`,
-    [e.journeyId, e.customerId, key, e.now, e.now, e.stepId, e.now, e.now, e.variants ? JSON.stringify(e.variants) : null],
+    `INSERT INTO enrolments (journey_id, version, customer_id, entry_key, trigger_at, entered_at, status, step_id, step_started_at, due_at, variant, test, order_id)
+     VALUES (?, 0, ?, ?, ?, ?, 'active', ?, ?, ?, ?, 1, ?)`,
+    [e.journeyId, e.customerId, key, e.now, e.now, e.stepId, e.now, e.now, e.variants ? JSON.stringify(e.variants) : null, e.orderId ?? null],
   );
   return { sql: 'SELECT id FROM enrolments WHERE journey_id = ? AND customer_id = ? AND entry_key = ?', params: [e.journeyId, e.customerId, key] };
+}
+
+/** The customer's latest order placed by `now` (the order an order trigger would have entered with), or null. */
+export function latestOrderOf(db: StoreDb, customerId: string, now: number): string | null {
+  return db.get<{ id: string }>('SELECT id FROM orders WHERE customer_id = ? AND placed_at <= ? ORDER BY placed_at DESC, id DESC LIMIT 1', [customerId, now])?.id ?? null;
 }
 
 /** The messages a step wrote for a set of enrolments, as the dispatcher would claim them, with a render failure if any. */

@@ -18,19 +18,21 @@ interface ImportFlags {
   mapping?: string;
   skipInvalid?: string | boolean;
   json?: boolean;
+  coupon?: string;
 }
 
 export function registerImport(program: Command): void {
   program
     .command('import')
-    .description('load customers, products, orders, order items, payments, events or suppressions into the store (upsert by id); or a folder of exports')
-    .argument('<kind>', `one of: ${IMPORT_KINDS.join(', ')}; or a folder, to import every export in it`)
+    .description('load customers, products, orders, order items, payments, events or suppressions into the store (upsert by id); a folder of exports; or coupon codes into a pool')
+    .argument('<kind>', `one of: ${IMPORT_KINDS.join(', ')}, coupons; or a folder, to import every export in it`)
     .argument('[file]', 'a .csv, .jsonl or .ndjson file, optionally .gz; "-" reads stdin')
     .addOption(new Option('--format <format>', 'the input format when the name does not say').choices(INPUT_FORMATS))
     .addOption(new Option('--preset <name>', 'column names and statuses of a known export').choices(PRESETS))
     .option('--mapping <file>', 'a YAML mapping file: columns -> fields, date format and zone, status values')
     .option('--skip-invalid [file]', 'import the valid rows; write the others with row number and reason to FILE (default: <input>.rejected.csv)')
     .option('--json', 'print the result as JSON')
+    .option('--coupon <name>', 'coupons: the pool coupon the codes are for')
     .addHelpText(
       'after',
       `
@@ -47,6 +49,10 @@ file that fails (the files before it stay imported) and exits 1.`,
       if (file === undefined) {
         if (isDirectory(kindArg)) return importDirectory(kindArg, flags, cmd);
         throw usageError(`missing FILE: journey import ${kindArg} FILE`, `or name a folder to import every export in it: journey import DIR`);
+      }
+      if (kindArg === 'coupons') {
+        const { importCoupons } = await import('./coupons.js');
+        return importCoupons(projectDir(cmd), file, flags.coupon, flags.json === true, hasNow(cmd) ? clockNow(cmd).getTime() : Date.now());
       }
       const kind = parseKind(kindArg);
       const project = projectDir(cmd);
@@ -147,6 +153,7 @@ function summary(r: ImportResult): string {
     lines.push(`${chalk.green('imported')} ${n(total)} ${kindNoun(part.kind, total)} from the same file: ${n(part.inserted)} new, ${n(part.updated)} updated, ${n(part.unchanged)} unchanged`);
   }
   if (r.rejectsFile) lines.push(`${r.rejected > 0 ? chalk.yellow('rejected rows') : 'rejected rows (none)'} written to ${r.rejectsFile}`);
+  if (r.couponsRedeemed) lines.push(`${n(r.couponsRedeemed)} issued coupon code${r.couponsRedeemed === 1 ? '' : 's'} redeemed by these orders (journey coupons)`);
   if (r.ignoredColumns.length > 0) lines.push(chalk.dim(`ignored columns: ${r.ignoredColumns.join(', ')} (map them with --mapping)`));
   return lines.join('\n') + '\n';
 }

@@ -117,5 +117,6 @@ function human(plan: ProjectPlan): string {
     `${count('new')} new, ${count('changed')} changed, ${count('removed')} removed, ${count('unchanged')} unchanged; ` +
       `next tick: ${total('entered')} enter, ${total('queued')} messages queued now, ${total('deferred')} deferred, ${total('skipped')} skipped, ${total('exited')} exit, ${total('completed')} complete`,
   );
+  for (const pool of plan.couponPools) if (pool.warning) lines.push(`${chalk.yellow('warning')}: ${pool.warning}`);
   return lines.join('\n') + '\n';
 }

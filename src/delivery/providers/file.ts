@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import type { OutgoingMessage, Provider, SendOutcome, SyncRequest } from '../message.js';
+import type { OutgoingMessage, Provider, SendOutcome, SyncRequest, WireRequest } from '../message.js';
 import { inDoubtOf, limitsOf, type ProviderOptions, type Settings } from './settings.js';
 
 export function createFile(settings: Settings, opts: ProviderOptions): Provider {
@@ -35,6 +35,8 @@ export function createFile(settings: Settings, opts: ProviderOptions): Provider 
     // no delivery events come back from it
     eventsById: false,
     send: (message: OutgoingMessage) => append({ type: 'message', ...message }),
+    // the line as written, less the id and time it gets when it is
+    request: (message: OutgoingMessage): WireRequest => ({ method: 'POST', url: path, contentType: 'application/x-ndjson', body: JSON.stringify({ provider: settings.name, type: 'message', ...message }) }),
     sync: (request: SyncRequest) => append({ type: 'sync', ...request }),
     async close() {
       const h = handle;

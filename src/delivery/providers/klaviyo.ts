@@ -8,8 +8,8 @@
  * personalisation fields its properties, for shops whose Klaviyo flows do the
  * sending ("Journey: second order offer" triggers a flow).
  */
-import type { OutgoingMessage, Provider, SendOutcome, SyncRequest, DataValue } from '../message.js';
-import { failure, fromNetwork, HttpClient, httpOptions, isObject, parseJson, sentOutcome } from './http.js';
+import type { OutgoingMessage, Provider, SendOutcome, SyncRequest, DataValue, WireRequest } from '../message.js';
+import { failure, fromNetwork, HttpClient, httpOptions, isObject, parseJson, sentOutcome, urlOf } from './http.js';
 import { inDoubtOf, limitsOf, type ProviderOptions, type Settings } from './settings.js';
 
 export const KLAVIYO_API = 'https://a.klaviyo.com';
@@ -19,8 +19,9 @@ type Identity = { email?: string; phone_number?: string; external_id?: string };
 
 export function createKlaviyo(settings: Settings, opts: ProviderOptions): Provider {
   const apiKey = settings.requireSecret('api_key');
+  const baseUrl = settings.string('url') ?? KLAVIYO_API;
   const limits = limitsOf(settings, opts);
-  const http = new HttpClient(settings.string('url') ?? KLAVIYO_API, httpOptions(limits.concurrency, limits.timeoutMs));
+  const http = new HttpClient(baseUrl, httpOptions(limits.concurrency, limits.timeoutMs));
   const headers = {
     authorization: `Klaviyo-API-Key ${apiKey}`,
     revision: KLAVIYO_REVISION,
@@ -65,13 +66,19 @@ export function createKlaviyo(settings: Settings, opts: ProviderOptions): Provid
     // no delivery events come back from it
     eventsById: false,
     send(message: OutgoingMessage): Promise<SendOutcome> {
-      const identity: Identity = message.to.includes('@') ? { email: message.to } : { phone_number: message.to };
-      const metric = message.template.id ?? message.template.subject ?? `journey ${message.channel}`;
-      return post('/api/events', eventBody(identity, { name: metric, properties: { ...message.data, channel: message.channel } }, message.idempotencyKey), message.idempotencyKey);
+      return post('/api/events', messageEvent(message), message.idempotencyKey);
     },
+    request: (message: OutgoingMessage): WireRequest => ({ method: 'POST', url: urlOf(baseUrl, '/api/events'), contentType: headers['content-type'], body: JSON.stringify(messageEvent(message)) }),
     sync,
     close: () => http.close(),
   };
+}
+
+/** A message as the event that triggers the shop's Klaviyo flow. */
+function messageEvent(message: OutgoingMessage): unknown {
+  const identity: Identity = message.to.includes('@') ? { email: message.to } : { phone_number: message.to };
+  const metric = message.template.id ?? message.template.subject ?? `journey ${message.channel}`;
+  return eventBody(identity, { name: metric, properties: { ...message.data, channel: message.channel } }, message.idempotencyKey);
 }
 
 function identityOf(customer: SyncRequest['customer']): Identity {

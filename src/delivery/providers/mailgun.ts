@@ -4,9 +4,9 @@
  * event's user-variables. Template variables travel as the X-Mailgun-Variables
  * header (JSON), which Mailgun's templates read.
  */
-import type { LookupOutcome, OutgoingMessage, Provider, SendOutcome } from '../message.js';
+import type { LookupOutcome, OutgoingMessage, Provider, SendOutcome, WireRequest } from '../message.js';
 import { fillPlaceholders } from '../message.js';
-import { basicAuth, failure, fromNetwork, HttpClient, httpOptions, isObject, lookupFailure, parseJson, sentOutcome } from './http.js';
+import { basicAuth, failure, fromNetwork, HttpClient, httpOptions, isObject, lookupFailure, parseJson, sentOutcome, urlOf } from './http.js';
 import { looksLikeHtml } from './sendgrid.js';
 import { inDoubtOf, limitsOf, mailbox, MAX_BATCH, type ProviderOptions, type Settings } from './settings.js';
 
@@ -18,9 +18,10 @@ export function createMailgun(settings: Settings, opts: ProviderOptions): Provid
   const domain = settings.requireString('domain');
   const from = settings.requireString('from');
   const fromName = settings.string('from_name');
+  const baseUrl = mailgunBaseUrl(settings.string('region'), settings.string('url'));
   const limits = limitsOf(settings, opts);
   limits.batchSize = Math.min(limits.batchSize ?? 1, MAX_BATCH.mailgun!);
-  const http = new HttpClient(mailgunBaseUrl(settings.string('region'), settings.string('url')), httpOptions(limits.concurrency, limits.timeoutMs));
+  const http = new HttpClient(baseUrl, httpOptions(limits.concurrency, limits.timeoutMs));
   const headers = { authorization: settings.markSecret(basicAuth('api', apiKey)), 'content-type': 'application/x-www-form-urlencoded' };
   const path = `/v3/${encodeURIComponent(domain)}/messages`;
   const redact = (text: string) => settings.redact(text);
@@ -77,6 +78,10 @@ export function createMailgun(settings: Settings, opts: ProviderOptions): Provid
       }
       // Mailgun takes or refuses the recipients together, under one message id.
       return messages.map(() => outcome);
+    },
+    request(message: OutgoingMessage): WireRequest | { error: string } {
+      const form = mailgunForm(message, mailbox(message.from ?? from, fromName));
+      return typeof form === 'string' ? { error: form } : { method: 'POST', url: urlOf(baseUrl, path), contentType: headers['content-type'], body: form.toString() };
     },
     close: () => http.close(),
   };

@@ -5,9 +5,9 @@
  * Postmark answers 422 with an ErrorCode for every request it refuses for good
  * (invalid address, inactive recipient, unknown template).
  */
-import type { LookupOutcome, OutgoingMessage, Provider, SendOutcome } from '../message.js';
+import type { LookupOutcome, OutgoingMessage, Provider, SendOutcome, WireRequest } from '../message.js';
 import { fillPlaceholders } from '../message.js';
-import { failure, fromNetwork, HttpClient, httpOptions, isObject, lookupFailure, parseJson, sentOutcome } from './http.js';
+import { failure, fromNetwork, HttpClient, httpOptions, isObject, lookupFailure, parseJson, sentOutcome, urlOf } from './http.js';
 import { looksLikeHtml } from './sendgrid.js';
 import { inDoubtOf, limitsOf, mailbox, MAX_BATCH, type ProviderOptions, type Settings } from './settings.js';
 
@@ -19,9 +19,10 @@ export function createPostmark(settings: Settings, opts: ProviderOptions): Provi
   const from = settings.requireString('from');
   const fromName = settings.string('from_name');
   const stream = settings.string('message_stream') ?? 'outbound';
+  const baseUrl = settings.string('url') ?? POSTMARK_API;
   const limits = limitsOf(settings, opts);
   limits.batchSize = Math.min(limits.batchSize ?? 1, MAX_BATCH.postmark!);
-  const http = new HttpClient(settings.string('url') ?? POSTMARK_API, httpOptions(limits.concurrency, limits.timeoutMs));
+  const http = new HttpClient(baseUrl, httpOptions(limits.concurrency, limits.timeoutMs));
   const headers = { accept: 'application/json', 'content-type': 'application/json', 'x-postmark-server-token': token };
   const redact = (text: string) => settings.redact(text);
 
@@ -90,6 +91,10 @@ export function createPostmark(settings: Settings, opts: ProviderOptions): Provi
         const error = redact(describeError(r) ?? 'Postmark refused the message');
         return { kind: 'permanent', error: `${error} (in a batch of ${messages.length}, message ${i + 1})`, status: res.status };
       });
+    },
+    request(message: OutgoingMessage): WireRequest | { error: string } {
+      const request = postmarkRequest(message, mailbox(message.from ?? from, fromName), stream);
+      return typeof request === 'string' ? { error: request } : { method: 'POST', url: urlOf(baseUrl, request.path), contentType: headers['content-type'], body: JSON.stringify(request.body) };
     },
     close: () => http.close(),
   };

@@ -5,9 +5,9 @@
  * their outbox row. (The top-level custom_args is typed as a string in SendGrid's
  * own OpenAPI description, so the per-personalization object is the safe place.)
  */
-import type { LookupOutcome, LookupRequest, OutgoingMessage, Provider, SendOutcome } from '../message.js';
+import type { LookupOutcome, LookupRequest, OutgoingMessage, Provider, SendOutcome, WireRequest } from '../message.js';
 import { fillPlaceholders } from '../message.js';
-import { failure, fromNetwork, header, HttpClient, httpOptions, isObject, lookupFailure, parseJson, sentOutcome } from './http.js';
+import { failure, fromNetwork, header, HttpClient, httpOptions, isObject, lookupFailure, parseJson, sentOutcome, urlOf } from './http.js';
 import { inDoubtOf, limitsOf, MAX_BATCH, type ProviderOptions, type Settings } from './settings.js';
 
 export const SENDGRID_API = 'https://api.sendgrid.com';
@@ -17,9 +17,10 @@ export function createSendgrid(settings: Settings, opts: ProviderOptions): Provi
   const apiKey = settings.requireSecret('api_key');
   const from = settings.requireString('from');
   const fromName = settings.string('from_name');
+  const baseUrl = settings.string('url') ?? SENDGRID_API;
   const limits = limitsOf(settings, opts);
   limits.batchSize = Math.min(limits.batchSize ?? 1, MAX_BATCH.sendgrid!);
-  const http = new HttpClient(settings.string('url') ?? SENDGRID_API, httpOptions(limits.concurrency, limits.timeoutMs));
+  const http = new HttpClient(baseUrl, httpOptions(limits.concurrency, limits.timeoutMs));
   const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
   const bodyOf = mailSendWriter(from, fromName);
   const batchOf = mailSendBatchWriter(fromName);
@@ -57,6 +58,10 @@ export function createSendgrid(settings: Settings, opts: ProviderOptions): Provi
       const outcome = await post(batchOf(messages, messages[0]!.from ?? from), messages[0]!.idempotencyKey);
       // One answer for the request: SendGrid takes or refuses the personalizations together.
       return messages.map(() => outcome);
+    },
+    request(message: OutgoingMessage): WireRequest | { error: string } {
+      const body = message.from ? mailSendJson(message, message.from, fromName) : bodyOf(message);
+      return typeof body === 'string' ? { method: 'POST', url: urlOf(baseUrl, '/v3/mail/send'), contentType: headers['content-type'], body } : body;
     },
     close: () => http.close(),
   };

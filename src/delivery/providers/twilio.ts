@@ -8,9 +8,9 @@
  * (?key=...) when a callback URL is configured: Twilio calls that exact URL (and
  * signs it) for every status change of the message.
  */
-import type { LookupOutcome, LookupRequest, OutgoingMessage, Provider, SendOutcome } from '../message.js';
+import type { LookupOutcome, LookupRequest, OutgoingMessage, Provider, SendOutcome, WireRequest } from '../message.js';
 import { fillPlaceholders } from '../message.js';
-import { basicAuth, failure, fromNetwork, HttpClient, httpOptions, isObject, lookupFailure, parseJson, sentOutcome } from './http.js';
+import { basicAuth, failure, fromNetwork, HttpClient, httpOptions, isObject, lookupFailure, parseJson, sentOutcome, urlOf } from './http.js';
 import { inDoubtOf, limitsOf, type ProviderOptions, type Settings } from './settings.js';
 
 export const TWILIO_API = 'https://api.twilio.com';
@@ -22,8 +22,9 @@ export function createTwilio(settings: Settings, opts: ProviderOptions): Provide
   const from = settings.string('from');
   const serviceSid = settings.string('messaging_service_sid');
   const callback = settings.string('status_callback_url') ?? opts.statusCallbackUrl ?? null;
+  const baseUrl = settings.string('url') ?? TWILIO_API;
   const limits = limitsOf(settings, opts);
-  const http = new HttpClient(settings.string('url') ?? TWILIO_API, httpOptions(limits.concurrency, limits.timeoutMs));
+  const http = new HttpClient(baseUrl, httpOptions(limits.concurrency, limits.timeoutMs));
   const headers = { authorization: settings.markSecret(basicAuth(accountSid, authToken)), 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
   const path = `/2010-04-01/Accounts/${encodeURIComponent(accountSid)}/Messages.json`;
   const redact = (text: string) => settings.redact(text);
@@ -52,6 +53,10 @@ export function createTwilio(settings: Settings, opts: ProviderOptions): Provide
     },
     ...inDoubtOf(settings, { lookup: true, dedupes: false }),
     lookup: (request) => lookupTwilio(http, headers, path, request, redact),
+    request(message: OutgoingMessage): WireRequest | { error: string } {
+      const form = twilioForm(message, { from: message.from ?? from, serviceSid, callback });
+      return typeof form === 'string' ? { error: form } : { method: 'POST', url: urlOf(baseUrl, path), contentType: headers['content-type'], body: form.toString() };
+    },
     close: () => http.close(),
   };
 }

@@ -7,7 +7,7 @@
  * under a fresh time).
  */
 import { createHmac } from 'node:crypto';
-import type { OutgoingMessage, Provider, SendOutcome, SyncRequest } from '../message.js';
+import type { OutgoingMessage, Provider, SendOutcome, SyncRequest, WireRequest } from '../message.js';
 import { failure, fromNetwork, HttpClient, httpOptions, isObject, parseJson, sentOutcome } from './http.js';
 import { inDoubtOf, limitsOf, type ProviderOptions, type Settings } from './settings.js';
 
@@ -57,17 +57,8 @@ export function createWebhook(settings: Settings, opts: ProviderOptions): Provid
     ...inDoubtOf(settings, { lookup: false, dedupes: true }),
     // no delivery events come back from it
     eventsById: false,
-    send: (message: OutgoingMessage) =>
-      post(message.idempotencyKey, {
-        idempotency_key: message.idempotencyKey,
-        channel: message.channel,
-        to: message.to,
-        ...(message.from ? { from: message.from } : {}),
-        template: message.template,
-        data: message.data,
-        ...(message.content ? { content: message.content } : {}),
-        ...(message.tags ? { tags: message.tags } : {}),
-      }),
+    send: (message: OutgoingMessage) => post(message.idempotencyKey, messagePayload(message)),
+    request: (message: OutgoingMessage): WireRequest => ({ method: 'POST', url: target.toString(), contentType: 'application/json', body: JSON.stringify(messagePayload(message)) }),
     sync: (request: SyncRequest) =>
       post(request.idempotencyKey, {
         idempotency_key: request.idempotencyKey,
@@ -77,6 +68,19 @@ export function createWebhook(settings: Settings, opts: ProviderOptions): Provid
         ...(request.event ? { event: request.event } : {}),
       }),
     close: () => http.close(),
+  };
+}
+
+function messagePayload(message: OutgoingMessage): Record<string, unknown> {
+  return {
+    idempotency_key: message.idempotencyKey,
+    channel: message.channel,
+    to: message.to,
+    ...(message.from ? { from: message.from } : {}),
+    template: message.template,
+    data: message.data,
+    ...(message.content ? { content: message.content } : {}),
+    ...(message.tags ? { tags: message.tags } : {}),
   };
 }
 

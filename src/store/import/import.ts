@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { JourneyError } from '../../errors.js';
+import { matchRedemptions } from '../coupons.js';
 import type { StoreDb } from '../db.js';
 import { readCsv } from '../input/csv.js';
 import { readJsonl } from '../input/jsonl.js';
@@ -57,6 +58,8 @@ export interface ImportResult {
   readonly rejected: number;
   readonly rejectsFile: string | undefined;
   readonly ignoredColumns: readonly string[];
+  /** Orders: issued coupon codes that orders of the store (this import's among them) newly redeemed. */
+  readonly couponsRedeemed?: number;
   readonly seconds: number;
   /** What the same file loaded of other kinds (a Shopify orders export: its customers and line items). */
   readonly also?: readonly PartCounts[];
@@ -92,6 +95,7 @@ export async function importFile(db: StoreDb, options: ImportOptions): Promise<I
   const rejects = options.rejectsFile ? new RejectsFile(options.rejectsFile, reader.rejectsFormat, reader.columns) : undefined;
 
   const counts = { rows: 0, inserted: 0, updated: 0, unchanged: 0, skipped: 0 };
+  let couponsRedeemed = 0;
   const problems: Rejection[] = [];
   let problemCount = 0;
   // rejects of the current chunk, written in row order once its references are checked
@@ -175,6 +179,8 @@ export async function importFile(db: StoreDb, options: ImportOptions): Promise<I
     if (problemCount > 0) throw invalidRowsError(input.name, problems, problemCount, reader.rejectsFormat === 'jsonl');
     writer.finish();
     writer.dispose();
+    // an order that used an issued code redeems it (coupons report per step), in the import's transaction
+    if (options.kind === 'orders') couponsRedeemed = matchRedemptions(db);
     db.commit();
   } catch (err) {
     db.rollback();
@@ -196,6 +202,7 @@ export async function importFile(db: StoreDb, options: ImportOptions): Promise<I
     rejected: rejects?.count ?? 0,
     rejectsFile: rejects ? path.resolve(rejects.file) : undefined,
     ignoredColumns: mapper.ignoredColumns,
+    ...(options.kind === 'orders' ? { couponsRedeemed } : {}),
     seconds: (performance.now() - started) / 1000,
   };
 }

@@ -1,0 +1,157 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import Papa from 'papaparse';
+import { JourneyError, usageError } from '../../errors.js';
+import { openProject } from '../../project/open-project.js';
+import { storePathFor } from '../../project/paths.js';
+import type { Project } from '../../project/model.js';
+import { couponCounts, importPool, issuedCodes, redemptionsByStep, type IssuedCode } from '../../store/coupons.js';
+import { openStore } from '../../store/open.js';
+import { chalk, printJson } from '../output.js';
+import { projectDir } from '../project-option.js';
+
+/**
+ * `journey coupons`: codes issued, redeemed and left per coupon and per step;
+ * `journey coupons export NAME`: the issued codes, for the shop system that must
+ * accept them. (`journey import coupons` fills a pool: see importCoupons.)
+ */
+export function registerCoupons(program: Command): void {
+  const coupons = program
+    .command('coupons')
+    .description('coupon codes issued, redeemed by orders and left in pools, per coupon and per journey step')
+    .option('--json', 'print one JSON object')
+    .addHelpText('after', '\nExit codes: 0 listed, 1 no store, 2 usage error.')
+    .action((opts: { json?: boolean }, cmd: Command) => {
+      const root = projectDir(cmd);
+      const project = openProject(root);
+      const db = openExisting(root);
+      try {
+        const counts = new Map(couponCounts(db).map((c) => [c.coupon, c]));
+        const list = Object.entries(project.config.coupons).map(([name, c]) => {
+          const n = counts.get(name);
+          return { coupon: name, kind: c.code ? 'shared' : c.pool ? 'pool' : 'generated', discount: c.discount, issued: n?.issued ?? 0, redeemed: n?.redeemed ?? 0, free: c.pool ? (n?.free ?? 0) : null };
+        });
+        const steps = redemptionsByStep(db);
+        if (opts.json) return printJson({ coupons: list, steps });
+        const lines = list.map(
+          (c) => `${chalk.bold(c.coupon)} (${c.kind}, ${c.discount}): ${c.issued} issued, ${c.redeemed} redeemed${c.issued > 0 ? ` (${((100 * c.redeemed) / c.issued).toFixed(1)}%)` : ''}${c.free !== null ? `, ${c.free} free in the pool` : ''}`,
+        );
+        if (list.length === 0) lines.push('no coupons in journey.config.yaml');
+        if (steps.length > 0) lines.push('', 'per step:');
+        for (const s of steps) lines.push(`  ${s.journey_id}/${s.step_id}  ${s.coupon}: ${s.issued} issued, ${s.redeemed} redeemed (${((100 * s.redeemed) / s.issued).toFixed(1)}%)`);
+        lines.push(chalk.dim('a code is redeemed by the first counted order carrying it as its discount code (imported orders)'));
+        process.stdout.write(lines.join('\n') + '\n');
+      } finally {
+        db.close();
+      }
+    });
+  coupons
+    .command('export')
+    .description("write a coupon's issued codes as CSV: Shopify's bulk discount code import, or every column")
+    .argument('<coupon>', 'the coupon, as named in journey.config.yaml')
+    .addOption(new Option('--format <format>', 'shopify: a Code column, for importing the codes into the discount in Shopify; csv: code, customer, journey, step, dates, redemption').choices(['shopify', 'csv']).default('csv'))
+    .option('--out <file>', 'write to FILE (default: stdout)')
+    .addHelpText('after', '\nExit codes: 0 written, 1 an unknown coupon or no store, 2 usage error.')
+    .action((name: string, opts: { format: 'shopify' | 'csv'; out?: string }, cmd: Command) => {
+      const root = projectDir(cmd);
+      const project = openProject(root);
+      couponOf(project, name);
+      const db = openExisting(root);
+      let text: string;
+      let count: number;
+      try {
+        const codes = issuedCodes(db, name);
+        count = codes.length;
+        text = opts.format === 'shopify' ? shopifyCsv(codes) : plainCsv(name, codes);
+      } finally {
+        db.close();
+      }
+      if (opts.out) {
+        writeFileSync(opts.out, text);
+        process.stderr.write(`${count} code${count === 1 ? '' : 's'} of ${name} written to ${opts.out}\n`);
+      } else process.stdout.write(text);
+    });
+}
+
+function openExisting(root: string) {
+  const storePath = storePathFor(root);
+  if (!existsSync(storePath)) throw new JourneyError(`no store at ${storePath}`, { hint: 'import the shop data first: journey import customers FILE' });
+  return openStore(storePath);
+}
+
+function couponOf(project: Project, name: string) {
+  const coupon = project.config.coupons[name];
+  if (!coupon) {
+    const names = Object.keys(project.config.coupons);
+    throw new JourneyError(`no coupon '${name}' in journey.config.yaml`, { hint: names.length ? `coupons: ${names.join(', ')}` : 'declare it under coupons:' });
+  }
+  return coupon;
+}
+
+const CRLF = '\r\n';
+/** RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled. */
+const field = (v: string | number | null) => {
+  const s = v === null ? '' : String(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+};
+const line = (values: (string | number | null)[]) => values.map(field).join(',') + CRLF;
+const isoOf = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+
+/** Shopify's discount code import: one code a row under a `Code` header. */
+export function shopifyCsv(codes: readonly IssuedCode[]): string {
+  return line(['Code']) + codes.map((c) => line([c.code])).join('');
+}
+
+export const PLAIN_COLUMNS = ['code', 'coupon', 'customer_id', 'journey_id', 'step_id', 'issued_at', 'expires_at', 'redeemed_order_id', 'redeemed_at'] as const;
+
+/** Every issued code with whom and where it went and whether an order redeemed it; times in ISO 8601 UTC. No addresses: the customer id names the person. */
+export function plainCsv(coupon: string, codes: readonly IssuedCode[]): string {
+  return (
+    line([...PLAIN_COLUMNS]) +
+    codes.map((c) => line([c.code, coupon, c.customer_id, c.journey_id, c.step_id, isoOf(c.issued_at), isoOf(c.expires_at), c.redeemed_order_id, isoOf(c.redeemed_at)])).join('')
+  );
+}
+
+/** A code as a shop system takes it: letters, digits, dashes and underscores, 3 to 255 characters. */
+const CODE = /^[A-Za-z0-9_-]{3,255}$/;
+
+/**
+ * `journey import coupons FILE --coupon NAME`: codes made elsewhere (a shop system's
+ * bulk discount codes) into a pool coupon. The file: one code a line, or a CSV whose
+ * `code` column (any case) holds them. A code the store has already is skipped.
+ */
+export function importCoupons(root: string, file: string, name: string | undefined, json: boolean, now: number): void {
+  if (!name) throw usageError('import coupons needs --coupon NAME', 'the pool coupon of journey.config.yaml the codes are for');
+  const project = openProject(root);
+  const coupon = couponOf(project, name);
+  if (!coupon.pool) throw new JourneyError(`coupon '${name}' does not draw from a pool`, { hint: `set pool: true on it in journey.config.yaml to give out imported codes` });
+  if (file !== '-' && !existsSync(file)) throw new JourneyError(`no file ${file}`);
+  const text = readFileSync(file === '-' ? 0 : file, 'utf8');
+  const rows = Papa.parse<string[]>(text.replace(/^\uFEFF/, ''), { skipEmptyLines: 'greedy' }).data;
+  const header = rows[0]?.map((h) => h.trim().toLowerCase()) ?? [];
+  const column = header.indexOf('code');
+  const data = column >= 0 ? rows.slice(1) : rows;
+  const at = column >= 0 ? column : 0;
+  const codes: string[] = [];
+  const bad: string[] = [];
+  data.forEach((r, i) => {
+    const code = (r[at] ?? '').trim();
+    if (CODE.test(code)) codes.push(code);
+    else bad.push(`row ${i + 1 + (column >= 0 ? 1 : 0)}: '${code}'`);
+  });
+  if (bad.length > 0) {
+    throw new JourneyError(`${file}: ${bad.length} value${bad.length === 1 ? ' is' : 's are'} not a code (${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ', ...' : ''})`, {
+      hint: 'a code is 3 to 255 letters, digits, dashes or underscores; nothing was imported',
+    });
+  }
+  const db = openStore(storePathFor(root));
+  try {
+    const { added, duplicates } = importPool(db, name, codes, now);
+    const free = couponCounts(db).find((c) => c.coupon === name)?.free ?? 0;
+    if (json) printJson({ coupon: name, rows: codes.length, added, duplicates, free });
+    else process.stdout.write(`${chalk.green('imported')} ${added} code${added === 1 ? '' : 's'} into the pool of ${name}${duplicates ? `, ${duplicates} the store had already (skipped)` : ''}; ${free} free\n`);
+  } finally {
+    db.close();
+  }
+}
+
