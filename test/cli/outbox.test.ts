@@ -138,7 +138,7 @@ templates:
     const counts = JSON.parse((await journey(dir, ['outbox', '--json'])).stdout).counts;
     expect(counts).toMatchObject({ accepted: 1, queued: 1, in_doubt: 0 });
     const bad = await journey(dir, ['outbox', 'resolve', '--id', '2']);
-    expect(bad.code).toBe(2);
+    expect(bad.code).toBe(64);
     expect(bad.stderr).toContain('resolve needs exactly one of --accepted and --resend');
     await hung.close();
   });
