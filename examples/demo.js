@@ -16,7 +16,8 @@ const project = path.join(work, 'project');
 // the demo shop's "today": its data ends there, and segments and plans are computed then
 const now = '2026-01-01T10:00:00Z';
 
-const provider = await startLocalProvider();
+// JOURNEY_DEMO_BODIES=FILE keeps every request the local provider received, one JSON line each
+const provider = await startLocalProvider({ bodies: process.env.JOURNEY_DEMO_BODIES });
 // dummy secrets: the local provider does not check them
 const env = { ...process.env, SENDGRID_API_KEY: 'demo', TWILIO_AUTH_TOKEN: 'demo', KLAVIYO_API_KEY: 'demo', JOURNEY_LINK_SECRET: 'demo' };
 

@@ -6,9 +6,14 @@
 // providers document them: SendGrid's Email Activity (GET /v3/messages?query=
 // unique_args['journey_key']="...") and Twilio's Messages list by recipient
 // (GET .../Messages.json?To=...).
+import { appendFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 
-export function startLocalProvider() {
+/**
+ * `bodies`: a file to which every request the stand-in accepts is appended as a JSON
+ * line ({ path, body }), to read what the customers would have received.
+ */
+export function startLocalProvider({ bodies } = {}) {
   const received = { email: 0, sms: 0, sync: 0, repeats: 0, requests: 0, lookups: 0, keys: new Set() };
   const emails = new Map(); // key -> message id
   const sms = new Map(); // to -> [{ sid, body, at }]
@@ -39,6 +44,7 @@ export function startLocalProvider() {
         return json(404, { error: 'unknown lookup' });
       }
       received.requests++;
+      if (bodies) appendFileSync(bodies, JSON.stringify({ path: url.pathname, body }) + '\n');
       const id = `local-${++seq}`;
       if (url.pathname === '/v3/mail/send') {
         for (const p of JSON.parse(body).personalizations ?? []) {

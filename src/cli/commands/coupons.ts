@@ -20,7 +20,7 @@ export function registerCoupons(program: Command): void {
     .command('coupons')
     .description('coupon codes issued, redeemed by orders and left in pools, per coupon and per journey step')
     .option('--json', 'print one JSON object')
-    .addHelpText('after', '\nExit codes: 0 listed, 1 no store, 2 usage error.')
+    .addHelpText('after', '\nExit codes: 0 listed, 1 no store, 64 usage error.')
     .action((opts: { json?: boolean }, cmd: Command) => {
       const root = projectDir(cmd);
       const project = openProject(root);
@@ -51,7 +51,7 @@ export function registerCoupons(program: Command): void {
     .argument('<coupon>', 'the coupon, as named in journey.config.yaml')
     .addOption(new Option('--format <format>', 'shopify: a Code column, for importing the codes into the discount in Shopify; csv: code, customer, journey, step, dates, redemption').choices(['shopify', 'csv']).default('csv'))
     .option('--out <file>', 'write to FILE (default: stdout)')
-    .addHelpText('after', '\nExit codes: 0 written, 1 an unknown coupon or no store, 2 usage error.')
+    .addHelpText('after', '\nExit codes: 0 written, 1 an unknown coupon or no store, 64 usage error.')
     .action((name: string, opts: { format: 'shopify' | 'csv'; out?: string }, cmd: Command) => {
       const root = projectDir(cmd);
       const project = openProject(root);

@@ -19,7 +19,7 @@ export function registerPreview(program: Command): void {
     .option('--variant <name>', "the split variant the customer is in (a variant's name, or split/variant)")
     .option('--html <file>', 'also write a page showing the message, to open in a browser')
     .option('--json', 'print one JSON object')
-    .addHelpText('after', '\nExit codes: 0 the message renders and its provider would take it, 1 it would not (or bad input), 2 usage error.')
+    .addHelpText('after', '\nExit codes: 0 the message renders and its provider would take it, 1 it would not (or bad input), 64 usage error.')
     .action((journey: string, step: string, opts: { customer: string; variant?: string; html?: string; json?: boolean }, cmd: Command) => {
       const root = projectDir(cmd);
       const project = openProject(root);

@@ -33,7 +33,7 @@ export function registerRecommend(program: Command): void {
     .option('--include-purchased', 'also products the customer bought before (exclude_purchased: false)')
     .option('--order <id>', "related and category: start from this order of the customer's (default: their latest)")
     .option('--json', 'print one JSON object')
-    .addHelpText('after', '\nExit codes: 0 listed (even none), 1 bad input (an unknown customer or order, a bad --count or --within), 2 usage error.')
+    .addHelpText('after', '\nExit codes: 0 listed (even none), 1 bad input (an unknown customer or order, a bad --count or --within), 64 usage error.')
     .action((customer: string, flags: Flags, cmd: Command) => {
       const count = Number(flags.count);
       if (!Number.isInteger(count) || count < 1 || count > 100) throw new JourneyError(`--count '${flags.count}' is not a whole number from 1 to 100`, { location: { field: '--count' } });
