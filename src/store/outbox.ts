@@ -375,23 +375,6 @@ function unexpected(value: never): never {
   throw new Error(`unexpected completion ${JSON.stringify(value)}`);
 }
 
-/** One row as `journey outbox` lists it. */
-export interface OutboxListRow {
-  id: number;
-  idempotency_key: string;
-  status: OutboxStatus;
-  channel: string;
-  provider: string;
-  template: string;
-  address: string;
-  attempts: number;
-  next_attempt_at: number;
-  last_error: string | null;
-  provider_message_id: string | null;
-  created_at: number;
-  sent_at: number | null;
-}
-
 /** Rows attempting: pending, in an attempt of a live lease that has not recorded their outcome. */
 const ATTEMPTING = `SELECT o.id FROM outbox_leases l JOIN outbox_attempts a ON a.lease = l.id, json_each(a.ids) j JOIN outbox_delivery o ON o.id = j.value
   WHERE o.status = 'pending' AND o.lease_id IS NOT l.id`;
