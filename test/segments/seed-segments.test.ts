@@ -46,7 +46,8 @@ beforeAll(async () => {
     await importFile(db, { kind, file: path.join(fixtures, file), now: now.getTime() });
   }
   const loaded = loadProject(path.join(root, 'examples/shop'));
-  expect(loaded.diagnostics).toEqual([]);
+  // (the providers' ${VAR}s are unset in tests: that warning is not what this is about)
+  expect(loaded.diagnostics.filter((d) => d.code !== 'unset-env')).toEqual([]);
   project = loaded.project;
 });
 

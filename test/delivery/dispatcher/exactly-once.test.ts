@@ -50,13 +50,36 @@ templates:
   sms: { channel: sms, body: "{{ customer.first_name }}, code {{ coupon.code }}" }
 `,
     );
-    const db = storeAt(path.join(project, '.journey'));
-    insertRows(db, PER_PROVIDER.sg, { provider: 'sg', journey: 'k' });
-    insertRows(db, PER_PROVIDER.pm, { provider: 'pm', journey: 'k' }, 10_000);
-    insertRows(db, PER_PROVIDER.tw, { provider: 'tw', journey: 'k', channel: 'sms', template: 'sms', address: (i) => `+420${String(700000000 + i)}` }, 20_000);
-    insertRows(db, PER_PROVIDER.hook, { provider: 'hook', journey: 'k', channel: 'push', template: 'sms', address: (i) => `device-${i}` }, 30_000);
-    db.close();
-    const total = PER_PROVIDER.sg + PER_PROVIDER.pm + PER_PROVIDER.tw + PER_PROVIDER.hook;
+    // Every kill must find a dispatcher at work: when the runs before have left little
+    // due, the next one gets a fresh share (a run with nothing to do exits unkilled).
+    let total = 0;
+    let shares = 0;
+    const addWork = (fraction: number) => {
+      const db = storeAt(path.join(project, '.journey'));
+      try {
+        const from = shares++ * 100_000;
+        const add = (n: number, spec: Parameters<typeof insertRows>[2], offset: number) => {
+          const count = Math.round(n * fraction);
+          insertRows(db, count, spec, from + offset);
+          total += count;
+        };
+        add(PER_PROVIDER.sg, { provider: 'sg', journey: 'k' }, 0);
+        add(PER_PROVIDER.pm, { provider: 'pm', journey: 'k' }, 10_000);
+        add(PER_PROVIDER.tw, { provider: 'tw', journey: 'k', channel: 'sms', template: 'sms', address: (i) => `+420${String(700000000 + i)}` }, 20_000);
+        add(PER_PROVIDER.hook, { provider: 'hook', journey: 'k', channel: 'push', template: 'sms', address: (i) => `device-${i}` }, 30_000);
+      } finally {
+        db.close();
+      }
+    };
+    const due = () => {
+      const db = storeAt(path.join(project, '.journey'));
+      try {
+        return db.get<{ n: number }>(`SELECT count(*) AS n FROM outbox_delivery WHERE status = 'pending'`)!.n;
+      } finally {
+        db.close();
+      }
+    };
+    addWork(1);
     // Quick retries and cool-downs: a 30% fault rate keeps the circuits busy, and the
     // kills pile attempts on the rows in flight (an attempt in doubt counts).
     const args = [BIN, 'outbox', 'send', '--lease', '3s', '--wait', '30s', '--retry-base', '100ms', '--circuit-cool-down', '500ms', '--max-attempts', '100', '--json'];
@@ -69,6 +92,7 @@ templates:
     let killed = 0;
     let midRequest = 0;
     for (let k = 0; k < KILLS; k++) {
+      if (due() < 100) addWork(0.25);
       const child = spawn(process.execPath, args, { cwd: project, env, stdio: 'ignore' });
       const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
       // Half the kills on a timer (whatever the dispatcher is doing: starting, claiming,
