@@ -12,7 +12,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { store } = await benchShop();
 const dir = mkdtempSync(path.join(os.tmpdir(), 'journey-bench-plan-'));
 try {
-  cpSync(path.join(root, 'examples/shop/segments'), path.join(dir, 'segments'), { recursive: true });
+  for (const part of ['segments', 'templates']) cpSync(path.join(root, 'examples/shop', part), path.join(dir, part), { recursive: true });
   const config = readFileSync(path.join(root, 'examples/shop/journey.config.yaml'), 'utf8')
     .replace('journeys: ../../journeys', `journeys: ${path.join(root, 'journeys')}`)
     .replace('path: .journey/store.db', `path: ${store}`);
@@ -40,7 +40,8 @@ try {
 /** Runs a node script, sampling the child's peak resident memory (VmHWM) from /proc. */
 function run(args) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // the example shop signs its unsubscribe links with this secret, as npm run demo sets it
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, JOURNEY_LINK_SECRET: process.env.JOURNEY_LINK_SECRET ?? 'bench' } });
     let stdout = '';
     let stderr = '';
     let peakKb = 0;
