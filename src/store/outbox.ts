@@ -87,23 +87,26 @@ export function claimDue(db: StoreDb, provider: string, now: number, leaseUntil:
     let ids = '';
     for (const r of rows) ids += (ids ? ',' : '') + String(r[0]);
     db.run(`UPDATE outbox_leases SET ids = ? WHERE id = ?`, [`[${ids}]`, lease]);
-    return rows.map(
-      (c): ClaimedRow => ({
-        id: c[0] as number,
-        idempotency_key: c[1] as string,
-        journey_id: c[2] as string | null,
-        step_id: c[3] as string | null,
-        channel: c[4] as string,
-        template: c[5] as string,
-        address: c[6] as string,
-        payload: c[7] as string,
-        content: c[8] as string | null,
-        attempts: c[9] as number,
-        lease,
-        inDoubtSince: null,
-      }),
-    );
+    return rows.map((c) => claimedRow(c, lease, null));
   });
+}
+
+/** A claimed row from its columns: MESSAGE_COLUMNS, then the attempts made. */
+function claimedRow(c: readonly SqlValue[], lease: number, inDoubtSince: number | null): ClaimedRow {
+  return {
+    id: c[0] as number,
+    idempotency_key: c[1] as string,
+    journey_id: c[2] as string | null,
+    step_id: c[3] as string | null,
+    channel: c[4] as string,
+    template: c[5] as string,
+    address: c[6] as string,
+    payload: c[7] as string,
+    content: c[8] as string | null,
+    attempts: c[9] as number,
+    lease,
+    inDoubtSince,
+  };
 }
 
 /**
@@ -126,22 +129,7 @@ export function claimInDoubt(db: StoreDb, provider: string, now: number, leaseUn
       return [];
     }
     db.run(`UPDATE outbox_leases SET ids = ? WHERE id = ?`, [`[${rows.map((r) => String(r[0])).join(',')}]`, lease]);
-    return rows.map(
-      (c): ClaimedRow => ({
-        id: c[0] as number,
-        idempotency_key: c[1] as string,
-        journey_id: c[2] as string | null,
-        step_id: c[3] as string | null,
-        channel: c[4] as string,
-        template: c[5] as string,
-        address: c[6] as string,
-        payload: c[7] as string,
-        content: c[8] as string | null,
-        attempts: c[9] as number,
-        lease,
-        inDoubtSince: c[10] as number,
-      }),
-    );
+    return rows.map((c) => claimedRow(c, lease, c[10] as number));
   });
 }
 
