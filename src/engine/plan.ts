@@ -127,7 +127,8 @@ export function planProject(project: Project, opts: PlanOptions): ProjectPlan {
     withRolledBack(db, (inner) => {
       const before = lastEnrolmentId(inner);
       const free = freeCodes(inner, poolCoupons(project));
-      const report = runTick(inner, project, { now: opts.now });
+      // (the counts only: rendering the messages changes none of them)
+      const report = runTick(inner, project, { now: opts.now, render: false });
       pools = poolPlans(inner, free, report);
       const tick = new Map(report.journeys.map((t) => [t.journey, t]));
       for (const plan of plans) {

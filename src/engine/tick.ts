@@ -50,6 +50,12 @@ export interface TickOptions {
   maxRounds?: number;
   /** Called between steps: a long tick keeps its lock alive through it. */
   heartbeat?: () => void;
+  /**
+   * Render the messages' content (default true). `journey plan` runs the tick only for
+   * its counts, which rendering does not change (a row that cannot render is still
+   * queued, and then failed), so it skips the step's costliest part.
+   */
+  render?: boolean;
 }
 
 export type DeferReason = 'quiet_hours' | 'send_window' | 'frequency_cap';
@@ -133,7 +139,7 @@ export function runTick(db: StoreDb, project: Project, opts: TickOptions): TickR
   const now = opts.now.getTime();
   const compile = compileOptionsFor(project, opts.now);
   const printer = printerFor(db.dialect);
-  const ctx: Ctx = { db, project, compile, printer, now, date: opts.now, kept: new Set() };
+  const ctx: Ctx = { db, project, compile, printer, now, date: opts.now, kept: new Set(), render: opts.render !== false };
   const reports = new Map<string, JourneyTick>();
   const versions = deploy(ctx);
   const graphs = new Map(project.journeys.map((j) => [j.id, buildStepGraph(j)]));
@@ -228,6 +234,8 @@ function moveOn(ctx: Ctx, tally: StepTick, set: IdSet, target: string | null, ou
 
 interface Ctx {
   db: StoreDb;
+  /** Whether sends render their messages (TickOptions.render). */
+  render: boolean;
   project: Project;
   compile: CompileOptions;
   printer: SqlPrinter;
@@ -607,7 +615,7 @@ function send(ctx: Ctx, journey: Journey, step: Extract<Step, { kind: 'send' }>,
     const { sample, skipped } = testSplit(ctx, journey, step.id, test, recipients !== null, TEST_SKIP.noRecipient(step.channel));
     // test copies issue no coupon code: the team sees a TEST- code, the shop's codes stay unused
     const n = outbox(sample, recipients);
-    fillContent(db, project, journey, step, sample, now, { testCopy: true });
+    if (ctx.render) fillContent(db, project, journey, step, sample, now, { testCopy: true });
     report.queued += n;
     report.testCopies = (report.testCopies ?? 0) + n;
     moved += moveOn(ctx, report, sample, next, 'sent', `${step.channel} ${step.template} to test ${recipients?.join(', ')}`);
@@ -621,7 +629,7 @@ function send(ctx: Ctx, journey: Journey, step: Extract<Step, { kind: 'send' }>,
     sendable = keep(ctx, 'tick_send3', minus(sendable, { sql: 'SELECT id FROM temp.tick_dry', params: [] }));
   }
   const sent = outbox(sendable, null);
-  fillContent(db, project, journey, step, sendable, now);
+  if (ctx.render) fillContent(db, project, journey, step, sendable, now);
   report.queued += sent;
   moved += moveOn(ctx, report, sendable, next, 'sent', `${step.channel} ${step.template}`);
   return moved;
