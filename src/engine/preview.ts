@@ -76,7 +76,7 @@ export function preview(db: StoreDb, project: Project, opts: PreviewOptions): Pr
         hint: `import more codes: journey import coupons FILE --coupon ${step.coupon}`,
       });
     }
-    insertOutbox(inner, set, { journeyId: journey.id, stepId: step.id, channel: step.channel, provider: providerName, template: step.template, addressField, testRecipients: null, coupon: null, data: step.data, products: null, now });
+    insertOutbox(inner, set, { journeyId: journey.id, stepId: step.id, channel: step.channel, provider: providerName, template: step.template, addressField, testRecipients: null, data: step.data, now });
     fillContent(inner, project, journey, step, set, now);
     const [row] = writtenMessages(inner, set, journey.id, step.id);
     if (!row) throw new JourneyError(`customer '${opts.customer}' has no ${addressField === 'email' ? 'e-mail address' : addressField === 'phone' ? 'phone number' : addressField} for channel ${step.channel}`, { hint: 'the step would not send to them' });

@@ -144,9 +144,7 @@ function renderForTest(
       template: step.template,
       addressField,
       testRecipients: [to],
-      coupon: null,
       data: step.data,
-      products: null,
       now,
     });
     fillContent(inner, project, journey, step, set, now, { testCopy: true });

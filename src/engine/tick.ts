@@ -604,9 +604,7 @@ function send(ctx: Ctx, journey: Journey, step: Extract<Step, { kind: 'send' }>,
       template: step.template,
       addressField: ctx.compile.channelAddress(step.channel),
       testRecipients,
-      coupon: null,
       data: step.data,
-      products: null,
       now,
     });
   const test = testPart(ctx, journey, sendable, 'tick_send_test');

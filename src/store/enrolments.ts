@@ -167,27 +167,18 @@ export interface OutboxSend {
   template: string;
   /** customers.email or customers.phone (or a JSON attribute) for the address. */
   addressField: 'email' | 'phone' | `attributes.${string}`;
-  /**
-   * Test mode: these addresses instead of the customer's (one message each), the
-   * rows marked as test and the coupon codes made unusable (TEST-...).
-   */
+  /** Test mode: these addresses instead of the customer's (one message each), the rows marked as test. */
   testRecipients: string[] | null;
-  coupon: { code: string | null; prefix: string | null } | null;
   data: Record<string, unknown>;
-  /** Product ids the message recommends, the same for everyone (popular, new). */
-  products: string[] | null;
   now: number;
 }
 
 /**
- * A message's personalisation fields (the outbox payload) from the customer `c`;
- * its parameters are the products (JSON), the step id and the data (JSON), in that order.
+ * Writes one outbox row per enrolment (per test recipient in test mode), keyed
+ * journey:enrolment:step. Its payload names the customer, journey, step and data; the
+ * step's content (engine/content-step.ts) then replaces it with the message's variables,
+ * coupon and products, in the same transaction.
  */
-const payloadSql = (journey: string, coupon: string) =>
-  `json_object('customer_id', c.id, 'first_name', c.first_name, 'last_name', c.last_name, 'email', c.email,
-               'coupon', ${coupon}, 'products', json(?), 'journey', ${journey}, 'step', ?, 'data', json(?))`;
-
-/** Writes one outbox row per enrolment (per test recipient in test mode), keyed journey:enrolment:step. */
 export function insertOutbox(db: StoreDb, set: IdSet, s: OutboxSend): number {
   const address =
     s.addressField === 'email' ? 'lower(c.email)' : s.addressField === 'phone' ? 'c.phone' : `json_extract(c.attributes, '$.' || ?)`;
@@ -196,18 +187,10 @@ export function insertOutbox(db: StoreDb, set: IdSet, s: OutboxSend): number {
   let written = 0;
   recipients.forEach((recipient, i) => {
     const key = recipients.length > 1 ? `'#${i + 1}'` : `''`;
-    const code = s.coupon?.code
-      ? '?'
-      : s.coupon?.prefix
-        ? `? || '-' || upper(printf('%X', en.id)) || printf('%04d', journey_bucket(en.journey_id || en.id))`
-        : 'NULL';
-    // a test copy shows what the code looks like without handing the team a real one
-    const coupon = s.testRecipients && s.coupon ? `'TEST-' || ${code}` : code;
-    const couponParams: SqlValue[] = s.coupon ? [s.coupon.code ?? s.coupon.prefix] : [];
     written += db.run(
       `INSERT INTO outbox_messages (idempotency_key, enrolment_id, journey_id, step_id, customer_id, channel, provider, template, address, payload, created_at, test)
        SELECT en.journey_id || ':' || en.id || ':' || ? || ${key}, en.id, en.journey_id, ?, c.id, ?, ?, ?, ${recipient === null ? address : '?'},
-              ${payloadSql('en.journey_id', coupon)}, ?, ${s.testRecipients ? 1 : 0}
+              json_object('customer_id', c.id, 'journey', en.journey_id, 'step', ?, 'data', json(?)), ?, ${s.testRecipients ? 1 : 0}
        FROM enrolments en JOIN customers c ON c.id = en.customer_id
        WHERE en.id ${inSet(set)} AND ${recipient === null ? `coalesce(${address}, '') <> ''` : 'true'}
        ON CONFLICT (idempotency_key) DO NOTHING`,
@@ -218,8 +201,6 @@ export function insertOutbox(db: StoreDb, set: IdSet, s: OutboxSend): number {
         s.provider,
         s.template,
         ...(recipient === null ? addressParams : [recipient]),
-        ...couponParams,
-        JSON.stringify(s.products ?? []),
         s.stepId,
         JSON.stringify(s.data),
         s.now,
