@@ -120,7 +120,7 @@ templates:
     expect(killed).toBeGreaterThanOrEqual(KILLS - 2);
     expect(midRequest).toBeGreaterThan(KILLS / 4);
 
-    if (process.env.KILL_TEST_DEBUG) console.log(`kills took ${Date.now() - t0} ms`);
+    const killsMs = Date.now() - t0;
     // The last run goes to the end (not spawnSync: the stand-in answers from this process's event loop).
     standIn.onRequest = () => {};
     const last = await run(args, project, env);
@@ -149,9 +149,12 @@ templates:
     expect(standIn.counts.lookups).toBeGreaterThan(0);
     console.log(
       `kill test: ${killed} SIGKILLs (${midRequest} on a request), ${standIn.counts.requests} send requests, ${standIn.counts.lookups} lookups, ` +
-        `${standIn.counts.messages} messages accepted for ${total} keys, faults ${JSON.stringify(f)}, webhook repeats recognised by key ${standIn.replayed}`,
+        `${standIn.counts.messages} messages accepted for ${total} keys, faults ${JSON.stringify(f)}, webhook repeats recognised by key ${standIn.replayed}; ` +
+        `kills ${killsMs} ms, last run ${Date.now() - t0 - killsMs} ms`,
     );
-  }, 180_000);
+    // Alone it takes about a minute; beside the rest of the suite on two cores each of its
+    // hundred process starts is slower, and a clean CI clone took over three minutes.
+  }, 600_000);
 });
 
 function killAfter(child: ChildProcess, ms: number): Promise<void> {
