@@ -7,9 +7,10 @@ export const EXIT_CODES_HELP = `
 Exit codes:
   0  success (validate: the project is valid; plan: nothing to change)
   1  invalid input or a failed operation (validate: errors found, or warnings with --strict;
-     run: delivery could not run for a provider, e.g. its secret is unset)
+     run, outbox send: delivery could not run for a provider, e.g. its secret is unset)
   2  plan: journeys are new, changed or removed (its errors are 1)
-  3  run: the tick and delivery ran, but messages of this run failed or went dead
+  3  run, outbox send: delivery ran, but messages of this run failed, went dead or are
+     held in doubt
   64 usage error, on every command: unknown command, flag or argument, or a flag's bad value
   70 internal error: a bug in journey, not your input (--debug prints its stack)`;
 

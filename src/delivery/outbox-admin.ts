@@ -7,6 +7,7 @@
 import { openProject } from '../project/open-project.js';
 import { storePathFor } from '../project/paths.js';
 import { openStore } from '../store/open.js';
+import { deliveryOutcome, notDelivered, type DeliveryOutcome } from './outcome.js';
 import { countByStatus, listRows, requeueRows, resolveRows, type OutboxListRow, type OutboxStatus, type Resolution, type StoredStatus } from '../store/outbox.js';
 import { dispatch, type DispatchOptions, type DispatchReport } from './dispatcher.js';
 import { startWebhookServer, type WebhookServer, type WebhookServerOptions } from './serve.js';
@@ -74,11 +75,12 @@ export function resolveOutbox(root: string, opts: { ids: readonly number[] | 'al
 }
 
 /** Delivers everything due now through the project's providers (secrets from env). */
-export async function sendOutbox(root: string, env: NodeJS.ProcessEnv, opts: DispatchOptions = {}): Promise<DispatchReport> {
+export async function sendOutbox(root: string, env: NodeJS.ProcessEnv, opts: DispatchOptions = {}): Promise<{ report: DispatchReport; outcome: DeliveryOutcome }> {
   const project = openProject(root);
   const db = openStore(storePathFor(root));
   try {
-    return await dispatch(db, project.config, env, { ...opts, providerOptions: { baseDir: root, ...opts.providerOptions } });
+    const report = await dispatch(db, project.config, env, { ...opts, providerOptions: { baseDir: root, ...opts.providerOptions } });
+    return { report, outcome: deliveryOutcome(report, notDelivered(countByStatus(db))) };
   } finally {
     db.close();
   }

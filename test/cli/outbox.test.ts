@@ -59,11 +59,14 @@ templates:
 
     const missing = await journey(project, ['outbox', 'send']);
     expect(missing.code).toBe(1);
+    expect(missing.stderr.split('\n')[0]).toBe('error: delivery could not run for sg: environment variable SENDGRID_API_KEY is not set (provider \'sg\', setting api_key); 4 messages stay pending in the outbox');
     expect(missing.stdout).toContain('environment variable SENDGRID_API_KEY is not set');
 
+    // a provider refused one: the command did not get every message out, and says so first (exit 3, as run --once)
     const sent = await journey(project, ['outbox', 'send', '--json'], ENV);
-    expect(sent.code).toBe(0);
-    expect(JSON.parse(sent.stdout)).toMatchObject({ sent: 3, failed: 1, providers: { sg: { sent: 3, failed: 1 } } });
+    expect(sent.code).toBe(3);
+    expect(sent.stderr.split('\n')[0]).toBe("error: 1 message failed in this run's delivery (journey outbox --status failed,dead)");
+    expect(JSON.parse(sent.stdout)).toMatchObject({ sent: 3, failed: 1, providers: { sg: { sent: 3, failed: 1 } }, outcome: { exitCode: 3 } });
     expect(sent.stdout + sent.stderr).not.toContain(SECRETS.SENDGRID_API_KEY);
     // the last answer used up the rate limit: said on stderr, --json's stdout stays one object
     expect(sent.stderr).toMatch(/^rate limit used up sg: waiting until \d{4}-\d\d-\d\dT/m);
@@ -100,7 +103,7 @@ templates:
     }
   });
 
-  it('holds a message whose request timed out, lists it in doubt, exits 1, and settles it with journey outbox resolve', async () => {
+  it('holds a message whose request timed out, lists it in doubt, exits 3, and settles it with journey outbox resolve', async () => {
     const hung = await startServer(() => ({ action: 'hang' }));
     const dir = tempDir();
     writeFileSync(
@@ -118,14 +121,15 @@ templates:
     insertRows(db, 2, { provider: 'sg' });
     db.close();
     const sent = await journey(dir, ['outbox', 'send'], ENV);
-    expect(sent.code).toBe(1);
+    expect(sent.code).toBe(3);
+    expect(sent.stderr.split('\n')[0]).toMatch(/^error: 2 messages held in doubt: the provider may have accepted them/);
     expect(sent.stdout).toMatch(/in doubt 2: their request may have reached the provider; none is sent again blindly; 2 held: settle them with journey outbox resolve/);
     expect(hung.requests).toHaveLength(2);
     const listed = await journey(dir, ['outbox', '--status', 'in_doubt']);
     expect(listed.stdout).toMatch(/^queued 0 {2}attempting 0 {2}in_doubt 2 {2}accepted 0/);
     expect(listed.stdout).toMatch(/1 +in_doubt \(held\) +j:0:sg/);
     // a second send does not touch them
-    expect((await journey(dir, ['outbox', 'send'], ENV)).code).toBe(1);
+    expect((await journey(dir, ['outbox', 'send'], ENV)).code).toBe(3);
     expect(hung.requests).toHaveLength(2);
 
     const accepted = await journey(dir, ['outbox', 'resolve', '--id', '1', '--accepted', '--message-id', 'sg-seen-in-activity']);

@@ -86,7 +86,8 @@ export function registerOutbox(program: Command): void {
       const onSignal = () => stop.abort();
       process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
       try {
-        const report = await sendOutbox(projectDir(cmd), process.env, {
+        const notices: string[] = [];
+        const { report, outcome } = await sendOutbox(projectDir(cmd), process.env, {
           now: shiftedClock(cmd),
           settleWithinMs,
           leaseMs,
@@ -95,12 +96,15 @@ export function registerOutbox(program: Command): void {
           breaker: { coolDownMs },
           webhookBaseUrl,
           signal: stop.signal,
-          onNotice: (n) => process.stderr.write(humanNotice(n)),
+          // the verdict is the first line on stderr, so the notices wait for it
+          onNotice: (n) => notices.push(humanNotice(n)),
         });
-        if (wantsJson(cmd)) printJson(report);
+        // as journey run --once: 1 delivery could not run, 3 messages failed, went dead or are held in doubt
+        if (outcome.problem) process.stderr.write(`${chalk.red('error')}: ${outcome.problem}\n`);
+        for (const line of notices) process.stderr.write(line);
+        if (wantsJson(cmd)) printJson({ ...report, outcome });
         else process.stdout.write(humanReport(report));
-        // Held messages need someone to look: the run did not get them settled.
-        if (report.problems.length || report.held) process.exitCode = 1;
+        process.exitCode = outcome.exitCode;
       } finally {
         process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
       }
