@@ -9,3 +9,8 @@ export function signedLink(base: string, customerId: string, secret: string): st
   const t = createHmac('sha256', secret).update(customerId).digest('hex');
   return `${base}${base.includes('?') ? '&' : '?'}c=${encodeURIComponent(customerId)}&t=${t}`;
 }
+
+/** The link of a test copy or a sample: the shape of a signed one, with t=test, which no shop page accepts. */
+export function unsignedLink(base: string, customerId: string): string {
+  return `${base}${base.includes('?') ? '&' : '?'}c=${encodeURIComponent(customerId)}&t=test`;
+}

@@ -6,7 +6,7 @@
  * written back. A message that cannot render is failed with the template's error,
  * never sent with a gap.
  */
-import { signedLink } from '../content/links.js';
+import { signedLink, unsignedLink } from '../content/links.js';
 import { renderTemplate, TemplateError, TemplateSet } from '../content/render.js';
 import type { MessageVariables, OrderVariable, ProductVariable } from '../content/variables.js';
 import { JourneyError } from '../errors.js';
@@ -144,8 +144,10 @@ export function variablesOf(row: MessageContextRow, config: Config, journey: Jou
       : null,
     recommendations: parse<ProductVariable[]>(row.products) ?? [],
     vars: { ...config.vars } as Record<string, Scalar>,
-    unsubscribe_url: config.links?.unsubscribe && secret ? signedLink(config.links.unsubscribe, row.customer_id, secret) : null,
-    preferences_url: config.links?.preferences && secret ? signedLink(config.links.preferences, row.customer_id, secret) : null,
+    // a test copy's links carry no valid signature: a click by the team must not
+    // unsubscribe the real customer the copy was rendered for
+    unsubscribe_url: config.links?.unsubscribe && secret ? (testCopy ? unsignedLink(config.links.unsubscribe, row.customer_id) : signedLink(config.links.unsubscribe, row.customer_id, secret)) : null,
+    preferences_url: config.links?.preferences && secret ? (testCopy ? unsignedLink(config.links.preferences, row.customer_id) : signedLink(config.links.preferences, row.customer_id, secret)) : null,
     currency: trigger?.currency ?? last?.currency ?? config.currency,
     data: { ...step.data },
   };

@@ -490,10 +490,15 @@ function advance(ctx: Ctx, journey: Journey, graph: StepGraph, step: Step, repor
         for (const v of step.variants) moved += moveOn(ctx, report, keep(ctx, 'tick_variant', withVariant(group, step.id, v.name)), targetStep(v.then, next), 'split', v.name);
         break;
       }
-      case 'update':
-        patchAttributes(db, group, step.set);
-        moved = moveOn(ctx, report, group, next, 'updated');
+      case 'update': {
+        // test mode changes nobody's real attributes: its enrolments pass the step unapplied
+        const test = testPart(ctx, journey, group, 'tick_update_test');
+        const live = test ? keep(ctx, 'tick_update_live', minus(group, test.set)) : group;
+        patchAttributes(db, live, step.set);
+        moved = moveOn(ctx, report, live, next, 'updated');
+        if (test) moved += skipOn(ctx, report, test.set, next, TEST_SKIP.updateNotApplied);
         break;
+      }
       case 'sync':
         moved = sync(ctx, journey, step, group, next, report);
         break;

@@ -13,6 +13,8 @@ export const TEST_SKIP = {
   noRecipient: (channel: string) => `test_mode:no_recipient:${channel}`,
   noSyncTarget: (provider: string) => `test_mode:no_sync_target:${provider}`,
   sampleReached: 'test_mode:sample_reached',
+  /** An update step in test mode: the customer's attributes stay as they are. */
+  updateNotApplied: 'test_mode:update_not_applied',
   /** A test enrolment reaching a send after its journey left test mode: it never goes to the customer. */
   off: 'test_mode:off',
 } as const;

@@ -45,6 +45,8 @@ interface MatchedRow {
   journey_id: string | null;
   step_id: string | null;
   address: string;
+  /** A test-mode copy, sent to the team: its opens and clicks are not the customer's. */
+  test: 0 | 1;
 }
 
 /** e-mail or SMS: decides the derived event's name and the suppression's channel when no outbox row says. */
@@ -117,7 +119,8 @@ export function storeDeliveryEvents(db: StoreDb, providerType: ProviderType, eve
     if (!row) out.unmatched++;
     const channel = row?.channel ?? family;
     const address = normaliseAddress(channel, e.address ?? row?.address);
-    const customers = row ? [row.customer_id] : family && address ? customersAt(db, family, address) : [];
+    // a test copy went to the team's address: what happens to it is nobody's customer event
+    const customers = row ? (row.test ? [] : [row.customer_id]) : family && address ? customersAt(db, family, address) : [];
     if (family) {
       const properties = JSON.stringify({
         ...(row ? { outbox_id: row.id, journey: row.journey_id, step: row.step_id } : {}),
@@ -153,7 +156,7 @@ export function storeDeliveryEvents(db: StoreDb, providerType: ProviderType, eve
 }
 
 function matchRow(db: StoreDb, e: DeliveryEvent): MatchedRow | undefined {
-  const cols = 'id, customer_id, channel, journey_id, step_id, address';
+  const cols = 'id, customer_id, channel, journey_id, step_id, address, test';
   if (e.idempotencyKey) {
     const row = db.get<MatchedRow>(`SELECT ${cols} FROM outbox_messages WHERE idempotency_key = ?`, [e.idempotencyKey]);
     if (row) return row;

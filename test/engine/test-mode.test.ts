@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { planProject } from '../../src/engine/plan.js';
+import { storeDeliveryEvents } from '../../src/store/message-events.js';
 import { startServer, type FakeServer, type Recorded } from '../delivery/helpers/server.js';
 import { BASE_CONFIG, ROOT, Shop, journey, type OutboxRow } from './helpers/shop.js';
 
@@ -206,6 +207,37 @@ steps:
     for (const c of codes) expect(c).toMatch(/^TEN-/);
     // and once in for real, max_per_customer holds again
     expect(shop.tick(at(T0, 3 * HOUR)).journeys.find((j) => j.journey === 'tested')!.entered).toBe(0);
+  });
+
+  it('changes no real customer: an update step leaves their attributes, a copy\'s links are not signed for them, and the team\'s opens and clicks are not their events', async () => {
+    const tagged = journey('tagged', `
+trigger: { segment: everyone, backfill: true }
+test_recipients:
+  email: [team@shop.test]
+steps:
+  - id: tag
+    update: { set: { vip: true } }
+  - id: hello
+    send: { channel: email, template: hello }
+`);
+    shop = await Shop.create({
+      config: 'links: { unsubscribe: "https://shop.test/unsubscribe", secret: "${JOURNEY_LINK_SECRET}" }\n',
+      journeys: { tagged },
+      customers: CUSTOMERS.slice(0, 1),
+    });
+    const report = shop.tick(T0).journeys[0]!;
+    expect(report.steps.find((s) => s.step === 'tag')).toMatchObject({ skipped: 1, skips: [{ reason: 'test_mode:update_not_applied', count: 1 }] });
+    expect(shop.db.get(`SELECT attributes FROM customers WHERE id = 'ann'`)).toEqual({ attributes: '{}' });
+
+    const [copy] = shop.outbox("journey_id = 'tagged'");
+    expect(copy!.address).toBe('team@shop.test');
+    // the shop's unsubscribe page would not accept it: a click by the team unsubscribes nobody
+    expect(JSON.parse(copy!.payload).unsubscribe_url).toBe('https://shop.test/unsubscribe?c=ann&t=test');
+
+    const events = ['opened', 'clicked'].map((kind, i) => ({ provider: 'sendgrid', kind, eventId: `ev-${i}`, idempotencyKey: copy!.idempotency_key, occurredAt: Date.parse(T0) + HOUR, address: 'team@shop.test', raw: {} }));
+    const stored = shop.db.transaction(() => storeDeliveryEvents(shop!.db, 'sendgrid', events as Parameters<typeof storeDeliveryEvents>[2], Date.parse(T0) + HOUR));
+    expect(stored).toMatchObject({ stored: 2, customerEvents: 0 });
+    expect(shop.db.all(`SELECT type FROM events WHERE customer_id = 'ann'`)).toEqual([]);
   });
 
   it('a test enrolment still inside when test mode is switched off never reaches its customer', async () => {
