@@ -152,3 +152,27 @@ steps:
     expect(shop.log('c2', 'shipping')).toEqual(['wait_delivery entered: order:o2', 'wait_delivery timeout: 3d', 'late sent: email followup', 'done completed: exit_step']);
   });
 });
+
+describe('journey simulate replays item status changes', () => {
+  it('an items: all journey enters when the last item was delivered, not when the order was; one without items at the order\'s own change', async () => {
+    shop = await Shop.create({
+      journeys: {
+        whole: journey('whole', `trigger: { event: order_status_changed, status: delivered, items: all }\n${send()}`),
+        plain: journey('plain', `trigger: { event: order_status_changed, status: delivered }\n${send('followup')}`),
+      },
+      customers: [C('c1')],
+    });
+    // the store already holds what the simulation replays: o1 placed Mar 1, delivered
+    // Mar 2 10:00 with item 2 still shipped, item 2 delivered Mar 3 15:00
+    await shop.orders(['o1,c1,2026-03-01T09:00:00Z,shipped,2026-03-01T12:00:00Z,10'], '2026-03-01T12:00:00Z');
+    await shop.importCsv('order-items', 'order_id,line,product_id,quantity,status', ['o1,1,p1,1,shipped', 'o1,2,p2,1,shipped'], '2026-03-01T12:00:00Z');
+    await shop.orders(['o1,c1,2026-03-01T09:00:00Z,delivered,2026-03-02T10:00:00Z,10'], '2026-03-02T10:00:00Z');
+    await shop.importCsv('order-items', 'order_id,line,product_id,quantity,status,status_changed_at', ['o1,1,p1,1,delivered,2026-03-02T10:00:00Z'], '2026-03-02T10:00:00Z');
+    await shop.importCsv('order-items', 'order_id,line,product_id,quantity,status,status_changed_at', ['o1,2,p2,1,delivered,2026-03-03T15:00:00Z'], '2026-03-03T16:00:00Z');
+    shop.db.close();
+    const r = shop.cli('2026-03-02T00:00:00Z', 'simulate', '--from', '2026-03-02T00:00:00Z', '--to', '2026-03-05T00:00:00Z', '--step', '1h', '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const timeline = JSON.parse(r.stdout).timeline.map((m: { at: string; customer_id: string; step_id: string }) => `${m.customer_id} ${m.step_id} @${m.at}`);
+    expect(timeline).toEqual(['c1 followup @2026-03-02T10:00:00.000Z', 'c1 hello @2026-03-03T15:00:00.000Z']);
+  });
+});
