@@ -116,6 +116,7 @@ function candidatesFor(trigger: Trigger, ctx: EntryContext): Candidates {
       }
       else conditions.push(orderRow, { kind: 'is_null', expr: col('h', 'previous_status'), negated: false });
       if (trigger.nth !== null) conditions.push(cmp('=', nthOrder(), param(trigger.nth)));
+      const changes = trigger.kind === 'order_status_changed' && trigger.items ? 'status changes of orders and of their items' : 'status changes';
       return {
         kind: 'query',
         query: select({
@@ -134,7 +135,7 @@ function candidatesFor(trigger: Trigger, ctx: EntryContext): Candidates {
           joins: [{ type: 'inner', item: { kind: 'table', table: 'orders', alias: 'o' }, on: cmp('=', col('o', 'id'), col('h', 'order_id')) }],
           where: and(...conditions),
         }),
-        note: firstRun ? 'first run: status changes from now on enter (history does not)' : 'status changes since the last tick',
+        note: firstRun ? `first run: ${changes} from now on enter (history does not)` : `${changes} since the last tick`,
       };
     }
     case 'custom_event': {
