@@ -262,16 +262,18 @@ export class ImportWriter {
       );
     }
     if (this.kind === 'order-items' && this.written.includes('status')) {
-      // An item whose own status changed is a trigger position of its own (migration
+      // An item whose status changed is a trigger position of its own (migration
       // 018): `items: all|any` journeys enter when the last item arrives after the
       // order did. Compared with what the upsert stored, so a re-import appends
       // nothing. A new item arrives with its order (whose own row is the news), and
       // one whose status is cleared follows its order again: neither reached a status.
+      // Nor did an item that followed its order and now has the order's status as its
+      // own (an export that starts giving line statuses): its status is what it was.
       this.db.run(
         `INSERT INTO order_status_history (order_id, item_line, previous_status, status, changed_at, recorded_at, estimated)
          SELECT s.order_id, s.line, s.prev_status, t.status, coalesce(s.status_changed_at, ?), ?, 0
-         FROM ${STAGE} s JOIN order_items t ON t.order_id = s.order_id AND t.line = s.line
-         WHERE s.existed = 1 AND t.status IS NOT NULL AND t.status IS NOT s.prev_status ORDER BY s.row_no`,
+         FROM ${STAGE} s JOIN order_items t ON t.order_id = s.order_id AND t.line = s.line JOIN orders o ON o.id = s.order_id
+         WHERE s.existed = 1 AND t.status IS NOT NULL AND t.status IS NOT coalesce(s.prev_status, o.status) ORDER BY s.row_no`,
         [this.now, this.now],
       );
     }
