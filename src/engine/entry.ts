@@ -104,15 +104,19 @@ function candidatesFor(trigger: Trigger, ctx: EntryContext): Candidates {
       // an order's age counts from its placement; a status change's from when it changed
       const age = trigger.kind === 'order_placed' ? col('o', 'placed_at') : col('h', 'changed_at');
       const conditions: Expr[] = [cmp('>', col('h', 'id'), param(cursor)), ...maxAge(trigger.maxAge, age)];
+      // a row with item_line is an item's own status (migration 018), not the order's
+      const orderRow: Expr = { kind: 'is_null', expr: col('h', 'item_line'), negated: false };
       if (trigger.kind === 'order_status_changed') {
         conditions.push({ kind: 'in', expr: col('h', 'status'), list: trigger.statuses.map(param), negated: false });
-        // items: only when the journey asks; otherwise the order's own status decides
-        if (trigger.items) conditions.push(itemsRule(trigger.items, trigger.statuses));
+        // items: only when the journey asks, and then an item's change is news too;
+        // otherwise the order's own status decides
+        conditions.push(trigger.items ? itemsRule(trigger.items, trigger.statuses) : orderRow);
         // a status an order arrived in with no date in the source is history, not news (migration 016)
         conditions.push(cmp('=', col('h', 'estimated'), param(0)));
       }
-      else conditions.push({ kind: 'is_null', expr: col('h', 'previous_status'), negated: false });
+      else conditions.push(orderRow, { kind: 'is_null', expr: col('h', 'previous_status'), negated: false });
       if (trigger.nth !== null) conditions.push(cmp('=', nthOrder(), param(trigger.nth)));
+      const changes = trigger.kind === 'order_status_changed' && trigger.items ? 'status changes of orders and of their items' : 'status changes';
       return {
         kind: 'query',
         query: select({
@@ -131,7 +135,7 @@ function candidatesFor(trigger: Trigger, ctx: EntryContext): Candidates {
           joins: [{ type: 'inner', item: { kind: 'table', table: 'orders', alias: 'o' }, on: cmp('=', col('o', 'id'), col('h', 'order_id')) }],
           where: and(...conditions),
         }),
-        note: firstRun ? 'first run: status changes from now on enter (history does not)' : 'status changes since the last tick',
+        note: firstRun ? `first run: ${changes} from now on enter (history does not)` : `${changes} since the last tick`,
       };
     }
     case 'custom_event': {
@@ -255,10 +259,16 @@ function catchUpDays(d: Duration): number {
 const FIRST_OF_MONTHS_DAYS = { min: 28, max: 31 };
 
 /**
- * The order's items, where they carry a status of their own (NULL: as the order's).
+ * The order's items, where they carry a status of their own (NULL: as the order's),
+ * for a history row h already in one of the statuses: the order's own change, or one
+ * item's (h.item_line set, migration 018).
  * all: no item that came with the order is in another status (a canceled or
- * undelivered item keeps the order out); any: at least one item is in the status, or
- * the order has no items to say otherwise.
+ * undelivered item keeps the order out). An item without a status of its own counts
+ * as the order: at the order's row, in the status it just reached; at an item's row,
+ * in the order's current status. So the last item to arrive enters the order, even
+ * after the order's own row was kept out.
+ * any: at the order's row, at least one item is in the status, or the order has no
+ * items to say otherwise; at an item's row, that item reached it.
  */
 function itemsRule(items: 'all' | 'any', statuses: string[]): Expr {
   const itemsWhere = (...extra: Expr[]): Expr => ({
@@ -266,12 +276,19 @@ function itemsRule(items: 'all' | 'any', statuses: string[]): Expr {
     query: select({ columns: [{ expr: num(1), alias: 'one' }], from: { kind: 'table', table: 'order_items', alias: 'i' }, where: and(cmp('=', col('i', 'order_id'), col('o', 'id')), ...extra) }),
     negated: false,
   });
-  const own = (negated: boolean): Expr => ({ kind: 'in', expr: col('i', 'status'), list: statuses.map(param), negated });
+  const isNull = (expr: Expr, negated = false): Expr => ({ kind: 'is_null', expr, negated });
+  const inStatuses = (expr: Expr, negated: boolean): Expr => ({ kind: 'in', expr, list: statuses.map(param), negated });
+  const itemRow = isNull(col('h', 'item_line'), true);
   switch (items) {
-    case 'all':
-      return { ...itemsWhere({ kind: 'is_null', expr: col('i', 'status'), negated: true }, own(true)), negated: true } as Expr;
+    case 'all': {
+      const elsewhere = or(
+        and(isNull(col('i', 'status'), true), inStatuses(col('i', 'status'), true)),
+        and(isNull(col('i', 'status')), itemRow, inStatuses(col('o', 'status'), true)),
+      );
+      return { ...itemsWhere(elsewhere), negated: true } as Expr;
+    }
     case 'any':
-      return or({ ...itemsWhere(), negated: true } as Expr, itemsWhere(or({ kind: 'is_null', expr: col('i', 'status'), negated: false }, own(false))));
+      return or(itemRow, { ...itemsWhere(), negated: true } as Expr, itemsWhere(or(isNull(col('i', 'status')), inStatuses(col('i', 'status'), false))));
     default: {
       const never: never = items;
       throw new Error(`unknown items rule ${String(never)}`);

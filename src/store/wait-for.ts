@@ -34,8 +34,9 @@ export function eventHappened(set: IdSet, e: WaitForEvent, now: number): IdSet {
     case 'order_status_changed': {
       const statuses = e.statuses.map(() => '?').join(', ');
       return {
+        // the order's own status: an item's row (item_line, migration 018) is not the order delivered
         sql: `${base} (SELECT 1 FROM order_status_history h JOIN orders o ON o.id = h.order_id
-                WHERE ${e.sameOrder ? 'h.order_id = en.order_id' : 'o.customer_id = en.customer_id'}
+                WHERE h.item_line IS NULL AND ${e.sameOrder ? 'h.order_id = en.order_id' : 'o.customer_id = en.customer_id'}
                 AND h.changed_at >= en.trigger_at AND h.changed_at <= ? ${e.statuses.length ? `AND h.status IN (${statuses})` : ''})`,
         params: [...set.params, now, ...e.statuses],
       };

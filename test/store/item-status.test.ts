@@ -39,3 +39,39 @@ describe('order item status', () => {
     ]);
   });
 });
+
+describe('item status history (migration 018)', () => {
+  it('an import that changes an item status appends a row dated by the source, else by the import; a new item, a cleared status, an item taking its order\'s status or a re-import appends none', async () => {
+    const db = tempStore();
+    await importFile(db, { kind: 'customers', file: fixture('customers.csv'), now: NOW });
+    await importFile(db, { kind: 'orders', file: fixture('orders.csv'), now: NOW });
+    const dir = tempDir();
+    let n = 0;
+    const items = (text: string, now: number) => {
+      const p = path.join(dir, `items-${++n}.csv`);
+      writeFileSync(p, text);
+      return importFile(db, { kind: 'order-items', file: p, now });
+    };
+    const history = () =>
+      db.all(`SELECT order_id, item_line, previous_status, status, changed_at, recorded_at, estimated FROM order_status_history WHERE item_line IS NOT NULL ORDER BY id`);
+    const orderRows = () => db.get<{ n: number }>(`SELECT count(*) AS n FROM order_status_history WHERE item_line IS NULL`)!.n;
+    const ordersBefore = orderRows();
+    // new items, whatever their status: they arrive with their order
+    await items('order_id,line,product_id,quantity,status\no1,1,p1,1,shipped\no1,2,p2,1,\no2,1,p1,1,shipped\no2,2,p2,1,\n', NOW);
+    expect(history()).toEqual([]);
+    const later = NOW + 86_400_000;
+    const dated = Date.UTC(2024, 9, 1, 15, 30);
+    // o2 is shipped: its item 2, which followed it, is still shipped (an export that
+    // starts giving line statuses, the store upgraded from before items had them)
+    await items('order_id,line,product_id,quantity,status,status_changed_at\no1,1,p1,1,delivered,2024-10-01T15:30:00Z\no1,2,p2,1,canceled,\no2,1,p1,1,,\no2,2,p2,1,shipped,\n', later);
+    expect(history()).toEqual([
+      { order_id: 'o1', item_line: 1, previous_status: 'shipped', status: 'delivered', changed_at: dated, recorded_at: later, estimated: 0 },
+      { order_id: 'o1', item_line: 2, previous_status: null, status: 'canceled', changed_at: later, recorded_at: later, estimated: 0 },
+    ]);
+    // the same file again, and a file without the status column
+    await items('order_id,line,product_id,quantity,status,status_changed_at\no1,1,p1,1,delivered,2024-10-01T15:30:00Z\no1,2,p2,1,canceled,\no2,1,p1,1,,\n', later + 1);
+    await items('order_id,line,product_id,quantity\no1,1,p1,2\no1,2,p2,1\n', later + 2);
+    expect(history()).toHaveLength(2);
+    expect(orderRows()).toBe(ordersBefore);
+  });
+});

@@ -11,7 +11,7 @@ export const TABLES = {
   order_items: ['order_id', 'line', 'product_id', 'sku', 'quantity', 'price', 'status'],
   products: ['id', 'category'],
   customer_reachability: ['channel', 'customer_id'],
-  order_status_history: ['id', 'order_id', 'previous_status', 'status', 'changed_at', 'estimated'],
+  order_status_history: ['id', 'order_id', 'previous_status', 'status', 'changed_at', 'estimated', 'item_line'],
   enrolments: ['id', 'journey_id', 'version', 'customer_id', 'entry_key', 'order_id', 'trigger_at', 'entered_at', 'status', 'step_id', 'due_at', 'test'],
   segment_memberships: ['journey_id', 'customer_id', 'since'],
   outbox: ['id', 'idempotency_key', 'enrolment_id', 'journey_id', 'step_id', 'customer_id', 'channel', 'status', 'created_at'],

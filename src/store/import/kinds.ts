@@ -68,6 +68,8 @@ export const FIELDS: Record<ImportKind, readonly FieldSpec[]> = {
     { name: 'price', type: 'number' },
     // the item's own status, where the source has one (else it follows the order's)
     { name: 'status', type: 'status' },
+    // when the item reached it, where the source says (stage only: it dates the history row)
+    { name: 'status_changed_at', type: 'timestamp' },
   ],
   products: [
     { name: 'id', type: 'id', required: true },

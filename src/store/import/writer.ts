@@ -45,7 +45,7 @@ interface TableShape {
 const SHAPES: Record<ImportKind, TableShape> = {
   customers: { table: 'customers', key: ['id'], stageOnly: [], bag: 'attributes', alwaysProvided: [], insertOnly: [] },
   orders: { table: 'orders', key: ['id'], stageOnly: ['status_changed_at', 'status_changed_estimate'], bag: 'attributes', alwaysProvided: [], customerRef: true, insertOnly: [] },
-  'order-items': { table: 'order_items', key: ['order_id', 'line'], stageOnly: [], alwaysProvided: ['line', 'quantity'], orderRef: true, insertOnly: [] },
+  'order-items': { table: 'order_items', key: ['order_id', 'line'], stageOnly: ['status_changed_at'], alwaysProvided: ['line', 'quantity'], orderRef: true, insertOnly: [] },
   products: { table: 'products', key: ['id'], stageOnly: [], bag: 'attributes', alwaysProvided: [], insertOnly: [] },
   events: { table: 'events', key: ['id'], stageOnly: [], bag: 'properties', alwaysProvided: ['id', 'properties'], customerRef: true, insertOnly: [] },
   payments: { table: 'order_payments', key: ['order_id', 'sequence'], stageOnly: [], alwaysProvided: ['sequence'], orderRef: true, insertOnly: [] },
@@ -217,7 +217,7 @@ export class ImportWriter {
     // prev_status is read here, before the upsert overwrites it
     this.db.run(
       `UPDATE ${STAGE} AS s SET existed = 1, changed = ${differs.length > 0 ? differs.join(' OR ') : '0'}
-       ${this.kind === 'orders' ? ', prev_status = t.status' : ''} FROM ${table} t WHERE ${keyMatch}`,
+       ${this.kind === 'orders' || this.kind === 'order-items' ? ', prev_status = t.status' : ''} FROM ${table} t WHERE ${keyMatch}`,
     );
     const counts = this.db.get<{ inserted: number | null; updated: number | null; total: number }>(
       `SELECT sum(existed = 0) AS inserted, sum(existed = 1 AND changed = 1) AS updated, count(*) AS total FROM ${STAGE}`,
@@ -258,6 +258,22 @@ export class ImportWriter {
            ?, s.status_changed_at IS NULL AND s.existed = 0 AND s.status_changed_estimate IS NOT NULL
          FROM ${STAGE} s
          WHERE s.existed = 0 OR s.prev_status IS NOT s.status ORDER BY s.row_no`,
+        [this.now, this.now],
+      );
+    }
+    if (this.kind === 'order-items' && this.written.includes('status')) {
+      // An item whose status changed is a trigger position of its own (migration
+      // 018): `items: all|any` journeys enter when the last item arrives after the
+      // order did. Compared with what the upsert stored, so a re-import appends
+      // nothing. A new item arrives with its order (whose own row is the news), and
+      // one whose status is cleared follows its order again: neither reached a status.
+      // Nor did an item that followed its order and now has the order's status as its
+      // own (an export that starts giving line statuses): its status is what it was.
+      this.db.run(
+        `INSERT INTO order_status_history (order_id, item_line, previous_status, status, changed_at, recorded_at, estimated)
+         SELECT s.order_id, s.line, s.prev_status, t.status, coalesce(s.status_changed_at, ?), ?, 0
+         FROM ${STAGE} s JOIN order_items t ON t.order_id = s.order_id AND t.line = s.line JOIN orders o ON o.id = s.order_id
+         WHERE s.existed = 1 AND t.status IS NOT NULL AND t.status IS NOT coalesce(s.prev_status, o.status) ORDER BY s.row_no`,
         [this.now, this.now],
       );
     }
