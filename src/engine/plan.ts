@@ -138,6 +138,7 @@ export function planProject(project: Project, opts: PlanOptions): ProjectPlan {
         const graph = buildStepGraph(journey);
         const policies = policiesOf(project, journey);
         plan.entering.count = t.entered;
+        if (t.members !== undefined) plan.trigger.population = t.members;
         plan.entering.sample = enteredSample(inner, plan.journey, before, opts.sample);
         if (!plan.entering.test) plan.entering.afterTest = enteredAfterTestOnly(inner, plan.journey, before);
         plan.tick = {
@@ -156,6 +157,11 @@ export function planProject(project: Project, opts: PlanOptions): ProjectPlan {
         };
       }
     });
+    // segments the tick did not check now (their next check is later) are counted on their own
+    for (const plan of plans) {
+      const journey = selected.find((j) => j.id === plan.journey);
+      if (journey?.trigger.kind === 'segment' && plan.trigger.population === null) plan.trigger.population = segmentPopulation(db, compileSegment(journey.trigger.segment, compile));
+    }
     return { now: opts.now.toISOString(), journeys: plans, couponPools: pools, changes: plans.some((p) => p.status !== 'unchanged') };
   } finally {
     db.close();
@@ -172,15 +178,7 @@ function planJourney(
 ): JourneyPlan {
   const hash = sourceHash(journey.source);
   const status: PlanStatus = deployed === null ? 'new' : deployed.hash === hash ? 'unchanged' : 'changed';
-  const printer = printerFor(db.dialect);
-  const count = (query: Select): number => {
-    const { sql, params } = printer.print(select({ columns: [{ expr: { kind: 'aggregate', fn: 'count', arg: '*' }, alias: 'n' }], from: { kind: 'derived', query, alias: 'q' } }));
-    return Number(db.get<{ n: number }>(sql, params as SqlParam[])?.n ?? 0);
-  };
-
   const graph = buildStepGraph(journey);
-  const trigger = journey.trigger;
-  const population = trigger.kind === 'segment' ? count(compileSegment(trigger.segment, compile)) : null;
   // who enters and what they get comes from the tick (planProject); the entry rule says why nobody would
   const mode = journey.testRecipients ?? opts.projectTestRecipients ?? null;
   const entry = entryFor({ journey, deployed, now: opts.now, compile, startCursors, test: mode !== null });
@@ -206,7 +204,8 @@ function planJourney(
     status,
     enabled: journey.enabled,
     version: { deployed: deployed?.version ?? null, hash },
-    trigger: { description: describeTrigger(journey), population },
+    // a segment trigger's population: counted by the tick when it checks the segment, else after it (planProject)
+    trigger: { description: describeTrigger(journey), population: null },
     entering,
     tick: null,
     due,
@@ -215,6 +214,11 @@ function planJourney(
     segments: [],
     testMode: mode && testModePlan(mode, buildStepGraph(journey)),
   };
+}
+
+function segmentPopulation(db: StoreDb, query: Select): number {
+  const { sql, params } = printerFor(db.dialect).print(select({ columns: [{ expr: { kind: 'aggregate', fn: 'count', arg: '*' }, alias: 'n' }], from: { kind: 'derived', query, alias: 'q' } }));
+  return Number(db.get<{ n: number }>(sql, params as SqlParam[])?.n ?? 0);
 }
 
 /** An unchanged journey whose segments changed is changed: it targets other customers. */

@@ -105,6 +105,8 @@ export interface JourneyTick {
    * did not go out because of test mode, by reason (counted in skipped too).
    */
   testMode?: { sent: number; skipped: Record<string, number> };
+  /** A segment trigger checked at this tick: how many customers were in the segment. */
+  members?: number;
 }
 
 export interface TickReport {
@@ -153,7 +155,9 @@ export function runTick(db: StoreDb, project: Project, opts: TickOptions): TickR
       if (journey.trigger.kind === 'date') setCursor(db, journey.id, now);
       continue;
     }
-    report.entered = enter(ctx, journey, report.version);
+    const entry = enter(ctx, journey, report.version);
+    report.entered = entry.entered;
+    if (entry.members !== null) report.members = entry.members;
     for (const [step, n] of exitWhen(ctx, journey, activeSet(journey))) stepOf(report, step).exited += n;
     report.converted = conversions(ctx, journey);
   }
@@ -334,7 +338,8 @@ function relocateRemovedSteps(ctx: Ctx, journey: Journey): void {
 
 // ---- entry
 
-function enter(ctx: Ctx, journey: Journey, version: number): number {
+/** Enrols the trigger's newcomers; a segment checked now also says its size (null otherwise). */
+function enter(ctx: Ctx, journey: Journey, version: number): { entered: number; members: number | null } {
   const { db, now } = ctx;
   const deployed: DeployedJourney | null = deployedJourneys(db).get(journey.id) ?? null;
   // a segment trigger's first check records the members (and enters them only with backfill);
@@ -346,9 +351,9 @@ function enter(ctx: Ctx, journey: Journey, version: number): number {
   return atomically(db, () => {
     if (trigger.kind === 'segment') {
       const next = nextCheckAt(trigger, deployed?.lastCheckAt ?? null);
-      if (next !== null && next > now) return 0;
+      if (next !== null && next > now) return { entered: 0, members: null };
       const members = print(ctx, compileSegment(trigger.segment, ctx.compile));
-      createTempTable(db, 'tick_members', members.sql, members.params);
+      const size = createTempTable(db, 'tick_members', members.sql, members.params);
       const entry = entryFor({ journey, deployed: state, now: ctx.date, compile: ctx.compile, startCursors: { events: 0, statusChanges: 0 }, membersTable: 'tick_members', test });
       let entered = 0;
       let notYet: IdSet | null = null;
@@ -367,11 +372,11 @@ function enter(ctx: Ctx, journey: Journey, version: number): number {
       if (waiting === 0) markChecked(db, journey.id, now);
       release(ctx);
       dropTempTable(db, 'tick_members');
-      return entered;
+      return { entered, members: size };
     }
     const cursors = eventCursors(db);
     const entry = entryFor({ journey, deployed: state, now: ctx.date, compile: ctx.compile, startCursors: cursors, test });
-    if (entry.kind !== 'query') return 0;
+    if (entry.kind !== 'query') return { entered: 0, members: null };
     const candidates = print(ctx, entry.query);
     const taken = createTempTable(db, 'tick_entrants', candidates.sql, candidates.params);
     const entered = insertEnrolments(db, { sql: `SELECT * FROM temp.tick_entrants`, params: [] }, { journeyId: journey.id, version, stepId: first, now, test }).count;
@@ -385,7 +390,7 @@ function enter(ctx: Ctx, journey: Journey, version: number): number {
       setCursor(db, journey.id, capped ? last : upTo);
     }
     dropTempTable(db, 'tick_entrants');
-    return entered;
+    return { entered, members: null };
   });
 }
 

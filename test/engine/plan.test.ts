@@ -110,6 +110,26 @@ describe('journey plan', () => {
     }
   });
 
+  it("gives a segment trigger's population whether or not its membership check is due at the tick", () => {
+    const copy = mkdtempSync(path.join(os.tmpdir(), 'journey-plan-checked-'));
+    try {
+      cpSync(dir, copy, { recursive: true });
+      const project = openProject(copy);
+      const plan = (at: Date) => planProject(project, { now: at, storePath: storePathFor(copy), only: ['drive-to-second-purchase', 'win-back-30d'], sample: 5 });
+      const population = (p: ReturnType<typeof plan>) => Object.fromEntries(p.journeys.map((j) => [j.journey, j.trigger.population]));
+      // never run: the tick checks both segments (first_time_buyers = c01, no_order_30d = c04, c13)
+      expect(population(plan(now))).toEqual({ 'drive-to-second-purchase': 1, 'win-back-30d': 2 });
+      const ran = spawnSync(process.execPath, [path.join(root, 'bin/journey.js'), '-C', copy, '--now', now.toISOString(), 'run', '--once', '--no-deliver'], { encoding: 'utf8' });
+      expect(ran.status, ran.stderr).toBe(0);
+      // ten minutes on, neither hourly nor daily check is due: the same sizes, counted without the tick
+      const later = plan(new Date(now.getTime() + 10 * 60_000));
+      expect(later.journeys.every((j) => j.tick!.entered === 0)).toBe(true);
+      expect(population(later)).toEqual({ 'drive-to-second-purchase': 1, 'win-back-30d': 2 });
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
   it('an unknown journey is an error (exit 1, not the 2 of "changes"), and so is a missing store', () => {
     const r = cli('plan', 'no-such-journey');
     expect(r.status).toBe(1);
