@@ -32,9 +32,10 @@
  */
 import type { Config } from '../project/model.js';
 import type { StoreDb } from '../store/db.js';
-import { dueProviders, failProviderRows, HELD, nextDueAt, nextLeaseEnd, reclaimExpired, type AttemptMark, type ClaimedRow, type Completion } from '../store/outbox.js';
+import { dueProviders, failProviderRows, HELD, inDoubtCounts, nextDueAt, nextLeaseEnd, reclaimExpired, type ClaimedRow, type Completion } from '../store/outbox.js';
 import { openOutboxPort, type OutboxPort } from '../store/outbox-thread.js';
 import { DEFAULT_BACKOFF, retryDelayMs, type BackoffOptions } from './backoff.js';
+import { GroupCommit } from './group-commit.js';
 import { CircuitBreaker, DEFAULT_BREAKER, type BreakerOptions, type BreakerState, type Health } from './circuit-breaker.js';
 import type { LookupOutcome, OutgoingMessage, Provider, SendOutcome, SyncRequest } from './message.js';
 import { OutgoingBuilder } from './outgoing.js';
@@ -201,29 +202,11 @@ class Dispatcher {
   private readonly backoff: BackoffOptions;
   private readonly breakerOptions: BreakerOptions;
   private readonly leaseMs: number;
-  private readonly flushSize: number;
-  private readonly flushIntervalMs: number;
   private readonly random: () => number;
   private readonly lanes = new Map<string, Lane>();
   private readonly unavailable = new Map<string, string>();
-  private buffer: Completion[] = [];
-  /** Rows of each lease still without an outcome; a lease ends with the group that completes it. */
-  private readonly leaseLeft = new Map<number, number>();
-  /** Until when each lease of this dispatcher holds its rows. */
-  private readonly leaseUntil = new Map<number, number>();
-  private endedLeases: number[] = [];
-  /** Attempts to write before their requests leave, and who waits for each. */
-  private attempts: { mark: AttemptMark; done: (allowed: boolean) => void; since: number }[] = [];
-  private flushTimer: NodeJS.Timeout | null = null;
-  /** When the oldest outcome of the buffer came (performance.now()); the group's wait is measured from it. */
-  private bufferSince = 0;
-  /** Per group: the longest an outcome and an attempt waited to be written, ms. */
-  private readonly outcomeWaits: number[] = [];
-  private readonly attemptWaits: number[] = [];
-  private attemptFlush: NodeJS.Immediate | null = null;
-  /** The group writes in flight, chained so that they land in order. */
-  private writes: Promise<void> = Promise.resolve();
   private readonly port: OutboxPort;
+  private readonly commits: GroupCommit;
   private readonly outgoing: OutgoingBuilder;
   private fatal: unknown = null;
   private readonly report: DispatchReport = {
@@ -255,15 +238,14 @@ class Dispatcher {
     this.backoff = { ...DEFAULT_BACKOFF, ...opts.backoff };
     this.breakerOptions = { ...DEFAULT_BREAKER, ...opts.breaker };
     this.leaseMs = opts.leaseMs ?? 5 * 60_000;
-    this.flushSize = opts.flushSize ?? 500;
-    this.flushIntervalMs = opts.flushIntervalMs ?? 5;
     this.random = opts.random ?? Math.random;
     this.port = openOutboxPort(db, opts.storeThread ?? 'inline');
+    this.commits = new GroupCommit(this.port, { flushSize: opts.flushSize ?? 500, flushIntervalMs: opts.flushIntervalMs ?? 5 });
     this.outgoing = new OutgoingBuilder(config);
   }
 
   private get stopping(): boolean {
-    return this.opts.signal?.aborted === true || this.fatal !== null;
+    return this.opts.signal?.aborted === true || this.fatal !== null || this.commits.failure !== null;
   }
 
   async run(mode: RunMode): Promise<DispatchReport> {
@@ -274,7 +256,7 @@ class Dispatcher {
         const due = this.openLanes();
         await Promise.all(due.map((lane) => this.runLane(lane)));
         // Reads below must see every outcome.
-        await this.flushed();
+        await this.commits.flushed();
         if (this.stopping) break;
         const now = this.now();
         const next = this.nextWorkAt();
@@ -287,24 +269,22 @@ class Dispatcher {
         }
       }
     } finally {
-      await this.flushed();
+      await this.commits.flushed();
       await Promise.all([...this.lanes.values()].map((lane) => lane.provider.close().catch(() => {})));
       await this.port.close().catch(() => {});
     }
     if (this.fatal !== null) throw this.fatal;
+    if (this.commits.failure !== null) throw this.commits.failure;
     for (const lane of this.lanes.values()) {
       this.report.providers[lane.name] = { ...lane.report, breaker: lane.breaker.current.kind };
       if (lane.report.held) this.opts.onNotice?.({ kind: 'held', provider: lane.name, rows: lane.report.held });
     }
     this.report.problems = [...this.unavailable].map(([provider, error]) => ({ provider, error }));
-    const doubt = this.db.get<{ n: number; held: number }>(
-      `SELECT count(*) AS n, count(CASE WHEN next_attempt_at >= ? THEN 1 END) AS held FROM outbox_delivery WHERE in_doubt_since IS NOT NULL AND status = 'pending'`,
-      [HELD],
-    )!;
-    this.report.inDoubt = doubt.n;
+    const doubt = inDoubtCounts(this.db);
+    this.report.inDoubt = doubt.inDoubt;
     this.report.held = doubt.held;
     this.report.durationMs = performance.now() - started;
-    if (this.outcomeWaits.length || this.attemptWaits.length) this.report.commits = { outcomeMs: spread(this.outcomeWaits), attemptMs: spread(this.attemptWaits) };
+    this.report.commits = this.commits.waits();
     return this.report;
   }
 
@@ -445,10 +425,7 @@ class Dispatcher {
           if (doubt) lane.doubtDrained = true;
           else lane.drained = true;
         }
-        if (rows.length) {
-          this.leaseLeft.set(rows[0]!.lease, rows.length);
-          this.leaseUntil.set(rows[0]!.lease, until);
-        }
+        if (rows.length) this.commits.leased(rows[0]!.lease, rows.length, until);
         lane.queue.push(rows);
         lane.claiming = null;
         // an empty claim of doubtful rows: go on to the queued ones at once
@@ -589,17 +566,14 @@ class Dispatcher {
    */
   private async beginAttempt(lane: Lane, items: readonly Sendable[], at: number): Promise<readonly Sendable[]> {
     const lease = items[0]!.row.lease;
-    const until = this.leaseUntil.get(lease) ?? 0;
+    const until = this.commits.leaseEnd(lease);
     const timeout = lane.provider.limits.timeoutMs ?? 15_000;
     if (at + timeout >= until) {
       // Not enough of the lease left for the request: back to the queue, unattempted.
       for (const s of items) this.complete(lane, { kind: 'release', id: s.row.id, lease: s.row.lease, nextAttemptAt: at });
       return [];
     }
-    const allowed = await new Promise<boolean>((done) => {
-      this.attempts.push({ mark: { lease, at, ids: items.map((s) => s.row.id) }, done, since: performance.now() });
-      this.attemptFlush ??= setImmediate(() => this.flush());
-    });
+    const allowed = await this.commits.attempt({ lease, at, ids: items.map((s) => s.row.id) });
     // A refused lease is another dispatcher's now: its rows are left to it, untouched.
     return allowed ? items : [];
   }
@@ -757,62 +731,7 @@ class Dispatcher {
       default:
         unexpected(c);
     }
-    if (this.buffer.length === 0) this.bufferSince = performance.now();
-    this.buffer.push(c);
-    const left = (this.leaseLeft.get(c.lease) ?? 1) - 1;
-    if (left > 0) this.leaseLeft.set(c.lease, left);
-    else {
-      this.leaseLeft.delete(c.lease);
-      this.leaseUntil.delete(c.lease);
-      this.endedLeases.push(c.lease);
-    }
-    if (this.buffer.length >= this.flushSize) this.flush();
-    else this.flushTimer ??= setTimeout(() => this.flush(), this.flushIntervalMs);
-  }
-
-  /** Writes the attempts and the buffered outcomes as one transaction, after the groups before it. */
-  private flush(): void {
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    if (this.attemptFlush) clearImmediate(this.attemptFlush);
-    this.flushTimer = null;
-    this.attemptFlush = null;
-    if (this.buffer.length === 0 && this.endedLeases.length === 0 && this.attempts.length === 0) return;
-    const group = this.buffer;
-    const ended = this.endedLeases;
-    const attempts = this.attempts;
-    const outcomesSince = group.length ? this.bufferSince : null;
-    this.buffer = [];
-    this.endedLeases = [];
-    this.attempts = [];
-    this.writes = this.writes
-      .then(
-        () =>
-          this.port.commit(
-            attempts.map((a) => a.mark),
-            group,
-            ended,
-          ),
-        () => null,
-      )
-      .then((result) => {
-        const written = performance.now();
-        if (outcomesSince !== null) this.outcomeWaits.push(written - outcomesSince);
-        if (attempts.length) this.attemptWaits.push(written - attempts[0]!.since);
-        const refused = new Set(result?.refused ?? []);
-        for (const a of attempts) a.done(result !== null && !refused.has(a.mark.lease));
-      })
-      .catch((err: unknown) => {
-        // The rows stay leased and are taken over when the lease runs out; stop
-        // sending more into a store that cannot record it (and nothing whose attempt was not written).
-        this.fatal ??= err;
-        for (const a of attempts) a.done(false);
-      });
-  }
-
-  /** Every outcome so far written. */
-  private async flushed(): Promise<void> {
-    this.flush();
-    await this.writes;
+    this.commits.record(c);
   }
 }
 
@@ -826,14 +745,6 @@ function healthOf(outcomes: readonly SendOutcome[]): Health {
   const failed = outcomes.find((o) => o.kind === 'retry');
   if (!failed || failed.kind !== 'retry') return 'neutral';
   return failed.status === 429 ? 'neutral' : 'unwell';
-}
-
-/** Median and worst of some waits, ms, to a tenth. */
-function spread(waits: number[]): { p50: number; max: number } {
-  if (waits.length === 0) return { p50: 0, max: 0 };
-  const sorted = [...waits].sort((a, b) => a - b);
-  const tenth = (x: number) => Math.round(x * 10) / 10;
-  return { p50: tenth(sorted[Math.floor(sorted.length / 2)]!), max: tenth(sorted[sorted.length - 1]!) };
 }
 
 /** The request a row makes. (Not async: one promise per message fewer; the caller catches.) */

@@ -181,6 +181,15 @@ export function nextDueAt(db: StoreDb, provider: string): number | null {
 }
 
 /** When the first lease runs out (its dispatcher may be gone); null if none is held. */
+/** Pending messages in doubt, and how many of them are held for journey outbox resolve. */
+export function inDoubtCounts(db: StoreDb): { inDoubt: number; held: number } {
+  const r = db.get<{ n: number; held: number }>(
+    `SELECT count(*) AS n, count(CASE WHEN next_attempt_at >= ? THEN 1 END) AS held FROM outbox_delivery WHERE in_doubt_since IS NOT NULL AND status = 'pending'`,
+    [HELD],
+  )!;
+  return { inDoubt: r.n, held: r.held };
+}
+
 export function nextLeaseEnd(db: StoreDb): number | null {
   return db.get<{ t: number | null }>(`SELECT min(until) AS t FROM outbox_leases`)?.t ?? null;
 }
