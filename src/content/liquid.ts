@@ -78,6 +78,15 @@ const scoped = (self: FilterThis, path: string[], fallback: string): string => {
   }
 };
 
+/** The render-wide name under which a template's own locale reaches the filters (null: the customer's). */
+export const FORMAT_LOCALE = 'template_locale';
+
+/** The locale money and dates are written in: the template's language, else the customer's. */
+function formatLocale(self: FilterThis): string {
+  const own = scoped(self, [FORMAT_LOCALE], '');
+  return own !== '' ? own : scoped(self, ['customer', 'locale'], 'en');
+}
+
 function createEngine(html: boolean): Liquid {
   const engine = new Liquid({
     strictVariables: true,
@@ -87,20 +96,20 @@ function createEngine(html: boolean): Liquid {
     relativeReference: false,
     outputEscape: html ? (v: unknown) => stringOf(v).replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!) : stringOf,
   });
-  // {{ 1290.5 | money }} in the message's currency and the customer's locale; | money: "EUR" names a currency
+  // {{ 1290.5 | money }} in the message's currency and the template's (else the customer's) locale; | money: "EUR" names a currency
   engine.registerFilter('money', function (this: FilterThis, value: unknown, currency?: unknown) {
     if (value === null || value === undefined || value === '') return value;
     const n = Number(value);
     if (!Number.isFinite(n)) return value;
     const cur = typeof currency === 'string' && currency !== '' ? currency : scoped(this, ['currency'], 'EUR');
-    return numberFormat(scoped(this, ['customer', 'locale'], 'en'), cur).format(n);
+    return numberFormat(formatLocale(this), cur).format(n);
   });
-  // {{ coupon.expires_at | local_date }}: the day in the customer's locale and timezone (short, medium, long, full)
+  // {{ coupon.expires_at | local_date }}: the day in the customer's timezone, written in the template's (else the customer's) locale (short, medium, long, full)
   engine.registerFilter('local_date', function (this: FilterThis, value: unknown, style?: unknown) {
     if (value === null || value === undefined || value === '') return value;
     const d = new Date(typeof value === 'number' ? value : String(value));
     if (Number.isNaN(d.getTime())) return value;
-    return dateFormat(scoped(this, ['customer', 'locale'], 'en'), scoped(this, ['customer', 'timezone'], 'UTC'), typeof style === 'string' ? style : 'long').format(d);
+    return dateFormat(formatLocale(this), scoped(this, ['customer', 'timezone'], 'UTC'), typeof style === 'string' ? style : 'long').format(d);
   });
   return engine;
 }

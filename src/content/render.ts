@@ -8,7 +8,7 @@
 import { createRequire } from 'node:module';
 import type { Config } from '../project/model.js';
 import { htmlToText } from './html-text.js';
-import { countingEmpty, liquid, type Template } from './liquid.js';
+import { countingEmpty, FORMAT_LOCALE, liquid, type Template } from './liquid.js';
 import { smsSegments, type SmsSegments } from './sms.js';
 import type { Located } from './templates.js';
 import type { MessageVariables } from './variables.js';
@@ -53,6 +53,8 @@ export interface CompiledTemplate {
   name: string;
   channel: string;
   providerTemplate: string | null;
+  /** The template's language, for money and dates (front matter locale); null: the customer's locale. */
+  locale: string | null;
   /** E-mail (HTML with a text part) or a text message. */
   html: boolean;
   file: string | null;
@@ -113,7 +115,7 @@ export function compileTemplate(name: string, t: Config['templates'][string]): C
     add('subject', t.subject === null ? null : { text: t.subject, line: 1, col: 1 }, 'text');
     if (!t.providerTemplate) add('body', t.body === null ? null : { text: t.body, line: 1, col: 1 }, html ? 'html' : 'text');
   }
-  return { name, channel: t.channel, providerTemplate: t.providerTemplate, html, file, parts };
+  return { name, channel: t.channel, providerTemplate: t.providerTemplate, locale: t.source?.locale ?? null, html, file, parts };
 }
 
 function compileMjml(name: string, file: string, at: Located, text: string): string {
@@ -136,10 +138,12 @@ const subjectTrees = new Map<string, Template[]>();
 export function renderTemplate(t: CompiledTemplate, vars: MessageVariables, opts: RenderOptions = {}): RenderedMessage {
   const out: RenderedMessage = { subject: null, preheader: null, html: null, text: null, body: null };
   const scope = vars as unknown as Record<string, unknown>;
+  // the money and local_date filters read it: an English template prints English dates to every customer
+  const renderOptions = { globals: { [FORMAT_LOCALE]: t.locale } };
   for (const part of t.parts) {
     let value: string;
     try {
-      value = liquid(part.kind).renderSync(opts.fromSource ? part.sourceTree : part.tree, scope) as string;
+      value = liquid(part.kind).renderSync(opts.fromSource ? part.sourceTree : part.tree, scope, renderOptions) as string;
     } catch (err) {
       throw liquidError(err, t.name, part.name, t.file, part.source);
     }
@@ -158,7 +162,7 @@ export function renderTemplate(t: CompiledTemplate, vars: MessageVariables, opts
     let tree = subjectTrees.get(opts.subject);
     try {
       if (!tree) subjectTrees.set(opts.subject, (tree = liquid('text').parse(opts.subject)));
-      out.subject = (liquid('text').renderSync(tree, scope) as string).trim();
+      out.subject = (liquid('text').renderSync(tree, scope, renderOptions) as string).trim();
     } catch (err) {
       throw liquidError(err, t.name, 'send.subject', null, { text: opts.subject, line: 1, col: 1 });
     }

@@ -8,6 +8,7 @@
  *   subject: "Thank you, {{ customer.first_name | default: 'friend' }}"
  *   preheader: Your code inside
  *   provider_template: d-123   # optional: the provider renders, with our variables as its data
+ *   locale: en                 # optional: the language of its words, for money and dates
  *   ---
  *   <p>Hello ...</p>
  *
@@ -37,10 +38,12 @@ export interface TemplateFile {
   subject: Located | null;
   preheader: Located | null;
   providerTemplate: string | null;
+  /** The language the template is written in (BCP 47): money and dates are formatted in it; null: the customer's. */
+  locale: string | null;
   body: Located;
 }
 
-const FRONT_MATTER_KEYS = ['channel', 'subject', 'preheader', 'provider_template'] as const;
+const FRONT_MATTER_KEYS = ['channel', 'subject', 'preheader', 'provider_template', 'locale'] as const;
 
 /** The template name of a file name, or null when it is not a template. */
 export function templateName(fileName: string): { name: string; format: TemplateFormat } | null {
@@ -105,6 +108,15 @@ export function parseTemplateFile(name: string, format: TemplateFormat, file: st
     values[key as (typeof FRONT_MATTER_KEYS)[number]] = { text: String(pair.value.value), line: pos.line + 1, col: pos.col + (quoted ? 1 : 0) };
   }
   if (!values.channel) return problem(2, 1, "the front matter needs 'channel' (email, sms, ...)");
+  let locale: string | null = null;
+  if (values.locale) {
+    try {
+      locale = Intl.getCanonicalLocales(values.locale.text)[0] ?? null;
+    } catch {
+      locale = null;
+    }
+    if (!locale) return problem(values.locale.line, values.locale.col, `locale '${values.locale.text}' is not a language tag`, 'e.g. en, en-GB, pt-BR, cs');
+  }
   const body: Located = { text: normalised.slice(Math.min(bodyStart, normalised.length)), line: bodyLine, col: 1 };
   const template: TemplateFile = {
     name,
@@ -114,6 +126,7 @@ export function parseTemplateFile(name: string, format: TemplateFormat, file: st
     subject: values.subject ?? null,
     preheader: values.preheader ?? null,
     providerTemplate: values.provider_template?.text ?? null,
+    locale,
     body,
   };
   return { template, diagnostics: [] };
