@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import Papa from 'papaparse';
 import { JourneyError, usageError } from '../../errors.js';
@@ -7,7 +7,7 @@ import { storePathFor } from '../../project/paths.js';
 import type { Project } from '../../project/model.js';
 import { couponCounts, importPool, issuedCodes, redemptionsByStep, type IssuedCode } from '../../store/coupons.js';
 import { openStore } from '../../store/open.js';
-import { chalk, printJson } from '../output.js';
+import { chalk, printJson, writeOutputFile } from '../output.js';
 import { quoteValue } from '../../store/import/import.js';
 import { projectDir } from '../project-option.js';
 
@@ -68,7 +68,7 @@ export function registerCoupons(program: Command): void {
         db.close();
       }
       if (opts.out) {
-        writeFileSync(opts.out, text);
+        writeOutputFile(opts.out, text, '--out');
         process.stderr.write(`${count} code${count === 1 ? '' : 's'} of ${name} written to ${opts.out}\n`);
       } else process.stdout.write(text);
     });
