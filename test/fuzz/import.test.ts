@@ -340,7 +340,7 @@ describe('fuzz: import', () => {
         }
         expect(digest(db), `a failed import changed the store: ${error.message.split('\n')[0]}`).toBe(before);
       }),
-      params(runs(3_000)),
+      params(runs(4_500)),
     );
     // both sides must be exercised: a generator that only makes broken files tests half of it
     console.log(`import fuzz: ${outcomes.imported} imported, ${outcomes.rejected} rejected`);
