@@ -41,7 +41,7 @@ class SqliteStore implements StoreDb {
     const key = raw ? `raw:${sql}` : sql;
     let stmt = this.statements.get(key);
     if (!stmt) {
-      stmt = this.db.prepare(sql);
+      stmt = prepare(this.db, sql);
       if (raw) stmt.raw(true);
       this.statements.set(key, stmt);
     }
@@ -70,7 +70,7 @@ class SqliteStore implements StoreDb {
 
   iterate<T>(sql: string, params: SqlParams = []): IterableIterator<T> {
     // a statement being iterated cannot run again until it is done: no cache here
-    return this.db.prepare(sql).iterate(params as never) as IterableIterator<T>;
+    return prepare(this.db, sql).iterate(params as never) as IterableIterator<T>;
   }
 
   transaction<T>(fn: () => T): T {
@@ -101,6 +101,27 @@ class SqliteStore implements StoreDb {
 }
 
 /** Opens (creating if needed) a SQLite file with the project's pragmas; no migrations. */
+/**
+ * SQLite's limits on one statement, which a query compiled from segments can pass
+ * (segments that each name the one below twice, 16 deep, expand to more than 65,535
+ * references to a table): the user's rules made it, so it is their error, not a bug.
+ */
+const TOO_COMPLEX = /too many references to|Expression tree is too large|parser stack overflow|too many FROM clause terms|at most \d+ tables in a join|too many terms in compound SELECT/;
+
+function prepare(db: Database.Database, sql: string): Database.Statement {
+  try {
+    return db.prepare(sql);
+  } catch (err) {
+    if (err instanceof Error && TOO_COMPLEX.test(err.message)) {
+      throw new JourneyError(`the query is too complex for SQLite (${err.message})`, {
+        hint: 'segments that name the same segments many times over, many levels deep, expand beyond what SQLite compiles: name fewer segments within segments',
+        cause: err,
+      });
+    }
+    throw err;
+  }
+}
+
 export function openSqlite(file: string): StoreDb {
   try {
     if (file !== ':memory:' && !existsSync(file)) {
