@@ -221,5 +221,6 @@ describe('fuzz: command lines', () => {
       params(runs(3_500)),
     );
     console.log(`cli fuzz: exit codes ${[...codes].sort((a, b) => a[0] - b[0]).map(([c, n]) => `${c}: ${n}`).join(', ')}`);
-  });
+  // bounded per input instead: a whole-test timeout would leave the property running after the test ended (and its chdir undone)
+  }, runs(3_500) * INPUT_BUDGET_MS);
 });

@@ -345,5 +345,6 @@ describe('fuzz: import', () => {
     // both sides must be exercised: a generator that only makes broken files tests half of it
     console.log(`import fuzz: ${outcomes.imported} imported, ${outcomes.rejected} rejected`);
     expect(outcomes.imported).toBeGreaterThan(0);
-  });
+  // bounded per input instead: a whole-test timeout would leave the property running after the test ended (and its chdir undone)
+  }, runs(4_500) * INPUT_BUDGET_MS);
 });
