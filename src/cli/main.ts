@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT_INTERNAL, EXIT_USAGE, JourneyError } from '../errors.js';
 import { setShowPii } from '../pii.js';
+import { withoutSecrets } from '../secrets.js';
 import { printError } from './output.js';
 
 export const EXIT_CODES_HELP = `
@@ -24,6 +25,9 @@ export function buildProgram(): Command {
     .option('--debug', 'print the stack of an internal error')
     .addHelpText('after', EXIT_CODES_HELP)
     .showHelpAfterError('(run with --help for usage)')
+    // commander repeats a refused value ("argument 'SG.…' is invalid"): a key pasted after the
+    // wrong flag must not come back (every command inherits this, being added after it)
+    .configureOutput({ outputError: (text, write) => write(withoutSecrets(text)) })
     .exitOverride();
   program.hook('preAction', (_program, action) => setShowPii((action.optsWithGlobals() as { showPii?: boolean }).showPii === true));
   return program;

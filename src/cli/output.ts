@@ -1,5 +1,6 @@
 import chalk from 'chalk';
-import { formatLocation, type JourneyError } from '../errors.js';
+import { writeFileSync } from 'node:fs';
+import { formatLocation, JourneyError } from '../errors.js';
 import { shownText } from '../pii.js';
 import { withoutSecrets } from '../secrets.js';
 
@@ -16,6 +17,22 @@ export function printError(err: JourneyError): void {
   const lines = [`${chalk.red('error')}${where ? ` ${chalk.bold(where)}` : ''}: ${shownText(withoutSecrets(err.message))}`];
   if (err.hint) lines.push(`  ${chalk.dim('hint:')} ${err.hint}`);
   process.stderr.write(lines.join('\n') + '\n');
+}
+
+/** Writes a command's --out / --html file; what the file system refuses is the user's to fix, not a bug. */
+export function writeOutputFile(file: string, text: string, flag: string): void {
+  try {
+    writeFileSync(file, text);
+  } catch (err) {
+    throw outputFileError(file, err, flag);
+  }
+}
+
+export function outputFileError(file: string, err: unknown, flag: string): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (typeof code !== 'string') return err;
+  const reason = code === 'ENOENT' ? 'its folder does not exist' : code === 'EISDIR' ? 'it is a folder' : code === 'ENAMETOOLONG' ? 'the name is too long' : (err as Error).message;
+  return new JourneyError(`cannot write ${file}: ${reason}`, { location: { file, field: flag }, hint: `give ${flag} a file in a folder that exists and that you can write to`, cause: err });
 }
 
 export function printJson(value: unknown): void {

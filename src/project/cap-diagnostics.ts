@@ -40,6 +40,7 @@ export function capPerKind(diagnostics: readonly Diagnostic[], max = MAX_PER_KIN
         col: d.col,
         message: `... and ${kind.more.toLocaleString('en-US')} more ${d.code} ${d.severity === 'error' ? 'errors' : 'warnings'} in this file`,
         hint: `only the first ${max} of a kind are listed; fix them and run again`,
+        counts: kind.more,
       });
     }
   }

@@ -16,6 +16,15 @@ export interface Diagnostic {
   col: number;
   message: string;
   hint?: string;
+  /** The "... and N more" line that stands for N capped diagnostics of its kind: N (1 when unset). */
+  counts?: number;
+}
+
+/** How many problems a list of diagnostics reports, the capped ones ("... and N more") included. */
+export function countOf(diagnostics: readonly Diagnostic[], severity: Severity): number {
+  let n = 0;
+  for (const d of diagnostics) if (d.severity === severity) n += d.counts ?? 1;
+  return n;
 }
 
 /** A diagnostic whose position is still a YAML path into a file's document. */

@@ -1,12 +1,12 @@
 import { JourneyError } from '../errors.js';
-import type { Diagnostic } from './diagnostic.js';
+import { countOf, type Diagnostic } from './diagnostic.js';
 import { loadProject } from './load-project.js';
 import type { Project } from './model.js';
 
 /** Thrown when a command needs a valid project and the files have errors; carries them for printing. */
 export class InvalidProjectError extends JourneyError {
   constructor(readonly diagnostics: Diagnostic[]) {
-    super(`the project has ${diagnostics.filter((d) => d.severity === 'error').length} error(s)`, { hint: 'run journey validate and fix them first' });
+    super(`the project has ${countOf(diagnostics, 'error').toLocaleString('en-US')} error(s)`, { hint: 'run journey validate and fix them first' });
   }
 }
 

@@ -36,6 +36,8 @@ export class CompileError extends Error {}
 const C = 'c'; // the customers alias of every segment query
 /** Expression nodes a named segment may have and still be compiled into the query naming it. */
 const INLINE_LIMIT = 120;
+/** Per compilation's options (its segments): the segments, with `top`, that were too big to inline. */
+const NOT_INLINED = new WeakMap<CompileOptions, Set<string>>();
 
 /**
  * Compiles a segment to one query: `SELECT c.id FROM customers c ... WHERE ...`.
@@ -295,6 +297,12 @@ class RuleCompiler {
   private inlineSegment(name: string, top: boolean): Expr | null {
     const segment = this.opts.segments.get(name);
     if (!segment || this.compiling.has(name)) return null;
+    // a segment found too big to inline stays so: trying again at every reference compiled
+    // its whole subtree again, exponential in the depth of segments that name one twice
+    let notInlined = NOT_INLINED.get(this.opts);
+    if (!notInlined) NOT_INLINED.set(this.opts, (notInlined = new Set()));
+    const key = `${name}\0${top}`;
+    if (notInlined.has(key)) return null;
     const aggregates = new Map([...this.aggregates].map(([k, a]) => [k, { ...a }]));
     this.compiling.add(name);
     let expr: Expr;
@@ -304,6 +312,7 @@ class RuleCompiler {
       this.compiling.delete(name);
     }
     if (!someExpr(expr, (e) => e.kind === 'in_query') && countExpr(expr) <= INLINE_LIMIT) return expr;
+    notInlined.add(key);
     this.aggregates.clear();
     for (const [k, a] of aggregates) this.aggregates.set(k, a);
     return null;

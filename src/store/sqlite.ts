@@ -1,6 +1,7 @@
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { JourneyError } from '../errors.js';
 import type { Dialect, SqlParams, SqlValue, StoreDb } from './db.js';
 import { registerPrivacyFunctions } from './privacy.js';
 import { registerSqlFunctions } from './sql-functions.js';
@@ -40,7 +41,7 @@ class SqliteStore implements StoreDb {
     const key = raw ? `raw:${sql}` : sql;
     let stmt = this.statements.get(key);
     if (!stmt) {
-      stmt = this.db.prepare(sql);
+      stmt = prepare(this.db, sql);
       if (raw) stmt.raw(true);
       this.statements.set(key, stmt);
     }
@@ -69,7 +70,7 @@ class SqliteStore implements StoreDb {
 
   iterate<T>(sql: string, params: SqlParams = []): IterableIterator<T> {
     // a statement being iterated cannot run again until it is done: no cache here
-    return this.db.prepare(sql).iterate(params as never) as IterableIterator<T>;
+    return prepare(this.db, sql).iterate(params as never) as IterableIterator<T>;
   }
 
   transaction<T>(fn: () => T): T {
@@ -100,22 +101,67 @@ class SqliteStore implements StoreDb {
 }
 
 /** Opens (creating if needed) a SQLite file with the project's pragmas; no migrations. */
-export function openSqlite(file: string): StoreDb {
-  if (file !== ':memory:' && !existsSync(file)) {
-    // A store holds people's addresses: readable by its owner only. SQLite gives the
-    // WAL and shared-memory files the database file's mode, so creating the file
-    // ourselves (0600) before SQLite does (0644 less the umask) covers all three.
-    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    try {
-      closeSync(openSync(file, 'wx', 0o600));
-    } catch (err) {
-      // another process created it between the check and here: its mode stands
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+/**
+ * SQLite's limits on one statement, which a query compiled from segments can pass
+ * (segments that each name the one below twice, 16 deep, expand to more than 65,535
+ * references to a table): the user's rules made it, so it is their error, not a bug.
+ */
+const TOO_COMPLEX = /too many references to|Expression tree is too large|parser stack overflow|too many FROM clause terms|at most \d+ tables in a join|too many terms in compound SELECT/;
+
+function prepare(db: Database.Database, sql: string): Database.Statement {
+  try {
+    return db.prepare(sql);
+  } catch (err) {
+    if (err instanceof Error && TOO_COMPLEX.test(err.message)) {
+      throw new JourneyError(`the query is too complex for SQLite (${err.message})`, {
+        hint: 'segments that name the same segments many times over, many levels deep, expand beyond what SQLite compiles: name fewer segments within segments',
+        cause: err,
+      });
     }
+    throw err;
   }
-  const db = new Database(file);
-  for (const pragma of QUERY_PRAGMAS) db.pragma(pragma);
-  registerSqlFunctions(db);
-  registerPrivacyFunctions(db);
-  return new SqliteStore(file, db);
+}
+
+export function openSqlite(file: string): StoreDb {
+  try {
+    if (file !== ':memory:' && !existsSync(file)) {
+      // A store holds people's addresses: readable by its owner only. SQLite gives the
+      // WAL and shared-memory files the database file's mode, so creating the file
+      // ourselves (0600) before SQLite does (0644 less the umask) covers all three.
+      mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      try {
+        closeSync(openSync(file, 'wx', 0o600));
+      } catch (err) {
+        // another process created it between the check and here: its mode stands
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+    }
+    const db = new Database(file);
+    try {
+      for (const pragma of QUERY_PRAGMAS) db.pragma(pragma);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    registerSqlFunctions(db);
+    registerPrivacyFunctions(db);
+    return new SqliteStore(file, db);
+  } catch (err) {
+    throw cannotOpen(file, err);
+  }
+}
+
+/**
+ * What the file system or SQLite refused (a path too long or not writable, a file that
+ * is not a database), as an error that names the store; anything else is a bug and stays one.
+ */
+function cannotOpen(file: string, err: unknown): unknown {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== 'string' || !(err instanceof Error)) return err;
+  const reason = code === 'SQLITE_NOTADB' ? 'it is not a SQLite database' : code === 'ENAMETOOLONG' ? 'the path is too long' : err.message;
+  return new JourneyError(`cannot open the store ${file}: ${reason}`, {
+    location: { file },
+    hint: 'the store is store.path of journey.config.yaml, in the project folder (-C DIR)',
+    cause: err,
+  });
 }

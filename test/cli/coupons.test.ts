@@ -133,7 +133,7 @@ describe('coupon pools', () => {
     expect(notPool.stderr).toContain("coupon 'ten' does not draw from a pool");
     const bad = await cli(shop.dir, 'import', 'coupons', file, '--coupon', 'pooled');
     expect(bad.status).toBe(1);
-    expect(bad.stderr).toContain("1 value is not a code (row 2: 'not a code')");
+    expect(bad.stderr).toContain(`error ${file}, row 2: 1 value is not a code (row 2: "not a code")`);
     const unknown = await cli(shop.dir, 'coupons', 'export', 'pooledd');
     expect(unknown.status).toBe(1);
     expect(unknown.stderr).toContain("no coupon 'pooledd'");

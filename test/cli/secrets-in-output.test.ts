@@ -36,3 +36,13 @@ describe('a literal secret in the config', () => {
     expect(r.stdout + r.stderr).not.toContain('k3yThatMustNeverBePrinted');
   });
 });
+
+describe('a secret given as a flag value', () => {
+  it('is not repeated by the usage error that refuses it (exit 64)', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'journey-secret-flag-'));
+    const r = spawnSync(process.execPath, [path.join(repo, 'bin/journey.js'), 'validate', '--format', SECRET], { cwd: dir, encoding: 'utf8' });
+    expect(r.status).toBe(64);
+    expect(r.stderr).toContain("option '-f, --format <format>' argument");
+    expect(r.stdout + r.stderr).not.toContain('k3yThatMustNeverBePrinted');
+  });
+});

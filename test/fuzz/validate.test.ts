@@ -67,7 +67,7 @@ describe('fuzz: validate', () => {
         expect(result.diagnostics.length).toBeLessThanOrEqual(2_000);
         expect(JSON.stringify(result)).not.toContain(SECRET.slice(3));
       }),
-      params(runs(1_500)),
+      params(runs(2_000)),
     );
   });
 });

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MAX_PER_KIND } from '../../src/project/cap-diagnostics.js';
 import { validatePaths } from '../../src/project/load-project.js';
+import { formatDiagnostics } from '../../src/cli/format/diagnostics.js';
 
 describe('diagnostics of one kind', () => {
   it('20,000 unknown keys: the first 20, then "... and 19,980 more", in seconds', () => {
@@ -24,6 +25,16 @@ describe('diagnostics of one kind', () => {
     expect(unknown[0]!.message).toBe("unknown key 'junk_0'");
     expect(unknown[MAX_PER_KIND]!.message).toBe('... and 19,980 more unknown-key errors in this file');
     expect(unknown[MAX_PER_KIND]!.line).toBe(unknown[MAX_PER_KIND - 1]!.line);
+  });
+
+  it('the summary counts every error, the capped ones too: 20,000, not the 21 lines listed', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'journey-many-keys-sum-'));
+    const file = path.join(dir, 'big.yaml');
+    writeFileSync(file, `id: big\nname: Big\ntrigger:\n  event: order_placed\nsteps:\n  - id: w\n    wait: 1d\n${Array.from({ length: 20_000 }, (_, i) => `junk_${i}: 1`).join('\n')}\n`);
+    const { diagnostics } = validatePaths([file], dir);
+    const report = { diagnostics, files: [file], notes: [], failed: true };
+    expect(formatDiagnostics(report, 'human')).toContain('✖ 20,000 errors, 0 warnings in 1 file');
+    expect(JSON.parse(formatDiagnostics(report, 'json'))).toMatchObject({ errors: 20_000, warnings: 0 });
   });
 
   it('a key set twice is still a duplicate-key error at the second', () => {

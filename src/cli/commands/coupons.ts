@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import Papa from 'papaparse';
 import { JourneyError, usageError } from '../../errors.js';
@@ -7,7 +7,8 @@ import { storePathFor } from '../../project/paths.js';
 import type { Project } from '../../project/model.js';
 import { couponCounts, importPool, issuedCodes, redemptionsByStep, type IssuedCode } from '../../store/coupons.js';
 import { openStore } from '../../store/open.js';
-import { chalk, printJson } from '../output.js';
+import { chalk, printJson, writeOutputFile } from '../output.js';
+import { quoteValue } from '../../store/import/import.js';
 import { projectDir } from '../project-option.js';
 
 /**
@@ -67,7 +68,7 @@ export function registerCoupons(program: Command): void {
         db.close();
       }
       if (opts.out) {
-        writeFileSync(opts.out, text);
+        writeOutputFile(opts.out, text, '--out');
         process.stderr.write(`${count} code${count === 1 ? '' : 's'} of ${name} written to ${opts.out}\n`);
       } else process.stdout.write(text);
     });
@@ -125,7 +126,7 @@ export function importCoupons(root: string, file: string, name: string | undefin
   const project = openProject(root);
   const coupon = couponOf(project, name);
   if (!coupon.pool) throw new JourneyError(`coupon '${name}' does not draw from a pool`, { hint: `set pool: true on it in journey.config.yaml to give out imported codes` });
-  if (file !== '-' && !existsSync(file)) throw new JourneyError(`no file ${file}`);
+  if (file !== '-' && !existsSync(file)) throw new JourneyError(`no file ${file}`, { location: { file } });
   const text = readFileSync(file === '-' ? 0 : file, 'utf8');
   const rows = Papa.parse<string[]>(text.replace(/^\uFEFF/, ''), { skipEmptyLines: 'greedy' }).data;
   const header = rows[0]?.map((h) => h.trim().toLowerCase()) ?? [];
@@ -133,14 +134,18 @@ export function importCoupons(root: string, file: string, name: string | undefin
   const data = column >= 0 ? rows.slice(1) : rows;
   const at = column >= 0 ? column : 0;
   const codes: string[] = [];
-  const bad: string[] = [];
+  const bad: { row: number; code: string }[] = [];
   data.forEach((r, i) => {
     const code = (r[at] ?? '').trim();
     if (CODE.test(code)) codes.push(code);
-    else bad.push(`row ${i + 1 + (column >= 0 ? 1 : 0)}: '${code}'`);
+    // a data row's number, the header excluded, as every import counts rows
+    else bad.push({ row: i + 1, code });
   });
   if (bad.length > 0) {
-    throw new JourneyError(`${file}: ${bad.length} value${bad.length === 1 ? ' is' : 's are'} not a code (${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ', ...' : ''})`, {
+    // quoted: a value may hold control characters (a terminal's escape sequences)
+    const listed = bad.slice(0, 5).map((b) => `row ${b.row}: ${quoteValue(b.code)}`);
+    throw new JourneyError(`${bad.length} value${bad.length === 1 ? ' is' : 's are'} not a code (${listed.join(', ')}${bad.length > 5 ? ', ...' : ''})`, {
+      location: { file: file === '-' ? 'stdin' : file, row: bad[0]!.row, ...(column >= 0 ? { field: rows[0]![column]!.trim() } : {}) },
       hint: 'a code is 3 to 255 letters, digits, dashes or underscores; nothing was imported',
     });
   }

@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import { preview, type Preview } from '../../engine/preview.js';
 import { JourneyError } from '../../errors.js';
@@ -6,7 +6,7 @@ import { openProject } from '../../project/open-project.js';
 import { storePathFor } from '../../project/paths.js';
 import { openStore } from '../../store/open.js';
 import { maskAddress, showPii } from '../../pii.js';
-import { chalk, printJson } from '../output.js';
+import { chalk, printJson, writeOutputFile } from '../output.js';
 import { clockNow, projectDir } from '../project-option.js';
 
 export function registerPreview(program: Command): void {
@@ -33,7 +33,7 @@ export function registerPreview(program: Command): void {
         db.close();
       }
       const shown = masked(result);
-      if (opts.html) writeFileSync(opts.html, page(shown));
+      if (opts.html) writeOutputFile(opts.html, page(shown), '--html');
       const refused = 'error' in shown.request ? shown.request.error : null;
       if (refused) process.stderr.write(`${chalk.red('error')}: provider ${shown.provider} would refuse this message: ${refused}\n`);
       if (opts.json) printJson(shown);

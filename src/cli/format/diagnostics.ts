@@ -1,4 +1,4 @@
-import type { Diagnostic } from '../../project/diagnostic.js';
+import { countOf, type Diagnostic } from '../../project/diagnostic.js';
 import { chalk } from '../output.js';
 
 export type DiagnosticFormat = 'human' | 'json' | 'github';
@@ -12,7 +12,7 @@ export interface DiagnosticReport {
   failed: boolean;
 }
 
-const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+const count = (n: number, word: string) => `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
 
 export function formatDiagnostics(report: DiagnosticReport, format: DiagnosticFormat): string {
   switch (format) {
@@ -37,8 +37,9 @@ function human({ diagnostics, files, notes, failed }: DiagnosticReport): string 
     lines.push(`${chalk.bold(where)} ${label} ${d.message} ${chalk.dim(`[${d.code}]`)}`);
     if (d.hint) lines.push(`  ${chalk.dim('hint:')} ${d.hint}`);
   }
-  const errors = diagnostics.filter((d) => d.severity === 'error').length;
-  const warnings = diagnostics.length - errors;
+  // the true numbers: a capped kind's "... and N more" line counts its N
+  const errors = countOf(diagnostics, 'error');
+  const warnings = countOf(diagnostics, 'warning');
   if (diagnostics.length > 0) lines.push('');
   const summary = `${count(errors, 'error')}, ${count(warnings, 'warning')} in ${count(files.length, 'file')}`;
   lines.push(failed ? chalk.red(`✖ ${summary}`) : chalk.green(`✔ ${diagnostics.length === 0 ? `${count(files.length, 'file')} valid` : summary}`));
@@ -50,14 +51,13 @@ function human({ diagnostics, files, notes, failed }: DiagnosticReport): string 
  * { valid, files, errors, warnings, notes, diagnostics: [{ severity, code, file, line, column, message, hint? }] }.
  */
 function json({ diagnostics, files, notes, failed }: DiagnosticReport): string {
-  const errors = diagnostics.filter((d) => d.severity === 'error').length;
   return (
     JSON.stringify(
       {
         valid: !failed,
         files: files.length,
-        errors,
-        warnings: diagnostics.length - errors,
+        errors: countOf(diagnostics, 'error'),
+        warnings: countOf(diagnostics, 'warning'),
         notes,
         diagnostics: diagnostics.map((d) => ({
           severity: d.severity,

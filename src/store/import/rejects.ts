@@ -1,5 +1,6 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { JourneyError } from '../../errors.js';
 import { csvLine } from '../input/csv.js';
 import type { RawRecord } from '../input/records.js';
 
@@ -24,8 +25,19 @@ export class RejectsFile {
     private readonly format: 'csv' | 'jsonl',
     columns: readonly string[],
   ) {
-    mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    this.fd = openSync(file, 'w');
+    try {
+      mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+      this.fd = openSync(file, 'w');
+    } catch (err) {
+      // a folder, a path through a file, no permission: the user's to fix, before anything is imported
+      const code = (err as NodeJS.ErrnoException).code;
+      if (typeof code !== 'string') throw err;
+      throw new JourneyError(`cannot write the rejects file ${file}: ${code === 'EISDIR' ? 'it is a folder' : (err as Error).message}`, {
+        location: { file, field: '--skip-invalid' },
+        hint: 'give --skip-invalid a file in a folder you can write to',
+        cause: err,
+      });
+    }
     if (format === 'csv') writeSync(this.fd, csvLine(['_row', '_column', '_reason', ...columns]));
   }
 
