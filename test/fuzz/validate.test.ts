@@ -69,5 +69,7 @@ describe('fuzz: validate', () => {
       }),
       params(runs(2_000)),
     );
-  });
+    // bounded per input (INPUT_BUDGET_MS), as the other fuzz files are: about a minute alone,
+    // more beside other test files on two cores
+  }, runs(2_000) * INPUT_BUDGET_MS);
 });
