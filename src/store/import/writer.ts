@@ -59,6 +59,8 @@ const TOUCHED = 'temp.import_touched';
 /** Events this import added: those of a delivery type are matched to their messages at the end. */
 const NEW_EVENTS = 'temp.import_new_events';
 const STAGE_ALIASES = 'temp.import_stage_aliases';
+/** Staged customer ids the store knows by another id (see adoptKnownCustomers), and that id. */
+const ADOPTED = 'temp.import_adopted';
 /** Orders whose payments this import changed: their totals are redone at the end. */
 const PAID_ORDERS = 'temp.import_paid_orders';
 /** 512 rows x at most 12 columns stays far below SQLite's 32,766 bound parameters. */
@@ -108,6 +110,8 @@ export class ImportWriter {
       DROP TABLE IF EXISTS ${STAGE_ALIASES};
       CREATE TEMP TABLE import_stage_aliases (alias TEXT NOT NULL, customer_id TEXT NOT NULL);
       CREATE INDEX temp.import_stage_aliases_by_customer ON import_stage_aliases (customer_id);
+      DROP TABLE IF EXISTS ${ADOPTED};
+      CREATE TEMP TABLE import_adopted (staged_id TEXT PRIMARY KEY, customer_id TEXT NOT NULL) WITHOUT ROWID;
       DROP TABLE IF EXISTS ${TOUCHED};
       CREATE TEMP TABLE import_touched (customer_id TEXT PRIMARY KEY) WITHOUT ROWID;
       DROP TABLE IF EXISTS ${NEW_EVENTS};
@@ -135,8 +139,39 @@ export class ImportWriter {
       }
       this.insertMany(STAGE_CONSENTS, ['customer_id', 'channel', 'granted'], consents);
       this.insertMany(STAGE_ALIASES, ['alias', 'customer_id'], aliases);
+      if (!this.fillBlanks) this.adoptKnownCustomers(rows[0]!.rowNo);
     }
     return this.unresolvedFrom(rows[0]!.rowNo);
+  }
+
+  /**
+   * A staged customer whose id the store does not have may still be a customer it
+   * knows: one an earlier import gave this id as an alias, or one keyed by the row's
+   * alias (a Shopify orders export keys its customers by e-mail, and the customers
+   * export imported after it names the same people by Customer ID and e-mail). The
+   * row then updates that customer, which keeps its id (its orders, consents and
+   * journey state refer to it) and gets the row's id as an alias, instead of a second
+   * customer being created for the same person.
+   */
+  private adoptKnownCustomers(firstRowNo: number): void {
+    this.db.run(
+      `INSERT OR IGNORE INTO ${ADOPTED} (staged_id, customer_id)
+       SELECT staged_id, known FROM (
+         SELECT s.id AS staged_id, coalesce(
+           (SELECT a.customer_id FROM customer_aliases a WHERE a.alias = s.id),
+           (SELECT c.id FROM ${STAGE_ALIASES} sa JOIN customers c ON c.id = sa.alias WHERE sa.customer_id = s.id)) AS known
+         FROM ${STAGE} s WHERE s.row_no >= ? AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.id = s.id))
+       WHERE known IS NOT NULL`,
+      [firstRowNo],
+    );
+    if (this.db.get<{ n: number }>(`SELECT count(*) AS n FROM ${ADOPTED}`)!.n === 0) return;
+    this.db.exec(`
+      UPDATE ${STAGE} SET id = m.customer_id FROM ${ADOPTED} m WHERE import_stage.id = m.staged_id;
+      UPDATE ${STAGE_CONSENTS} SET customer_id = m.customer_id FROM ${ADOPTED} m WHERE import_stage_consents.customer_id = m.staged_id;
+      UPDATE ${STAGE_ALIASES} SET customer_id = m.customer_id FROM ${ADOPTED} m WHERE import_stage_aliases.customer_id = m.staged_id;
+      INSERT INTO ${STAGE_ALIASES} (alias, customer_id) SELECT staged_id, customer_id FROM ${ADOPTED};
+      DELETE FROM ${ADOPTED};
+    `);
   }
 
   /**
@@ -355,6 +390,6 @@ export class ImportWriter {
   }
 
   dispose(): void {
-    this.db.exec(`DROP TABLE IF EXISTS ${STAGE}; DROP TABLE IF EXISTS ${STAGE_CONSENTS}; DROP TABLE IF EXISTS ${STAGE_ALIASES}; DROP TABLE IF EXISTS ${TOUCHED}; DROP TABLE IF EXISTS ${NEW_EVENTS}; DROP TABLE IF EXISTS ${PAID_ORDERS};`);
+    this.db.exec(`DROP TABLE IF EXISTS ${STAGE}; DROP TABLE IF EXISTS ${STAGE_CONSENTS}; DROP TABLE IF EXISTS ${STAGE_ALIASES}; DROP TABLE IF EXISTS ${ADOPTED}; DROP TABLE IF EXISTS ${TOUCHED}; DROP TABLE IF EXISTS ${NEW_EVENTS}; DROP TABLE IF EXISTS ${PAID_ORDERS};`);
   }
 }
