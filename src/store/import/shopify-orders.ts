@@ -1,6 +1,5 @@
 import path from 'node:path';
 import type { StoreDb } from '../db.js';
-import { refreshCustomerFacts, refreshReachability } from '../facts.js';
 import type { RawRecord } from '../input/records.js';
 import { openInput } from '../input/source.js';
 import { invalidRowsError, openReader, useImportPragmas, type ImportOptions, type ImportResult, type PartCounts } from './import.js';
@@ -10,8 +9,7 @@ import { RejectsFile, type Rejection } from './rejects.js';
 import { ImportWriter } from './writer.js';
 
 const LISTED_PROBLEMS = 10;
-const CONTACTS_CHANGED = 'temp.import_contacts_changed';
-const ORDERS_CHANGED = 'temp.import_orders_changed';
+const STAGE_CHUNK = 512;
 
 /**
  * `journey import orders EXPORT --preset shopify`: Shopify's orders export holds the
@@ -97,9 +95,15 @@ export async function importShopifyOrders(db: StoreDb, options: ImportOptions): 
   const foreignKeys = db.get<{ foreign_keys: number }>('PRAGMA foreign_keys')!.foreign_keys;
   db.exec('PRAGMA foreign_keys = OFF');
   db.begin();
-  // whose facts and reachability to redo, once at the end rather than per batch
-  db.exec(`DROP TABLE IF EXISTS ${CONTACTS_CHANGED}; CREATE TEMP TABLE import_contacts_changed (customer_id TEXT PRIMARY KEY) WITHOUT ROWID;
-           DROP TABLE IF EXISTS ${ORDERS_CHANGED}; CREATE TEMP TABLE import_orders_changed (customer_id TEXT PRIMARY KEY) WITHOUT ROWID;`);
+  // one writer per kind for the whole import: each batch is staged, applied and
+  // cleared, and the customers whose facts and reachability to redo accumulate, to be
+  // refreshed once at the end rather than per batch
+  // (the customers an orders export names are second-hand: they only fill what the store lacks)
+  const writers = {
+    customers: new ImportWriter(db, 'customers', mappers.customers, now, true),
+    orders: new ImportWriter(db, 'orders', mappers.orders, now),
+    items: new ImportWriter(db, 'order-items', mappers.items, now),
+  };
   try {
     const flush = () => {
       if (batchSize === 0) return;
@@ -117,12 +121,12 @@ export async function importShopifyOrders(db: StoreDb, options: ImportOptions): 
       resolveCustomerIds(db, customerRows);
       // staged in key order, a batch's lookups and writes walk the customers' B-trees in order, not at random
       customerRows.sort((a, b) => (String(a.fields[0]) < String(b.fields[0]) ? -1 : 1));
-      write(db, 'customers', mappers.customers, now, customerRows, reject, records, (w) => {
-        countCustomers(w);
-        w.copyTouched(CONTACTS_CHANGED);
-      });
-      add(totals.orders, write(db, 'orders', mappers.orders, now, orders, reject, records, (w) => w.copyTouched(ORDERS_CHANGED)));
-      add(totals.items, write(db, 'order-items', mappers.items, now, items, reject, records));
+      writers.customers.append(customerRows);
+      write(writers.customers, reject, records, countCustomers);
+      writers.orders.append(orders);
+      add(totals.orders, write(writers.orders, reject, records));
+      writers.items.append(items);
+      add(totals.items, write(writers.items, reject, records));
       if (rejects) {
         batchRejects.sort((a, b) => a.rejection.rowNo - b.rejection.rowNo);
         for (const r of batchRejects) rejects.write(r.record, r.rejection);
@@ -180,18 +184,32 @@ export async function importShopifyOrders(db: StoreDb, options: ImportOptions): 
         }
         itemKeys.add(itemKey);
         items.push(item.row);
+        // orders and items go to their stage tables as they come, a few hundred at a time
+        // (their references are checked at the flush, once their customers and orders are
+        // written): held in JavaScript for a whole batch, they outlived the young
+        // generation, and copying and promoting them was most of the import's garbage collection
+        if (orders.length >= STAGE_CHUNK) {
+          writers.orders.append(orders);
+          orders = [];
+        }
+        if (items.length >= STAGE_CHUNK) {
+          writers.items.append(items);
+          items = [];
+        }
         if (batchSize >= batchRows) flush();
       }
       options.onProgress?.({ rows: rows.read, bytesRead: input.bytesRead(), totalBytes: input.totalBytes, elapsedMs: performance.now() - started });
     }
     flush();
     if (problemCount > 0) throw invalidRowsError(input.name, problems, problemCount, reader.rejectsFormat === 'jsonl');
-    refreshReachability(db, CONTACTS_CHANGED);
-    refreshCustomerFacts(db, ORDERS_CHANGED);
-    db.exec(`DROP TABLE ${CONTACTS_CHANGED}; DROP TABLE ${ORDERS_CHANGED};`);
+    // the reachability of the customers whose contacts changed, the facts of those whose orders did
+    writers.customers.finish();
+    writers.orders.finish();
+    for (const w of Object.values(writers)) w.dispose();
     db.commit();
   } catch (err) {
     db.rollback();
+    for (const w of Object.values(writers)) w.dispose();
     throw err;
   } finally {
     rejects?.close();
@@ -264,31 +282,20 @@ function resolveCustomerIds(db: StoreDb, rows: StageRow[]): void {
   }
 }
 
-/** Stages, checks and applies one kind's rows of a batch; rows whose customer or order is missing are rejected. */
+/** Checks and applies one kind's staged rows of a batch, then clears its stage; rows whose customer or order is missing are rejected. */
 function write(
-  db: StoreDb,
-  kind: 'customers' | 'orders' | 'order-items',
-  mapper: RowMapper,
-  now: number,
-  rows: StageRow[],
+  writer: ImportWriter,
   reject: (record: RawRecord, rejection: Rejection) => void,
   records: Map<number, RawRecord>,
   after?: (writer: ImportWriter) => void,
 ): Omit<PartCounts, 'kind'> {
-  if (rows.length === 0) return zero();
-  // the customers an orders export names are second-hand: they only fill what the store lacks
-  const writer = new ImportWriter(db, kind, mapper, now, kind === 'customers');
-  try {
-    const unresolved = writer.stage(rows);
-    if (unresolved.length > 0) {
-      for (const u of unresolved) reject(records.get(u.rowNo) ?? { rowNo: u.rowNo, values: [] }, u);
-      writer.drop(unresolved.map((u) => u.rowNo));
-    }
-    const counts = writer.apply();
-    // (finish() would refresh facts and reachability per batch: the caller does it once)
-    after?.(writer);
-    return counts;
-  } finally {
-    writer.dispose();
+  const unresolved = writer.unresolved();
+  if (unresolved.length > 0) {
+    for (const u of unresolved) reject(records.get(u.rowNo) ?? { rowNo: u.rowNo, values: [] }, u);
+    writer.drop(unresolved.map((u) => u.rowNo));
   }
+  const counts = writer.apply();
+  after?.(writer);
+  writer.clear();
+  return counts;
 }
