@@ -251,10 +251,13 @@ const add = (to: Omit<PartCounts, 'kind'>, from: Omit<PartCounts, 'kind'>) => {
 function mergeCustomer(batch: Map<string, { row: StageRow; placedAt: number }>, row: StageRow, placedAt: number): void {
   const key = String(row.fields[0]);
   const known = batch.get(key);
-  if (!known) return void batch.set(key, { row: { ...row, fields: [...row.fields], consents: [...row.consents] }, placedAt });
+  if (!known) {
+    const fields = row.fields.map(detach);
+    return void batch.set(String(fields[0]), { row: { ...row, fields, consents: [...row.consents], alias: row.alias === null ? null : detach(row.alias) }, placedAt });
+  }
   const newer = placedAt > known.placedAt;
   row.fields.forEach((value, i) => {
-    if (value !== null && (newer || known.row.fields[i] === null)) known.row.fields[i] = value;
+    if (value !== null && (newer || known.row.fields[i] === null)) known.row.fields[i] = detach(value);
   });
   for (const [channel, granted] of row.consents) {
     const at = known.row.consents.findIndex(([c]) => c === channel);
@@ -262,6 +265,16 @@ function mergeCustomer(batch: Map<string, { row: StageRow; placedAt: number }>, 
     else if (newer) known.row.consents[at] = [channel, granted];
   }
   if (newer) known.placedAt = placedAt;
+}
+
+/**
+ * A copy of a parsed value that a batch keeps: V8 makes a longer substring a view of
+ * the string it was cut from, so one e-mail kept for the batch kept its whole input
+ * chunk alive, copied by every young-generation collection and then promoted (most
+ * of the old generation's growth, and of the import's peak memory).
+ */
+function detach<T>(value: T): T {
+  return typeof value === 'string' && value.length >= 13 ? (Buffer.from(value, 'utf8').toString('utf8') as T) : value;
 }
 
 /** A customer the store knows by this e-mail (as id or alias) keeps its id; the others are keyed by the e-mail. */
