@@ -58,7 +58,12 @@ export async function importShopifyOrders(db: StoreDb, options: ImportOptions): 
   // orders whose first row was rejected: their other rows are rejected with that reason
   const rejectedOrders = new Map<string, number>();
   let orderKeys = new Set<string>();
-  let itemKeys = new Set<string>();
+  // the orders whose rows this batch holds, and the order of the row before: an item's
+  // line is its position in its order's run of rows, so an item key can repeat in a
+  // batch only where an order's rows resume after another order's (cheaper than a set
+  // of every item's key)
+  let batchOrders = new Set<string>();
+  let lastOrder: string | undefined;
 
   // a customer is counted once, however many batches name it: new, else updated if any batch changed it
   const customerOutcomes = new Map<string, 'new' | 'updated' | 'unchanged'>();
@@ -138,7 +143,7 @@ export async function importShopifyOrders(db: StoreDb, options: ImportOptions): 
       items = [];
       records = new Map();
       orderKeys = new Set();
-      itemKeys = new Set();
+      batchOrders = new Set();
     };
 
     for await (const batch of reader.batches) {
@@ -146,6 +151,9 @@ export async function importShopifyOrders(db: StoreDb, options: ImportOptions): 
         rows.read++;
         const order = mappers.orders.map(record);
         const item = mappers.items.map(record);
+        const itemOrder = item.kind === 'row' ? String(item.row.fields[0]) : undefined;
+        const resumes = itemOrder === undefined || itemOrder !== lastOrder;
+        lastOrder = itemOrder;
         if (order.kind === 'invalid') {
           if (item.kind === 'row') rejectedOrders.set(String(item.row.fields[0]), record.rowNo);
           reject(record, { rowNo: record.rowNo, ...order.problem });
@@ -172,8 +180,7 @@ export async function importShopifyOrders(db: StoreDb, options: ImportOptions): 
         }
         // one row per key in a batch: an order listed twice is applied in file order
         const orderKey = order.kind === 'row' ? String(order.row.fields[0]) : undefined;
-        const itemKey = `${item.row.fields[0]}\u0000${item.row.fields[1]}`;
-        if ((orderKey !== undefined && orderKeys.has(orderKey)) || itemKeys.has(itemKey)) flush();
+        if ((orderKey !== undefined && orderKeys.has(orderKey)) || (resumes && batchOrders.has(itemOrder!))) flush();
         // the rows themselves are kept only for the rejects file: held for a batch, they outlive the young generation
         if (rejects) records.set(record.rowNo, record);
         batchSize++;
@@ -182,7 +189,7 @@ export async function importShopifyOrders(db: StoreDb, options: ImportOptions): 
           orders.push(order.row);
           if (customer?.kind === 'row') mergeCustomer(customers, customer.row, order.row.fields[2] as number);
         }
-        itemKeys.add(itemKey);
+        batchOrders.add(itemOrder!);
         items.push(item.row);
         // orders and items go to their stage tables as they come, a few hundred at a time
         // (their references are checked at the flush, once their customers and orders are
