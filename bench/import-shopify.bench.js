@@ -16,13 +16,13 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'journey-shopify-bench-'));
 const file = path.join(dir, 'orders_export.csv');
 const line = (name, value) => console.log(`${name} ${value}`);
 // CPU seconds besides wall time: on a machine shared with other work, wall time says
-// more about the neighbours than about either importer
+// more about the neighbours than about either importer; and the peak resident memory
 const TIME = spawnSync('/usr/bin/time', ['-f', '%U', 'true']).status === 0 ? '/usr/bin/time' : undefined;
 function timed(command, args, options) {
-  if (!TIME) return { ...spawnSync(command, args, options), cpu: undefined };
-  const r = spawnSync(TIME, ['-f', '@cpu %U %S', command, ...args], options);
-  const m = /@cpu ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr);
-  return { ...r, stderr: m ? r.stderr.slice(0, m.index) : r.stderr, cpu: m ? Number(m[1]) + Number(m[2]) : undefined };
+  if (!TIME) return { ...spawnSync(command, args, options), cpu: undefined, peakMb: undefined };
+  const r = spawnSync(TIME, ['-f', '@cpu %U %S %M', command, ...args], options);
+  const m = /@cpu ([\d.]+) ([\d.]+) (\d+)\s*$/.exec(r.stderr);
+  return { ...r, stderr: m ? r.stderr.slice(0, m.index) : r.stderr, cpu: m ? Number(m[1]) + Number(m[2]) : undefined, peakMb: m ? Number(m[3]) / 1024 : undefined };
 }
 
 // Orders newest first, as Shopify exports them; 1 to 5 items (2.5 on average), about
@@ -106,6 +106,7 @@ try {
   line('import.shopify_orders.seconds', seconds.toFixed(2));
   line('import.shopify_orders.rows_per_s', Math.round(result.rows / seconds));
   if (ours.cpu !== undefined) line('import.shopify_orders.cpu_seconds', ours.cpu.toFixed(2));
+  if (ours.peakMb !== undefined) line('import.shopify_orders.peak_rss_mb', ours.peakMb.toFixed(0));
 
   if (spawnSync('sqlite3', ['-version']).status !== 0) {
     console.log('# the sqlite3 tool is not installed: no comparison with its .import');

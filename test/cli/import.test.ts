@@ -125,6 +125,56 @@ describe('journey import (CLI)', () => {
     expect(count(project, 'customers')).toBe(3);
   });
 
+  it('a Shopify orders export and customers export, imported in either order, give one customer per person with all their orders', () => {
+    const [orders, customers] = [fixture('shopify', 'orders_export.csv'), fixture('shopify', 'customers_export.csv')];
+    // what the store knows of each person, by e-mail, whatever id it keeps them under
+    const people = (project: string) => {
+      const db = new Database(path.join(project, '.journey/store.db'), { readonly: true });
+      try {
+        return db
+          .prepare(
+            `SELECT c.email, count(*) OVER (PARTITION BY c.email) AS rows_for_person, c.first_name, c.last_name, c.phone, c.country, c.city,
+               json_extract(c.attributes, '$.tags') AS tags,
+               (SELECT group_concat(o.id, ' ') FROM (SELECT id FROM orders WHERE customer_id = c.id ORDER BY id) o) AS orders,
+               (SELECT group_concat(channel || '=' || granted, ' ') FROM (SELECT * FROM customer_consents WHERE customer_id = c.id ORDER BY channel)) AS consents,
+               (SELECT n FROM customer_facts f WHERE f.customer_id = c.id) AS orders_count
+             FROM customers c ORDER BY c.email`,
+          )
+          .all();
+      } finally {
+        db.close();
+      }
+    };
+    const ordersFirst = tempDir();
+    expect(journey(ordersFirst, ['import', 'orders', orders, '--preset', 'shopify']).code).toBe(0);
+    const later = journey(ordersFirst, ['import', 'customers', customers, '--preset', 'shopify']);
+    expect(later.code).toBe(0);
+    // the three people the orders export named are the customers the export describes
+    expect(later.stdout).toMatch(/^imported 3 customers: 0 new, 3 updated, 0 unchanged, 0 rejected/);
+    const customersFirst = tempDir();
+    expect(journey(customersFirst, ['import', 'customers', customers, '--preset', 'shopify']).code).toBe(0);
+    expect(journey(customersFirst, ['import', 'orders', orders, '--preset', 'shopify']).code).toBe(0);
+
+    expect(count(ordersFirst, 'customers')).toBe(4);
+    expect(people(ordersFirst)).toEqual(people(customersFirst));
+    expect(people(ordersFirst).find((p: any) => p.email === 'jane.doe@example.com')).toMatchObject({
+      rows_for_person: 1, first_name: 'Jane', last_name: 'Doe', phone: '+15035550142', country: 'US', city: 'Portland',
+      orders: '#1001 #1002', orders_count: 2, consents: 'email=1 sms=0',
+    });
+    // again, in either order: nothing new, nothing split
+    for (const project of [ordersFirst, customersFirst]) {
+      expect(journey(project, ['import', 'customers', customers, '--preset', 'shopify']).stdout).toMatch(/^imported 3 customers: 0 new, 0 updated, 3 unchanged/);
+      expect(journey(project, ['import', 'orders', orders, '--preset', 'shopify']).stdout).toContain('imported 4 customers from the same file: 0 new, 0 updated, 4 unchanged');
+      expect(count(project, 'customers')).toBe(4);
+    }
+    // an event naming the customer by Shopify's id reaches the same person
+    writeFileSync(path.join(ordersFirst, 'events.csv'), 'id,customer_id,type,occurred_at\ne1,7029541372001,email_clicked,2024-05-01T10:00:00Z\n');
+    expect(journey(ordersFirst, ['import', 'events', 'events.csv']).code).toBe(0);
+    const db = new Database(path.join(ordersFirst, '.journey/store.db'), { readonly: true });
+    expect(db.prepare(`SELECT c.email FROM events e JOIN customers c ON c.id = e.customer_id`).all()).toEqual([{ email: 'jane.doe@example.com' }]);
+    db.close();
+  });
+
   it('refuses customer ids a spreadsheet rounded, saying why and what to do, and merges no one', () => {
     const project = tempDir();
     const r = journey(project, ['import', 'customers', fixture('shopify', 'customers_excel.csv'), '--preset', 'shopify']);

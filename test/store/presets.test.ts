@@ -148,6 +148,26 @@ describe('shopify preset', () => {
     expect(db.get(`SELECT phone FROM customers WHERE id = 'ana@example.pt'`)).toEqual({ phone: '+351912345678' });
   });
 
+  it("applies an order whose rows resume after another order's in file order, whatever the batch size", async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'orders_export.csv');
+    const [header, first, second, ...rest] = readFileSync(fixture('shopify', 'orders_only_export.csv'), 'utf8').trimEnd().split('\n');
+    // #2004's item row comes after #2003's: it is #2004's line 1 again, as a later export of it would say
+    writeFileSync(file, [header, first, rest[0], second, ...rest.slice(1)].join('\n') + '\n');
+    const now = Date.parse('2026-12-01T00:00:00Z');
+    const results = [];
+    const stores = [];
+    for (const batchRows of [1, 10_000]) {
+      const db = tempStore();
+      results.push(await importFile(db, { kind: 'orders', file, preset: 'shopify', now, batchRows }));
+      stores.push(snapshot(db));
+      expect(db.all(`SELECT line, title FROM order_items WHERE order_id = '#2004'`)).toEqual([{ line: 1, title: 'Canvas Tote' }]);
+    }
+    expect(results[1]!.also).toEqual(results[0]!.also);
+    expect(results[1]!.also!.find((p) => p.kind === 'order-items')).toMatchObject({ inserted: 4, updated: 1 });
+    expect(stores[1]).toEqual(stores[0]);
+  });
+
   it('keeps partial refunds, and dates a status the export does not date by the best time it holds, marked estimated', async () => {
     const db = tempStore();
     const now = Date.parse('2026-12-01T00:00:00Z');

@@ -1,6 +1,5 @@
 import path from 'node:path';
 import type { StoreDb } from '../db.js';
-import { refreshCustomerFacts, refreshReachability } from '../facts.js';
 import type { RawRecord } from '../input/records.js';
 import { openInput } from '../input/source.js';
 import { invalidRowsError, openReader, useImportPragmas, type ImportOptions, type ImportResult, type PartCounts } from './import.js';
@@ -10,8 +9,7 @@ import { RejectsFile, type Rejection } from './rejects.js';
 import { ImportWriter } from './writer.js';
 
 const LISTED_PROBLEMS = 10;
-const CONTACTS_CHANGED = 'temp.import_contacts_changed';
-const ORDERS_CHANGED = 'temp.import_orders_changed';
+const STAGE_CHUNK = 512;
 
 /**
  * `journey import orders EXPORT --preset shopify`: Shopify's orders export holds the
@@ -60,7 +58,12 @@ export async function importShopifyOrders(db: StoreDb, options: ImportOptions): 
   // orders whose first row was rejected: their other rows are rejected with that reason
   const rejectedOrders = new Map<string, number>();
   let orderKeys = new Set<string>();
-  let itemKeys = new Set<string>();
+  // the orders whose rows this batch holds, and the order of the row before: an item's
+  // line is its position in its order's run of rows, so an item key can repeat in a
+  // batch only where an order's rows resume after another order's (cheaper than a set
+  // of every item's key)
+  let batchOrders = new Set<string>();
+  let lastOrder: string | undefined;
 
   // a customer is counted once, however many batches name it: new, else updated if any batch changed it
   const customerOutcomes = new Map<string, 'new' | 'updated' | 'unchanged'>();
@@ -88,6 +91,12 @@ export async function importShopifyOrders(db: StoreDb, options: ImportOptions): 
   // It writes six tables keyed by customer or order at once: with the 32 MB cache of a
   // one-kind import their pages were read back from the OS, page by page (1M rows:
   // 25 s CPU, 340 MB peak); 128 MB keeps them (21 s, 460 MB).
+  // Where the 1M-row bench's ~19 s CPU go (node bench/run.js import-shopify): SQL
+  // ~10 s (the orders upsert with its by-customer index 1.4, staging the items 1.3,
+  // the customers' three upserts ~2 with ~1.5 more to resolve, classify and count
+  // them, order facts 0.7, COMMIT 0.7), CSV parsing and mapping in JavaScript ~4,
+  // garbage collection ~1.5; its peak memory is the 128 MB page cache and a V8 heap
+  // that grows to ~110-150 MB between major collections.
   const restorePragmas = useImportPragmas(db, 128);
   // Every reference this import writes is one it has just checked or written itself
   // (an order's customer resolved in the stage, an item's order checked, a consent's
@@ -97,9 +106,15 @@ export async function importShopifyOrders(db: StoreDb, options: ImportOptions): 
   const foreignKeys = db.get<{ foreign_keys: number }>('PRAGMA foreign_keys')!.foreign_keys;
   db.exec('PRAGMA foreign_keys = OFF');
   db.begin();
-  // whose facts and reachability to redo, once at the end rather than per batch
-  db.exec(`DROP TABLE IF EXISTS ${CONTACTS_CHANGED}; CREATE TEMP TABLE import_contacts_changed (customer_id TEXT PRIMARY KEY) WITHOUT ROWID;
-           DROP TABLE IF EXISTS ${ORDERS_CHANGED}; CREATE TEMP TABLE import_orders_changed (customer_id TEXT PRIMARY KEY) WITHOUT ROWID;`);
+  // one writer per kind for the whole import: each batch is staged, applied and
+  // cleared, and the customers whose facts and reachability to redo accumulate, to be
+  // refreshed once at the end rather than per batch
+  // (the customers an orders export names are second-hand: they only fill what the store lacks)
+  const writers = {
+    customers: new ImportWriter(db, 'customers', mappers.customers, now, true),
+    orders: new ImportWriter(db, 'orders', mappers.orders, now),
+    items: new ImportWriter(db, 'order-items', mappers.items, now),
+  };
   try {
     const flush = () => {
       if (batchSize === 0) return;
@@ -117,12 +132,12 @@ export async function importShopifyOrders(db: StoreDb, options: ImportOptions): 
       resolveCustomerIds(db, customerRows);
       // staged in key order, a batch's lookups and writes walk the customers' B-trees in order, not at random
       customerRows.sort((a, b) => (String(a.fields[0]) < String(b.fields[0]) ? -1 : 1));
-      write(db, 'customers', mappers.customers, now, customerRows, reject, records, (w) => {
-        countCustomers(w);
-        w.copyTouched(CONTACTS_CHANGED);
-      });
-      add(totals.orders, write(db, 'orders', mappers.orders, now, orders, reject, records, (w) => w.copyTouched(ORDERS_CHANGED)));
-      add(totals.items, write(db, 'order-items', mappers.items, now, items, reject, records));
+      writers.customers.append(customerRows);
+      write(writers.customers, reject, records, countCustomers);
+      writers.orders.append(orders);
+      add(totals.orders, write(writers.orders, reject, records));
+      writers.items.append(items);
+      add(totals.items, write(writers.items, reject, records));
       if (rejects) {
         batchRejects.sort((a, b) => a.rejection.rowNo - b.rejection.rowNo);
         for (const r of batchRejects) rejects.write(r.record, r.rejection);
@@ -134,7 +149,7 @@ export async function importShopifyOrders(db: StoreDb, options: ImportOptions): 
       items = [];
       records = new Map();
       orderKeys = new Set();
-      itemKeys = new Set();
+      batchOrders = new Set();
     };
 
     for await (const batch of reader.batches) {
@@ -142,6 +157,9 @@ export async function importShopifyOrders(db: StoreDb, options: ImportOptions): 
         rows.read++;
         const order = mappers.orders.map(record);
         const item = mappers.items.map(record);
+        const itemOrder = item.kind === 'row' ? String(item.row.fields[0]) : undefined;
+        const resumes = itemOrder === undefined || itemOrder !== lastOrder;
+        lastOrder = itemOrder;
         if (order.kind === 'invalid') {
           if (item.kind === 'row') rejectedOrders.set(String(item.row.fields[0]), record.rowNo);
           reject(record, { rowNo: record.rowNo, ...order.problem });
@@ -168,8 +186,7 @@ export async function importShopifyOrders(db: StoreDb, options: ImportOptions): 
         }
         // one row per key in a batch: an order listed twice is applied in file order
         const orderKey = order.kind === 'row' ? String(order.row.fields[0]) : undefined;
-        const itemKey = `${item.row.fields[0]}\u0000${item.row.fields[1]}`;
-        if ((orderKey !== undefined && orderKeys.has(orderKey)) || itemKeys.has(itemKey)) flush();
+        if ((orderKey !== undefined && orderKeys.has(orderKey)) || (resumes && batchOrders.has(itemOrder!))) flush();
         // the rows themselves are kept only for the rejects file: held for a batch, they outlive the young generation
         if (rejects) records.set(record.rowNo, record);
         batchSize++;
@@ -178,20 +195,34 @@ export async function importShopifyOrders(db: StoreDb, options: ImportOptions): 
           orders.push(order.row);
           if (customer?.kind === 'row') mergeCustomer(customers, customer.row, order.row.fields[2] as number);
         }
-        itemKeys.add(itemKey);
+        batchOrders.add(itemOrder!);
         items.push(item.row);
+        // orders and items go to their stage tables as they come, a few hundred at a time
+        // (their references are checked at the flush, once their customers and orders are
+        // written): held in JavaScript for a whole batch, they outlived the young
+        // generation, and copying and promoting them was most of the import's garbage collection
+        if (orders.length >= STAGE_CHUNK) {
+          writers.orders.append(orders);
+          orders = [];
+        }
+        if (items.length >= STAGE_CHUNK) {
+          writers.items.append(items);
+          items = [];
+        }
         if (batchSize >= batchRows) flush();
       }
       options.onProgress?.({ rows: rows.read, bytesRead: input.bytesRead(), totalBytes: input.totalBytes, elapsedMs: performance.now() - started });
     }
     flush();
     if (problemCount > 0) throw invalidRowsError(input.name, problems, problemCount, reader.rejectsFormat === 'jsonl');
-    refreshReachability(db, CONTACTS_CHANGED);
-    refreshCustomerFacts(db, ORDERS_CHANGED);
-    db.exec(`DROP TABLE ${CONTACTS_CHANGED}; DROP TABLE ${ORDERS_CHANGED};`);
+    // the reachability of the customers whose contacts changed, the facts of those whose orders did
+    writers.customers.finish();
+    writers.orders.finish();
+    for (const w of Object.values(writers)) w.dispose();
     db.commit();
   } catch (err) {
     db.rollback();
+    for (const w of Object.values(writers)) w.dispose();
     throw err;
   } finally {
     rejects?.close();
@@ -233,10 +264,13 @@ const add = (to: Omit<PartCounts, 'kind'>, from: Omit<PartCounts, 'kind'>) => {
 function mergeCustomer(batch: Map<string, { row: StageRow; placedAt: number }>, row: StageRow, placedAt: number): void {
   const key = String(row.fields[0]);
   const known = batch.get(key);
-  if (!known) return void batch.set(key, { row: { ...row, fields: [...row.fields], consents: [...row.consents] }, placedAt });
+  if (!known) {
+    const fields = row.fields.map(detach);
+    return void batch.set(String(fields[0]), { row: { ...row, fields, consents: [...row.consents], alias: row.alias === null ? null : detach(row.alias) }, placedAt });
+  }
   const newer = placedAt > known.placedAt;
   row.fields.forEach((value, i) => {
-    if (value !== null && (newer || known.row.fields[i] === null)) known.row.fields[i] = value;
+    if (value !== null && (newer || known.row.fields[i] === null)) known.row.fields[i] = detach(value);
   });
   for (const [channel, granted] of row.consents) {
     const at = known.row.consents.findIndex(([c]) => c === channel);
@@ -244,6 +278,16 @@ function mergeCustomer(batch: Map<string, { row: StageRow; placedAt: number }>, 
     else if (newer) known.row.consents[at] = [channel, granted];
   }
   if (newer) known.placedAt = placedAt;
+}
+
+/**
+ * A copy of a parsed value that a batch keeps: V8 makes a longer substring a view of
+ * the string it was cut from, so one e-mail kept for the batch kept its whole input
+ * chunk alive, copied by every young-generation collection and then promoted (most
+ * of the old generation's growth, and of the import's peak memory).
+ */
+function detach<T>(value: T): T {
+  return typeof value === 'string' && value.length >= 13 ? (Buffer.from(value, 'utf8').toString('utf8') as T) : value;
 }
 
 /** A customer the store knows by this e-mail (as id or alias) keeps its id; the others are keyed by the e-mail. */
@@ -264,31 +308,20 @@ function resolveCustomerIds(db: StoreDb, rows: StageRow[]): void {
   }
 }
 
-/** Stages, checks and applies one kind's rows of a batch; rows whose customer or order is missing are rejected. */
+/** Checks and applies one kind's staged rows of a batch, then clears its stage; rows whose customer or order is missing are rejected. */
 function write(
-  db: StoreDb,
-  kind: 'customers' | 'orders' | 'order-items',
-  mapper: RowMapper,
-  now: number,
-  rows: StageRow[],
+  writer: ImportWriter,
   reject: (record: RawRecord, rejection: Rejection) => void,
   records: Map<number, RawRecord>,
   after?: (writer: ImportWriter) => void,
 ): Omit<PartCounts, 'kind'> {
-  if (rows.length === 0) return zero();
-  // the customers an orders export names are second-hand: they only fill what the store lacks
-  const writer = new ImportWriter(db, kind, mapper, now, kind === 'customers');
-  try {
-    const unresolved = writer.stage(rows);
-    if (unresolved.length > 0) {
-      for (const u of unresolved) reject(records.get(u.rowNo) ?? { rowNo: u.rowNo, values: [] }, u);
-      writer.drop(unresolved.map((u) => u.rowNo));
-    }
-    const counts = writer.apply();
-    // (finish() would refresh facts and reachability per batch: the caller does it once)
-    after?.(writer);
-    return counts;
-  } finally {
-    writer.dispose();
+  const unresolved = writer.unresolved();
+  if (unresolved.length > 0) {
+    for (const u of unresolved) reject(records.get(u.rowNo) ?? { rowNo: u.rowNo, values: [] }, u);
+    writer.drop(unresolved.map((u) => u.rowNo));
   }
+  const counts = writer.apply();
+  after?.(writer);
+  writer.clear();
+  return counts;
 }

@@ -52,23 +52,42 @@ const SHAPES: Record<ImportKind, TableShape> = {
   suppressions: { table: 'suppressions', key: ['channel', 'address'], stageOnly: [], alwaysProvided: ['created_at'], insertOnly: ['created_at'] },
 };
 
-const STAGE = 'temp.import_stage';
-const STAGE_CONSENTS = 'temp.import_stage_consents';
-/** Customers whose orders or contact details this import changed: their facts and reachability are redone at the end. */
-const TOUCHED = 'temp.import_touched';
-/** Events this import added: those of a delivery type are matched to their messages at the end. */
-const NEW_EVENTS = 'temp.import_new_events';
-const STAGE_ALIASES = 'temp.import_stage_aliases';
-/** Orders whose payments this import changed: their totals are redone at the end. */
-const PAID_ORDERS = 'temp.import_paid_orders';
+/**
+ * The writer's TEMP tables, named after its kind: writers of several kinds (a Shopify
+ * orders export writes customers, orders and items) live side by side for a whole
+ * import, so no table is created or dropped between batches (a schema change makes
+ * SQLite prepare every cached statement over the stage again).
+ */
+function tempTables(kind: ImportKind) {
+  const suffix = `_${kind.replace(/-/g, '_')}`;
+  const names = {
+    stage: `import_stage${suffix}`,
+    consents: `import_stage_consents${suffix}`,
+    aliases: `import_stage_aliases${suffix}`,
+    /** Staged customer ids the store knows by another id (see adoptKnownCustomers), and that id. */
+    adopted: `import_adopted${suffix}`,
+    /** Customers whose orders or contact details this import changed: their facts and reachability are redone at the end. */
+    touched: `import_touched${suffix}`,
+    /** Events this import added: those of a delivery type are matched to their messages at the end. */
+    newEvents: `import_new_events${suffix}`,
+    /** Orders whose payments this import changed: their totals are redone at the end. */
+    paidOrders: `import_paid_orders${suffix}`,
+  };
+  return { bare: names, ...(Object.fromEntries(Object.entries(names).map(([k, v]) => [k, `temp.${v}`])) as typeof names) };
+}
 /** 512 rows x at most 12 columns stays far below SQLite's 32,766 bound parameters. */
 const ROWS_PER_INSERT = 512;
 
 export class ImportWriter {
   private readonly shape: TableShape;
   private readonly fieldNames: string[];
+  /** The fields a row is staged with (indexes into fieldNames): the others are never read, and binding them cost a tenth of staging. */
+  private readonly stagedFields: number[];
+  private readonly stageColumns: string[];
+  private readonly insertTexts = new Map<string, string>();
   private readonly keyIndexes: number[];
   private readonly written: string[];
+  private readonly t: ReturnType<typeof tempTables>;
 
   constructor(
     private readonly db: StoreDb,
@@ -82,9 +101,12 @@ export class ImportWriter {
     private readonly fillBlanks = false,
   ) {
     this.shape = SHAPES[kind];
+    this.t = tempTables(kind);
     this.fieldNames = FIELDS[kind].map((f) => f.name);
     this.keyIndexes = this.shape.key.map((k) => this.fieldNames.indexOf(k));
     const provided = new Set([...mapper.provided, ...this.shape.alwaysProvided]);
+    this.stagedFields = this.fieldNames.flatMap((f, i) => (provided.has(f) || this.shape.key.includes(f) ? [i] : []));
+    this.stageColumns = ['row_no', ...this.stagedFields.map((i) => this.fieldNames[i]!)];
     // store columns this import writes, key first
     this.written = this.fieldNames.filter((f) => provided.has(f) && !this.shape.stageOnly.includes(f));
     this.createStage();
@@ -96,24 +118,27 @@ export class ImportWriter {
   }
 
   private createStage(): void {
+    const b = this.t.bare;
     const columns = this.fieldNames.map((f) => `${f}`).join(', ');
     this.db.exec(`
-      DROP TABLE IF EXISTS ${STAGE};
-      CREATE TEMP TABLE import_stage (row_no INTEGER PRIMARY KEY, ${columns}, resolved_customer TEXT,
+      DROP TABLE IF EXISTS ${this.t.stage};
+      CREATE TEMP TABLE ${b.stage} (row_no INTEGER PRIMARY KEY, ${columns}, resolved_customer TEXT,
         existed INTEGER NOT NULL DEFAULT 0, changed INTEGER NOT NULL DEFAULT 0, prev_status TEXT);
-      DROP TABLE IF EXISTS ${STAGE_CONSENTS};
-      CREATE TEMP TABLE import_stage_consents (customer_id TEXT NOT NULL, channel TEXT NOT NULL, granted INTEGER NOT NULL);
+      DROP TABLE IF EXISTS ${this.t.consents};
+      CREATE TEMP TABLE ${b.consents} (customer_id TEXT NOT NULL, channel TEXT NOT NULL, granted INTEGER NOT NULL);
       -- classifying a batch looks up each row's consents and aliases: without these, a scan per row
-      CREATE INDEX temp.import_stage_consents_by_customer ON import_stage_consents (customer_id);
-      DROP TABLE IF EXISTS ${STAGE_ALIASES};
-      CREATE TEMP TABLE import_stage_aliases (alias TEXT NOT NULL, customer_id TEXT NOT NULL);
-      CREATE INDEX temp.import_stage_aliases_by_customer ON import_stage_aliases (customer_id);
-      DROP TABLE IF EXISTS ${TOUCHED};
-      CREATE TEMP TABLE import_touched (customer_id TEXT PRIMARY KEY) WITHOUT ROWID;
-      DROP TABLE IF EXISTS ${NEW_EVENTS};
-      CREATE TEMP TABLE import_new_events (id TEXT PRIMARY KEY) WITHOUT ROWID;
-      DROP TABLE IF EXISTS ${PAID_ORDERS};
-      CREATE TEMP TABLE import_paid_orders (id TEXT PRIMARY KEY) WITHOUT ROWID;
+      CREATE INDEX temp.${b.consents}_by_customer ON ${b.consents} (customer_id);
+      DROP TABLE IF EXISTS ${this.t.aliases};
+      CREATE TEMP TABLE ${b.aliases} (alias TEXT NOT NULL, customer_id TEXT NOT NULL);
+      CREATE INDEX temp.${b.aliases}_by_customer ON ${b.aliases} (customer_id);
+      DROP TABLE IF EXISTS ${this.t.adopted};
+      CREATE TEMP TABLE ${b.adopted} (staged_id TEXT PRIMARY KEY, customer_id TEXT NOT NULL) WITHOUT ROWID;
+      DROP TABLE IF EXISTS ${this.t.touched};
+      CREATE TEMP TABLE ${b.touched} (customer_id TEXT PRIMARY KEY) WITHOUT ROWID;
+      DROP TABLE IF EXISTS ${this.t.newEvents};
+      CREATE TEMP TABLE ${b.newEvents} (id TEXT PRIMARY KEY) WITHOUT ROWID;
+      DROP TABLE IF EXISTS ${this.t.paidOrders};
+      CREATE TEMP TABLE ${b.paidOrders} (id TEXT PRIMARY KEY) WITHOUT ROWID;
     `);
   }
 
@@ -124,7 +149,23 @@ export class ImportWriter {
    */
   stage(rows: readonly StageRow[]): Unresolved[] {
     if (rows.length === 0) return [];
-    this.insertMany(STAGE, ['row_no', ...this.fieldNames], rows.map((r) => [r.rowNo, ...r.fields]));
+    this.append(rows);
+    return this.unresolvedFrom(rows[0]!.rowNo);
+  }
+
+  /**
+   * Appends rows to the stage without checking their references, for a caller that
+   * stages a batch as it reads it and writes what the rows refer to (their customers,
+   * their orders) only when the batch is complete: it calls unresolved() then.
+   */
+  append(rows: readonly StageRow[]): void {
+    if (rows.length === 0) return;
+    const staged = this.stagedFields;
+    this.insertMany(this.t.stage, this.stageColumns, rows.length, (r, params, at) => {
+      const row = rows[r]!;
+      params[at] = row.rowNo;
+      for (let f = 0; f < staged.length; f++) params[at + 1 + f] = row.fields[staged[f]!]!;
+    });
     if (this.kind === 'customers') {
       const consents: SqlValue[][] = [];
       const aliases: SqlValue[][] = [];
@@ -133,26 +174,74 @@ export class ImportWriter {
         for (const [channel, granted] of row.consents) consents.push([id, channel, granted]);
         if (row.alias !== null) aliases.push([row.alias, id]);
       }
-      this.insertMany(STAGE_CONSENTS, ['customer_id', 'channel', 'granted'], consents);
-      this.insertMany(STAGE_ALIASES, ['alias', 'customer_id'], aliases);
+      this.insertMany(this.t.consents, ['customer_id', 'channel', 'granted'], consents.length, (r, params, at) => {
+        const [id, channel, granted] = consents[r]!;
+        params[at] = id!;
+        params[at + 1] = channel!;
+        params[at + 2] = granted!;
+      });
+      this.insertMany(this.t.aliases, ['alias', 'customer_id'], aliases.length, (r, params, at) => {
+        params[at] = aliases[r]![0]!;
+        params[at + 1] = aliases[r]![1]!;
+      });
+      if (!this.fillBlanks) this.adoptKnownCustomers(rows[0]!.rowNo);
     }
-    return this.unresolvedFrom(rows[0]!.rowNo);
+  }
+
+  /** The rows staged since the last clear() whose customer or order is not in the store. */
+  unresolved(): Unresolved[] {
+    return this.unresolvedFrom(0);
+  }
+
+  /**
+   * A staged customer whose id the store does not have may still be a customer it
+   * knows: one an earlier import gave this id as an alias, or one keyed by the row's
+   * alias (a Shopify orders export keys its customers by e-mail, and the customers
+   * export imported after it names the same people by Customer ID and e-mail). The
+   * row then updates that customer, which keeps its id (its orders, consents and
+   * journey state refer to it) and gets the row's id as an alias, instead of a second
+   * customer being created for the same person.
+   */
+  private adoptKnownCustomers(firstRowNo: number): void {
+    this.db.run(
+      `INSERT OR IGNORE INTO ${this.t.adopted} (staged_id, customer_id)
+       SELECT staged_id, known FROM (
+         SELECT s.id AS staged_id, coalesce(
+           (SELECT a.customer_id FROM customer_aliases a WHERE a.alias = s.id),
+           (SELECT c.id FROM ${this.t.aliases} sa JOIN customers c ON c.id = sa.alias WHERE sa.customer_id = s.id)) AS known
+         FROM ${this.t.stage} s WHERE s.row_no >= ? AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.id = s.id))
+       WHERE known IS NOT NULL`,
+      [firstRowNo],
+    );
+    if (this.db.get<{ n: number }>(`SELECT count(*) AS n FROM ${this.t.adopted}`)!.n === 0) return;
+    this.db.exec(`
+      UPDATE ${this.t.stage} SET id = m.customer_id FROM ${this.t.adopted} m WHERE ${this.t.bare.stage}.id = m.staged_id;
+      UPDATE ${this.t.consents} SET customer_id = m.customer_id FROM ${this.t.adopted} m WHERE ${this.t.bare.consents}.customer_id = m.staged_id;
+      UPDATE ${this.t.aliases} SET customer_id = m.customer_id FROM ${this.t.adopted} m WHERE ${this.t.bare.aliases}.customer_id = m.staged_id;
+      INSERT INTO ${this.t.aliases} (alias, customer_id) SELECT staged_id, customer_id FROM ${this.t.adopted};
+      DELETE FROM ${this.t.adopted};
+    `);
   }
 
   /**
    * Multi-row INSERTs in sizes that are powers of two (512, 256, ... 1): any count
    * takes a handful of statements, from a handful of cached texts.
    */
-  private insertMany(table: string, columns: readonly string[], rows: readonly SqlValue[][]): void {
-    const one = `(${columns.map(() => '?').join(', ')})`;
+  private insertMany(table: string, columns: readonly string[], count: number, fill: (row: number, params: SqlValue[], at: number) => void): void {
+    const width = columns.length;
     let i = 0;
     for (let size = ROWS_PER_INSERT; size >= 1; size >>= 1) {
-      if (rows.length - i < size) continue;
-      const sql = `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${new Array(size).fill(one).join(', ')}`;
-      const params: SqlValue[] = new Array(size * columns.length);
-      for (; i + size <= rows.length; i += size) {
-        let p = 0;
-        for (let r = i; r < i + size; r++) for (const v of rows[r]!) params[p++] = v;
+      if (count - i < size) continue;
+      const key = `${table}\u0000${columns.join(',')}\u0000${size}`;
+      let sql = this.insertTexts.get(key);
+      if (sql === undefined) {
+        const one = `(${columns.map(() => '?').join(', ')})`;
+        sql = `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${new Array(size).fill(one).join(', ')}`;
+        this.insertTexts.set(key, sql);
+      }
+      const params: SqlValue[] = new Array(size * width);
+      for (; i + size <= count; i += size) {
+        for (let r = 0; r < size; r++) fill(i + r, params, r * width);
         this.db.run(sql, params);
       }
     }
@@ -162,20 +251,20 @@ export class ImportWriter {
   private unresolvedFrom(firstRowNo: number): Unresolved[] {
     if (this.shape.customerRef) {
       this.db.run(
-        `UPDATE ${STAGE} SET resolved_customer = coalesce(
-          (SELECT c.id FROM customers c WHERE c.id = import_stage.customer_id),
-          (SELECT a.customer_id FROM customer_aliases a WHERE a.alias = import_stage.customer_id))
+        `UPDATE ${this.t.stage} SET resolved_customer = coalesce(
+          (SELECT c.id FROM customers c WHERE c.id = ${this.t.bare.stage}.customer_id),
+          (SELECT a.customer_id FROM customer_aliases a WHERE a.alias = ${this.t.bare.stage}.customer_id))
          WHERE row_no >= ?`,
         [firstRowNo],
       );
       return this.db
-        .all<{ row_no: number; ref: string }>(`SELECT row_no, customer_id AS ref FROM ${STAGE} WHERE row_no >= ? AND resolved_customer IS NULL ORDER BY row_no`, [firstRowNo])
+        .all<{ row_no: number; ref: string }>(`SELECT row_no, customer_id AS ref FROM ${this.t.stage} WHERE row_no >= ? AND resolved_customer IS NULL ORDER BY row_no`, [firstRowNo])
         .map((r) => ({ rowNo: r.row_no, column: 'customer_id', value: r.ref, reason: 'unknown customer: no customer has this id or alias' }));
     }
     if (this.shape.orderRef) {
       return this.db
         .all<{ row_no: number; ref: string }>(
-          `SELECT row_no, order_id AS ref FROM ${STAGE} s WHERE row_no >= ? AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = s.order_id) ORDER BY row_no`,
+          `SELECT row_no, order_id AS ref FROM ${this.t.stage} s WHERE row_no >= ? AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = s.order_id) ORDER BY row_no`,
           [firstRowNo],
         )
         .map((r) => ({ rowNo: r.row_no, column: 'order_id', value: r.ref, reason: 'unknown order: no order has this id' }));
@@ -185,7 +274,7 @@ export class ImportWriter {
 
   /** Removes rejected rows from the stage (only orders, items and events have references to reject). */
   drop(rowNos: readonly number[]): void {
-    for (const rowNo of rowNos) this.db.run(`DELETE FROM ${STAGE} WHERE row_no = ?`, [rowNo]);
+    for (const rowNo of rowNos) this.db.run(`DELETE FROM ${this.t.stage} WHERE row_no = ?`, [rowNo]);
   }
 
   /** Classifies and writes the staged rows. */
@@ -204,23 +293,23 @@ export class ImportWriter {
           : `t.${f} IS NOT ${storeExpr(f)}`,
     );
     if (this.kind === 'customers' && this.fillBlanks) {
-      differs.push(`EXISTS (SELECT 1 FROM ${STAGE_CONSENTS} sc LEFT JOIN customer_consents cc ON cc.customer_id = sc.customer_id AND cc.channel = sc.channel
+      differs.push(`EXISTS (SELECT 1 FROM ${this.t.consents} sc LEFT JOIN customer_consents cc ON cc.customer_id = sc.customer_id AND cc.channel = sc.channel
         WHERE sc.customer_id = s.id AND cc.granted IS NULL)`);
-      differs.push(`EXISTS (SELECT 1 FROM ${STAGE_ALIASES} sa LEFT JOIN customer_aliases ca ON ca.alias = sa.alias
+      differs.push(`EXISTS (SELECT 1 FROM ${this.t.aliases} sa LEFT JOIN customer_aliases ca ON ca.alias = sa.alias
         WHERE sa.customer_id = s.id AND ca.customer_id IS NULL)`);
     } else if (this.kind === 'customers') {
-      differs.push(`EXISTS (SELECT 1 FROM ${STAGE_CONSENTS} sc LEFT JOIN customer_consents cc ON cc.customer_id = sc.customer_id AND cc.channel = sc.channel
+      differs.push(`EXISTS (SELECT 1 FROM ${this.t.consents} sc LEFT JOIN customer_consents cc ON cc.customer_id = sc.customer_id AND cc.channel = sc.channel
         WHERE sc.customer_id = s.id AND cc.granted IS NOT sc.granted)`);
-      differs.push(`EXISTS (SELECT 1 FROM ${STAGE_ALIASES} sa LEFT JOIN customer_aliases ca ON ca.alias = sa.alias
+      differs.push(`EXISTS (SELECT 1 FROM ${this.t.aliases} sa LEFT JOIN customer_aliases ca ON ca.alias = sa.alias
         WHERE sa.customer_id = s.id AND ca.customer_id IS NOT sa.customer_id)`);
     }
     // prev_status is read here, before the upsert overwrites it
     this.db.run(
-      `UPDATE ${STAGE} AS s SET existed = 1, changed = ${differs.length > 0 ? differs.join(' OR ') : '0'}
+      `UPDATE ${this.t.stage} AS s SET existed = 1, changed = ${differs.length > 0 ? differs.join(' OR ') : '0'}
        ${this.kind === 'orders' || this.kind === 'order-items' ? ', prev_status = t.status' : ''} FROM ${table} t WHERE ${keyMatch}`,
     );
     const counts = this.db.get<{ inserted: number | null; updated: number | null; total: number }>(
-      `SELECT sum(existed = 0) AS inserted, sum(existed = 1 AND changed = 1) AS updated, count(*) AS total FROM ${STAGE}`,
+      `SELECT sum(existed = 0) AS inserted, sum(existed = 1 AND changed = 1) AS updated, count(*) AS total FROM ${this.t.stage}`,
     )!;
 
     this.recordTouched();
@@ -241,7 +330,7 @@ export class ImportWriter {
     // order nothing reads, in key order: their B-trees are then written in order
     this.db.run(
       `INSERT INTO ${table} (${this.written.join(', ')})
-       SELECT ${insertValues.join(', ')} FROM ${STAGE} s WHERE s.existed = 0 OR s.changed = 1 ORDER BY ${this.kind === 'customers' ? 's.id' : 's.row_no'}
+       SELECT ${insertValues.join(', ')} FROM ${this.t.stage} s WHERE s.existed = 0 OR s.changed = 1 ORDER BY ${this.kind === 'customers' ? 's.id' : 's.row_no'}
        ON CONFLICT (${key.join(', ')}) ${onConflict}`,
     );
     if (this.kind === 'orders') {
@@ -256,7 +345,7 @@ export class ImportWriter {
          SELECT s.id, s.prev_status, s.status,
            coalesce(s.status_changed_at, CASE WHEN s.existed = 0 THEN s.status_changed_estimate END, ?),
            ?, s.status_changed_at IS NULL AND s.existed = 0 AND s.status_changed_estimate IS NOT NULL
-         FROM ${STAGE} s
+         FROM ${this.t.stage} s
          WHERE s.existed = 0 OR s.prev_status IS NOT s.status ORDER BY s.row_no`,
         [this.now, this.now],
       );
@@ -272,7 +361,7 @@ export class ImportWriter {
       this.db.run(
         `INSERT INTO order_status_history (order_id, item_line, previous_status, status, changed_at, recorded_at, estimated)
          SELECT s.order_id, s.line, s.prev_status, t.status, coalesce(s.status_changed_at, ?), ?, 0
-         FROM ${STAGE} s JOIN order_items t ON t.order_id = s.order_id AND t.line = s.line JOIN orders o ON o.id = s.order_id
+         FROM ${this.t.stage} s JOIN order_items t ON t.order_id = s.order_id AND t.line = s.line JOIN orders o ON o.id = s.order_id
          WHERE s.existed = 1 AND t.status IS NOT NULL AND t.status IS NOT coalesce(s.prev_status, o.status) ORDER BY s.row_no`,
         [this.now, this.now],
       );
@@ -280,13 +369,13 @@ export class ImportWriter {
     if (this.kind === 'customers') {
       this.db.run(
         `INSERT INTO customer_consents (customer_id, channel, granted, updated_at)
-         SELECT customer_id, channel, granted, ? FROM ${STAGE_CONSENTS} WHERE true ORDER BY customer_id, channel
+         SELECT customer_id, channel, granted, ? FROM ${this.t.consents} WHERE true ORDER BY customer_id, channel
          ON CONFLICT (customer_id, channel) ${this.fillBlanks ? 'DO NOTHING' : `DO UPDATE SET granted = excluded.granted, updated_at = excluded.updated_at
          WHERE customer_consents.granted IS NOT excluded.granted`}`,
         [this.now],
       );
       this.db.run(
-        `INSERT INTO customer_aliases (alias, customer_id) SELECT alias, customer_id FROM ${STAGE_ALIASES} WHERE true ORDER BY alias
+        `INSERT INTO customer_aliases (alias, customer_id) SELECT alias, customer_id FROM ${this.t.aliases} WHERE true ORDER BY alias
          ON CONFLICT (alias) ${this.fillBlanks ? 'DO NOTHING' : 'DO UPDATE SET customer_id = excluded.customer_id WHERE customer_aliases.customer_id IS NOT excluded.customer_id'}`,
       );
     }
@@ -303,22 +392,22 @@ export class ImportWriter {
     switch (this.kind) {
       case 'orders':
         // the order's customer now, and the one it had before (an order can move)
-        this.db.run(`INSERT OR IGNORE INTO ${TOUCHED} (customer_id) SELECT s.resolved_customer FROM ${STAGE} s WHERE ${changedRows}`);
-        this.db.run(`INSERT OR IGNORE INTO ${TOUCHED} (customer_id) SELECT o.customer_id FROM ${STAGE} s JOIN orders o ON o.id = s.id WHERE s.changed = 1`);
+        this.db.run(`INSERT OR IGNORE INTO ${this.t.touched} (customer_id) SELECT s.resolved_customer FROM ${this.t.stage} s WHERE ${changedRows}`);
+        this.db.run(`INSERT OR IGNORE INTO ${this.t.touched} (customer_id) SELECT o.customer_id FROM ${this.t.stage} s JOIN orders o ON o.id = s.id WHERE s.changed = 1`);
         break;
       case 'customers':
-        this.db.run(`INSERT OR IGNORE INTO ${TOUCHED} (customer_id) SELECT s.id FROM ${STAGE} s WHERE ${changedRows}`);
+        this.db.run(`INSERT OR IGNORE INTO ${this.t.touched} (customer_id) SELECT s.id FROM ${this.t.stage} s WHERE ${changedRows}`);
         break;
       case 'suppressions':
-        if (this.db.get<{ n: number }>(`SELECT count(*) AS n FROM ${STAGE} s WHERE ${changedRows}`)!.n > 0) this.suppressionsChanged = true;
+        if (this.db.get<{ n: number }>(`SELECT count(*) AS n FROM ${this.t.stage} s WHERE ${changedRows}`)!.n > 0) this.suppressionsChanged = true;
         break;
       case 'events':
-        this.db.run(`INSERT OR IGNORE INTO ${NEW_EVENTS} (id) SELECT s.id FROM ${STAGE} s WHERE s.existed = 0`);
+        this.db.run(`INSERT OR IGNORE INTO ${this.t.newEvents} (id) SELECT s.id FROM ${this.t.stage} s WHERE s.existed = 0`);
         break;
       case 'payments':
         // the customers of orders whose payments changed: their totals, then facts, are redone
-        this.db.run(`INSERT OR IGNORE INTO ${TOUCHED} (customer_id) SELECT o.customer_id FROM ${STAGE} s JOIN orders o ON o.id = s.order_id WHERE ${changedRows}`);
-        this.db.run(`INSERT OR IGNORE INTO ${PAID_ORDERS} (id) SELECT s.order_id FROM ${STAGE} s WHERE ${changedRows}`);
+        this.db.run(`INSERT OR IGNORE INTO ${this.t.touched} (customer_id) SELECT o.customer_id FROM ${this.t.stage} s JOIN orders o ON o.id = s.order_id WHERE ${changedRows}`);
+        this.db.run(`INSERT OR IGNORE INTO ${this.t.paidOrders} (id) SELECT s.order_id FROM ${this.t.stage} s WHERE ${changedRows}`);
         break;
       case 'order-items':
       case 'products':
@@ -333,21 +422,21 @@ export class ImportWriter {
   finish(): void {
     switch (this.kind) {
       case 'orders':
-        refreshCustomerFacts(this.db, TOUCHED);
+        refreshCustomerFacts(this.db, this.t.touched);
         break;
       case 'customers':
-        refreshReachability(this.db, TOUCHED);
+        refreshReachability(this.db, this.t.touched);
         break;
       case 'suppressions':
         if (this.suppressionsChanged) rebuildReachability(this.db);
         break;
       case 'events':
-        recordImportedDeliveryEvents(this.db, NEW_EVENTS);
+        recordImportedDeliveryEvents(this.db, this.t.newEvents);
         break;
       case 'payments':
         // an order's total is what was paid for it
-        this.db.run(`UPDATE orders SET total = (SELECT sum(p.value) FROM order_payments p WHERE p.order_id = orders.id) WHERE id IN (SELECT id FROM ${PAID_ORDERS})`);
-        refreshCustomerFacts(this.db, TOUCHED);
+        this.db.run(`UPDATE orders SET total = (SELECT sum(p.value) FROM order_payments p WHERE p.order_id = orders.id) WHERE id IN (SELECT id FROM ${this.t.paidOrders})`);
+        refreshCustomerFacts(this.db, this.t.touched);
         break;
       case 'order-items':
       case 'products':
@@ -357,20 +446,20 @@ export class ImportWriter {
 
   /** What apply() found for each staged row, by key (id): for a caller that counts a key once across batches. */
   outcomes(): { key: string; existed: number; changed: number }[] {
-    return this.db.all(`SELECT id AS key, existed, changed FROM ${STAGE}`);
+    return this.db.all(`SELECT id AS key, existed, changed FROM ${this.t.stage}`);
   }
 
   /** Adds the customers whose derived data this writer would refresh to `table`, for a caller that refreshes once for many writers. */
   copyTouched(table: string): void {
-    this.db.run(`INSERT OR IGNORE INTO ${table} (customer_id) SELECT customer_id FROM ${TOUCHED}`);
+    this.db.run(`INSERT OR IGNORE INTO ${table} (customer_id) SELECT customer_id FROM ${this.t.touched}`);
   }
 
   /** Empties the stage for the next batch. */
   clear(): void {
-    this.db.exec(`DELETE FROM ${STAGE}; DELETE FROM ${STAGE_CONSENTS}; DELETE FROM ${STAGE_ALIASES};`);
+    this.db.exec(`DELETE FROM ${this.t.stage}; DELETE FROM ${this.t.consents}; DELETE FROM ${this.t.aliases};`);
   }
 
   dispose(): void {
-    this.db.exec(`DROP TABLE IF EXISTS ${STAGE}; DROP TABLE IF EXISTS ${STAGE_CONSENTS}; DROP TABLE IF EXISTS ${STAGE_ALIASES}; DROP TABLE IF EXISTS ${TOUCHED}; DROP TABLE IF EXISTS ${NEW_EVENTS}; DROP TABLE IF EXISTS ${PAID_ORDERS};`);
+    this.db.exec(`DROP TABLE IF EXISTS ${this.t.stage}; DROP TABLE IF EXISTS ${this.t.consents}; DROP TABLE IF EXISTS ${this.t.aliases}; DROP TABLE IF EXISTS ${this.t.adopted}; DROP TABLE IF EXISTS ${this.t.touched}; DROP TABLE IF EXISTS ${this.t.newEvents}; DROP TABLE IF EXISTS ${this.t.paidOrders};`);
   }
 }
