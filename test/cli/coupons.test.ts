@@ -6,7 +6,7 @@
  * never giving one code to two customers.
  */
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Papa from 'papaparse';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -97,10 +97,23 @@ describe('coupon pools', () => {
     expect(after.find((r) => r[2] === 'c002')!.slice(7)).toEqual(['o1', '2026-03-03T10:00:00.000Z']);
     expect(after.filter((r) => r[7] !== '' && r[0] !== 'code')).toHaveLength(1);
 
+    // a Shopify orders export redeems too: c001's code in its Discount Code column
+    const c001 = byCustomer.get('c001')!;
+    const header = readFileSync(path.join(ROOT, 'test/fixtures/store/shopify/orders_only_export.csv'), 'utf8').split('\n')[0]!;
+    const columns = header.split(',');
+    const row = columns.map((c) =>
+      ({ Name: '#3001', Email: 'c1@shop.test', 'Financial Status': 'paid', 'Paid at': '2026-03-05 10:00:00 +0000', Currency: 'EUR', Total: '50.00', 'Discount Code': c001[0]!, 'Created at': '2026-03-05 09:59:00 +0000', 'Lineitem quantity': '1', 'Lineitem name': 'Tee', 'Lineitem price': '50.00', Id: '5409990000001' })[c] ?? '',
+    );
+    const shopifyOrders = path.join(shop.dir, 'orders_export.csv');
+    writeFileSync(shopifyOrders, `${header}\n${row.join(',')}\n`);
+    const fromShopify = await cli(shop.dir, 'import', 'orders', shopifyOrders, '--preset', 'shopify');
+    expect(fromShopify.status, fromShopify.stderr).toBe(0);
+    expect(fromShopify.stdout).toContain('1 issued coupon code redeemed');
+
     const report = await cli(shop.dir, 'coupons');
     expect(report.status, report.stderr).toBe(0);
-    expect(report.stdout).toContain('pooled (pool, 15%): 3 issued, 1 redeemed (33.3%), 1 free in the pool');
-    expect(report.stdout).toContain('welcome/offer  pooled: 3 issued, 1 redeemed (33.3%)');
+    expect(report.stdout).toContain('pooled (pool, 15%): 3 issued, 2 redeemed (66.7%), 1 free in the pool');
+    expect(report.stdout).toContain('welcome/offer  pooled: 3 issued, 2 redeemed (66.7%)');
   });
 
   it('plan warns when the next tick would leave a pool short, and when it runs dry', async () => {

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { matchRedemptions } from '../coupons.js';
 import type { StoreDb } from '../db.js';
 import type { RawRecord } from '../input/records.js';
 import { openInput } from '../input/source.js';
@@ -36,6 +37,7 @@ export async function importShopifyOrders(db: StoreDb, options: ImportOptions): 
   const totals = { customers: zero(), orders: zero(), items: zero() };
   const problems: Rejection[] = [];
   let problemCount = 0;
+  let couponsRedeemed = 0;
   let batchRejects: { record: RawRecord; rejection: Rejection }[] = [];
   // a row is rejected once, whichever of its parts failed first (an order's first row is also its first item)
   let rejectedRows = new Set<number>();
@@ -219,6 +221,8 @@ export async function importShopifyOrders(db: StoreDb, options: ImportOptions): 
     writers.customers.finish();
     writers.orders.finish();
     for (const w of Object.values(writers)) w.dispose();
+    // an order that used an issued code (its Discount Code) redeems it, as the generic orders import does
+    couponsRedeemed = matchRedemptions(db);
     db.commit();
   } catch (err) {
     db.rollback();
@@ -243,6 +247,7 @@ export async function importShopifyOrders(db: StoreDb, options: ImportOptions): 
     rejectsFile: rejects ? path.resolve(rejects.file) : undefined,
     ignoredColumns: reader.columns.filter((col) => a.has(col) && b.has(col) && c.has(col)),
     seconds: (performance.now() - started) / 1000,
+    couponsRedeemed,
     also: [
       { kind: 'customers', ...totals.customers },
       { kind: 'order-items', ...totals.items },
