@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { usageError } from '../errors.js';
 import { parseIsoInstant } from '../time/iso.js';
@@ -6,7 +7,20 @@ import { parseIsoInstant } from '../time/iso.js';
 /** The project folder: the global -C/--project option, or the current folder. */
 export function projectDir(cmd: Command): string {
   const opts = cmd.optsWithGlobals() as { project?: string };
-  return path.resolve(process.cwd(), opts.project ?? '.');
+  const dir = path.resolve(process.cwd(), opts.project ?? '.');
+  // as git -C does: a folder that is not there is a mistake, not a new project (import would create a store in it)
+  if (opts.project !== undefined && !isDirectory(dir)) {
+    throw usageError(`-C ${opts.project}: ${existsSync(dir) ? 'not a folder' : 'no such folder'}`, 'name the project folder, the one that holds journey.config.yaml');
+  }
+  return dir;
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** Whether the global --now was given. */

@@ -5,7 +5,7 @@
  * (each was an internal error, found by the command-line fuzz).
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,10 +41,20 @@ describe('files that cannot be written or opened', () => {
     expect(r.status).toBe(1);
   });
 
-  it('a project folder whose store path is too long: exit 1, naming the store', () => {
-    const r = journey(dir, '-C', 'x'.repeat(5_000), 'import', 'customers', 'customers.csv');
-    expect(r.stderr).toMatch(/^error \S+\/x{5000}\/\.journey\/store\.db: cannot open the store \S+: the path is too long/);
+  it('a store path too long to open: exit 1, naming the store', () => {
+    const long = mkdtempSync(path.join(os.tmpdir(), 'journey-long-store-'));
+    writeFileSync(path.join(long, 'journey.config.yaml'), `version: 1\nstore:\n  path: ${'x'.repeat(5_000)}/store.db\n`);
+    const r = journey(long, 'import', 'customers', path.join(dir, 'customers.csv'));
+    expect(r.stderr).toMatch(/^error \S+\/x{5000}\/store\.db: cannot open the store \S+: the path is too long/);
     expect(r.status).toBe(1);
+  });
+
+  it('-C naming a folder that is not there: a usage error (64), and no folder or store is made', () => {
+    const missing = path.join(dir, 'no-such-project');
+    const r = journey(dir, '-C', missing, 'import', 'customers', 'customers.csv');
+    expect(r.stderr.split('\n')[0]).toBe(`error: -C ${missing}: no such folder`);
+    expect(r.status).toBe(64);
+    expect(existsSync(missing)).toBe(false);
   });
 
   it('a store that is not a database: exit 1, naming it', () => {
