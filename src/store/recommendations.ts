@@ -5,8 +5,9 @@
  *
  * - related: products bought in the same orders as the products of the trigger order
  *   (or, without one, of the customer's latest order), counted over a window (default
- *   365 days): the pairs are counted once per step for the basis products of all its
- *   customers, then summed per customer.
+ *   365 days, in whole UTC days): read from product_pairs (migration 019, kept by the
+ *   orders' triggers) for the basis products of all the step's customers at once, then
+ *   summed per customer.
  * - category: best sellers of the basis products' categories and of the categories the
  *   project's category map adds to them.
  * - popular: best sellers in a window (default 30 days), optionally of one category.
@@ -55,23 +56,19 @@ export function recommendFor(db: StoreDb, set: IdSet, spec: RecommendationSpec, 
   const add = (strategy: RecommendationSpec['strategy'], tier: number) => {
     switch (strategy) {
       case 'related': {
-        const since = now - (spec.withinMs ?? 365 * DAY);
-        // pairs are counted once for the step, and each product keeps its best `pool`
-        // partners: a customer's candidates are then a few dozen rows, not every product
-        // ever bought beside theirs (at 100,000 customers that was tens of millions of rows)
+        // the window in whole UTC days, as product_pairs counts them: from the start of
+        // the day that holds now - within (up to a day more than within, never less)
+        const since = Math.floor((now - (spec.withinMs ?? 365 * DAY)) / DAY);
+        // pairs are read for the step's basis products only, and each product keeps its
+        // best `pool` partners: a customer's candidates are then a few dozen rows, not
+        // every product ever bought beside theirs
         db.run(
           `WITH basis AS (SELECT DISTINCT t.eid, i.product_id AS pid FROM ${table}_t t JOIN order_items i ON i.order_id = t.basis WHERE i.product_id IS NOT NULL),
-                -- from the orders of the window, their items read in place (CROSS JOIN keeps that
-                -- order): from each product to its items, then every order looked up at random,
-                -- took 65 s on the 1,000,000-customer shop, this 10
-                pairs AS (SELECT i.product_id AS a, j.product_id AS b, count(DISTINCT o.id) AS n
-                          FROM orders o CROSS JOIN order_items i ON i.order_id = o.id
-                          CROSS JOIN order_items j ON j.order_id = o.id AND j.product_id IS NOT NULL AND j.product_id <> i.product_id
-                          WHERE o.placed_at >= ? AND ${COUNTED} AND i.product_id IN (SELECT pid FROM basis)
-                          GROUP BY i.product_id, j.product_id),
+                pairs AS (SELECT pp.a, pp.b, sum(pp.n) AS n FROM product_pairs pp
+                          WHERE pp.a IN (SELECT pid FROM basis) AND pp.day >= ? GROUP BY pp.a, pp.b HAVING sum(pp.n) > 0),
                 best AS MATERIALIZED (SELECT a, b, n FROM (SELECT a, b, n, row_number() OVER (PARTITION BY a ORDER BY n DESC, b) AS r FROM pairs) WHERE r <= ?)
            INSERT INTO ${table}_c (eid, pid, tier, score, reason)
-           SELECT b.eid, best.b, ?, sum(best.n), 'bought together with ' || group_concat(b.pid, ', ') || ' in ' || sum(best.n) || ' orders'
+           SELECT b.eid, best.b, ?, sum(best.n), 'bought together with ' || group_concat(b.pid, ', ' ORDER BY b.pid) || ' in ' || sum(best.n) || ' orders'
            FROM basis b JOIN best ON best.a = b.pid GROUP BY b.eid, best.b`,
           [since, pool, tier],
         );

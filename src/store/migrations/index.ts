@@ -15,6 +15,7 @@ import * as deliveryInDoubt from './014-delivery-in-doubt.js';
 import * as messageContent from './015-message-content.js';
 import * as importRefundsEstimates from './016-import-refunds-estimates.js';
 import * as erasure from './017-erasure.js';
+import * as productPairs from './019-product-pairs.js';
 
 export interface Migration {
   readonly version: number;
@@ -23,4 +24,4 @@ export interface Migration {
 }
 
 /** In order; a migration, once released, is never edited: add the next one. */
-export const MIGRATIONS: readonly Migration[] = [coreTables, segmentIndexes, customerAliases, journeyState, customerFacts, outbox, delivery, engine, outboxLeases, outboxDelivery, segmentVersions, testMode, orderItemStatus, deliveryInDoubt, messageContent, importRefundsEstimates, erasure];
+export const MIGRATIONS: readonly Migration[] = [coreTables, segmentIndexes, customerAliases, journeyState, customerFacts, outbox, delivery, engine, outboxLeases, outboxDelivery, segmentVersions, testMode, orderItemStatus, deliveryInDoubt, messageContent, importRefundsEstimates, erasure, productPairs];
