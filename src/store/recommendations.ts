@@ -49,7 +49,7 @@ const COUNTED = `o.status NOT IN ('canceled', 'unavailable', 'refunded')`;
 /** Fills temp.<table> with each enrolment's products; returns the table's name. */
 export function recommendFor(db: StoreDb, set: IdSet, spec: RecommendationSpec, now: number, table: string): string {
   const drop = () =>
-    db.exec(['_c', '_t', '_s', '_map', '_b', '_best', '_top'].map((s) => `DROP TABLE IF EXISTS temp.${table}${s};`).join(' '));
+    db.exec(['_c', '_t', '_s', '_map', '_b', '_best', '_bp', '_top'].map((s) => `DROP TABLE IF EXISTS temp.${table}${s};`).join(' '));
   drop();
   db.exec(`DROP TABLE IF EXISTS temp.${table};
     CREATE TEMP TABLE ${table}_c (eid INTEGER NOT NULL, pid TEXT NOT NULL, tier INTEGER NOT NULL, score REAL NOT NULL, reason TEXT NOT NULL)`);
@@ -87,8 +87,8 @@ export function recommendFor(db: StoreDb, set: IdSet, spec: RecommendationSpec, 
     [pool, spec.count],
   );
   /** The product `pid` is not left out for the enrolment `t`: in stock (p is its products row), not bought (or not in the basis order). */
-  const kept = (pid: string) =>
-    `${IN_STOCK} AND NOT EXISTS (${
+  const kept = (pid: string, stock = true) =>
+    `${stock ? `${IN_STOCK} AND ` : ''}NOT EXISTS (${
       spec.excludePurchased
         ? `SELECT 1 FROM ${table}_b b WHERE b.cid = t.cid AND b.pid = ${pid}`
         : `SELECT 1 FROM order_items i WHERE i.order_id = t.basis AND i.product_id = ${pid}`
@@ -116,25 +116,36 @@ export function recommendFor(db: StoreDb, set: IdSet, spec: RecommendationSpec, 
         // the day that holds now - within (up to a day more than within, never less)
         const since = Math.floor((now - (spec.withinMs ?? 365 * DAY)) / DAY);
         // each basis product's partners, counted once for the step from product_pairs: its
-        // best `pool`, then those in stock, ranked
+        // best `pool` (one product at a time, through a sort that keeps only those: ranking
+        // all partners of all products at once took most of this), then those in stock, ranked
         db.run(
           `CREATE TEMP TABLE ${table}_best AS
-           WITH pairs AS (SELECT pp.a, pp.b, sum(pp.n) AS n FROM product_pairs pp
-                          WHERE pp.a IN (SELECT i.product_id FROM ${targets} t JOIN order_items i ON i.order_id = t.basis) AND pp.day >= ?
-                          GROUP BY pp.a, pp.b HAVING sum(pp.n) > 0),
-                top AS (SELECT a, b, n FROM (SELECT a, b, n, row_number() OVER (PARTITION BY a ORDER BY n DESC, b) AS r FROM pairs) WHERE r <= ?)
+           WITH top AS (SELECT bp.a, j.value ->> 0 AS b, j.value ->> 1 AS n
+                        FROM (SELECT DISTINCT i.product_id AS a FROM ${targets} t JOIN order_items i ON i.order_id = t.basis WHERE i.product_id IS NOT NULL) bp,
+                        json_each((SELECT json_group_array(json_array(x.b, x.n)) FROM (SELECT pp.b, sum(pp.n) AS n FROM product_pairs pp WHERE pp.a = bp.a AND pp.day >= ?
+                                   GROUP BY pp.b HAVING sum(pp.n) > 0 ORDER BY n DESC, pp.b LIMIT ?) x)) j)
            SELECT top.a, top.b, top.n, row_number() OVER (PARTITION BY top.a ORDER BY top.n DESC, top.b) AS r FROM top JOIN products p ON p.id = top.b WHERE ${IN_STOCK}`,
           [since, pool],
         );
-        db.exec(`CREATE INDEX temp.${table}_best_by_a ON ${table}_best (a, r)`);
+        db.exec(`CREATE INDEX temp.${table}_best_by_rank ON ${table}_best (a, r); CREATE INDEX temp.${table}_best_by_b ON ${table}_best (a, b)`);
+        // how far into each basis product's list an enrolment reads: count + how many of
+        // the list it leaves out (exact for one basis product: its first count kept)
+        db.run(
+          `CREATE TEMP TABLE ${table}_bp AS SELECT t.eid, t.cid, t.basis, t.pid, ? + (${
+            spec.excludePurchased
+              ? `SELECT count(*) FROM ${table}_b b WHERE b.cid = t.cid AND EXISTS (SELECT 1 FROM ${table}_best be WHERE be.a = t.pid AND be.b = b.pid)`
+              : `SELECT count(*) FROM order_items j WHERE j.order_id = t.basis AND EXISTS (SELECT 1 FROM ${table}_best be WHERE be.a = t.pid AND be.b = j.product_id)`
+          }) AS lim
+           FROM (SELECT DISTINCT t.eid, t.cid, t.basis, i.product_id AS pid FROM ${targets} t JOIN order_items i ON i.order_id = t.basis WHERE i.product_id IS NOT NULL) t`,
+          [spec.count],
+        );
         // with several basis products, a partner's score is the sum of its counts with each
-        // (of those whose first lim partners it is among)
+        // (of those whose read part of the list it is in)
         db.run(
           `INSERT INTO ${table}_c (eid, pid, tier, score, reason)
            SELECT t.eid, best.b, ?, sum(best.n), 'bought together with ' || group_concat(t.pid, ', ' ORDER BY t.pid) || ' in ' || sum(best.n) || ' orders'
-           FROM (SELECT DISTINCT t.eid, t.cid, t.basis, t.lim, i.product_id AS pid FROM ${targets} t JOIN order_items i ON i.order_id = t.basis WHERE i.product_id IS NOT NULL) t
-           JOIN ${table}_best best ON best.a = t.pid AND best.r <= t.lim JOIN products p ON p.id = best.b
-           WHERE ${kept('best.b')} ${more('best.b')} GROUP BY t.eid, best.b`,
+           FROM ${table}_bp t JOIN ${table}_best best ON best.a = t.pid AND best.r <= t.lim
+           WHERE ${kept('best.b', false)} ${more('best.b')} GROUP BY t.eid, best.b`,
           [tier],
         );
         break;
@@ -216,7 +227,7 @@ export function recommendFor(db: StoreDb, set: IdSet, spec: RecommendationSpec, 
       [pool, spec.count],
     );
     if (db.get<{ n: number }>(`SELECT count(*) AS n FROM ${table}_s`)!.n > 0) {
-      db.exec(`DELETE FROM ${table}_c; DROP TABLE IF EXISTS temp.${table}_best`);
+      db.exec(`DELETE FROM ${table}_c; DROP TABLE IF EXISTS temp.${table}_best; DROP TABLE IF EXISTS temp.${table}_bp`);
       add(spec.fallback, 1, `${table}_s`, (pid) => `AND NOT EXISTS (SELECT 1 FROM ${table} r WHERE r.enrolment_id = t.eid AND r.product_id = ${pid})`);
       db.run(
         `INSERT INTO ${table} (enrolment_id, position, product_id, reason)
