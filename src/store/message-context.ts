@@ -60,11 +60,14 @@ export function messageContext(db: StoreDb, set: IdSet, s: { journeyId: string; 
 
 /** Writes rendered rows: payload (the variables) and content (the rendered message, or null for a provider's template). */
 export function writeContent(db: StoreDb, rows: readonly { id: number; payload: string; content: string | null }[]): void {
-  for (let i = 0; i < rows.length; i += 2_000) {
-    db.run(
-      `UPDATE outbox_messages SET payload = json_extract(x.value, '$.p'), content = json_extract(x.value, '$.c') FROM json_each(?) x WHERE outbox_messages.id = json_extract(x.value, '$.id')`,
-      [JSON.stringify(rows.slice(i, i + 2_000).map((r) => ({ id: r.id, p: r.payload, c: r.content })))],
-    );
+  // the values bound as parameters, 500 rows a statement: wrapped in one JSON text each
+  // batch, every message was escaped into it and parsed out again (100,000 messages: 9 s)
+  const PER_STATEMENT = 500;
+  const update = (n: number) =>
+    `UPDATE outbox_messages SET payload = v.column2, content = v.column3 FROM (VALUES ${new Array(n).fill('(?, ?, ?)').join(', ')}) v WHERE outbox_messages.id = v.column1`;
+  for (let i = 0; i < rows.length; i += PER_STATEMENT) {
+    const batch = rows.slice(i, i + PER_STATEMENT);
+    db.run(update(batch.length), batch.flatMap((r) => [r.id, r.payload, r.content]));
   }
 }
 
