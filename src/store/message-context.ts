@@ -43,7 +43,8 @@ export function messageContext(db: StoreDb, set: IdSet, s: { journeyId: string; 
   const coupon = s.coupon ? `(SELECT json_object('code', cc.code, 'expires_at', cc.expires_at) FROM coupon_codes cc WHERE cc.coupon = ? AND cc.enrolment_id = en.id)` : 'NULL';
   if (s.coupon) params.push(s.coupon);
   const products = s.recommendations
-    ? `(SELECT json_group_array(json(x.j)) FROM (SELECT ${PRODUCT_JSON} AS j FROM temp.${s.recommendations} r JOIN products p ON p.id = r.product_id WHERE r.enrolment_id = en.id ORDER BY r.position) x)`
+    ? // built in place, in order: through a subquery each product's JSON was text, parsed again by json()
+      `(SELECT json_group_array(${PRODUCT_JSON} ORDER BY r.position) FROM temp.${s.recommendations} r JOIN products p ON p.id = r.product_id WHERE r.enrolment_id = en.id)`
     : 'NULL';
   return db.all<MessageContextRow>(
     `SELECT o.id AS outbox_id, en.id AS enrolment_id, c.id AS customer_id, c.first_name, c.last_name, c.email, c.phone, c.locale, c.timezone, c.country, c.city, c.attributes,

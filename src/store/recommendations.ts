@@ -49,10 +49,9 @@ const COUNTED = `o.status NOT IN ('canceled', 'unavailable', 'refunded')`;
 /** Fills temp.<table> with each enrolment's products; returns the table's name. */
 export function recommendFor(db: StoreDb, set: IdSet, spec: RecommendationSpec, now: number, table: string): string {
   const drop = () =>
-    db.exec(['_c', '_t', '_s', '_map', '_b', '_best', '_bp', '_top'].map((s) => `DROP TABLE IF EXISTS temp.${table}${s};`).join(' '));
+    db.exec(['_t', '_s', '_map', '_b', '_best', '_bp', '_top'].map((s) => `DROP TABLE IF EXISTS temp.${table}${s};`).join(' '));
   drop();
-  db.exec(`DROP TABLE IF EXISTS temp.${table};
-    CREATE TEMP TABLE ${table}_c (eid INTEGER NOT NULL, pid TEXT NOT NULL, tier INTEGER NOT NULL, score REAL NOT NULL, reason TEXT NOT NULL)`);
+  db.exec(`DROP TABLE IF EXISTS temp.${table}`);
   // each enrolment with its basis order: the trigger order, else the latest order
   // (keyed by eid: every candidate below is joined back to its enrolment's row), and
   // `lim`, how deep into each ranked list it reads (below)
@@ -86,30 +85,34 @@ export function recommendFor(db: StoreDb, set: IdSet, spec: RecommendationSpec, 
     })`,
     [pool, spec.count],
   );
-  /** The product `pid` is not left out for the enrolment `t`: in stock (p is its products row), not bought (or not in the basis order). */
-  const kept = (pid: string, stock = true) =>
-    `${stock ? `${IN_STOCK} AND ` : ''}NOT EXISTS (${
+  /** The product `pid` is not left out for the enrolment `t`: not bought (or not in the basis order); every list is in stock already. */
+  const kept = (pid: string) =>
+    `NOT EXISTS (${
       spec.excludePurchased
         ? `SELECT 1 FROM ${table}_b b WHERE b.cid = t.cid AND b.pid = ${pid}`
         : `SELECT 1 FROM order_items i WHERE i.order_id = t.basis AND i.product_id = ${pid}`
     })`;
   /** A further condition on a candidate, given its product column. */
   type Also = (pid: string) => string;
+  /** A strategy's candidates: a SELECT of (eid, pid, score, reason), one row per enrolment and product, those left out already out. */
+  interface Candidates {
+    sql: string;
+    params: SqlValue[];
+  }
   /** Ranks the list `top` (pid, score, reason: its first pool products, in order) once, and gives each enrolment of `targets` its first lim. */
-  const fromList = (top: string, targets: string, tier: number, params: SqlValue[], more: Also) => {
+  const fromList = (top: string, targets: string, params: SqlValue[], more: Also): Candidates => {
     db.exec(`DROP TABLE IF EXISTS temp.${table}_top`);
     db.run(
       `CREATE TEMP TABLE ${table}_top AS SELECT x.pid, x.score, x.reason, row_number() OVER (ORDER BY x.score DESC, x.pid) AS r
        FROM (${top}) x JOIN products p ON p.id = x.pid WHERE ${IN_STOCK}`,
       params,
     );
-    db.run(
-      `INSERT INTO ${table}_c (eid, pid, tier, score, reason) SELECT t.eid, top.pid, ?, top.score, top.reason
-       FROM ${targets} t JOIN ${table}_top top ON top.r <= t.lim JOIN products p ON p.id = top.pid WHERE ${kept('top.pid')} ${more('top.pid')}`,
-      [tier],
-    );
+    return {
+      sql: `SELECT t.eid, top.pid, top.score, top.reason FROM ${targets} t JOIN ${table}_top top ON top.r <= t.lim WHERE ${kept('top.pid')} ${more('top.pid')}`,
+      params: [],
+    };
   };
-  const add = (strategy: RecommendationSpec['strategy'], tier: number, targets: string, more: Also) => {
+  const candidates = (strategy: RecommendationSpec['strategy'], tier: number, targets: string, more: Also): Candidates => {
     switch (strategy) {
       case 'related': {
         // the window in whole UTC days, as product_pairs counts them: from the start of
@@ -141,14 +144,12 @@ export function recommendFor(db: StoreDb, set: IdSet, spec: RecommendationSpec, 
         );
         // with several basis products, a partner's score is the sum of its counts with each
         // (of those whose read part of the list it is in)
-        db.run(
-          `INSERT INTO ${table}_c (eid, pid, tier, score, reason)
-           SELECT t.eid, best.b, ?, sum(best.n), 'bought together with ' || group_concat(t.pid, ', ' ORDER BY t.pid) || ' in ' || sum(best.n) || ' orders'
-           FROM ${table}_bp t JOIN ${table}_best best ON best.a = t.pid AND best.r <= t.lim
-           WHERE ${kept('best.b', false)} ${more('best.b')} GROUP BY t.eid, best.b`,
-          [tier],
-        );
-        break;
+        return {
+          sql: `SELECT t.eid, best.b AS pid, sum(best.n) AS score, 'bought together with ' || group_concat(t.pid, ', ' ORDER BY t.pid) || ' in ' || sum(best.n) || ' orders' AS reason
+                FROM ${table}_bp t JOIN ${table}_best best ON best.a = t.pid AND best.r <= t.lim
+                WHERE ${kept('best.b')} ${more('best.b')} GROUP BY t.eid, best.b`,
+          params: [],
+        };
       }
       case 'category': {
         const since = now - (spec.withinMs ?? 90 * DAY);
@@ -156,8 +157,8 @@ export function recommendFor(db: StoreDb, set: IdSet, spec: RecommendationSpec, 
         for (const [c, more] of Object.entries(spec.categoryMap)) for (const m of more) db.run(`INSERT INTO temp.${table}_map VALUES (?, ?)`, [c, m]);
         // a product has one category, so an enrolment's lists never share a product: each
         // contributes its first lim, as a single list does
-        db.run(
-          `WITH cats AS (SELECT DISTINCT t.eid, p.category AS cat FROM ${targets} t JOIN order_items i ON i.order_id = t.basis JOIN products p ON p.id = i.product_id WHERE p.category IS NOT NULL),
+        return {
+          sql: `WITH cats AS (SELECT DISTINCT t.eid, p.category AS cat FROM ${targets} t JOIN order_items i ON i.order_id = t.basis JOIN products p ON p.id = i.product_id WHERE p.category IS NOT NULL),
                 wanted AS (SELECT eid, cat FROM cats UNION SELECT cats.eid, m.more FROM cats JOIN temp.${table}_map m ON m.c = cats.cat),
                 sales AS (SELECT p.category AS cat, p.id AS pid, count(DISTINCT o.id) AS n FROM products p JOIN order_items i ON i.product_id = p.id
                           JOIN orders o ON o.id = i.order_id AND o.placed_at >= ? AND ${COUNTED}
@@ -165,40 +166,34 @@ export function recommendFor(db: StoreDb, set: IdSet, spec: RecommendationSpec, 
                 ranked AS MATERIALIZED (SELECT cat, pid, n, row_number() OVER (PARTITION BY cat ORDER BY n DESC, pid) AS r FROM sales),
                 stocked AS MATERIALIZED (SELECT ranked.cat, ranked.pid, ranked.n, row_number() OVER (PARTITION BY ranked.cat ORDER BY ranked.n DESC, ranked.pid) AS r
                           FROM ranked JOIN products p ON p.id = ranked.pid WHERE ranked.r <= ? AND ${IN_STOCK})
-           INSERT INTO ${table}_c (eid, pid, tier, score, reason)
-           SELECT w.eid, s.pid, ?, s.n, 'a best seller of ' || s.cat || ' (' || s.n || ' orders)'
-           FROM wanted w JOIN ${targets} t ON t.eid = w.eid JOIN stocked s ON s.cat = w.cat AND s.r <= t.lim JOIN products p ON p.id = s.pid
+           SELECT w.eid, s.pid, s.n AS score, 'a best seller of ' || s.cat || ' (' || s.n || ' orders)' AS reason
+           FROM wanted w JOIN ${targets} t ON t.eid = w.eid JOIN stocked s ON s.cat = w.cat AND s.r <= t.lim
            WHERE ${kept('s.pid')} ${more('s.pid')}`,
-          [since, pool, tier],
-        );
-        break;
+          params: [since, pool],
+        };
       }
       case 'popular': {
         const since = now - (spec.withinMs ?? 30 * DAY);
         const cat: SqlValue[] = spec.category && tier === 0 ? [spec.category] : [];
         // orders first, as for related (28 s from the products, 2 s from the orders, on the 1M shop)
-        fromList(
+        return fromList(
           `SELECT p.id AS pid, count(DISTINCT o.id) AS score, 'popular: ' || count(DISTINCT o.id) || ' orders' AS reason FROM orders o CROSS JOIN order_items i ON i.order_id = o.id
            JOIN products p ON p.id = i.product_id
            WHERE o.placed_at >= ? AND ${COUNTED} ${cat.length ? 'AND p.category = ?' : ''} GROUP BY p.id ORDER BY score DESC, p.id LIMIT ?`,
           targets,
-          tier,
           [since, ...cat, pool],
           more,
         );
-        break;
       }
       case 'new': {
         const since = spec.withinMs && tier === 0 ? now - spec.withinMs : null;
-        fromList(
+        return fromList(
           `SELECT p.id AS pid, p.created_at AS score, 'new: added ' || strftime('%Y-%m-%d', p.created_at / 1000, 'unixepoch') AS reason FROM products p
            WHERE p.created_at IS NOT NULL AND p.created_at <= ? ${since !== null ? 'AND p.created_at >= ?' : ''} ORDER BY p.created_at DESC, p.id LIMIT ?`,
           targets,
-          tier,
           [now, ...(since !== null ? [since] : []), pool],
           more,
         );
-        break;
       }
       default: {
         const never: never = strategy;
@@ -206,13 +201,14 @@ export function recommendFor(db: StoreDb, set: IdSet, spec: RecommendationSpec, 
       }
     }
   };
-  // the strategy's own products first; candidates are one row per enrolment and product
-  // already left out or kept, so the ranking only sorts each enrolment's few rows
-  add(spec.strategy, 0, `${table}_t`, () => '');
+  // the strategy's own products first; candidates are one row per enrolment and product,
+  // those left out already out, ranked as they are made: the ranking sorts each
+  // enrolment's few rows
+  const own = candidates(spec.strategy, 0, `${table}_t`, () => '');
   db.run(
     `CREATE TEMP TABLE ${table} AS SELECT eid AS enrolment_id, position, pid AS product_id, reason
-     FROM (SELECT eid, pid, reason, row_number() OVER (PARTITION BY eid ORDER BY score DESC, pid) AS position FROM ${table}_c) WHERE position <= ?`,
-    [spec.count],
+     FROM (SELECT c.eid, c.pid, c.reason, row_number() OVER (PARTITION BY c.eid ORDER BY c.score DESC, c.pid) AS position FROM (${own.sql}) c) WHERE position <= ?`,
+    [...own.params, spec.count],
   );
   // each message reads its enrolment's products: unindexed, every message scanned all of them (1M shop, 100,000 messages: 56 s)
   db.exec(`CREATE INDEX temp.${table}_by_enrolment ON ${table} (enrolment_id, position)`);
@@ -227,14 +223,14 @@ export function recommendFor(db: StoreDb, set: IdSet, spec: RecommendationSpec, 
       [pool, spec.count],
     );
     if (db.get<{ n: number }>(`SELECT count(*) AS n FROM ${table}_s`)!.n > 0) {
-      db.exec(`DELETE FROM ${table}_c; DROP TABLE IF EXISTS temp.${table}_best; DROP TABLE IF EXISTS temp.${table}_bp`);
-      add(spec.fallback, 1, `${table}_s`, (pid) => `AND NOT EXISTS (SELECT 1 FROM ${table} r WHERE r.enrolment_id = t.eid AND r.product_id = ${pid})`);
+      db.exec(`DROP TABLE IF EXISTS temp.${table}_best; DROP TABLE IF EXISTS temp.${table}_bp`);
+      const more = candidates(spec.fallback, 1, `${table}_s`, (pid) => `AND NOT EXISTS (SELECT 1 FROM ${table} r WHERE r.enrolment_id = t.eid AND r.product_id = ${pid})`);
       db.run(
         `INSERT INTO ${table} (enrolment_id, position, product_id, reason)
          SELECT eid, position, pid, reason FROM (
            SELECT c.eid, c.pid, c.reason, s.have + row_number() OVER (PARTITION BY c.eid ORDER BY c.score DESC, c.pid) AS position
-           FROM ${table}_c c JOIN ${table}_s s ON s.eid = c.eid) WHERE position <= ?`,
-        [spec.count],
+           FROM (${more.sql}) c JOIN ${table}_s s ON s.eid = c.eid) WHERE position <= ?`,
+        [...more.params, spec.count],
       );
     }
   }
