@@ -27,12 +27,10 @@ const pairsOf = (orders: string) => `SELECT DISTINCT i.product_id AS a, j.produc
   FROM orders o JOIN order_items i ON i.order_id = o.id JOIN order_items j ON j.order_id = o.id
   WHERE o.id IN (${orders}) AND ${COUNTED('o.status')} AND i.product_id IS NOT NULL AND j.product_id IS NOT NULL AND i.product_id <> j.product_id`;
 
-/** The pairs one product of an order makes with the order's other products, both directions. */
-const pairsWith = (orderId: string, productId: string) => `SELECT x.a, x.b, o.placed_at / ${DAY} AS day FROM orders o,
-  (SELECT ${productId} AS a, q.product_id AS b FROM (SELECT DISTINCT product_id FROM order_items WHERE order_id = ${orderId} AND product_id IS NOT NULL AND product_id <> ${productId}) q
-   UNION ALL
-   SELECT q.product_id, ${productId} FROM (SELECT DISTINCT product_id FROM order_items WHERE order_id = ${orderId} AND product_id IS NOT NULL AND product_id <> ${productId}) q) x
-  WHERE o.id = ${orderId} AND ${COUNTED('o.status')}`;
+/** The pairs one product of an order makes with the order's other products, both directions (the order is known to count). */
+const pairsWith = (orderId: string, productId: string) => `SELECT CASE d.k WHEN 0 THEN ${productId} ELSE q.product_id END AS a, CASE d.k WHEN 0 THEN q.product_id ELSE ${productId} END AS b,
+    (SELECT placed_at / ${DAY} FROM orders WHERE id = ${orderId}) AS day
+  FROM (SELECT DISTINCT product_id FROM order_items WHERE order_id = ${orderId} AND product_id IS NOT NULL AND product_id <> ${productId}) q, (SELECT 0 AS k UNION ALL SELECT 1) d`;
 
 const add = (pairs: string) => `INSERT INTO product_pairs (a, b, day, n) SELECT a, b, day, 1 FROM (${pairs}) WHERE true
     ON CONFLICT (a, b, day) DO UPDATE SET n = n + 1;`;
@@ -50,9 +48,14 @@ CREATE TABLE product_pairs (
   PRIMARY KEY (a, b, day)
 ) WITHOUT ROWID;
 
--- an item of a product the order did not hold yet pairs it with the order's others
+-- an item of a product the order did not hold yet pairs it with the order's others (the
+-- conditions are in WHEN, which costs an import far less than running the body: an
+-- order's first item, most items, has no others)
 CREATE TRIGGER product_pairs_item_added AFTER INSERT ON order_items
-WHEN NEW.product_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM order_items WHERE order_id = NEW.order_id AND product_id = NEW.product_id AND line <> NEW.line)
+WHEN NEW.product_id IS NOT NULL
+  AND EXISTS (SELECT 1 FROM order_items WHERE order_id = NEW.order_id AND product_id <> NEW.product_id)
+  AND NOT EXISTS (SELECT 1 FROM order_items WHERE order_id = NEW.order_id AND product_id = NEW.product_id AND line <> NEW.line)
+  AND EXISTS (SELECT 1 FROM orders WHERE id = NEW.order_id AND ${COUNTED('status')})
 BEGIN
   ${add(pairsWith('NEW.order_id', 'NEW.product_id'))}
 END;
@@ -60,7 +63,10 @@ END;
 -- the last item of a product in the order takes its pairs away (after the order itself
 -- is deleted, its row is gone and this finds nothing: the order's trigger subtracted them)
 CREATE TRIGGER product_pairs_item_removed AFTER DELETE ON order_items
-WHEN OLD.product_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM order_items WHERE order_id = OLD.order_id AND product_id = OLD.product_id)
+WHEN OLD.product_id IS NOT NULL
+  AND EXISTS (SELECT 1 FROM order_items WHERE order_id = OLD.order_id AND product_id <> OLD.product_id)
+  AND NOT EXISTS (SELECT 1 FROM order_items WHERE order_id = OLD.order_id AND product_id = OLD.product_id)
+  AND EXISTS (SELECT 1 FROM orders WHERE id = OLD.order_id AND ${COUNTED('status')})
 BEGIN
   ${subtract(pairsWith('OLD.order_id', 'OLD.product_id'))}
 END;
@@ -77,9 +83,9 @@ BEGIN
   ${add(pairsOf('SELECT OLD.order_id UNION SELECT NEW.order_id'))}
 END;
 
--- an order whose items came first (a store without foreign keys enforced)
+-- an order whose items came first (foreign keys deferred or off); an import's new order has none
 CREATE TRIGGER product_pairs_order_added AFTER INSERT ON orders
-WHEN ${COUNTED('NEW.status')}
+WHEN ${COUNTED('NEW.status')} AND EXISTS (SELECT 1 FROM order_items WHERE order_id = NEW.id)
 BEGIN
   ${add(pairsOf('SELECT NEW.id'))}
 END;
@@ -98,7 +104,7 @@ END;
 
 -- before the delete: the cascade then removes the items of an order that is gone
 CREATE TRIGGER product_pairs_order_removed BEFORE DELETE ON orders
-WHEN ${COUNTED('OLD.status')}
+WHEN ${COUNTED('OLD.status')} AND EXISTS (SELECT 1 FROM order_items WHERE order_id = OLD.id)
 BEGIN
   ${subtract(pairsOf('SELECT OLD.id'))}
 END;
