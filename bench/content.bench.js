@@ -9,7 +9,8 @@
 // changed. Prints customers/s of each and the share of the content step's time that
 // content costs. Target: under half.
 // BENCH_CONTENT_CUSTOMERS changes how many are sent to; BENCH_CONTENT_ROUNDS runs the
-// pair more times (the medians are printed); BENCH_CONTENT_PROFILE=1 prints each
+// pair more times (the medians are printed, then each round's figures);
+// BENCH_CONTENT_PROFILE=1 prints each
 // statement over 50 ms; BENCH_CONTENT_SHOP=20000 uses a smaller shop (a quick try).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -126,6 +127,8 @@ try {
   line('content.with_4_recommendations', last.full);
   const share = (c - p) / c;
   line('content.share_of_step', share.toFixed(2));
+  // each round's pair, so that the spread the machine's load puts on the medians shows
+  if (ROUNDS > 1) plain.forEach((r, i) => line(`round.${i + 1}`, `plain ${r.seconds.toFixed(2)} content ${content[i].seconds.toFixed(2)} share ${((content[i].seconds - r.seconds) / content[i].seconds).toFixed(2)}`));
   line('target.content_share', `${share < TARGET_SHARE ? 'met' : 'MISSED'} (< ${TARGET_SHARE})`);
   if (plain.some((r) => r.queued !== customers) || content.some((r) => r.queued !== customers || r.rendered !== customers || r.codes !== customers)) {
     console.log(`# expected ${customers} messages queued each run, every content message rendered with a code of its own`);

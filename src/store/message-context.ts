@@ -43,7 +43,8 @@ export function messageContext(db: StoreDb, set: IdSet, s: { journeyId: string; 
   const coupon = s.coupon ? `(SELECT json_object('code', cc.code, 'expires_at', cc.expires_at) FROM coupon_codes cc WHERE cc.coupon = ? AND cc.enrolment_id = en.id)` : 'NULL';
   if (s.coupon) params.push(s.coupon);
   const products = s.recommendations
-    ? `(SELECT json_group_array(json(x.j)) FROM (SELECT ${PRODUCT_JSON} AS j FROM temp.${s.recommendations} r JOIN products p ON p.id = r.product_id WHERE r.enrolment_id = en.id ORDER BY r.position) x)`
+    ? // built in place, in order: through a subquery each product's JSON was text, parsed again by json()
+      `(SELECT json_group_array(${PRODUCT_JSON} ORDER BY r.position) FROM temp.${s.recommendations} r JOIN products p ON p.id = r.product_id WHERE r.enrolment_id = en.id)`
     : 'NULL';
   return db.all<MessageContextRow>(
     `SELECT o.id AS outbox_id, en.id AS enrolment_id, c.id AS customer_id, c.first_name, c.last_name, c.email, c.phone, c.locale, c.timezone, c.country, c.city, c.attributes,
@@ -60,11 +61,14 @@ export function messageContext(db: StoreDb, set: IdSet, s: { journeyId: string; 
 
 /** Writes rendered rows: payload (the variables) and content (the rendered message, or null for a provider's template). */
 export function writeContent(db: StoreDb, rows: readonly { id: number; payload: string; content: string | null }[]): void {
-  for (let i = 0; i < rows.length; i += 2_000) {
-    db.run(
-      `UPDATE outbox_messages SET payload = json_extract(x.value, '$.p'), content = json_extract(x.value, '$.c') FROM json_each(?) x WHERE outbox_messages.id = json_extract(x.value, '$.id')`,
-      [JSON.stringify(rows.slice(i, i + 2_000).map((r) => ({ id: r.id, p: r.payload, c: r.content })))],
-    );
+  // the values bound as parameters, 500 rows a statement: wrapped in one JSON text each
+  // batch, every message was escaped into it and parsed out again (100,000 messages: 9 s)
+  const PER_STATEMENT = 500;
+  const update = (n: number) =>
+    `UPDATE outbox_messages SET payload = v.column2, content = v.column3 FROM (VALUES ${new Array(n).fill('(?, ?, ?)').join(', ')}) v WHERE outbox_messages.id = v.column1`;
+  for (let i = 0; i < rows.length; i += PER_STATEMENT) {
+    const batch = rows.slice(i, i + PER_STATEMENT);
+    db.run(update(batch.length), batch.flatMap((r) => [r.id, r.payload, r.content]));
   }
 }
 

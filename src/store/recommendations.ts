@@ -5,8 +5,9 @@
  *
  * - related: products bought in the same orders as the products of the trigger order
  *   (or, without one, of the customer's latest order), counted over a window (default
- *   365 days): the pairs are counted once per step for the basis products of all its
- *   customers, then summed per customer.
+ *   365 days, in whole UTC days): read from product_pairs (migration 019, kept by the
+ *   orders' triggers) for the basis products of all the step's customers at once, then
+ *   summed per customer.
  * - category: best sellers of the basis products' categories and of the categories the
  *   project's category map adds to them.
  * - popular: best sellers in a window (default 30 days), optionally of one category.
@@ -15,7 +16,14 @@
  * Products the customer already bought are left out (exclude_purchased, default on),
  * the basis products always, and products whose attributes say they are out of stock
  * (stock <= 0, or in_stock false) where the store knows it. A strategy that finds
- * too few is topped up by its fallback (default popular).
+ * too few is topped up by its fallback (default popular), for the enrolments left short.
+ *
+ * Each ranked list (a product's partners, the best sellers, a category's) keeps its
+ * first count + 30 products; of those in stock, an enrolment reads as many as it can
+ * need: count plus the number of products it leaves out. With one basis product (or
+ * one list) that is exactly its first `count` products not left out; with several
+ * basis products a partner's score is the sum of its counts with those whose read part
+ * of the list it is in.
  */
 import type { SqlValue, StoreDb } from './db.js';
 import type { IdSet } from './enrolments.js';
@@ -40,82 +48,152 @@ const COUNTED = `o.status NOT IN ('canceled', 'unavailable', 'refunded')`;
 
 /** Fills temp.<table> with each enrolment's products; returns the table's name. */
 export function recommendFor(db: StoreDb, set: IdSet, spec: RecommendationSpec, now: number, table: string): string {
-  db.exec(`DROP TABLE IF EXISTS temp.${table}; DROP TABLE IF EXISTS temp.${table}_t; DROP TABLE IF EXISTS temp.${table}_c;
-    CREATE TEMP TABLE ${table}_c (eid INTEGER NOT NULL, pid TEXT NOT NULL, tier INTEGER NOT NULL, score REAL NOT NULL, reason TEXT NOT NULL)`);
+  const drop = () =>
+    db.exec(['_t', '_s', '_map', '_b', '_best', '_bp', '_top'].map((s) => `DROP TABLE IF EXISTS temp.${table}${s};`).join(' '));
+  drop();
+  db.exec(`DROP TABLE IF EXISTS temp.${table}`);
   // each enrolment with its basis order: the trigger order, else the latest order
-  // (keyed by eid: every candidate below is joined back to its enrolment's row)
-  db.exec(`CREATE TEMP TABLE ${table}_t (eid INTEGER PRIMARY KEY, cid TEXT NOT NULL, basis TEXT)`);
+  // (keyed by eid: every candidate below is joined back to its enrolment's row), and
+  // `lim`, how deep into each ranked list it reads (below)
+  db.exec(`CREATE TEMP TABLE ${table}_t (eid INTEGER PRIMARY KEY, cid TEXT NOT NULL, basis TEXT, lim INTEGER)`);
   db.run(
     `INSERT INTO ${table}_t (eid, cid, basis) SELECT en.id, en.customer_id,
        coalesce(en.order_id, (SELECT id FROM orders WHERE customer_id = en.customer_id ORDER BY placed_at DESC, id DESC LIMIT 1))
      FROM enrolments en WHERE en.id ${inSet(set)}`,
     [...set.params],
   );
-  const pool = spec.count + 30; // candidates kept per list before exclusions
-  const add = (strategy: RecommendationSpec['strategy'], tier: number) => {
+  const pool = spec.count + 30; // the most of each ranked list an enrolment reads
+  // what each customer bought, once, as a keyed table: probing it per candidate costs one
+  // lookup, where walking the customer's orders per candidate took most of the step
+  if (spec.excludePurchased) {
+    db.exec(`CREATE TEMP TABLE ${table}_b (cid TEXT NOT NULL, pid TEXT NOT NULL, PRIMARY KEY (cid, pid)) WITHOUT ROWID`);
+    db.run(
+      `INSERT OR IGNORE INTO ${table}_b (cid, pid) SELECT DISTINCT t.cid, i.product_id FROM (SELECT DISTINCT cid FROM ${table}_t) t
+       JOIN orders o ON o.customer_id = t.cid JOIN order_items i ON i.order_id = o.id WHERE i.product_id IS NOT NULL`,
+    );
+  }
+  // Every list a strategy ranks (a product's partners, the best sellers, a category's) is
+  // the same for all enrolments; one enrolment takes the first `count` of it that are not
+  // left out for it, and at most as many are left out as the products it excludes. So it
+  // reads the first count + that many (never more than the pool), not the whole pool:
+  // the candidates of a 100,000-customer step are then a few hundred thousand rows
+  db.run(
+    `UPDATE ${table}_t SET lim = min(?, ? + ${
+      spec.excludePurchased
+        ? `(SELECT count(*) FROM ${table}_b b WHERE b.cid = ${table}_t.cid)`
+        : `(SELECT count(DISTINCT i.product_id) FROM order_items i WHERE i.order_id = ${table}_t.basis)`
+    })`,
+    [pool, spec.count],
+  );
+  /** The product `pid` is not left out for the enrolment `t`: not bought (or not in the basis order); every list is in stock already. */
+  const kept = (pid: string) =>
+    `NOT EXISTS (${
+      spec.excludePurchased
+        ? `SELECT 1 FROM ${table}_b b WHERE b.cid = t.cid AND b.pid = ${pid}`
+        : `SELECT 1 FROM order_items i WHERE i.order_id = t.basis AND i.product_id = ${pid}`
+    })`;
+  /** A further condition on a candidate, given its product column. */
+  type Also = (pid: string) => string;
+  /** A strategy's candidates: a SELECT of (eid, pid, score, reason), one row per enrolment and product, those left out already out. */
+  interface Candidates {
+    sql: string;
+    params: SqlValue[];
+  }
+  /** Ranks the list `top` (pid, score, reason: its first pool products, in order) once, and gives each enrolment of `targets` its first lim. */
+  const fromList = (top: string, targets: string, params: SqlValue[], more: Also): Candidates => {
+    db.exec(`DROP TABLE IF EXISTS temp.${table}_top`);
+    db.run(
+      `CREATE TEMP TABLE ${table}_top AS SELECT x.pid, x.score, x.reason, row_number() OVER (ORDER BY x.score DESC, x.pid) AS r
+       FROM (${top}) x JOIN products p ON p.id = x.pid WHERE ${IN_STOCK}`,
+      params,
+    );
+    return {
+      sql: `SELECT t.eid, top.pid, top.score, top.reason FROM ${targets} t JOIN ${table}_top top ON top.r <= t.lim WHERE ${kept('top.pid')} ${more('top.pid')}`,
+      params: [],
+    };
+  };
+  const candidates = (strategy: RecommendationSpec['strategy'], tier: number, targets: string, more: Also): Candidates => {
     switch (strategy) {
       case 'related': {
-        const since = now - (spec.withinMs ?? 365 * DAY);
-        // pairs are counted once for the step, and each product keeps its best `pool`
-        // partners: a customer's candidates are then a few dozen rows, not every product
-        // ever bought beside theirs (at 100,000 customers that was tens of millions of rows)
+        // the window in whole UTC days, as product_pairs counts them: from the start of
+        // the day that holds now - within (up to a day more than within, never less)
+        const since = Math.floor((now - (spec.withinMs ?? 365 * DAY)) / DAY);
+        // each basis product's partners, counted once for the step from product_pairs: its
+        // best `pool` (one product at a time, through a sort that keeps only those: ranking
+        // all partners of all products at once took most of this), then those in stock, ranked
         db.run(
-          `WITH basis AS (SELECT DISTINCT t.eid, i.product_id AS pid FROM ${table}_t t JOIN order_items i ON i.order_id = t.basis WHERE i.product_id IS NOT NULL),
-                -- from the orders of the window, their items read in place (CROSS JOIN keeps that
-                -- order): from each product to its items, then every order looked up at random,
-                -- took 65 s on the 1,000,000-customer shop, this 10
-                pairs AS (SELECT i.product_id AS a, j.product_id AS b, count(DISTINCT o.id) AS n
-                          FROM orders o CROSS JOIN order_items i ON i.order_id = o.id
-                          CROSS JOIN order_items j ON j.order_id = o.id AND j.product_id IS NOT NULL AND j.product_id <> i.product_id
-                          WHERE o.placed_at >= ? AND ${COUNTED} AND i.product_id IN (SELECT pid FROM basis)
-                          GROUP BY i.product_id, j.product_id),
-                best AS MATERIALIZED (SELECT a, b, n FROM (SELECT a, b, n, row_number() OVER (PARTITION BY a ORDER BY n DESC, b) AS r FROM pairs) WHERE r <= ?)
-           INSERT INTO ${table}_c (eid, pid, tier, score, reason)
-           SELECT b.eid, best.b, ?, sum(best.n), 'bought together with ' || group_concat(b.pid, ', ') || ' in ' || sum(best.n) || ' orders'
-           FROM basis b JOIN best ON best.a = b.pid GROUP BY b.eid, best.b`,
-          [since, pool, tier],
+          `CREATE TEMP TABLE ${table}_best AS
+           WITH top AS (SELECT bp.a, j.value ->> 0 AS b, j.value ->> 1 AS n
+                        FROM (SELECT DISTINCT i.product_id AS a FROM ${targets} t JOIN order_items i ON i.order_id = t.basis WHERE i.product_id IS NOT NULL) bp,
+                        json_each((SELECT json_group_array(json_array(x.b, x.n)) FROM (SELECT pp.b, sum(pp.n) AS n FROM product_pairs pp WHERE pp.a = bp.a AND pp.day >= ?
+                                   GROUP BY pp.b HAVING sum(pp.n) > 0 ORDER BY n DESC, pp.b LIMIT ?) x)) j)
+           SELECT top.a, top.b, top.n, row_number() OVER (PARTITION BY top.a ORDER BY top.n DESC, top.b) AS r FROM top JOIN products p ON p.id = top.b WHERE ${IN_STOCK}`,
+          [since, pool],
         );
-        break;
+        db.exec(`CREATE INDEX temp.${table}_best_by_rank ON ${table}_best (a, r); CREATE INDEX temp.${table}_best_by_b ON ${table}_best (a, b)`);
+        // how far into each basis product's list an enrolment reads: count + how many of
+        // the list it leaves out (exact for one basis product: its first count kept)
+        db.run(
+          `CREATE TEMP TABLE ${table}_bp AS SELECT t.eid, t.cid, t.basis, t.pid, ? + (${
+            spec.excludePurchased
+              ? `SELECT count(*) FROM ${table}_b b WHERE b.cid = t.cid AND EXISTS (SELECT 1 FROM ${table}_best be WHERE be.a = t.pid AND be.b = b.pid)`
+              : `SELECT count(*) FROM order_items j WHERE j.order_id = t.basis AND EXISTS (SELECT 1 FROM ${table}_best be WHERE be.a = t.pid AND be.b = j.product_id)`
+          }) AS lim
+           FROM (SELECT DISTINCT t.eid, t.cid, t.basis, i.product_id AS pid FROM ${targets} t JOIN order_items i ON i.order_id = t.basis WHERE i.product_id IS NOT NULL) t`,
+          [spec.count],
+        );
+        // with several basis products, a partner's score is the sum of its counts with each
+        // (of those whose read part of the list it is in)
+        return {
+          sql: `SELECT t.eid, best.b AS pid, sum(best.n) AS score, 'bought together with ' || group_concat(t.pid, ', ' ORDER BY t.pid) || ' in ' || sum(best.n) || ' orders' AS reason
+                FROM ${table}_bp t JOIN ${table}_best best ON best.a = t.pid AND best.r <= t.lim
+                WHERE ${kept('best.b')} ${more('best.b')} GROUP BY t.eid, best.b`,
+          params: [],
+        };
       }
       case 'category': {
         const since = now - (spec.withinMs ?? 90 * DAY);
         db.exec(`DROP TABLE IF EXISTS temp.${table}_map; CREATE TEMP TABLE ${table}_map (c TEXT NOT NULL, more TEXT NOT NULL)`);
         for (const [c, more] of Object.entries(spec.categoryMap)) for (const m of more) db.run(`INSERT INTO temp.${table}_map VALUES (?, ?)`, [c, m]);
-        db.run(
-          `WITH cats AS (SELECT DISTINCT t.eid, p.category AS cat FROM ${table}_t t JOIN order_items i ON i.order_id = t.basis JOIN products p ON p.id = i.product_id WHERE p.category IS NOT NULL),
+        // a product has one category, so an enrolment's lists never share a product: each
+        // contributes its first lim, as a single list does
+        return {
+          sql: `WITH cats AS (SELECT DISTINCT t.eid, p.category AS cat FROM ${targets} t JOIN order_items i ON i.order_id = t.basis JOIN products p ON p.id = i.product_id WHERE p.category IS NOT NULL),
                 wanted AS (SELECT eid, cat FROM cats UNION SELECT cats.eid, m.more FROM cats JOIN temp.${table}_map m ON m.c = cats.cat),
                 sales AS (SELECT p.category AS cat, p.id AS pid, count(DISTINCT o.id) AS n FROM products p JOIN order_items i ON i.product_id = p.id
                           JOIN orders o ON o.id = i.order_id AND o.placed_at >= ? AND ${COUNTED}
                           WHERE p.category IN (SELECT cat FROM wanted) GROUP BY p.id),
-                ranked AS (SELECT cat, pid, n, row_number() OVER (PARTITION BY cat ORDER BY n DESC, pid) AS r FROM sales)
-           INSERT INTO ${table}_c (eid, pid, tier, score, reason)
-           SELECT w.eid, ranked.pid, ?, ranked.n, 'a best seller of ' || ranked.cat || ' (' || ranked.n || ' orders)' FROM wanted w JOIN ranked ON ranked.cat = w.cat AND ranked.r <= ?`,
-          [since, tier, pool],
-        );
-        break;
+                ranked AS MATERIALIZED (SELECT cat, pid, n, row_number() OVER (PARTITION BY cat ORDER BY n DESC, pid) AS r FROM sales),
+                stocked AS MATERIALIZED (SELECT ranked.cat, ranked.pid, ranked.n, row_number() OVER (PARTITION BY ranked.cat ORDER BY ranked.n DESC, ranked.pid) AS r
+                          FROM ranked JOIN products p ON p.id = ranked.pid WHERE ranked.r <= ? AND ${IN_STOCK})
+           SELECT w.eid, s.pid, s.n AS score, 'a best seller of ' || s.cat || ' (' || s.n || ' orders)' AS reason
+           FROM wanted w JOIN ${targets} t ON t.eid = w.eid JOIN stocked s ON s.cat = w.cat AND s.r <= t.lim
+           WHERE ${kept('s.pid')} ${more('s.pid')}`,
+          params: [since, pool],
+        };
       }
       case 'popular': {
         const since = now - (spec.withinMs ?? 30 * DAY);
         const cat: SqlValue[] = spec.category && tier === 0 ? [spec.category] : [];
-        db.run(
-          // orders first, as for related (28 s from the products, 2 s from the orders, on the 1M shop)
-          `WITH top AS MATERIALIZED (SELECT p.id AS pid, count(DISTINCT o.id) AS n FROM orders o CROSS JOIN order_items i ON i.order_id = o.id
-                        JOIN products p ON p.id = i.product_id
-                        WHERE o.placed_at >= ? AND ${COUNTED} ${cat.length ? 'AND p.category = ?' : ''} GROUP BY p.id ORDER BY n DESC, p.id LIMIT ?)
-           INSERT INTO ${table}_c (eid, pid, tier, score, reason) SELECT t.eid, top.pid, ?, top.n, 'popular: ' || top.n || ' orders' FROM ${table}_t t, top`,
-          [since, ...cat, pool, tier],
+        // orders first, as for related (28 s from the products, 2 s from the orders, on the 1M shop)
+        return fromList(
+          `SELECT p.id AS pid, count(DISTINCT o.id) AS score, 'popular: ' || count(DISTINCT o.id) || ' orders' AS reason FROM orders o CROSS JOIN order_items i ON i.order_id = o.id
+           JOIN products p ON p.id = i.product_id
+           WHERE o.placed_at >= ? AND ${COUNTED} ${cat.length ? 'AND p.category = ?' : ''} GROUP BY p.id ORDER BY score DESC, p.id LIMIT ?`,
+          targets,
+          [since, ...cat, pool],
+          more,
         );
-        break;
       }
       case 'new': {
         const since = spec.withinMs && tier === 0 ? now - spec.withinMs : null;
-        db.run(
-          `WITH top AS MATERIALIZED (SELECT p.id AS pid, p.created_at AS at FROM products p WHERE p.created_at IS NOT NULL AND p.created_at <= ? ${since !== null ? 'AND p.created_at >= ?' : ''}
-                        ORDER BY p.created_at DESC, p.id LIMIT ?)
-           INSERT INTO ${table}_c (eid, pid, tier, score, reason) SELECT t.eid, top.pid, ?, top.at, 'new: added ' || strftime('%Y-%m-%d', top.at / 1000, 'unixepoch') FROM ${table}_t t, top`,
-          [now, ...(since !== null ? [since] : []), pool, tier],
+        return fromList(
+          `SELECT p.id AS pid, p.created_at AS score, 'new: added ' || strftime('%Y-%m-%d', p.created_at / 1000, 'unixepoch') AS reason FROM products p
+           WHERE p.created_at IS NOT NULL AND p.created_at <= ? ${since !== null ? 'AND p.created_at >= ?' : ''} ORDER BY p.created_at DESC, p.id LIMIT ?`,
+          targets,
+          [now, ...(since !== null ? [since] : []), pool],
+          more,
         );
-        break;
       }
       default: {
         const never: never = strategy;
@@ -123,33 +201,40 @@ export function recommendFor(db: StoreDb, set: IdSet, spec: RecommendationSpec, 
       }
     }
   };
-  add(spec.strategy, 0);
-  if (spec.fallback !== 'none' && spec.fallback !== spec.strategy) add(spec.fallback, 1);
-  // what each customer bought, once, as a keyed table: probing it per candidate costs one
-  // lookup, where walking the customer's orders per candidate took most of the step
-  if (spec.excludePurchased) {
-    db.exec(`DROP TABLE IF EXISTS temp.${table}_b; CREATE TEMP TABLE ${table}_b (cid TEXT NOT NULL, pid TEXT NOT NULL, PRIMARY KEY (cid, pid)) WITHOUT ROWID`);
-    db.run(
-      `INSERT OR IGNORE INTO ${table}_b (cid, pid) SELECT DISTINCT t.cid, i.product_id FROM (SELECT DISTINCT cid FROM ${table}_t) t
-       JOIN orders o ON o.customer_id = t.cid JOIN order_items i ON i.order_id = o.id WHERE i.product_id IS NOT NULL`,
-    );
-  }
-  const purchased = spec.excludePurchased
-    ? `AND NOT EXISTS (SELECT 1 FROM ${table}_b b WHERE b.cid = t.cid AND b.pid = c.pid)`
-    : `AND NOT EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = t.basis AND i.product_id = c.pid)`;
+  // the strategy's own products first; candidates are one row per enrolment and product,
+  // those left out already out, ranked as they are made: the ranking sorts each
+  // enrolment's few rows
+  const own = candidates(spec.strategy, 0, `${table}_t`, () => '');
   db.run(
-    `CREATE TEMP TABLE ${table} AS
-     SELECT eid AS enrolment_id, position, pid AS product_id, reason FROM (
-       SELECT eid, pid, reason, row_number() OVER (PARTITION BY eid ORDER BY tier, score DESC, pid) AS position FROM (
-         SELECT c.eid, c.pid, c.tier, c.score, c.reason, row_number() OVER (PARTITION BY c.eid, c.pid ORDER BY c.tier) AS dup
-         FROM ${table}_c c JOIN ${table}_t t ON t.eid = c.eid JOIN products p ON p.id = c.pid
-         WHERE ${IN_STOCK} ${purchased}) WHERE dup = 1)
-     WHERE position <= ?`,
-    [spec.count],
+    `CREATE TEMP TABLE ${table} AS SELECT eid AS enrolment_id, position, pid AS product_id, reason
+     FROM (SELECT c.eid, c.pid, c.reason, row_number() OVER (PARTITION BY c.eid ORDER BY c.score DESC, c.pid) AS position FROM (${own.sql}) c) WHERE position <= ?`,
+    [...own.params, spec.count],
   );
   // each message reads its enrolment's products: unindexed, every message scanned all of them (1M shop, 100,000 messages: 56 s)
   db.exec(`CREATE INDEX temp.${table}_by_enrolment ON ${table} (enrolment_id, position)`);
-  db.exec(`DROP TABLE IF EXISTS temp.${table}_c; DROP TABLE IF EXISTS temp.${table}_t; DROP TABLE IF EXISTS temp.${table}_map; DROP TABLE IF EXISTS temp.${table}_b`);
+  if (spec.fallback !== 'none' && spec.fallback !== spec.strategy) {
+    // the fallback tops up only the enrolments left short, after their own products
+    // (which it does not repeat: they count among what it leaves out)
+    db.exec(`CREATE TEMP TABLE ${table}_s (eid INTEGER PRIMARY KEY, cid TEXT NOT NULL, basis TEXT, lim INTEGER, have INTEGER NOT NULL)`);
+    db.run(
+      `INSERT INTO ${table}_s (eid, cid, basis, lim, have) SELECT t.eid, t.cid, t.basis, min(?, t.lim + coalesce(h.have, 0)), coalesce(h.have, 0)
+       FROM ${table}_t t LEFT JOIN (SELECT enrolment_id, count(*) AS have FROM ${table} GROUP BY enrolment_id) h ON h.enrolment_id = t.eid
+       WHERE coalesce(h.have, 0) < ?`,
+      [pool, spec.count],
+    );
+    if (db.get<{ n: number }>(`SELECT count(*) AS n FROM ${table}_s`)!.n > 0) {
+      db.exec(`DROP TABLE IF EXISTS temp.${table}_best; DROP TABLE IF EXISTS temp.${table}_bp`);
+      const more = candidates(spec.fallback, 1, `${table}_s`, (pid) => `AND NOT EXISTS (SELECT 1 FROM ${table} r WHERE r.enrolment_id = t.eid AND r.product_id = ${pid})`);
+      db.run(
+        `INSERT INTO ${table} (enrolment_id, position, product_id, reason)
+         SELECT eid, position, pid, reason FROM (
+           SELECT c.eid, c.pid, c.reason, s.have + row_number() OVER (PARTITION BY c.eid ORDER BY c.score DESC, c.pid) AS position
+           FROM (${more.sql}) c JOIN ${table}_s s ON s.eid = c.eid) WHERE position <= ?`,
+        [...more.params, spec.count],
+      );
+    }
+  }
+  drop();
   return table;
 }
 

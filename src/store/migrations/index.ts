@@ -16,6 +16,7 @@ import * as messageContent from './015-message-content.js';
 import * as importRefundsEstimates from './016-import-refunds-estimates.js';
 import * as erasure from './017-erasure.js';
 import * as itemStatusHistory from './018-item-status-history.js';
+import * as productPairs from './019-product-pairs.js';
 
 export interface Migration {
   readonly version: number;
@@ -24,4 +25,4 @@ export interface Migration {
 }
 
 /** In order; a migration, once released, is never edited: add the next one. */
-export const MIGRATIONS: readonly Migration[] = [coreTables, segmentIndexes, customerAliases, journeyState, customerFacts, outbox, delivery, engine, outboxLeases, outboxDelivery, segmentVersions, testMode, orderItemStatus, deliveryInDoubt, messageContent, importRefundsEstimates, erasure, itemStatusHistory];
+export const MIGRATIONS: readonly Migration[] = [coreTables, segmentIndexes, customerAliases, journeyState, customerFacts, outbox, delivery, engine, outboxLeases, outboxDelivery, segmentVersions, testMode, orderItemStatus, deliveryInDoubt, messageContent, importRefundsEstimates, erasure, itemStatusHistory, productPairs];
