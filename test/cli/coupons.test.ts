@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import Papa from 'papaparse';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BASE_CONFIG, ROOT, Shop, journey } from '../engine/helpers/shop.js';
@@ -152,6 +153,16 @@ describe('coupon pools', () => {
     expect(unknown.stderr).toContain("no coupon 'pooledd'");
     const usage = await cli(shop.dir, 'import', 'coupons', file);
     expect(usage.status).toBe(64);
+    // read as every import reads: bytes that are not UTF-8 are located, not turned into \uFFFD codes
+    writeFileSync(file, Buffer.concat([Buffer.from('GOOD-1\nBAD-'), Buffer.from([0xff, 0xfe]), Buffer.from('2\n')]));
+    const latin = await cli(shop.dir, 'import', 'coupons', file, '--coupon', 'pooled');
+    expect(latin.status).toBe(1);
+    expect(latin.stderr).toMatch(/not UTF-8 text.*line 2/);
+    // a compressed list is read as it is
+    writeFileSync(file, gzipSync('ZIP-0001\nZIP-0002\n'));
+    const zipped = await cli(shop.dir, 'import', 'coupons', file, '--coupon', 'pooled', '--json');
+    expect(zipped.status, zipped.stderr).toBe(0);
+    expect(JSON.parse(zipped.stdout)).toMatchObject({ added: 2 });
   });
 
   it('two processes ticking one store at once never give one code to two customers', async () => {

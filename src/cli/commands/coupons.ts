@@ -1,6 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import Papa from 'papaparse';
+import { existsSync } from 'node:fs';
 import { JourneyError, usageError } from '../../errors.js';
 import { openProject } from '../../project/open-project.js';
 import { storePathFor } from '../../project/paths.js';
@@ -8,7 +7,7 @@ import type { Project } from '../../project/model.js';
 import { couponCounts, importPool, issuedCodes, redemptionsByStep, type IssuedCode } from '../../store/coupons.js';
 import { openStore } from '../../store/open.js';
 import { chalk, printJson, writeOutputFile } from '../output.js';
-import { quoteValue } from '../../store/import/import.js';
+import { readCouponCodes } from '../../store/import/coupon-codes.js';
 import { projectDir } from '../project-option.js';
 
 /**
@@ -113,42 +112,17 @@ export function plainCsv(coupon: string, codes: readonly IssuedCode[]): string {
   );
 }
 
-/** A code as a shop system takes it: letters, digits, dashes and underscores, 3 to 255 characters. */
-const CODE = /^[A-Za-z0-9_-]{3,255}$/;
-
 /**
  * `journey import coupons FILE --coupon NAME`: codes made elsewhere (a shop system's
  * bulk discount codes) into a pool coupon. The file: one code a line, or a CSV whose
  * `code` column (any case) holds them. A code the store has already is skipped.
  */
-export function importCoupons(root: string, file: string, name: string | undefined, json: boolean, now: number): void {
+export async function importCoupons(root: string, file: string, name: string | undefined, json: boolean, now: number): Promise<void> {
   if (!name) throw usageError('import coupons needs --coupon NAME', 'the pool coupon of journey.config.yaml the codes are for');
   const project = openProject(root);
   const coupon = couponOf(project, name);
   if (!coupon.pool) throw new JourneyError(`coupon '${name}' does not draw from a pool`, { hint: `set pool: true on it in journey.config.yaml to give out imported codes` });
-  if (file !== '-' && !existsSync(file)) throw new JourneyError(`no file ${file}`, { location: { file } });
-  const text = readFileSync(file === '-' ? 0 : file, 'utf8');
-  const rows = Papa.parse<string[]>(text.replace(/^\uFEFF/, ''), { skipEmptyLines: 'greedy' }).data;
-  const header = rows[0]?.map((h) => h.trim().toLowerCase()) ?? [];
-  const column = header.indexOf('code');
-  const data = column >= 0 ? rows.slice(1) : rows;
-  const at = column >= 0 ? column : 0;
-  const codes: string[] = [];
-  const bad: { row: number; code: string }[] = [];
-  data.forEach((r, i) => {
-    const code = (r[at] ?? '').trim();
-    if (CODE.test(code)) codes.push(code);
-    // a data row's number, the header excluded, as every import counts rows
-    else bad.push({ row: i + 1, code });
-  });
-  if (bad.length > 0) {
-    // quoted: a value may hold control characters (a terminal's escape sequences)
-    const listed = bad.slice(0, 5).map((b) => `row ${b.row}: ${quoteValue(b.code)}`);
-    throw new JourneyError(`${bad.length} value${bad.length === 1 ? ' is' : 's are'} not a code (${listed.join(', ')}${bad.length > 5 ? ', ...' : ''})`, {
-      location: { file: file === '-' ? 'stdin' : file, row: bad[0]!.row, ...(column >= 0 ? { field: rows[0]![column]!.trim() } : {}) },
-      hint: 'a code is 3 to 255 letters, digits, dashes or underscores; nothing was imported',
-    });
-  }
+  const codes = await readCouponCodes(file);
   const db = openStore(storePathFor(root));
   try {
     const { added, duplicates } = importPool(db, name, codes, now);
