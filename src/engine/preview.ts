@@ -6,6 +6,7 @@
  * left as it was; the provider module builds its request body without sending it.
  */
 import { smsSegments, type SmsSegments } from '../content/sms.js';
+import { customerIdOf } from '../store/customer-ref.js';
 import type { RenderedContent, WireRequest } from '../delivery/message.js';
 import { OutgoingBuilder } from '../delivery/outgoing.js';
 import { createProvider } from '../delivery/providers/index.js';
@@ -56,19 +57,18 @@ export function preview(db: StoreDb, project: Project, opts: PreviewOptions): Pr
   const all = sendSteps(journey);
   const found = all.find((s) => s.step.id === opts.step);
   if (!found) throw new JourneyError(`journey '${journey.id}' has no send step '${opts.step}'`, { hint: `its send steps: ${all.map((s) => s.step.id).join(', ') || 'none'}` });
-  const exists = db.get<{ one: number }>('SELECT 1 AS one FROM customers WHERE id = ?', [opts.customer]);
-  if (!exists) throw new JourneyError(`no customer '${opts.customer}' in the store`, { hint: 'preview renders the message for a real customer: give the id of one' });
+  const customer = customerIdOf(db, opts.customer);
   const variant = variantFor(journey, found.step, found.variant, opts.variant);
   const now = opts.now.getTime();
   const orderTriggered = journey.trigger.kind === 'order_placed' || journey.trigger.kind === 'order_status_changed';
-  const orderId = orderTriggered ? latestOrderOf(db, opts.customer, now) : null;
+  const orderId = orderTriggered ? latestOrderOf(db, customer, now) : null;
   const step = found.step;
   const providerName = step.provider ?? project.config.channels[step.channel]?.provider ?? step.channel;
   const addressField = compileOptionsFor(project, opts.now).channelAddress(step.channel);
 
   const rendered = withRolledBack(db, (inner) => {
     const [split, name] = variant ? variant.split('/') : [];
-    const set = insertPreviewEnrolment(inner, { journeyId: journey.id, customerId: opts.customer, stepId: step.id, variants: split && name ? { [split]: name } : null, now, orderId });
+    const set = insertPreviewEnrolment(inner, { journeyId: journey.id, customerId: customer, stepId: step.id, variants: split && name ? { [split]: name } : null, now, orderId });
     // as the tick does: the code first (a pool that ran dry skips the send), then the row, then its content
     const dry = issueStepCoupons(inner, project, journey, step, set, now);
     if (dry && inner.get(`SELECT 1 AS one FROM (${dry.sql})`, dry.params)) {
@@ -79,7 +79,7 @@ export function preview(db: StoreDb, project: Project, opts: PreviewOptions): Pr
     insertOutbox(inner, set, { journeyId: journey.id, stepId: step.id, channel: step.channel, provider: providerName, template: step.template, addressField, testRecipients: null, data: step.data, now });
     fillContent(inner, project, journey, step, set, now);
     const [row] = writtenMessages(inner, set, journey.id, step.id);
-    if (!row) throw new JourneyError(`customer '${opts.customer}' has no ${addressField === 'email' ? 'e-mail address' : addressField === 'phone' ? 'phone number' : addressField} for channel ${step.channel}`, { hint: 'the step would not send to them' });
+    if (!row) throw new JourneyError(`customer '${customer}' has no ${addressField === 'email' ? 'e-mail address' : addressField === 'phone' ? 'phone number' : addressField} for channel ${step.channel}`, { hint: 'the step would not send to them' });
     if (row.failed) throw new JourneyError(`the message cannot be rendered: ${row.failed}`, { hint: 'the step would fail this message; journey validate checks the template' });
     const built = new OutgoingBuilder(project.config).message(row);
     if (typeof built === 'string') throw new JourneyError(`the message cannot be built: ${built}`);
@@ -104,7 +104,7 @@ export function preview(db: StoreDb, project: Project, opts: PreviewOptions): Pr
     journey: journey.id,
     step: step.id,
     variant,
-    customer: opts.customer,
+    customer,
     channel: step.channel,
     template: step.template,
     provider: providerName,

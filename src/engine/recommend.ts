@@ -4,6 +4,7 @@
  * recommendations.ts) for a preview enrolment inside a transaction that is rolled back.
  */
 import { JourneyError } from '../errors.js';
+import { customerIdOf } from '../store/customer-ref.js';
 import type { Project } from '../project/model.js';
 import type { StoreDb } from '../store/db.js';
 import { insertPreviewEnrolment, latestOrderOf } from '../store/enrolments.js';
@@ -31,19 +32,17 @@ export interface Recommendation {
 const PREVIEW_JOURNEY = 'journey-recommend';
 
 export function recommend(db: StoreDb, project: Project, opts: RecommendOptions): Recommendation {
-  if (!db.get('SELECT 1 AS one FROM customers WHERE id = ?', [opts.customer])) {
-    throw new JourneyError(`no customer '${opts.customer}' in the store`, { hint: 'give the id of a customer the store holds' });
-  }
-  if (opts.order !== undefined && !db.get('SELECT 1 AS one FROM orders WHERE id = ? AND customer_id = ?', [opts.order, opts.customer])) {
-    throw new JourneyError(`customer '${opts.customer}' has no order '${opts.order}'`, { hint: 'omit --order to start from their latest order' });
+  const customer = customerIdOf(db, opts.customer);
+  if (opts.order !== undefined && !db.get('SELECT 1 AS one FROM orders WHERE id = ? AND customer_id = ?', [opts.order, customer])) {
+    throw new JourneyError(`customer '${customer}' has no order '${opts.order}'`, { hint: 'omit --order to start from their latest order' });
   }
   const now = opts.now.getTime();
-  const basisOrder = opts.order ?? latestOrderOf(db, opts.customer, now);
+  const basisOrder = opts.order ?? latestOrderOf(db, customer, now);
   const products = withRolledBack(db, (inner) => {
-    const set = insertPreviewEnrolment(inner, { journeyId: PREVIEW_JOURNEY, customerId: opts.customer, stepId: 'recommend', variants: null, now, orderId: basisOrder });
+    const set = insertPreviewEnrolment(inner, { journeyId: PREVIEW_JOURNEY, customerId: customer, stepId: 'recommend', variants: null, now, orderId: basisOrder });
     const enrolment = inner.get<{ id: number }>(set.sql, set.params)!.id;
     const table = recommendFor(inner, set, { ...opts.spec, categoryMap: project.config.categoryMap }, now, 'recommend_preview');
     return recommendedProducts(inner, table, enrolment);
   });
-  return { customer: opts.customer, strategy: opts.spec.strategy, fallback: opts.spec.fallback, count: opts.spec.count, basisOrder, products };
+  return { customer, strategy: opts.spec.strategy, fallback: opts.spec.fallback, count: opts.spec.count, basisOrder, products };
 }

@@ -7,6 +7,7 @@
  * test shows what the customer would get. "sent" is the provider's acceptance.
  */
 import { JourneyError } from '../errors.js';
+import { customerIdOf } from '../store/customer-ref.js';
 import type { OutgoingMessage, Provider, SendOutcome } from '../delivery/message.js';
 import { OutgoingBuilder } from '../delivery/outgoing.js';
 import { createProvider, type ProviderOptions } from '../delivery/providers/index.js';
@@ -63,8 +64,7 @@ export async function sendTest(db: StoreDb, project: Project, opts: SendTestOpti
     throw new JourneyError(`journey '${journey.id}' has no send step '${opts.step}'`, { hint: `its send steps: ${all.map((s) => s.step.id).join(', ') || 'none'}` });
   }
   if (steps.length === 0) throw new JourneyError(`journey '${journey.id}' has no send step`, { hint: 'send-test sends the messages of send steps; a sync is not sent by it' });
-  const exists = db.get<{ one: number }>('SELECT 1 AS one FROM customers WHERE id = ?', [opts.customer]);
-  if (!exists) throw new JourneyError(`no customer '${opts.customer}' in the store`, { hint: 'send-test renders each message for a real customer: give the id of one' });
+  const customer = customerIdOf(db, opts.customer);
 
   const compile = compileOptionsFor(project, opts.now);
   const builder = new OutgoingBuilder(project.config);
@@ -81,7 +81,7 @@ export async function sendTest(db: StoreDb, project: Project, opts: SendTestOpti
         sends.push({ ...base, outcome: 'not_sent', error: `no --to address for ${step.channel} (${field === 'email' ? 'an e-mail address' : 'a phone number or channel address'})` });
         continue;
       }
-      const built = renderForTest(db, project, journey, step, variant, to, opts.customer, stamp, compile.channelAddress(step.channel), builder);
+      const built = renderForTest(db, project, journey, step, variant, to, customer, stamp, compile.channelAddress(step.channel), builder);
       if (typeof built === 'string') {
         sends.push({ ...base, outcome: 'not_sent', error: built });
         continue;
@@ -96,7 +96,7 @@ export async function sendTest(db: StoreDb, project: Project, opts: SendTestOpti
   } finally {
     await Promise.all([...providers.values()].map((p) => p.close()));
   }
-  return { journey: journey.id, customer: opts.customer, sends, ok: sends.every((s) => s.outcome === 'sent') };
+  return { journey: journey.id, customer, sends, ok: sends.every((s) => s.outcome === 'sent') };
 }
 
 async function sendOne(providers: Map<string, Provider>, project: Project, name: string, message: OutgoingMessage, opts: SendTestOptions): Promise<SendOutcome> {

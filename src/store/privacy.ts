@@ -10,6 +10,7 @@
  * table cannot quietly keep data an erasure was asked to remove.
  */
 import { createHmac } from 'node:crypto';
+import { customerIdOf, findCustomer } from './customer-ref.js';
 import type Database from 'better-sqlite3';
 import { JourneyError } from '../errors.js';
 import type { StoreDb, SqlValue } from './db.js';
@@ -230,8 +231,10 @@ export interface ForgetResult {
  * keyed hashes instead, then the free space and the write-ahead log scrubbed. One
  * transaction for the rows; a failure leaves the store as it was.
  */
-export function forgetCustomers(db: StoreDb, customerIds: readonly string[], opts: { key: string; now: number }): ForgetResult {
+export function forgetCustomers(db: StoreDb, refs: readonly string[], opts: { key: string; now: number }): ForgetResult {
   const check = keyCheckValue(opts.key);
+  // an id, an alias the imports recorded, or an address that is one customer's (several: an error, nothing erased)
+  const customerIds = refs.map((ref) => resolved(db, ref));
   const stored = db.get<{ check_value: string }>('SELECT check_value FROM erasure_key WHERE id = 1');
   if (stored && stored.check_value !== check) throw keyMismatch();
   const plan = personalDataPlan(db);
@@ -260,7 +263,7 @@ export function forgetCustomers(db: StoreDb, customerIds: readonly string[], opt
     refreshReachability(db, 'temp.forget_sharing');
     const sharing = db.all<{ customer_id: string }>('SELECT customer_id FROM temp.forget_sharing ORDER BY 1').map((r) => r.customer_id);
     for (const set of ['customers', 'orders', 'enrolments', 'outbox', 'addresses', 'sharing'] as const) db.exec(`DROP TABLE temp.forget_${set}`);
-    return { forgotten, notFound: customerIds.filter((id) => !found.has(id)), removed, hashed, sharing };
+    return { forgotten, notFound: refs.filter((_, i) => !found.has(customerIds[i]!)), removed, hashed, sharing };
   });
   return { ...result, ...scrub(db) };
 }
@@ -301,7 +304,8 @@ export interface PersonExport {
 }
 
 /** Everything the store holds about a customer, table by table; null when there is no such customer. */
-export function exportCustomer(db: StoreDb, customerId: string, now: Date): PersonExport | null {
+export function exportCustomer(db: StoreDb, ref: string, now: Date): PersonExport | null {
+  const customerId = resolved(db, ref);
   const plan = personalDataPlan(db);
   // a read, in a transaction so that every table is read at the same moment (the temp tables are this connection's own)
   return db.transaction(() => {
@@ -312,4 +316,11 @@ export function exportCustomer(db: StoreDb, customerId: string, now: Date): Pers
     for (const set of ['customers', 'orders', 'enrolments', 'outbox', 'addresses'] as const) db.exec(`DROP TABLE temp.forget_${set}`);
     return out;
   });
+}
+
+/** The customer id a reference names, or the reference itself when it names nobody (reported as not found). */
+function resolved(db: StoreDb, ref: string): string {
+  const m = findCustomer(db, ref);
+  if (m.kind === 'many') customerIdOf(db, ref);
+  return m.kind === 'one' ? m.id : ref;
 }

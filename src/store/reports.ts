@@ -91,6 +91,3 @@ export function customerJourneys(db: StoreDb, customerId: string): { enrolment: 
   }));
 }
 
-export function customerExists(db: StoreDb, customerId: string): boolean {
-  return db.get('SELECT 1 AS one FROM customers WHERE id = ?', [customerId]) !== undefined;
-}

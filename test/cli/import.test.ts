@@ -175,6 +175,24 @@ describe('journey import (CLI)', () => {
     db.close();
   });
 
+  it("after an orders-first import, commands find a person by the shop's customer id, e-mail or phone, as an operator names them", () => {
+    const project = tempDir();
+    expect(journey(project, ['import', 'orders', fixture('shopify', 'orders_export.csv'), '--preset', 'shopify']).code).toBe(0);
+    expect(journey(project, ['import', 'customers', fixture('shopify', 'customers_export.csv'), '--preset', 'shopify']).code).toBe(0);
+    // Jane is kept under the id the orders export gave her (her e-mail); the Shopify id is an alias
+    for (const ref of ['7029541372001', 'jane.doe@example.com', 'Jane.Doe@Example.com', '+1 503 555 0142']) {
+      const r = journey(project, ['inspect', ref, '--json']);
+      expect(r.code, `${ref}: ${r.stderr}`).toBe(0);
+      expect(JSON.parse(r.stdout).customer).toBe('jane.doe@example.com');
+    }
+    const exported = journey(project, ['export', '7029541372001']);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(JSON.parse(exported.stdout).tables.orders.map((o: { id: string }) => o.id)).toEqual(['#1001', '#1002']);
+    const nobody = journey(project, ['inspect', 'nobody@example.com']);
+    expect(nobody.code).toBe(1);
+    expect(nobody.stderr).toMatch(/^error: no customer 'no\*+@example\.com' in the store/);
+  });
+
   it('refuses customer ids a spreadsheet rounded, saying why and what to do, and merges no one', () => {
     const project = tempDir();
     const r = journey(project, ['import', 'customers', fixture('shopify', 'customers_excel.csv'), '--preset', 'shopify']);

@@ -11,7 +11,7 @@ export function registerExport(program: Command): void {
   program
     .command('export')
     .description("everything the store holds about a customer, as JSON (a data access request); addresses are not masked: it is the person's own data")
-    .argument('<customer>', 'the customer id')
+    .argument('<customer>', "the customer's id, an id of the shop system the imports recorded, or their e-mail address or phone number")
     .option('--out <file>', 'write to this file (created readable by its owner only) instead of stdout')
     .action((customer: string, opts: { out?: string }, cmd: Command) => {
       const storePath = storePathFor(projectDir(cmd));

@@ -11,7 +11,7 @@ export function registerForget(program: Command): void {
   program
     .command('forget')
     .description("erase customers (a right-to-erasure request): every row of theirs, their addresses kept only as keyed hashes so they are never messaged again")
-    .argument('[customer...]', 'customer ids')
+    .argument('[customer...]', "customers: ids, ids of the shop system the imports recorded, or e-mail addresses or phone numbers")
     .option('--scrub', 'only rewrite the store without free pages and empty its write-ahead log (after a forget that another process kept from finishing that)')
     .option('--json', 'print one JSON object')
     .action((customers: string[], opts: { scrub?: boolean; json?: boolean }, cmd: Command) => {

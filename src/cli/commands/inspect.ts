@@ -3,7 +3,8 @@ import { Command } from 'commander';
 import { JourneyError } from '../../errors.js';
 import { storePathFor } from '../../project/paths.js';
 import { openStore } from '../../store/open.js';
-import { customerExists, customerJourneys } from '../../store/reports.js';
+import { customerIdOf } from '../../store/customer-ref.js';
+import { customerJourneys } from '../../store/reports.js';
 import { chalk, printJson } from '../output.js';
 import { projectDir } from '../project-option.js';
 
@@ -13,14 +14,14 @@ export function registerInspect(program: Command): void {
   program
     .command('inspect')
     .description("show each journey a customer is or was in: where, since when, and why they took each step")
-    .argument('<customer>', 'the customer id')
+    .argument('<customer>', "the customer's id, an id of the shop system the imports recorded, or their e-mail address or phone number")
     .option('--json', 'print one JSON object')
-    .action((customer: string, opts: { json?: boolean }, cmd: Command) => {
+    .action((ref: string, opts: { json?: boolean }, cmd: Command) => {
       const storePath = storePathFor(projectDir(cmd));
       if (!existsSync(storePath)) throw new JourneyError(`no store at ${storePath}`, { hint: 'import the shop data first' });
       const db = openStore(storePath);
       try {
-        if (!customerExists(db, customer)) throw new JourneyError(`no customer '${customer}' in the store`);
+        const customer = customerIdOf(db, ref);
         const journeys = customerJourneys(db, customer);
         if (opts.json) return printJson({ customer, journeys });
         const lines = [chalk.bold(`customer ${customer}`)];

@@ -15,7 +15,7 @@ export function registerPreview(program: Command): void {
     .description("one send step's message for one customer, as the tick would send it, and its provider's request body; sends nothing, writes nothing")
     .argument('<journey>', 'the journey id or file')
     .argument('<step>', 'the send step')
-    .requiredOption('--customer <id>', 'the customer whose data fills the message')
+    .requiredOption('--customer <id>', "the customer whose data fills the message (an id, an alias, an e-mail address or a phone number)")
     .option('--variant <name>', "the split variant the customer is in (a variant's name, or split/variant)")
     .option('--html <file>', 'also write a page showing the message, to open in a browser')
     .option('--json', 'print one JSON object')

@@ -24,7 +24,7 @@ export function registerRecommend(program: Command): void {
   program
     .command('recommend')
     .description("the products a send step's recommendations would give a customer now, and why each was chosen")
-    .argument('<customer>', 'the customer id')
+    .argument('<customer>', "the customer's id, an id of the shop system the imports recorded, or their e-mail address or phone number")
     .addOption(new Option('--strategy <name>', 'related, category, popular or new').choices(['related', 'category', 'popular', 'new']).makeOptionMandatory())
     .option('--count <n>', 'how many products', '4')
     .option('--within <duration>', "the strategy's window (related 365d, category 90d, popular 30d by default; new: no limit)")

@@ -15,7 +15,7 @@ export function registerSendTest(program: Command): void {
     .command('send-test')
     .description("send each send step of a journey (every split variant), rendered for one real customer, to a test address; enrols nobody")
     .argument('<journey>', 'the journey id or file')
-    .requiredOption('--customer <id>', 'the customer whose data fills the messages')
+    .requiredOption('--customer <id>', "the customer whose data fills the messages (an id, an alias, an e-mail address or a phone number)")
     .requiredOption('--to <address>', 'the test address (repeat it: an e-mail address for e-mail steps, a phone number for SMS steps)', collect, [])
     .option('--step <id>', 'only this send step')
     .option('--json', 'print one JSON object')
