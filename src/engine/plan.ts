@@ -17,7 +17,8 @@ import { enteredAfterTestOnly, enteredSample, lastEnrolmentId } from '../store/t
 import { diffJourney, type JourneyDiff } from './diff.js';
 import { entryFor } from './entry.js';
 import { changesTargeting, segmentPlanner, type SegmentChange } from './segment-changes.js';
-import { policiesOf, runTick, type DeferReason, type StepTick } from './tick.js';
+import { policiesOf } from './send-step.js';
+import { runTick, type DeferReason, type StepTick } from './tick.js';
 
 export type PlanStatus = 'new' | 'unchanged' | 'changed' | 'removed';
 

@@ -1,29 +1,20 @@
-import type { Duration, Journey, Policies, Project, Step, Target } from '../project/model.js';
+import type { Journey, Project, Step, Target } from '../project/model.js';
 import { buildStepGraph, type StepGraph } from '../project/step-graph.js';
-import { compileEnrolmentRule, compileSegment, storedReachability, compileRule, EN, type CompileOptions } from '../segments/compile.js';
+import { compileEnrolmentRule, compileSegment, EN } from '../segments/compile.js';
 import { compileOptionsFor } from '../segments/options.js';
 import { printerFor } from '../segments/run.js';
-import { and, cmp, col, param, select, type Expr, type Select, type SqlParam } from '../segments/sql/nodes.js';
-import type { SqlPrinter } from '../segments/sql/printer.js';
+import { and, cmp, col, param, select, type Expr, type SqlParam } from '../segments/sql/nodes.js';
 import type { StoreDb } from '../store/db.js';
-import { nextAllowed } from '../time/windows.js';
 import {
   assignVariant,
   count,
-  deferByZone,
-  testEnrolments,
-  testSample,
-  zonesOf,
   customerZone,
   finish,
   insertEnrolments,
-  insertOutbox,
-  insertSync,
   laterThan,
   markChecked,
   minus,
   moveTo,
-  overCap,
   patchAttributes,
   recordConversions,
   replaceMemberships,
@@ -34,15 +25,18 @@ import {
 } from '../store/enrolments.js';
 import { deployedJourneys, deployVersion, eventCursors, restartTrigger, type DeployedJourney } from '../store/journey-state.js';
 import { createTempTable, dropTempTable } from '../store/temp-tables.js';
-import { countByStep, dueRange } from '../store/tick-report.js';
+import { countByStep } from '../store/tick-report.js';
 import { eventHappened, type WaitForEvent } from '../store/wait-for.js';
-import { fillContent, issueStepCoupons } from './content-step.js';
 import { entryFor, nextCheckAt } from './entry.js';
 import { sourceHash } from './plan.js';
 import { segmentUses } from './segment-changes.js';
 import { recordSegmentVersions } from '../store/segment-versions.js';
 import { parseJourneyText } from '../project/load-project.js';
 import { testModeOf, TEST_SKIP, TEST_SKIP_PREFIX } from '../project/test-mode.js';
+import { send, sync, testPart } from './send-step.js';
+import { emptyStep, inKept, keep, moveOn, print, release, skipOn, type Ctx, type StepTick } from './tick-context.js';
+
+export type { DeferReason, StepTick } from './tick-context.js';
 
 export interface TickOptions {
   now: Date;
@@ -56,34 +50,6 @@ export interface TickOptions {
    * queued, and then failed), so it skips the step's costliest part.
    */
   render?: boolean;
-}
-
-export type DeferReason = 'quiet_hours' | 'send_window' | 'frequency_cap';
-
-/**
- * What a tick did at one step. `journey plan` runs the tick and rolls it back, so it
- * reports these same numbers; the journey's counts are their sums.
- */
-export interface StepTick {
-  step: string;
-  /** Outbox rows written: queued for delivery. Sent is only what a provider later accepts. */
-  queued: number;
-  /** Moved past the step without its action. */
-  skipped: number;
-  /** Why, each reason once: when, not_reachable:<channel>, frequency_cap. */
-  skips: { reason: string; count: number }[];
-  /** Held at the step until a policy allows the send. */
-  deferred: number;
-  /** Why and until when (the earliest and latest due time of the customers deferred). */
-  deferrals: { reason: DeferReason; count: number; earliest: string; latest: string }[];
-  /** Went on to another step after the step's action (a send: the queued). */
-  moved: number;
-  /** Left the journey while at the step: exit_when. */
-  exited: number;
-  /** Finished the journey at the step: an exit step, or the last step done or skipped. */
-  completed: number;
-  /** Test mode: of the queued, the copies for test addresses (and syncs to a test profile). */
-  testCopies?: number;
 }
 
 export interface JourneyTick {
@@ -192,68 +158,6 @@ function testModeTally(steps: readonly StepTick[]): JourneyTick['testMode'] | nu
   return sent > 0 || Object.keys(skipped).length > 0 ? { sent, skipped } : null;
 }
 
-const emptyStep = (step: string): StepTick => ({ step, queued: 0, skipped: 0, skips: [], deferred: 0, deferrals: [], moved: 0, exited: 0, completed: 0 });
-
-/** A step's report (a step no longer in the file gets one too, appended). */
-function stepOf(report: JourneyTick, step: string): StepTick {
-  let s = report.steps.find((t) => t.step === step);
-  if (!s) report.steps.push((s = emptyStep(step)));
-  return s;
-}
-
-/** Moves a set past the step without its action (moveTo with outcome skipped), counted by reason. */
-function skipOn(ctx: Ctx, tally: StepTick, set: IdSet, target: string | null, reason: string): number {
-  const n = moveTo(ctx.db, set, target, ctx.now, 'skipped', reason);
-  if (n === 0) return 0;
-  tally.skipped += n;
-  if (target === null) tally.completed += n;
-  const s = tally.skips.find((x) => x.reason === reason);
-  if (s) s.count += n;
-  else tally.skips.push({ reason, count: n });
-  return n;
-}
-
-/** Counts a deferral and reads when the deferred are due again (a step's passes merge into one entry per reason). */
-function countDeferral(ctx: Ctx, tally: StepTick, reason: DeferReason, set: IdSet, n: number): void {
-  const range = n > 0 ? dueRange(ctx.db, set) : null;
-  if (!range) return;
-  tally.deferred += n;
-  const iso = (t: number) => new Date(t).toISOString();
-  const d = tally.deferrals.find((x) => x.reason === reason);
-  if (!d) tally.deferrals.push({ reason, count: n, earliest: iso(range.earliest), latest: iso(range.latest) });
-  else {
-    d.count += n;
-    if (range.earliest < Date.parse(d.earliest)) d.earliest = iso(range.earliest);
-    if (range.latest > Date.parse(d.latest)) d.latest = iso(range.latest);
-  }
-}
-
-/** moveTo, counted in the step's report: on to another step, or completed at the end. */
-function moveOn(ctx: Ctx, tally: StepTick, set: IdSet, target: string | null, outcome: string, detail: string | null = null): number {
-  const n = moveTo(ctx.db, set, target, ctx.now, outcome, detail);
-  if (target === null) tally.completed += n;
-  else tally.moved += n;
-  return n;
-}
-
-interface Ctx {
-  db: StoreDb;
-  /** Whether sends render their messages (TickOptions.render). */
-  render: boolean;
-  project: Project;
-  compile: CompileOptions;
-  printer: SqlPrinter;
-  now: number;
-  date: Date;
-  /** Temporary tables kept during the current step, dropped when it is done. */
-  kept: Set<string>;
-}
-
-const print = (ctx: Ctx, q: Select): IdSet => {
-  const { sql, params } = ctx.printer.print(q);
-  return { sql, params: params as SqlParam[] };
-};
-
 /** In one IMMEDIATE transaction: a concurrent import waits for it instead of failing midway. */
 function atomically<T>(db: StoreDb, fn: () => T): T {
   db.begin();
@@ -267,27 +171,11 @@ function atomically<T>(db: StoreDb, fn: () => T): T {
   }
 }
 
-/** A set kept in a temporary table, usable as SQL text and as a condition of the syntax tree. */
-interface Kept extends IdSet {
-  table: string;
-}
-
-/** Keeps a set as it is now, so that later statements in the step do not change what it holds. */
-function keep(ctx: Ctx, name: string, set: IdSet): Kept {
-  createTempTable(ctx.db, name, set.sql, set.params);
-  ctx.kept.add(name);
-  return { sql: `SELECT id FROM temp.${name}`, params: [], table: name };
-}
-
-/** Drops the temporary tables of the sets kept so far. */
-function release(ctx: Ctx): void {
-  for (const t of ctx.kept) dropTempTable(ctx.db, t);
-  ctx.kept.clear();
-}
-
-/** en.id IN (the kept set). */
-function inKept(set: Kept): Expr {
-  return { kind: 'in_query', expr: col(EN, 'id'), query: select({ columns: [{ expr: col('k', 'id'), alias: 'id' }], from: { kind: 'cte_ref', name: set.table, alias: 'k' } }), negated: false };
+/** A step's report (a step no longer in the file gets one too, appended). */
+function stepOf(report: JourneyTick, step: string): StepTick {
+  let s = report.steps.find((t) => t.step === step);
+  if (!s) report.steps.push((s = emptyStep(step)));
+  return s;
 }
 
 // ---- versions, removed steps and journeys
@@ -539,163 +427,3 @@ function waitForEvent(step: Extract<Step, { kind: 'wait_for' }>): WaitForEvent {
 }
 
 /** Policies of a journey, each falling back to the project's default. */
-export function policiesOf(project: Project, journey: Journey): Policies {
-  const d = project.config.policies;
-  return { quietHours: journey.policies.quietHours ?? d.quietHours, sendWindow: journey.policies.sendWindow ?? d.sendWindow, frequencyCap: journey.policies.frequencyCap ?? d.frequencyCap };
-}
-
-function durationMs(d: Duration): number {
-  return d.amount * ({ m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, mo: 30 * 86_400_000, y: 365 * 86_400_000 } as const)[d.unit];
-}
-
-function send(ctx: Ctx, journey: Journey, step: Extract<Step, { kind: 'send' }>, group: Kept, next: string | null, report: StepTick): number {
-  const { db, now, project } = ctx;
-  let moved = 0;
-  // consent, a valid address and no suppression, checked now: otherwise skipped, with the reason
-  const reachable = storedReachability(step.channel, col(EN, 'customer_id'), ctx.compile) ?? {
-    kind: 'in_query' as const,
-    expr: col(EN, 'customer_id'),
-    query: compileRule({ kind: 'reachable', channel: step.channel, path: [] }, ctx.compile),
-    negated: false,
-  };
-  const ok = keep(ctx, 'tick_reachable', print(ctx, select({ columns: [{ expr: col(EN, 'id'), alias: 'id' }], from: { kind: 'table', table: 'enrolments', alias: EN }, where: and(inKept(group), reachable) })));
-  const unreachable = keep(ctx, 'tick_unreachable', minus(group, ok));
-  moved += skipOn(ctx, report, unreachable, next, `not_reachable:${step.channel}`);
-
-  let sendable: Kept = ok;
-  const policies = policiesOf(project, journey);
-  if (policies.quietHours || policies.sendWindow) {
-    const q = policies.quietHours;
-    const w = policies.sendWindow;
-    const policy = { quietFrom: q?.from ?? null, quietTo: q?.to ?? null, windowFrom: w?.from ?? null, windowTo: w?.to ?? null, windowDays: w?.days ?? [] };
-    const fixedZone = [q?.timezone, w?.timezone].find((tz) => tz && tz !== 'customer');
-    // every customer of a zone has the same next allowed instant: computed once per zone
-    const zones = fixedZone ? [fixedZone] : zonesOf(db, sendable, project.config.timezone);
-    const allowedIn = (tz: string) => {
-      try {
-        return nextAllowed(now, tz, policy);
-      } catch {
-        return nextAllowed(now, project.config.timezone, policy); // not a zone (imported before zones were checked)
-      }
-    };
-    const dueByZone = new Map(zones.map((tz) => [tz, allowedIn(tz)]));
-    const quiet = fixedZone
-      ? (dueByZone.get(fixedZone)! > now ? sendable : null)
-      : deferByZone(db, sendable, dueByZone, project.config.timezone, q ? 'quiet_hours' : 'send_window', now, 'tick_quiet');
-    if (quiet === sendable) {
-      countDeferral(ctx, report, q ? 'quiet_hours' : 'send_window', sendable, setDue(db, sendable, '?', [dueByZone.get(fixedZone!)!], 'deferred', q ? 'quiet_hours' : 'send_window', now));
-      return moved;
-    }
-    if (quiet) {
-      countDeferral(ctx, report, q ? 'quiet_hours' : 'send_window', quiet, count(db, quiet));
-      sendable = keep(ctx, 'tick_send1', minus(sendable, quiet));
-    }
-  }
-  const cap = policies.frequencyCap;
-  // a cap on one channel limits only sends on that channel
-  if (cap && (cap.channel === null || cap.channel === step.channel)) {
-    const over = overCap(sendable, { max: cap.max, channel: cap.channel, per: typeof cap.per === 'string' ? cap.per : durationMs(cap.per), defaultZone: project.config.timezone }, now);
-    const capped = keep(ctx, 'tick_capped', over.set);
-    if (cap.onCap === 'skip') {
-      moved += skipOn(ctx, report, capped, next, 'frequency_cap');
-    } else {
-      countDeferral(ctx, report, 'frequency_cap', capped, setDue(db, capped, over.until.sql, over.until.params, 'deferred', 'frequency_cap', now));
-    }
-    sendable = keep(ctx, 'tick_send2', minus(sendable, capped));
-  }
-  const channel = project.config.channels[step.channel];
-  const provider = step.provider ?? channel?.provider ?? step.channel;
-  const outbox = (set: IdSet, testRecipients: string[] | null) =>
-    insertOutbox(db, set, {
-      journeyId: journey.id,
-      stepId: step.id,
-      channel: step.channel,
-      provider,
-      template: step.template,
-      addressField: ctx.compile.channelAddress(step.channel),
-      testRecipients,
-      data: step.data,
-      now,
-    });
-  const test = testPart(ctx, journey, sendable, 'tick_send_test');
-  if (test) {
-    const recipients = test.mode?.recipients[step.channel] ?? null;
-    const { sample, skipped } = testSplit(ctx, journey, step.id, test, recipients !== null, TEST_SKIP.noRecipient(step.channel));
-    // test copies issue no coupon code: the team sees a TEST- code, the shop's codes stay unused
-    const n = outbox(sample, recipients);
-    if (ctx.render) fillContent(db, project, journey, step, sample, now, { testCopy: true });
-    report.queued += n;
-    report.testCopies = (report.testCopies ?? 0) + n;
-    moved += moveOn(ctx, report, sample, next, 'sent', `${step.channel} ${step.template} to test ${recipients?.join(', ')}`);
-    moved += skipTest(ctx, skipped, next, report);
-    sendable = keep(ctx, 'tick_send_live', minus(sendable, test.set));
-  }
-  // content: a coupon pool that ran dry skips the send; the rest is rendered into the rows (engine/content-step.ts)
-  const dry = issueStepCoupons(db, project, journey, step, sendable, now);
-  if (dry && count(db, dry) > 0) {
-    moved += skipOn(ctx, report, keep(ctx, 'tick_dry', dry), next, `coupon_pool_empty:${step.coupon}`);
-    sendable = keep(ctx, 'tick_send3', minus(sendable, { sql: 'SELECT id FROM temp.tick_dry', params: [] }));
-  }
-  const sent = outbox(sendable, null);
-  if (ctx.render) fillContent(db, project, journey, step, sendable, now);
-  report.queued += sent;
-  moved += moveOn(ctx, report, sendable, next, 'sent', `${step.channel} ${step.template}`);
-  return moved;
-}
-
-/**
- * The enrolments of a set that test mode handles: all of them while the journey is
- * in test mode (even those that entered live before it was switched on), else its
- * test enrolments only, which never reach their customer. Null when there are none.
- */
-function testPart(ctx: Ctx, journey: Journey, set: Kept, name: string): { set: Kept; mode: ReturnType<typeof testModeOf> } | null {
-  const mode = testModeOf(journey, ctx.project.config);
-  if (mode) return { set, mode };
-  const tests = keep(ctx, name, testEnrolments(set));
-  return count(ctx.db, tests) > 0 ? { set: tests, mode: null } : null;
-}
-
-/**
- * Splits test mode's enrolments at a step into those that go to the test target
- * (at most the sample, when there is a target) and those skipped, each with the reason.
- */
-function testSplit(
-  ctx: Ctx,
-  journey: Journey,
-  stepId: string,
-  test: { set: Kept; mode: ReturnType<typeof testModeOf> },
-  hasTarget: boolean,
-  noTarget: string,
-): { sample: Kept; skipped: { set: IdSet; reason: string }[] } {
-  const none = keep(ctx, 'tick_test_none', { sql: 'SELECT id FROM enrolments WHERE false', params: [] });
-  if (!test.mode) return { sample: none, skipped: [{ set: test.set, reason: TEST_SKIP.off }] };
-  if (!hasTarget) return { sample: none, skipped: [{ set: test.set, reason: noTarget }] };
-  const sample = keep(ctx, 'tick_test_sample', testSample(test.set, journey.id, stepId, test.mode.sample));
-  return { sample, skipped: [{ set: minus(test.set, sample), reason: TEST_SKIP.sampleReached }] };
-}
-
-/** Moves test mode's skipped enrolments past the step, each with its reason (test_mode:...) in the step log and the report. */
-function skipTest(ctx: Ctx, skipped: { set: IdSet; reason: string }[], next: string | null, report: StepTick): number {
-  let moved = 0;
-  for (const { set, reason } of skipped) moved += skipOn(ctx, report, set, next, reason);
-  return moved;
-}
-
-/** A sync step: live enrolments push to the customer's profile; test mode's only to the test profile named for the provider. */
-function sync(ctx: Ctx, journey: Journey, step: Extract<Step, { kind: 'sync' }>, group: Kept, next: string | null, report: StepTick): number {
-  const { db, now } = ctx;
-  const payload = { profile: step.profile, event: step.event, properties: step.properties };
-  let live: IdSet = group;
-  let moved = 0;
-  const test = testPart(ctx, journey, group, 'tick_sync_test');
-  if (test) {
-    const target = test.mode?.sync[step.provider] ?? null;
-    const { sample, skipped } = testSplit(ctx, journey, step.id, test, target !== null, TEST_SKIP.noSyncTarget(step.provider));
-    report.testCopies = (report.testCopies ?? 0) + insertSync(db, sample, { journeyId: journey.id, stepId: step.id, provider: step.provider, payload, testTarget: target, now });
-    moved += moveOn(ctx, report, sample, next, 'synced', `to test ${target}`);
-    moved += skipTest(ctx, skipped, next, report);
-    live = minus(group, test.set);
-  }
-  insertSync(db, live, { journeyId: journey.id, stepId: step.id, provider: step.provider, payload, now });
-  return moved + moveOn(ctx, report, live, next, 'synced');
-}
