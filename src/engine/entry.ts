@@ -1,7 +1,8 @@
 import { CronExpressionParser } from 'cron-parser';
 import { approxMs, shift } from '../project/duration.js';
 import type { Duration, Journey, Trigger } from '../project/model.js';
-import { anniversaryPrefilter, compileSegment, customerTimezone, type CompileOptions } from '../segments/compile.js';
+import { anniversaryPrefilter } from '../segments/calendar.js';
+import { compileSegment, customerTimezone, type CompileOptions } from '../segments/compile.js';
 import { anniversaryOfDates } from '../segments/sql/anniversary.js';
 import { and, cmp, col, num, or, param, select, type Expr, type FromItem, type Select, type TableName } from '../segments/sql/nodes.js';
 import { TEST_KEY_PREFIX } from '../store/enrolments.js';

@@ -11,11 +11,15 @@ import {
   type Rule,
   type Segment,
   type StatusFilter,
-  type StringTerm,
   type ValueTerm,
 } from '../project/model.js';
 import { and, cmp, col, FALSE, not, num, or, param, select, TRUE, type Expr, type Join, type Select } from './sql/nodes.js';
 import { anniversaryOfDates } from './sql/anniversary.js';
+import { anniversaryPrefilter, calendarDays, period } from './calendar.js';
+import { CompileError } from './compile-error.js';
+import { defined, escapeLike, numberTerm, numberTermAdmits, presenceOnly, stringTerm } from './terms.js';
+
+export { CompileError } from './compile-error.js';
 import { countExpr, mapExpr, someExpr } from './sql/walk.js';
 
 /** Where a channel's address is kept on the customer. */
@@ -30,8 +34,6 @@ export interface CompileOptions {
   channelAddress(channel: string): AddressField;
 }
 
-/** Why a rule cannot become SQL (journey-only conditions, unknown segments). */
-export class CompileError extends Error {}
 
 const C = 'c'; // the customers alias of every segment query
 /** Expression nodes a named segment may have and still be compiled into the query naming it. */
@@ -609,11 +611,6 @@ function usesCustomerColumns(e: Expr | null): boolean {
   return e !== null && someExpr(e, (x) => x.kind === 'column' && x.table === C && x.name !== 'id');
 }
 
-/** (x IS NOT NULL AND f(x)): a missing value never matches a comparison, even under NOT. */
-function defined(x: Expr, f: (x: Expr) => Expr): Expr {
-  return and({ kind: 'is_null', expr: x, negated: true, guard: true }, f(x));
-}
-
 /**
  * Outside any NOT, SQL's unknown already acts as false, so the IS NOT NULL guards
  * only cost time (and can keep an index from counting a range on its own); they are
@@ -688,132 +685,4 @@ function statusCondition(status: Expr, statuses: StatusFilter): Expr {
   if (statuses === 'any') return TRUE;
   if (statuses === 'default') return { kind: 'in', expr: status, list: NOT_COUNTED_BY_DEFAULT.map(param), negated: true };
   return { kind: 'in', expr: status, list: statuses.map(param), negated: false };
-}
-
-function numberTerm(x: Expr, t: NumberTerm): Expr {
-  switch (t.op) {
-    case 'between':
-      return and(cmp('>=', x, param(t.low)), cmp('<=', x, param(t.high)));
-    case 'eq':
-      return cmp('=', x, param(t.value));
-    case 'ne':
-      return cmp('<>', x, param(t.value));
-    case 'gt':
-      return cmp('>', x, param(t.value));
-    case 'gte':
-      return cmp('>=', x, param(t.value));
-    case 'lt':
-      return cmp('<', x, param(t.value));
-    case 'lte':
-      return cmp('<=', x, param(t.value));
-    default: {
-      const never: never = t;
-      throw new Error(`unknown number term ${JSON.stringify(never)}`);
-    }
-  }
-}
-
-export function numberTermAdmits(t: NumberTerm, n: number): boolean {
-  switch (t.op) {
-    case 'between':
-      return n >= t.low && n <= t.high;
-    case 'eq':
-      return n === t.value;
-    case 'ne':
-      return n !== t.value;
-    case 'gt':
-      return n > t.value;
-    case 'gte':
-      return n >= t.value;
-    case 'lt':
-      return n < t.value;
-    case 'lte':
-      return n <= t.value;
-    default: {
-      const never: never = t;
-      throw new Error(`unknown number term ${JSON.stringify(never)}`);
-    }
-  }
-}
-
-/** true for "at least one", false for "none", null when the count itself matters. */
-function presenceOnly(count: NumberTerm[]): boolean | null {
-  const admits = (n: number) => count.every((t) => numberTermAdmits(t, n));
-  const zero = admits(0);
-  // Counts up to 1000 stand for "any larger count": a condition that admits 1..1000 but not 0 is "at least one".
-  const some = [1, 2, 3, 10, 1000].map(admits);
-  if (!zero && some.every(Boolean)) return true;
-  if (zero && some.every((v) => !v)) return false;
-  return null;
-}
-
-function stringTerm(x: Expr, t: StringTerm): Expr {
-  switch (t.op) {
-    case 'eq':
-      return defined(x, () => cmp('=', x, param(t.value)));
-    case 'ne':
-      return or({ kind: 'is_null', expr: x, negated: false }, cmp('<>', x, param(t.value)));
-    case 'in':
-      return defined(x, () => ({ kind: 'in', expr: x, list: t.values.map(param), negated: false }));
-    case 'not_in':
-      return or({ kind: 'is_null', expr: x, negated: false }, { kind: 'in', expr: x, list: t.values.map(param), negated: true });
-    case 'contains':
-      return defined(x, () => ({ kind: 'like', expr: x, pattern: param(`%${escapeLike(t.value)}%`) }));
-    case 'starts_with':
-      return defined(x, () => ({ kind: 'like', expr: x, pattern: param(`${escapeLike(t.value)}%`) }));
-    case 'ends_with':
-      return defined(x, () => ({ kind: 'like', expr: x, pattern: param(`%${escapeLike(t.value)}`) }));
-    case 'exists':
-      return t.value ? defined(x, () => cmp('<>', x, param(''))) : or({ kind: 'is_null', expr: x, negated: false }, cmp('=', x, param('')));
-    default: {
-      const never: never = t;
-      throw new Error(`unknown string term ${JSON.stringify(never)}`);
-    }
-  }
-}
-
-function escapeLike(s: string): string {
-  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
-
-/** An anniversary period in whole months or days. */
-function period(every: Duration): { unit: 'months' | 'days'; every: number } {
-  if (every.unit === 'mo' || every.unit === 'y') return { unit: 'months', every: every.amount * (every.unit === 'y' ? 12 : 1) };
-  if (every.unit === 'd' || every.unit === 'w') return { unit: 'days', every: calendarDays(every) };
-  throw new CompileError(`an anniversary repeats in days, weeks, months or years, not ${every.text}`);
-}
-
-/**
- * Dates whose local day (in any zone, UTC-12 to UTC+14) can be an anniversary today
- * have a UTC month-day within two days of today's, or, on a month's last days, one of
- * the later days of longer months. Yearly periods filter on month and day, monthly
- * ones on the day alone; daily periods fall on any day.
- */
-export function anniversaryPrefilter(instant: Expr, now: Date, unit: 'months' | 'days', every: number): Expr {
-  if (unit === 'days') return TRUE;
-  const DAY = 86_400_000;
-  const monthDays = new Set<string>();
-  const md = (d: Date) => d.toISOString().slice(5, 10);
-  for (let k = -2; k <= 2; k++) monthDays.add(md(new Date(now.getTime() + k * DAY)));
-  for (let k = -1; k <= 1; k++) {
-    const today = new Date(now.getTime() + k * DAY);
-    const month = today.getUTCMonth();
-    if (new Date(today.getTime() + DAY).getUTCMonth() === month) continue;
-    // today is a month's last day: dates on its day and after, in any year, are due
-    const mm = String(month + 1).padStart(2, '0');
-    for (let day = today.getUTCDate() - 1; day <= 31; day++) monthDays.add(`${mm}-${String(day).padStart(2, '0')}`);
-    monthDays.add(md(new Date(today.getTime() + DAY)));
-  }
-  const monthDay: Expr = { kind: 'utc_month_day', instant };
-  if (every % 12 === 0) return { kind: 'in', expr: monthDay, list: [...monthDays].sort().map(param), negated: false };
-  // A local 1st or 2nd can be the previous month's 28th to 31st in UTC, and the other way round.
-  const days = [...new Set([...[...monthDays].map((x) => x.slice(3)), '01', '02', '28', '29', '30', '31'])].sort();
-  return { kind: 'in', expr: { kind: 'substr', expr: monthDay, start: 4, length: 2 }, list: days.map(param), negated: false };
-}
-
-/** Whole calendar days a duration stands for (calendar windows take d and w). */
-export function calendarDays(d: Duration): number {
-  if (d.unit === 'd') return d.amount;
-  if (d.unit === 'w') return d.amount * 7;
-  throw new CompileError(`calendar windows count whole days: use d or w, not ${d.text}`);
 }
