@@ -193,6 +193,40 @@ describe('journey import (CLI)', () => {
     expect(nobody.stderr).toMatch(/^error: no customer 'no\*+@example\.com' in the store/);
   });
 
+  it("links Shopify's line items, which name no product, to the products export's products by SKU or title, in either order of import", () => {
+    const lines = (project: string) => {
+      const db = new Database(path.join(project, '.journey/store.db'), { readonly: true });
+      try {
+        return db.prepare(`SELECT order_id || ' ' || coalesce(title, '') || ' -> ' || coalesce(product_id, '-') AS line FROM order_items ORDER BY order_id, line`).all().map((r: any) => r.line);
+      } finally {
+        db.close();
+      }
+    };
+    const expected = [
+      '#1001 Canvas Tote -> canvas-tote', // by SKU
+      '#1001 Organic Cotton Tee - M -> organic-cotton-tee', // the variant's SKU is on a later row: by the title before " - "
+      '#1002 Canvas Tote -> canvas-tote',
+      '#1003 Wool Beanie -> wool-beanie',
+      '#1004 Sticker Pack -> -', // not in the catalogue
+      '#1005 Sticker Pack -> -',
+    ];
+    const ordersFirst = tempDir();
+    expect(journey(ordersFirst, ['import', 'orders', fixture('shopify', 'orders_export.csv'), '--preset', 'shopify']).code).toBe(0);
+    expect(journey(ordersFirst, ['import', 'products', fixture('shopify', 'products_export.csv'), '--preset', 'shopify']).code).toBe(0);
+    expect(lines(ordersFirst)).toEqual(expected);
+    const productsFirst = tempDir();
+    expect(journey(productsFirst, ['import', 'products', fixture('shopify', 'products_export.csv'), '--preset', 'shopify']).code).toBe(0);
+    expect(journey(productsFirst, ['import', 'orders', fixture('shopify', 'orders_export.csv'), '--preset', 'shopify']).code).toBe(0);
+    expect(lines(productsFirst)).toEqual(expected);
+    // so the tee and the tote, bought together in #1001, are a pair related recommendations read
+    const db = new Database(path.join(productsFirst, '.journey/store.db'), { readonly: true });
+    expect(db.prepare(`SELECT a, b, n FROM product_pairs ORDER BY a`).all()).toEqual([
+      { a: 'canvas-tote', b: 'organic-cotton-tee', n: 1 },
+      { a: 'organic-cotton-tee', b: 'canvas-tote', n: 1 },
+    ]);
+    db.close();
+  });
+
   it('refuses customer ids a spreadsheet rounded, saying why and what to do, and merges no one', () => {
     const project = tempDir();
     const r = journey(project, ['import', 'customers', fixture('shopify', 'customers_excel.csv'), '--preset', 'shopify']);

@@ -1,5 +1,6 @@
 import type { SqlValue, StoreDb } from '../db.js';
 import { recordImportedDeliveryEvents } from '../delivery-events-import.js';
+import { linkAllLinesToProducts, linkLinesToProducts } from '../product-links.js';
 import { keepingPairsBySet } from '../product-pairs.js';
 import { rebuildReachability, refreshCustomerFacts, refreshReachability } from '../facts.js';
 import { FIELDS, type ImportKind } from './kinds.js';
@@ -387,6 +388,8 @@ export class ImportWriter {
         [this.now, this.now],
       );
     }
+    // a line that names no product takes the one with its SKU or title (a Shopify export names none)
+    if (this.kind === 'order-items') linkLinesToProducts(this.db, `SELECT order_id, line FROM ${this.t.stage}`);
     if (this.kind === 'customers') {
       this.db.run(
         `INSERT INTO customer_consents (customer_id, channel, granted, updated_at)
@@ -430,8 +433,11 @@ export class ImportWriter {
         this.db.run(`INSERT OR IGNORE INTO ${this.t.touched} (customer_id) SELECT o.customer_id FROM ${this.t.stage} s JOIN orders o ON o.id = s.order_id WHERE ${changedRows}`);
         this.db.run(`INSERT OR IGNORE INTO ${this.t.paidOrders} (id) SELECT s.order_id FROM ${this.t.stage} s WHERE ${changedRows}`);
         break;
-      case 'order-items':
       case 'products':
+        // lines imported before their products (an orders export first) are linked now
+        linkAllLinesToProducts(this.db);
+        break;
+      case 'order-items':
         break;
     }
   }
@@ -459,8 +465,11 @@ export class ImportWriter {
         this.db.run(`UPDATE orders SET total = (SELECT sum(p.value) FROM order_payments p WHERE p.order_id = orders.id) WHERE id IN (SELECT id FROM ${this.t.paidOrders})`);
         refreshCustomerFacts(this.db, this.t.touched);
         break;
-      case 'order-items':
       case 'products':
+        // lines imported before their products (an orders export first) are linked now
+        linkAllLinesToProducts(this.db);
+        break;
+      case 'order-items':
         break;
     }
   }
