@@ -66,7 +66,6 @@ export const NO_PERSONAL_DATA: Readonly<Record<string, string>> = {
   outbox_attempts: 'outbox ids of requests in flight and when they left (no address, no customer)',
   erased_addresses: 'keyed hashes of erased addresses, kept on purpose so they are not messaged again',
   erasure_key: 'a check value of the hash key',
-  product_pairs_paused: 'a flag an import sets inside its own transaction',
   product_pairs: "co-purchase counts per pair of products and day; a forgotten person's orders are taken out of them as their items are deleted",
 };
 

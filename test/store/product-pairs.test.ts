@@ -123,25 +123,6 @@ describe('product pairs', () => {
     expect(pairs(db)).toEqual(recount(db));
   });
 
-  it('are kept by set by an import (its row triggers paused only inside its own transaction), and a failed import leaves them as they were', async () => {
-    db = await shop();
-    expect(db.all('SELECT id FROM product_pairs_paused')).toEqual([]);
-    // new orders and their items, written 2 rows a batch: each batch's orders kept by set
-    await importFile(db, { kind: 'orders', file: file('more-orders.csv', 'id,customer_id,placed_at,status,total,currency\no9,c1,2024-02-01T10:00:00Z,delivered,30,EUR\no10,c2,2024-02-01T11:00:00Z,delivered,20,EUR\n'), now: NOW, batchRows: 2 });
-    await importFile(db, { kind: 'order-items', file: file('more-items.csv', 'order_id,line,product_id,quantity\no9,1,p1,1\no9,2,p2,1\no9,3,p3,1\no10,1,p1,1\no10,2,p3,1\n'), now: NOW, batchRows: 2 });
-    expect(pairs(db)).toEqual(recount(db));
-    expect(pairs(db)).toContainEqual(['p1', 'p3', D1, 3]);
-    expect(db.all('SELECT id FROM product_pairs_paused')).toEqual([]);
-    // an items file with a bad row imports nothing: the counts are untouched
-    const before = pairs(db);
-    await expect(importFile(db, { kind: 'order-items', file: file('bad.csv', 'order_id,line,product_id,quantity\no1,9,p3,1\no1,10,p2,-1\n'), now: NOW })).rejects.toThrow(/invalid/);
-    expect(pairs(db)).toEqual(before);
-    expect(db.all('SELECT id FROM product_pairs_paused')).toEqual([]);
-    // and a trigger of another writer still counts (the pause was the import's only)
-    db.run(`DELETE FROM order_items WHERE order_id = 'o10'`);
-    expect(pairs(db)).toEqual(recount(db));
-  });
-
   it('lose the orders of a forgotten person, and of an order deleted with its items', async () => {
     db = await shop();
     process.env[HASH_KEY_ENV] = 'test-key-'.padEnd(40, 'x');

@@ -1,7 +1,6 @@
 import type { SqlValue, StoreDb } from '../db.js';
 import { recordImportedDeliveryEvents } from '../delivery-events-import.js';
 import { linkAllLinesToProducts, linkLinesToProducts } from '../product-links.js';
-import { keepingPairsBySet } from '../product-pairs.js';
 import { rebuildReachability, refreshCustomerFacts, refreshReachability } from '../facts.js';
 import { FIELDS, type ImportKind } from './kinds.js';
 import type { RowMapper, StageRow } from './mapping.js';
@@ -281,26 +280,6 @@ export class ImportWriter {
 
   /** Classifies and writes the staged rows. */
   apply(): BatchCounts {
-    // the co-purchase counts of the orders the batch writes are kept by set, not by a trigger per row (migration 020)
-    switch (this.kind) {
-      case 'orders':
-        return keepingPairsBySet(this.db, `SELECT id FROM ${this.t.stage}`, () => this.write());
-      case 'order-items':
-        return keepingPairsBySet(this.db, `SELECT DISTINCT order_id AS id FROM ${this.t.stage}`, () => this.write());
-      case 'customers':
-      case 'products':
-      case 'events':
-      case 'suppressions':
-      case 'payments':
-        return this.write();
-      default: {
-        const never: never = this.kind;
-        throw new Error(`unknown import kind ${String(never)}`);
-      }
-    }
-  }
-
-  private write(): BatchCounts {
     const { table, key, bag } = this.shape;
     const storeExpr = (f: string) => (f === 'customer_id' && this.shape.customerRef ? 's.resolved_customer' : `s.${f}`);
     const dataColumns = this.written.filter((f) => !key.includes(f));

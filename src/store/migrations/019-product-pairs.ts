@@ -37,79 +37,6 @@ const add = (pairs: string) => `INSERT INTO product_pairs (a, b, day, n) SELECT 
 const subtract = (pairs: string) => `UPDATE product_pairs SET n = n - 1 FROM (${pairs}) x WHERE product_pairs.a = x.a AND product_pairs.b = x.b AND product_pairs.day = x.day;
     DELETE FROM product_pairs WHERE n <= 0 AND (a, b, day) IN (SELECT a, b, day FROM (${pairs}));`;
 
-/**
- * The triggers that keep product_pairs right row by row. With `pausable`, each first
- * checks that no bulk writer has paused them (migration 020: an import keeps the pairs
- * of the orders it writes set by set, product-pairs.ts, and pauses the triggers inside
- * its own transaction, where no other connection sees the pause).
- */
-export function pairTriggers(pausable: boolean): string {
-  const guard = (condition: string) => (pausable ? `NOT EXISTS (SELECT 1 FROM product_pairs_paused) AND (${condition})` : condition);
-  return `
--- an item of a product the order did not hold yet pairs it with the order's others (the
--- conditions are in WHEN, which costs an import far less than running the body: an
--- order's first item, most items, has no others)
-CREATE TRIGGER product_pairs_item_added AFTER INSERT ON order_items
-WHEN ${guard(`NEW.product_id IS NOT NULL
-  AND EXISTS (SELECT 1 FROM order_items WHERE order_id = NEW.order_id AND product_id <> NEW.product_id)
-  AND NOT EXISTS (SELECT 1 FROM order_items WHERE order_id = NEW.order_id AND product_id = NEW.product_id AND line <> NEW.line)
-  AND EXISTS (SELECT 1 FROM orders WHERE id = NEW.order_id AND ${COUNTED('status')})`)}
-BEGIN
-  ${add(pairsWith('NEW.order_id', 'NEW.product_id'))}
-END;
-
--- the last item of a product in the order takes its pairs away (after the order itself
--- is deleted, its row is gone and this finds nothing: the order's trigger subtracted them)
-CREATE TRIGGER product_pairs_item_removed AFTER DELETE ON order_items
-WHEN ${guard(`OLD.product_id IS NOT NULL
-  AND EXISTS (SELECT 1 FROM order_items WHERE order_id = OLD.order_id AND product_id <> OLD.product_id)
-  AND NOT EXISTS (SELECT 1 FROM order_items WHERE order_id = OLD.order_id AND product_id = OLD.product_id)
-  AND EXISTS (SELECT 1 FROM orders WHERE id = OLD.order_id AND ${COUNTED('status')})`)}
-BEGIN
-  ${subtract(pairsWith('OLD.order_id', 'OLD.product_id'))}
-END;
-
--- an item moved to another product or order: the orders' pairs as they were out, as they are in
-CREATE TRIGGER product_pairs_item_changing BEFORE UPDATE OF order_id, product_id ON order_items
-WHEN ${guard(`OLD.order_id IS NOT NEW.order_id OR OLD.product_id IS NOT NEW.product_id`)}
-BEGIN
-  ${subtract(pairsOf('SELECT OLD.order_id UNION SELECT NEW.order_id'))}
-END;
-CREATE TRIGGER product_pairs_item_changed AFTER UPDATE OF order_id, product_id ON order_items
-WHEN ${guard(`OLD.order_id IS NOT NEW.order_id OR OLD.product_id IS NOT NEW.product_id`)}
-BEGIN
-  ${add(pairsOf('SELECT OLD.order_id UNION SELECT NEW.order_id'))}
-END;
-
--- an order whose items came first (foreign keys deferred or off); an import's new order has none
-CREATE TRIGGER product_pairs_order_added AFTER INSERT ON orders
-WHEN ${guard(`${COUNTED('NEW.status')} AND EXISTS (SELECT 1 FROM order_items WHERE order_id = NEW.id)`)}
-BEGIN
-  ${add(pairsOf('SELECT NEW.id'))}
-END;
-
--- canceled, refunded, back to counted, or placed on another day
-CREATE TRIGGER product_pairs_order_changed AFTER UPDATE OF status, placed_at ON orders
-WHEN ${guard(`(${COUNTED('OLD.status')}) IS NOT (${COUNTED('NEW.status')}) OR OLD.placed_at / ${DAY} IS NOT NEW.placed_at / ${DAY}`)}
-BEGIN
-  UPDATE product_pairs SET n = n - 1 FROM (SELECT DISTINCT i.product_id AS a, j.product_id AS b FROM order_items i JOIN order_items j ON j.order_id = i.order_id
-      WHERE i.order_id = OLD.id AND i.product_id IS NOT NULL AND j.product_id IS NOT NULL AND i.product_id <> j.product_id) x
-    WHERE ${COUNTED('OLD.status')} AND product_pairs.a = x.a AND product_pairs.b = x.b AND product_pairs.day = OLD.placed_at / ${DAY};
-  DELETE FROM product_pairs WHERE n <= 0 AND day = OLD.placed_at / ${DAY} AND (a, b) IN (SELECT i.product_id, j.product_id FROM order_items i JOIN order_items j ON j.order_id = i.order_id
-      WHERE i.order_id = OLD.id AND i.product_id IS NOT NULL AND j.product_id IS NOT NULL AND i.product_id <> j.product_id);
-  ${add(pairsOf('SELECT NEW.id'))}
-END;
-
--- before the delete: the cascade then removes the items of an order that is gone
-CREATE TRIGGER product_pairs_order_removed BEFORE DELETE ON orders
-WHEN ${guard(`${COUNTED('OLD.status')} AND EXISTS (SELECT 1 FROM order_items WHERE order_id = OLD.id)`)}
-BEGIN
-  ${subtract(pairsOf('SELECT OLD.id'))}
-END;
-
-`;
-}
-
 export const version = 19;
 export const name = 'product pairs';
 export const sql = `
@@ -121,7 +48,67 @@ CREATE TABLE product_pairs (
   PRIMARY KEY (a, b, day)
 ) WITHOUT ROWID;
 
-${pairTriggers(false)}
+-- an item of a product the order did not hold yet pairs it with the order's others (the
+-- conditions are in WHEN, which costs an import far less than running the body: an
+-- order's first item, most items, has no others)
+CREATE TRIGGER product_pairs_item_added AFTER INSERT ON order_items
+WHEN NEW.product_id IS NOT NULL
+  AND EXISTS (SELECT 1 FROM order_items WHERE order_id = NEW.order_id AND product_id <> NEW.product_id)
+  AND NOT EXISTS (SELECT 1 FROM order_items WHERE order_id = NEW.order_id AND product_id = NEW.product_id AND line <> NEW.line)
+  AND EXISTS (SELECT 1 FROM orders WHERE id = NEW.order_id AND ${COUNTED('status')})
+BEGIN
+  ${add(pairsWith('NEW.order_id', 'NEW.product_id'))}
+END;
+
+-- the last item of a product in the order takes its pairs away (after the order itself
+-- is deleted, its row is gone and this finds nothing: the order's trigger subtracted them)
+CREATE TRIGGER product_pairs_item_removed AFTER DELETE ON order_items
+WHEN OLD.product_id IS NOT NULL
+  AND EXISTS (SELECT 1 FROM order_items WHERE order_id = OLD.order_id AND product_id <> OLD.product_id)
+  AND NOT EXISTS (SELECT 1 FROM order_items WHERE order_id = OLD.order_id AND product_id = OLD.product_id)
+  AND EXISTS (SELECT 1 FROM orders WHERE id = OLD.order_id AND ${COUNTED('status')})
+BEGIN
+  ${subtract(pairsWith('OLD.order_id', 'OLD.product_id'))}
+END;
+
+-- an item moved to another product or order: the orders' pairs as they were out, as they are in
+CREATE TRIGGER product_pairs_item_changing BEFORE UPDATE OF order_id, product_id ON order_items
+WHEN OLD.order_id IS NOT NEW.order_id OR OLD.product_id IS NOT NEW.product_id
+BEGIN
+  ${subtract(pairsOf('SELECT OLD.order_id UNION SELECT NEW.order_id'))}
+END;
+CREATE TRIGGER product_pairs_item_changed AFTER UPDATE OF order_id, product_id ON order_items
+WHEN OLD.order_id IS NOT NEW.order_id OR OLD.product_id IS NOT NEW.product_id
+BEGIN
+  ${add(pairsOf('SELECT OLD.order_id UNION SELECT NEW.order_id'))}
+END;
+
+-- an order whose items came first (foreign keys deferred or off); an import's new order has none
+CREATE TRIGGER product_pairs_order_added AFTER INSERT ON orders
+WHEN ${COUNTED('NEW.status')} AND EXISTS (SELECT 1 FROM order_items WHERE order_id = NEW.id)
+BEGIN
+  ${add(pairsOf('SELECT NEW.id'))}
+END;
+
+-- canceled, refunded, back to counted, or placed on another day
+CREATE TRIGGER product_pairs_order_changed AFTER UPDATE OF status, placed_at ON orders
+WHEN (${COUNTED('OLD.status')}) IS NOT (${COUNTED('NEW.status')}) OR OLD.placed_at / ${DAY} IS NOT NEW.placed_at / ${DAY}
+BEGIN
+  UPDATE product_pairs SET n = n - 1 FROM (SELECT DISTINCT i.product_id AS a, j.product_id AS b FROM order_items i JOIN order_items j ON j.order_id = i.order_id
+      WHERE i.order_id = OLD.id AND i.product_id IS NOT NULL AND j.product_id IS NOT NULL AND i.product_id <> j.product_id) x
+    WHERE ${COUNTED('OLD.status')} AND product_pairs.a = x.a AND product_pairs.b = x.b AND product_pairs.day = OLD.placed_at / ${DAY};
+  DELETE FROM product_pairs WHERE n <= 0 AND day = OLD.placed_at / ${DAY} AND (a, b) IN (SELECT i.product_id, j.product_id FROM order_items i JOIN order_items j ON j.order_id = i.order_id
+      WHERE i.order_id = OLD.id AND i.product_id IS NOT NULL AND j.product_id IS NOT NULL AND i.product_id <> j.product_id);
+  ${add(pairsOf('SELECT NEW.id'))}
+END;
+
+-- before the delete: the cascade then removes the items of an order that is gone
+CREATE TRIGGER product_pairs_order_removed BEFORE DELETE ON orders
+WHEN ${COUNTED('OLD.status')} AND EXISTS (SELECT 1 FROM order_items WHERE order_id = OLD.id)
+BEGIN
+  ${subtract(pairsOf('SELECT OLD.id'))}
+END;
+
 -- the orders already in the store (from the orders, their items read in place)
 INSERT INTO product_pairs (a, b, day, n)
 SELECT i.product_id, j.product_id, o.placed_at / ${DAY}, count(DISTINCT o.id)
