@@ -145,7 +145,7 @@ export function recommendFor(db: StoreDb, set: IdSet, spec: RecommendationSpec, 
         // with several basis products, a partner's score is the sum of its counts with each
         // (of those whose read part of the list it is in)
         return {
-          sql: `SELECT t.eid, best.b AS pid, sum(best.n) AS score, 'bought together with ' || group_concat(t.pid, ', ' ORDER BY t.pid) || ' in ' || sum(best.n) || ' orders' AS reason
+          sql: `SELECT t.eid, best.b AS pid, sum(best.n) AS score, 'bought together with ' || group_concat(t.pid, ', ' ORDER BY t.pid) || ' in ' || sum(best.n) || CASE sum(best.n) WHEN 1 THEN ' order' ELSE ' orders' END AS reason
                 FROM ${table}_bp t JOIN ${table}_best best ON best.a = t.pid AND best.r <= t.lim
                 WHERE ${kept('best.b')} ${more('best.b')} GROUP BY t.eid, best.b`,
           params: [],
@@ -166,7 +166,7 @@ export function recommendFor(db: StoreDb, set: IdSet, spec: RecommendationSpec, 
                 ranked AS MATERIALIZED (SELECT cat, pid, n, row_number() OVER (PARTITION BY cat ORDER BY n DESC, pid) AS r FROM sales),
                 stocked AS MATERIALIZED (SELECT ranked.cat, ranked.pid, ranked.n, row_number() OVER (PARTITION BY ranked.cat ORDER BY ranked.n DESC, ranked.pid) AS r
                           FROM ranked JOIN products p ON p.id = ranked.pid WHERE ranked.r <= ? AND ${IN_STOCK})
-           SELECT w.eid, s.pid, s.n AS score, 'a best seller of ' || s.cat || ' (' || s.n || ' orders)' AS reason
+           SELECT w.eid, s.pid, s.n AS score, 'a best seller of ' || s.cat || ' (' || s.n || CASE s.n WHEN 1 THEN ' order)' ELSE ' orders)' END AS reason
            FROM wanted w JOIN ${targets} t ON t.eid = w.eid JOIN stocked s ON s.cat = w.cat AND s.r <= t.lim
            WHERE ${kept('s.pid')} ${more('s.pid')}`,
           params: [since, pool],
@@ -177,7 +177,7 @@ export function recommendFor(db: StoreDb, set: IdSet, spec: RecommendationSpec, 
         const cat: SqlValue[] = spec.category && tier === 0 ? [spec.category] : [];
         // orders first, as for related (28 s from the products, 2 s from the orders, on the 1M shop)
         return fromList(
-          `SELECT p.id AS pid, count(DISTINCT o.id) AS score, 'popular: ' || count(DISTINCT o.id) || ' orders' AS reason FROM orders o CROSS JOIN order_items i ON i.order_id = o.id
+          `SELECT p.id AS pid, count(DISTINCT o.id) AS score, 'popular: ' || count(DISTINCT o.id) || CASE count(DISTINCT o.id) WHEN 1 THEN ' order' ELSE ' orders' END AS reason FROM orders o CROSS JOIN order_items i ON i.order_id = o.id
            JOIN products p ON p.id = i.product_id
            WHERE o.placed_at >= ? AND ${COUNTED} ${cat.length ? 'AND p.category = ?' : ''} GROUP BY p.id ORDER BY score DESC, p.id LIMIT ?`,
           targets,

@@ -65,8 +65,8 @@ describe('journey recommend', () => {
     expect(out.basisOrder).toBe('o9');
     expect(out.products.map((p: { id: string; reason: string }) => [p.id, p.reason])).toEqual([
       ['B', 'bought together with A in 2 orders'],
-      ['C', 'bought together with A in 1 orders'],
-      ['G', 'popular: 1 orders'],
+      ['C', 'bought together with A in 1 order'],
+      ['G', 'popular: 1 order'],
     ]);
     const human = await cli(shop.dir, 'recommend', 'ann', '--strategy', 'new', '--count', '2', '--fallback', 'none');
     expect(human.status, human.stderr).toBe(0);
