@@ -188,6 +188,11 @@ describe('journey import (CLI)', () => {
     const exported = journey(project, ['export', '7029541372001']);
     expect(exported.code, exported.stderr).toBe(0);
     expect(JSON.parse(exported.stdout).tables.orders.map((o: { id: string }) => o.id)).toEqual(['#1001', '#1002']);
+    // her id is an address: human output masks it as it masks every address, unless --show-pii
+    const human = journey(project, ['inspect', '7029541372001']);
+    expect(human.stdout).not.toContain('jane.doe@example.com');
+    expect(human.stdout).toMatch(/^customer ja\*+@example\.com\n/);
+    expect(journey(project, ['--show-pii', 'inspect', '7029541372001']).stdout).toMatch(/^customer jane\.doe@example\.com\n/);
     const nobody = journey(project, ['inspect', 'nobody@example.com']);
     expect(nobody.code).toBe(1);
     expect(nobody.stderr).toMatch(/^error: no customer 'no\*+@example\.com' in the store/);

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { shownText } from '../../pii.js';
 import { Command } from 'commander';
 import { JourneyError, usageError } from '../../errors.js';
 import { storePathFor } from '../../project/paths.js';
@@ -35,7 +36,7 @@ export function registerForget(program: Command): void {
         else process.stdout.write(human(r));
         if (r.notFound.length > 0) {
           process.exitCode = 1;
-          process.stderr.write(`${chalk.red('error')}: no customer ${r.notFound.map((c) => `'${c}'`).join(', ')} in the store: nothing removed for ${r.notFound.length === 1 ? 'it' : 'them'}\n`);
+          process.stderr.write(`${chalk.red('error')}: no customer ${r.notFound.map((c) => `'${shownText(c)}'`).join(', ')} in the store: nothing removed for ${r.notFound.length === 1 ? 'it' : 'them'}\n`);
         }
         if (!(r.vacuumed && r.walCleared)) busy(r);
       } finally {
@@ -57,11 +58,11 @@ function human(r: ForgetResult): string {
   if (r.forgotten.length === 0) return '';
   const removed = Object.entries(r.removed).map(([t, n]) => `${t} ${n.toLocaleString('en-US')}`);
   const lines = [
-    `${chalk.green('forgot')} ${r.forgotten.join(', ')}`,
+    `${chalk.green('forgot')} ${r.forgotten.map(shownText).join(', ')}`,
     `  removed: ${removed.join(', ')}`,
     `  ${r.hashed} address${r.hashed === 1 ? '' : 'es'} kept as keyed hashes only, so that ${r.forgotten.length === 1 ? 'this person is' : 'these people are'} not messaged again if re-imported`,
   ];
-  if (r.sharing.length > 0) lines.push(chalk.yellow(`  other customers with the same address, kept but no longer messaged: ${r.sharing.join(', ')}`));
+  if (r.sharing.length > 0) lines.push(chalk.yellow(`  other customers with the same address, kept but no longer messaged: ${r.sharing.map(shownText).join(', ')}`));
   if (r.vacuumed && r.walCleared) lines.push('  free pages and write-ahead log scrubbed');
   return lines.join('\n') + '\n';
 }

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { shownText } from '../../pii.js';
 import { Command } from 'commander';
 import { JourneyError } from '../../errors.js';
 import { storePathFor } from '../../project/paths.js';
@@ -24,7 +25,7 @@ export function registerInspect(program: Command): void {
         const customer = customerIdOf(db, ref);
         const journeys = customerJourneys(db, customer);
         if (opts.json) return printJson({ customer, journeys });
-        const lines = [chalk.bold(`customer ${customer}`)];
+        const lines = [chalk.bold(`customer ${shownText(customer)}`)];
         if (journeys.length === 0) lines.push(chalk.dim('  in no journey'));
         for (const { enrolment: e, log } of journeys) {
           const where = e.status === 'active' ? `at ${e.step_id} since ${iso(e.step_started_at)}, next look ${iso(e.due_at)}` : `${e.status} (${e.exit_reason}) at ${iso(e.exited_at)}`;

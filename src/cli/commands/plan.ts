@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { shownText } from '../../pii.js';
 import { planProject, type JourneyPlan, type PlannedStep, type ProjectPlan, type TestModePlan } from '../../engine/plan.js';
 import { describeUnsetEnvRef, UNSET_ENV_HINT, unsetEnvRefs } from '../../project/checks/env-refs.js';
 import { openProject } from '../../project/open-project.js';
@@ -56,7 +57,7 @@ function journey(p: JourneyPlan): string[] {
   }
   if (p.testMode) lines.push(...testModeLines(p.testMode));
   if (p.inside > 0) lines.push(`    inside    ${n(p.inside)} active before the tick`);
-  if (p.entering.sample.length > 0) lines.push(chalk.dim(`    sample    ${p.entering.sample.join(', ')}`));
+  if (p.entering.sample.length > 0) lines.push(chalk.dim(`    sample    ${p.entering.sample.map(shownText).join(', ')}`));
   for (const c of p.diff?.steps ?? []) {
     switch (c.kind) {
       case 'added':

@@ -1,5 +1,6 @@
 /** The plan's lines for the segments a journey uses that changed since the last run. */
 import type { RuleEdit, SegmentChange } from '../../engine/segment-changes.js';
+import { shownText } from '../../pii.js';
 import { chalk } from '../output.js';
 
 const n = (x: number) => x.toLocaleString('en-US');
@@ -9,7 +10,7 @@ const role = (usedAs: string) => (usedAs.startsWith('inside:') ? ` (inside ${use
 const edit = (e: RuleEdit) => `${e.path} ${e.before ?? '(none)'} -> ${e.after ?? '(none)'}`;
 
 const side = (sign: string, word: string, s: { count: number; sample: string[] }) =>
-  `${sign}${n(s.count)} ${word}${s.sample.length > 0 ? ` (${s.sample.join(', ')}${s.count > s.sample.length ? ', ...' : ''})` : ''}`;
+  `${sign}${n(s.count)} ${word}${s.sample.length > 0 ? ` (${s.sample.map(shownText).join(', ')}${s.count > s.sample.length ? ', ...' : ''})` : ''}`;
 
 export function segmentChangeLines(changes: readonly SegmentChange[]): string[] {
   if (changes.length > 0 && changes.every((c) => c.status === 'unrecorded')) {
