@@ -5,7 +5,7 @@ import { JourneyError } from '../../errors.js';
 import { openProject } from '../../project/open-project.js';
 import { storePathFor } from '../../project/paths.js';
 import { openStore } from '../../store/open.js';
-import { maskAddress, showPii } from '../../pii.js';
+import { maskAddress, showPii, shownText } from '../../pii.js';
 import { chalk, printJson, writeOutputFile } from '../output.js';
 import { clockNow, projectDir } from '../project-option.js';
 
@@ -54,7 +54,7 @@ function masked(p: Preview): Preview {
 function human(p: Preview, htmlFile: string | null): void {
   const c = p.content;
   const lines = [
-    `${chalk.bold(`${p.journey} / ${p.step}`)}${p.variant ? ` (${p.variant})` : ''} for ${p.customer}: ${p.channel} ${p.template} via ${p.provider}`,
+    `${chalk.bold(`${p.journey} / ${p.step}`)}${p.variant ? ` (${p.variant})` : ''} for ${shownText(p.customer)}: ${p.channel} ${p.template} via ${p.provider}`,
     `  to          ${p.to}`,
   ];
   if (p.order) lines.push(`  order       ${p.order} (the customer's latest, as an order trigger would enter with)`);

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { shownText } from '../../pii.js';
 import { Command } from 'commander';
 import { sendTest, type SendTestResult } from '../../engine/send-test.js';
 import { JourneyError, usageError } from '../../errors.js';
@@ -41,7 +42,7 @@ export function registerSendTest(program: Command): void {
 
 function human(r: SendTestResult): void {
   const sent = r.sends.filter((s) => s.outcome === 'sent').length;
-  const summary = `${sent} of ${r.sends.length} test message${r.sends.length === 1 ? '' : 's'} of ${r.journey} for customer ${r.customer} accepted by the provider`;
+  const summary = `${sent} of ${r.sends.length} test message${r.sends.length === 1 ? '' : 's'} of ${r.journey} for customer ${shownText(r.customer)} accepted by the provider`;
   // what went wrong is said first, on stderr
   if (sent < r.sends.length) process.stderr.write(`${chalk.red('error')}: ${r.sends.length - sent} not sent: ${summary}\n`);
   const lines = sent === r.sends.length ? [summary] : [];

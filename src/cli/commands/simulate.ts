@@ -6,7 +6,7 @@ import { openProject } from '../../project/open-project.js';
 import { storePathFor } from '../../project/paths.js';
 import { approxMs } from '../../time/duration.js';
 import { MAX_SIMULATE_TICKS, wholeNumberFlag } from '../flags.js';
-import { shownAddress } from '../../pii.js';
+import { shownAddress, shownText } from '../../pii.js';
 import { chalk, printJson } from '../output.js';
 import { projectDir } from '../project-option.js';
 
@@ -48,7 +48,7 @@ const COLUMNS = ['inside at start', 'entered', 'completed', 'exited', 'inside at
 
 function human(r: SimulationResult, limit: number): string {
   const lines = [chalk.dim(`simulated ${r.ticks} ticks from ${r.from} to ${r.to}; messages recorded, not sent`), ''];
-  for (const m of r.timeline.slice(0, limit)) lines.push(`${m.at.replace('.000Z', 'Z')}  ${m.journey_id}/${m.step_id}  ${m.channel} ${m.template} → ${m.customer_id} (${m.address})`);
+  for (const m of r.timeline.slice(0, limit)) lines.push(`${m.at.replace('.000Z', 'Z')}  ${m.journey_id}/${m.step_id}  ${m.channel} ${m.template} → ${shownText(m.customer_id)} (${m.address})`);
   if (r.timeline.length > limit) lines.push(chalk.dim(`... and ${r.timeline.length - limit} more (--limit, --json)`));
   lines.push('');
   const width = Math.max('journey'.length, ...r.journeys.map((j) => j.journey_id.length));
