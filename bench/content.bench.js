@@ -19,6 +19,7 @@ import { runTick } from '../dist/engine/tick.js';
 import { openProject } from '../dist/project/open-project.js';
 import { withRolledBack } from '../dist/store/rolled-back.js';
 import { openStore } from '../dist/store/open.js';
+import { profileStatements } from './profile-statements.js';
 import { benchShop, SHOP_NOW } from './shop-1m.js';
 
 const N = Number(process.env.BENCH_CONTENT_CUSTOMERS ?? 100_000);
@@ -79,7 +80,7 @@ try {
   const project = openProject(dir);
   const only = (id) => ({ ...project, journeys: project.journeys.filter((j) => j.id === id) });
   const db = openStore(store);
-  if (process.env.BENCH_CONTENT_PROFILE) profile(db);
+  if (process.env.BENCH_CONTENT_PROFILE) profileStatements(db, { explain: process.env.BENCH_CONTENT_PROFILE === 'plan' });
   // customers reachable by e-mail who have ordered (related recommendations start from their latest order)
   const customers = db.get(
     `SELECT count(*) AS n FROM (SELECT r.customer_id FROM customer_reachability r WHERE r.channel = 'email' AND EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = r.customer_id) LIMIT ?)`,
@@ -136,23 +137,4 @@ try {
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
-}
-
-/** Wraps the store's run/get/all/exec to print each statement that took over 50 ms. */
-function profile(db) {
-  for (const method of ['run', 'get', 'all', 'exec']) {
-    const original = db[method].bind(db);
-    db[method] = (sql, ...args) => {
-      const t = performance.now();
-      try {
-        return original(sql, ...args);
-      } finally {
-        const ms = performance.now() - t;
-        if (ms > 50) console.log(`# ${ms.toFixed(0).padStart(6)} ms ${method} ${sql.replace(/\s+/g, ' ').slice(0, 220)}`);
-        if (ms > 1000 && process.env.BENCH_CONTENT_PROFILE === 'plan' && method !== 'exec') {
-          for (const r of original.call ? db.all.call(db, `EXPLAIN QUERY PLAN ${sql.replace(/^\s*CREATE TEMP TABLE \S+ AS/i, "")}`, ...args) : []) console.log(`#          ${r.detail}`);
-        }
-      }
-    };
-  }
 }

@@ -60,7 +60,7 @@ const config = {
   policies: { quietHours: null, sendWindow: null, frequencyCap: null }, testRecipients: null,
   channels: { email: { provider: 'sendgrid', address: null } },
   providers: { sendgrid: { name: 'sendgrid', type: 'sendgrid', settings: { api_key: '${SENDGRID_API_KEY}', from: 'hello@shop.test', from_name: 'Example Shop', url, concurrency: CONCURRENCY, batch_size: BATCH } } },
-  templates: { thanks: { channel: 'email', providerTemplate: 'd-0001thankyou', subject: 'Thank you, {{first_name}}', body: null } },
+  templates: { thanks: { channel: 'email', providerTemplate: 'd-0001thankyou', subject: 'Thank you', body: null } },
   coupons: {},
 };
 const env = { SENDGRID_API_KEY: 'SG.bench-key-not-a-secret' };

@@ -45,7 +45,7 @@ const url = `http://127.0.0.1:${port}`;
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'journey-dispatch-bench-'));
 const db = openStore(path.join(dir, 'store.db'));
-const templates = { thanks: { channel: 'email', providerTemplate: 'd-0001thankyou', subject: 'Thank you, {{first_name}}', body: null } };
+const templates = { thanks: { channel: 'email', providerTemplate: 'd-0001thankyou', subject: 'Thank you', body: null } };
 const config = {
   file: null, storePath: null, timezone: 'UTC', journeysDir: 'journeys', segmentsDir: 'segments',
   policies: { quietHours: null, sendWindow: null, frequencyCap: null }, testRecipients: null,

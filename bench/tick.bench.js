@@ -24,6 +24,7 @@ import { tickWithLock } from '../dist/engine/runner.js';
 import { openProject } from '../dist/project/open-project.js';
 import { rebuildReachability } from '../dist/store/facts.js';
 import { openStore } from '../dist/store/open.js';
+import { profileStatements } from './profile-statements.js';
 
 const N = Number(process.env.BENCH_TICK_CUSTOMERS ?? 100_000);
 const NOW = Date.UTC(2026, 2, 2, 10, 0, 0);
@@ -44,8 +45,8 @@ ${POLICIES ? `policies:
 providers:
   sendgrid: { type: sendgrid, api_key: "\${SENDGRID_API_KEY}", from: shop@shop.test }
 templates:
-  welcome: { channel: email, provider_template: d-welcome, subject: "Welcome, {{first_name}}" }
-  offer: { channel: email, provider_template: d-offer, subject: "10% off, {{first_name}}" }
+  welcome: { channel: email, provider_template: d-welcome, subject: "Welcome, {{ customer.first_name | default: 'friend' }}" }
+  offer: { channel: email, provider_template: d-offer, subject: "10% off, {{ customer.first_name | default: 'friend' }}" }
 coupons:
   ten: { discount: 10%, prefix: TEN, valid_for: 30d }
 `;
@@ -119,7 +120,7 @@ try {
 
   const project = openProject(dir);
   const db = openStore(path.join(dir, '.journey', 'store.db'));
-  if (process.env.BENCH_TICK_PROFILE) profile(db);
+  if (process.env.BENCH_TICK_PROFILE) profileStatements(db);
   const storeMb = db.get('SELECT page_count * page_size AS b FROM pragma_page_count(), pragma_page_size()').b / 1048576;
   const rssBeforeMb = process.memoryUsage().rss / 1048576;
   const before = db.get('SELECT (SELECT count(*) FROM outbox) AS outbox, (SELECT max(id) FROM step_log) AS log');
@@ -157,20 +158,4 @@ try {
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
-}
-
-/** Wraps the store's run/get/all/exec to print each statement that took over 50 ms. */
-function profile(db) {
-  for (const method of ['run', 'get', 'all', 'exec']) {
-    const original = db[method].bind(db);
-    db[method] = (sql, ...args) => {
-      const t = performance.now();
-      try {
-        return original(sql, ...args);
-      } finally {
-        const ms = performance.now() - t;
-        if (ms > 50) console.log(`# ${ms.toFixed(0).padStart(6)} ms ${method} ${sql.replace(/\s+/g, ' ').slice(0, 220)}`);
-      }
-    };
-  }
 }
