@@ -6,11 +6,14 @@
 import { createHmac } from 'node:crypto';
 
 export function signedLink(base: string, customerId: string, secret: string): string {
-  const t = createHmac('sha256', secret).update(customerId).digest('hex');
-  return `${base}${base.includes('?') ? '&' : '?'}c=${encodeURIComponent(customerId)}&t=${t}`;
+  return customerLink(base, customerId, createHmac('sha256', secret).update(customerId).digest('hex'));
 }
 
-/** The link of a test copy or a sample: the shape of a signed one, with t=test, which no shop page accepts. */
-export function unsignedLink(base: string, customerId: string): string {
-  return `${base}${base.includes('?') ? '&' : '?'}c=${encodeURIComponent(customerId)}&t=test`;
+/** The link of a test copy or a sample: the shape of a signed one, with a word for t that no shop page accepts. */
+export function unsignedLink(base: string, customerId: string, why: 'test' | 'sample'): string {
+  return customerLink(base, customerId, why);
+}
+
+function customerLink(base: string, customerId: string, t: string): string {
+  return `${base}${base.includes('?') ? '&' : '?'}c=${encodeURIComponent(customerId)}&t=${t}`;
 }

@@ -6,6 +6,7 @@
  * name, a name in another script, another locale and currency.
  */
 import type { Config, Journey, Scalar, Step } from '../project/model.js';
+import { unsignedLink } from './links.js';
 import type { MessageVariables, OrderVariable, ProductVariable } from './variables.js';
 
 export interface SampleCustomer {
@@ -94,8 +95,8 @@ export function sampleVariables(config: Config, c: SampleCustomer, at: SendConte
     coupon: coupon ? { code: 'K7M2QX9P', discount: coupon.discount, expires_at: coupon.validFor ? new Date(NOW + 14 * 86_400_000).toISOString() : null } : null,
     recommendations: recs ? sampleProducts(recs.count, currency) : [],
     vars: { ...config.vars },
-    unsubscribe_url: config.links?.unsubscribe ? `${config.links.unsubscribe}?c=${c.id}&t=sample` : null,
-    preferences_url: config.links?.preferences ? `${config.links.preferences}?c=${c.id}&t=sample` : null,
+    unsubscribe_url: config.links?.unsubscribe ? unsignedLink(config.links.unsubscribe, c.id, 'sample') : null,
+    preferences_url: config.links?.preferences ? unsignedLink(config.links.preferences, c.id, 'sample') : null,
     currency,
     data: { ...(at?.step.data ?? {}) } as Record<string, Scalar>,
   };

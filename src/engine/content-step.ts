@@ -102,6 +102,10 @@ function order(json: string | null): OrderVariable | null {
 
 /** A row of the step's messages as the documented variables. */
 export function variablesOf(row: MessageContextRow, config: Config, journey: Journey, step: Extract<Step, { kind: 'send' }>, secret: string | null, testCopy = false): MessageVariables {
+  // a test copy's links carry no valid signature: a click by the team must not
+  // unsubscribe the real customer the copy was rendered for
+  const link = (base: string | null | undefined): string | null =>
+    base && secret ? (testCopy ? unsignedLink(base, row.customer_id, 'test') : signedLink(base, row.customer_id, secret)) : null;
   const trigger = order(row.trigger_order);
   const last = order(row.last_order);
   const coupon = step.coupon ? config.coupons[step.coupon] : undefined;
@@ -144,10 +148,8 @@ export function variablesOf(row: MessageContextRow, config: Config, journey: Jou
       : null,
     recommendations: parse<ProductVariable[]>(row.products) ?? [],
     vars: { ...config.vars } as Record<string, Scalar>,
-    // a test copy's links carry no valid signature: a click by the team must not
-    // unsubscribe the real customer the copy was rendered for
-    unsubscribe_url: config.links?.unsubscribe && secret ? (testCopy ? unsignedLink(config.links.unsubscribe, row.customer_id) : signedLink(config.links.unsubscribe, row.customer_id, secret)) : null,
-    preferences_url: config.links?.preferences && secret ? (testCopy ? unsignedLink(config.links.preferences, row.customer_id) : signedLink(config.links.preferences, row.customer_id, secret)) : null,
+    unsubscribe_url: link(config.links?.unsubscribe),
+    preferences_url: link(config.links?.preferences),
     currency: trigger?.currency ?? last?.currency ?? config.currency,
     data: { ...step.data },
   };
