@@ -33,23 +33,27 @@ export function findCustomer(db: StoreDb, ref: string): CustomerMatch {
  * several customers at one address (then they are named by id). (Output masks the
  * addresses in an error's text unless --show-pii.)
  */
-export function customerIdOf(db: StoreDb, ref: string, opts: { hint?: string } = {}): string {
+export function customerIdOf(db: StoreDb, ref: string): string {
   const m = findCustomer(db, ref);
-  const shown = ref;
   switch (m.kind) {
     case 'one':
       return m.id;
     case 'many':
-      throw new JourneyError(`${m.ids.length} customers have the ${m.by === 'email' ? 'e-mail address' : 'phone number'} '${shown}': ${m.ids.join(', ')}${m.ids.length === 20 ? ', ...' : ''}`, {
-        hint: 'name one of them by its id',
-      });
+      throw ambiguous(ref, m);
     case 'none':
-      throw new JourneyError(`no customer '${shown}' in the store`, {
-        hint: opts.hint ?? "give a customer's id, an id of the shop system the imports recorded, or their e-mail address or phone number",
+      throw new JourneyError(`no customer '${ref}' in the store`, {
+        hint: "give a customer's id, an id of the shop system the imports recorded, or their e-mail address or phone number",
       });
     default: {
       const never: never = m;
       throw new Error(`unknown match ${JSON.stringify(never)}`);
     }
   }
+}
+
+/** Several customers at the address a reference gives: they are named by id. */
+export function ambiguous(ref: string, m: Extract<CustomerMatch, { kind: 'many' }>): JourneyError {
+  return new JourneyError(`${m.ids.length} customers have the ${m.by === 'email' ? 'e-mail address' : 'phone number'} '${ref}': ${m.ids.join(', ')}${m.ids.length === 20 ? ', ...' : ''}`, {
+    hint: 'name one of them by its id',
+  });
 }

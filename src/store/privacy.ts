@@ -10,7 +10,7 @@
  * table cannot quietly keep data an erasure was asked to remove.
  */
 import { createHmac } from 'node:crypto';
-import { customerIdOf, findCustomer } from './customer-ref.js';
+import { ambiguous, findCustomer } from './customer-ref.js';
 import type Database from 'better-sqlite3';
 import { JourneyError } from '../errors.js';
 import type { StoreDb, SqlValue } from './db.js';
@@ -321,6 +321,6 @@ export function exportCustomer(db: StoreDb, ref: string, now: Date): PersonExpor
 /** The customer id a reference names, or the reference itself when it names nobody (reported as not found). */
 function resolved(db: StoreDb, ref: string): string {
   const m = findCustomer(db, ref);
-  if (m.kind === 'many') customerIdOf(db, ref);
+  if (m.kind === 'many') throw ambiguous(ref, m);
   return m.kind === 'one' ? m.id : ref;
 }
