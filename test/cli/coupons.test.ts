@@ -5,12 +5,12 @@
  * low warned about by `journey plan`, and two processes ticking one store at once
  * never giving one code to two customers.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import Papa from 'papaparse';
 import { afterEach, describe, expect, it } from 'vitest';
+import { journeyAt, spawned } from '../helpers/spawn.js';
 import { BASE_CONFIG, ROOT, Shop, journey } from '../engine/helpers/shop.js';
 
 const NOW = '2026-03-02T12:00:00Z';
@@ -21,21 +21,9 @@ afterEach(() => {
   shop = undefined;
 });
 
-function cli(dir: string, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return run(process.execPath, [path.join(ROOT, 'bin/journey.js'), '-C', dir, '--now', NOW, ...args]);
-}
-
-function run(cmd: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: { ...process.env, NO_COLOR: '1', SENDGRID_API_KEY: 'SG.test', TWILIO_AUTH_TOKEN: 'tw-test' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const SECRETS = { SENDGRID_API_KEY: 'SG.test', TWILIO_AUTH_TOKEN: 'tw-test' };
+const cli = (dir: string, ...args: string[]) => journeyAt(dir, NOW, args, { env: SECRETS });
+const run = (cmd: string, args: string[]) => spawned(cmd, args, { env: SECRETS });
 
 const CONFIG = BASE_CONFIG().replace('coupons:\n', 'coupons:\n  pooled: { discount: 15%, pool: true }\n');
 const welcome = (id: string) => journey(id, `

@@ -6,15 +6,16 @@
  * opened in a real headless Chromium (Debian's `chromium`), which must show the
  * customer's name, the code and the products inside the message's frame.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { WebSocket } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
+import { journeyAt } from '../helpers/spawn.js';
 import { smsSegments } from '../../src/content/sms.js';
-import { ROOT, Shop, journey } from '../engine/helpers/shop.js';
+import { Shop, journey } from '../engine/helpers/shop.js';
 
 const NOW = '2026-03-02T12:00:00Z';
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p)) ?? null;
@@ -25,21 +26,8 @@ afterEach(() => {
   shop = undefined;
 });
 
-function cli(dir: string, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-    // a preview needs no provider secret: its request body carries none
-    delete env.SENDGRID_API_KEY;
-    delete env.TWILIO_AUTH_TOKEN;
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin/journey.js'), '-C', dir, '--now', NOW, ...args], { env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+// a preview needs no provider secret: its request body carries none
+const cli = (dir: string, ...args: string[]) => journeyAt(dir, NOW, args, { unset: ['SENDGRID_API_KEY', 'TWILIO_AUTH_TOKEN'] });
 
 const J = journey('thanks', `
 trigger: { event: order_placed }

@@ -7,10 +7,10 @@
  *   related (A) for ann: B (with A in 2 orders), C (1), E out of stock; topped up by
  *   popular: G (A is hers). new: F, D.
  */
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ROOT, Shop, journey } from '../engine/helpers/shop.js';
+import { journeyAt } from '../helpers/spawn.js';
+import { Shop, journey } from '../engine/helpers/shop.js';
 
 const NOW = '2026-06-01T00:00:00Z';
 const DAY = 86_400_000;
@@ -21,17 +21,7 @@ afterEach(() => {
   shop = undefined;
 });
 
-function cli(dir: string, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin/journey.js'), '-C', dir, '--now', NOW, ...args], { env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const cli = (dir: string, ...args: string[]) => journeyAt(dir, NOW, args);
 
 async function setUp(): Promise<Shop> {
   const s = await Shop.create({ journeys: { j: journey('j', `\ntrigger: { segment: everyone }\nsteps:\n  - id: done\n    exit: { reason: x }\n`) } });

@@ -3,11 +3,10 @@
  * SendGrid and Twilio on 127.0.0.1. One message per send step and split variant,
  * to the test address, filled with the real customer's data; nobody enrolled.
  */
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { journeyAt } from '../helpers/spawn.js';
 import { startServer, type FakeServer } from '../delivery/helpers/server.js';
-import { BASE_CONFIG, ROOT, Shop, journey } from './helpers/shop.js';
+import { BASE_CONFIG, Shop, journey } from './helpers/shop.js';
 
 const NOW = '2026-03-02T12:00:00Z';
 
@@ -20,19 +19,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-function cli(dir: string, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin/journey.js'), '-C', dir, '--now', NOW, ...args], {
-      env: { ...process.env, NO_COLOR: '1', SENDGRID_API_KEY: 'SG.test', TWILIO_AUTH_TOKEN: 'tw-test', KLAVIYO_API_KEY: 'pk_test' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const cli = (dir: string, ...args: string[]) => journeyAt(dir, NOW, args, { env: { SENDGRID_API_KEY: 'SG.test', TWILIO_AUTH_TOKEN: 'tw-test', KLAVIYO_API_KEY: 'pk_test' } });
 
 const J = journey('ab', `
 trigger: { segment: everyone }

@@ -5,13 +5,13 @@
  * nothing of the live journeys (entry limits, frequency caps, coupons), the team
  * gets a sample, and switching test mode off lets the customers in for real.
  */
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { journeyAt } from '../helpers/spawn.js';
 import { planProject } from '../../src/engine/plan.js';
 import { storeDeliveryEvents } from '../../src/store/message-events.js';
 import { startServer, type FakeServer, type Recorded } from '../delivery/helpers/server.js';
-import { BASE_CONFIG, ROOT, Shop, journey, type OutboxRow } from './helpers/shop.js';
+import { BASE_CONFIG, Shop, journey, type OutboxRow } from './helpers/shop.js';
 
 const T0 = '2026-03-02T12:00:00Z';
 const HOUR = 3_600_000;
@@ -27,19 +27,7 @@ afterEach(async () => {
 });
 
 /** The CLI in a child process, without blocking this process (the stand-in answers from here). */
-function cli(dir: string, now: string, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin/journey.js'), '-C', dir, '--now', now, ...args], {
-      env: { ...process.env, NO_COLOR: '1', SENDGRID_API_KEY: 'SG.test', TWILIO_AUTH_TOKEN: 'tw-test', KLAVIYO_API_KEY: 'pk_test' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const cli = (dir: string, now: string, ...args: string[]) => journeyAt(dir, now, args, { env: { SENDGRID_API_KEY: 'SG.test', TWILIO_AUTH_TOKEN: 'tw-test', KLAVIYO_API_KEY: 'pk_test' } });
 
 /** A stand-in answering as SendGrid (202), Twilio (201) and Klaviyo (202) do. */
 export async function standIn(): Promise<FakeServer> {
