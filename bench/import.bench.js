@@ -58,6 +58,9 @@ try {
   // the same table shape: a fresh store (same schema, keys and indexes), sqlite3's own import
   const cliStore = path.join(dir, 'cli.db');
   openStore(cliStore).close();
+  // the file has the generator's columns; the table's later ones (an item's own status,
+  // migration 013) are dropped there so that sqlite3 takes the file as it is
+  execFileSync('sqlite3', [cliStore, 'ALTER TABLE order_items DROP COLUMN status']);
   const started = performance.now();
   const cli = spawnSync('sqlite3', [cliStore], { input: `.mode csv\n.import --skip 1 ${itemsFile} order_items\n`, encoding: 'utf8' });
   const cliSeconds = (performance.now() - started) / 1000;
