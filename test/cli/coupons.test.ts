@@ -57,14 +57,38 @@ describe('coupon pools', () => {
     const tick = await cli(shop.dir, 'run', '--once', '--no-deliver');
     expect(tick.status, tick.stderr).toBe(0);
 
-    // Shopify: a Code header, one issued code a row (the free one stays out)
-    const shopify = await cli(shop.dir, 'coupons', 'export', 'pooled', '--format', 'shopify');
-    expect(shopify.status, shopify.stderr).toBe(0);
-    const rows = parse(shopify.stdout);
+    // a Code header, one issued code a row (the free one stays out)
+    const codes = await cli(shop.dir, 'coupons', 'export', 'pooled', '--format', 'codes');
+    expect(codes.status, codes.stderr).toBe(0);
+    const rows = parse(codes.stdout);
     expect(rows[0]).toEqual(['Code']);
     expect(rows.slice(1).every((r) => r.length === 1)).toBe(true);
     expect(rows.slice(1).map((r) => r[0]).sort()).toEqual(['SPR-AAAA1', 'SPR-BBBB2', 'SPR-CCCC3']);
-    expect(shopify.stdout).toMatch(/^Code\r\nSPR-[A-Z0-9]+\r\n/);
+    expect(codes.stdout).toMatch(/^Code\r\nSPR-[A-Z0-9]+\r\n/);
+
+    // Shopify: request bodies for its Admin GraphQL discountRedeemCodeBulkAdd, as its reference
+    // documents the mutation (discountId: ID!, codes: [DiscountRedeemCodeInput!]!, each { code })
+    const gid = 'gid://shopify/DiscountCodeNode/1057371';
+    const graphql = await cli(shop.dir, 'coupons', 'export', 'pooled', '--format', 'shopify-graphql', '--discount-id', gid, '--per-request', '2');
+    expect(graphql.status, graphql.stderr).toBe(0);
+    const requests = graphql.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { query: string; variables: { discountId: string; codes: { code: string }[] } });
+    expect(requests.map((r) => r.variables.codes.length)).toEqual([2, 1]);
+    for (const r of requests) {
+      expect(Object.keys(r).sort()).toEqual(['query', 'variables']);
+      expect(r.query).toMatch(/^mutation \w+\(\$discountId: ID!, \$codes: \[DiscountRedeemCodeInput!\]!\) \{ discountRedeemCodeBulkAdd\(discountId: \$discountId, codes: \$codes\) \{/);
+      expect(r.query).toContain('userErrors { code field message }');
+      expect(r.variables.discountId).toBe(gid);
+      expect(r.variables.codes.every((c) => Object.keys(c).join() === 'code' && typeof c.code === 'string')).toBe(true);
+    }
+    expect(requests.flatMap((r) => r.variables.codes.map((c) => c.code)).sort()).toEqual(['SPR-AAAA1', 'SPR-BBBB2', 'SPR-CCCC3']);
+    const noId = await cli(shop.dir, 'coupons', 'export', 'pooled', '--format', 'shopify-graphql');
+    expect(noId.status).toBe(64);
+    expect(noId.stderr.split('\n')[0]).toContain('--format shopify-graphql needs --discount-id');
+    const badId = await cli(shop.dir, 'coupons', 'export', 'pooled', '--format', 'shopify-graphql', '--discount-id', '1057371');
+    expect(badId.status).toBe(64);
+    expect(badId.stderr).toContain('gid://shopify/DiscountCodeNode/NUMBER');
+    const tooMany = await cli(shop.dir, 'coupons', 'export', 'pooled', '--format', 'shopify-graphql', '--discount-id', gid, '--per-request', '251');
+    expect(tooMany.status).toBe(64);
 
     const plain = await cli(shop.dir, 'coupons', 'export', 'pooled');
     const table = parse(plain.stdout);

@@ -4,7 +4,8 @@ import { JourneyError, usageError } from '../../errors.js';
 import { openProject } from '../../project/open-project.js';
 import { storePathFor } from '../../project/paths.js';
 import type { Project } from '../../project/model.js';
-import { couponCounts, importPool, issuedCodes, redemptionsByStep, type IssuedCode } from '../../store/coupons.js';
+import { couponCounts, importPool, issuedCodes, redemptionsByStep } from '../../store/coupons.js';
+import { exportCodes, SHOPIFY_CODES_PER_REQUEST, SHOPIFY_DISCOUNT_ID, type CouponExportFormat } from '../../reports/coupon-export.js';
 import { openStore } from '../../store/open.js';
 import { chalk, printJson, writeOutputFile } from '../output.js';
 import { readCouponCodes } from '../../store/import/coupon-codes.js';
@@ -47,12 +48,24 @@ export function registerCoupons(program: Command): void {
     });
   coupons
     .command('export')
-    .description("write a coupon's issued codes as CSV: Shopify's bulk discount code import, or every column")
+    .description("write a coupon's issued codes for the shop system: Shopify's bulk-add requests, a Code column, or every column")
     .argument('<coupon>', 'the coupon, as named in journey.config.yaml')
-    .addOption(new Option('--format <format>', 'shopify: a Code column, for importing the codes into the discount in Shopify; csv: code, customer, journey, step, dates, redemption').choices(['shopify', 'csv']).default('csv'))
+    .addOption(
+      new Option('--format <format>', 'csv: code, customer, journey, step, dates, redemption; codes: one Code column; shopify-graphql: discountRedeemCodeBulkAdd request bodies (JSON Lines) for Shopify\'s Admin GraphQL API')
+        .choices(['csv', 'codes', 'shopify-graphql'])
+        .default('csv'),
+    )
+    .option('--discount-id <gid>', 'shopify-graphql: the code discount the codes join, gid://shopify/DiscountCodeNode/N')
+    .option('--per-request <n>', `shopify-graphql: codes a request, 1 to ${SHOPIFY_CODES_PER_REQUEST}`, String(SHOPIFY_CODES_PER_REQUEST))
     .option('--out <file>', 'write to FILE (default: stdout)')
     .addHelpText('after', '\nExit codes: 0 written, 1 an unknown coupon or no store, 64 usage error.')
-    .action((name: string, opts: { format: 'shopify' | 'csv'; out?: string }, cmd: Command) => {
+    .action((name: string, opts: { format: CouponExportFormat; discountId?: string; perRequest: string; out?: string }, cmd: Command) => {
+      const perRequest = Number(opts.perRequest);
+      if (opts.format === 'shopify-graphql') {
+        if (!opts.discountId) throw usageError('--format shopify-graphql needs --discount-id', 'the id of the code discount in Shopify, e.g. gid://shopify/DiscountCodeNode/1057371; its admin page URL ends in the number');
+        if (!SHOPIFY_DISCOUNT_ID.test(opts.discountId)) throw usageError(`--discount-id ${JSON.stringify(opts.discountId.slice(0, 80))} is not a Shopify code discount id`, 'write it as gid://shopify/DiscountCodeNode/NUMBER');
+        if (!Number.isInteger(perRequest) || perRequest < 1 || perRequest > SHOPIFY_CODES_PER_REQUEST) throw usageError(`--per-request must be a whole number from 1 to ${SHOPIFY_CODES_PER_REQUEST}`, 'Shopify takes at most 250 codes a request (100 in some older API versions)');
+      } else if (opts.discountId !== undefined) throw usageError('--discount-id goes with --format shopify-graphql');
       const root = projectDir(cmd);
       const project = openProject(root);
       couponOf(project, name);
@@ -62,7 +75,7 @@ export function registerCoupons(program: Command): void {
       try {
         const codes = issuedCodes(db, name);
         count = codes.length;
-        text = opts.format === 'shopify' ? shopifyCsv(codes) : plainCsv(name, codes);
+        text = exportCodes(opts.format, codes, { coupon: name, discountId: opts.discountId, perRequest });
       } finally {
         db.close();
       }
@@ -86,30 +99,6 @@ function couponOf(project: Project, name: string) {
     throw new JourneyError(`no coupon '${name}' in journey.config.yaml`, { hint: names.length ? `coupons: ${names.join(', ')}` : 'declare it under coupons:' });
   }
   return coupon;
-}
-
-const CRLF = '\r\n';
-/** RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled. */
-const field = (v: string | number | null) => {
-  const s = v === null ? '' : String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-};
-const line = (values: (string | number | null)[]) => values.map(field).join(',') + CRLF;
-const isoOf = (t: number | null) => (t === null ? null : new Date(t).toISOString());
-
-/** Shopify's discount code import: one code a row under a `Code` header. */
-export function shopifyCsv(codes: readonly IssuedCode[]): string {
-  return line(['Code']) + codes.map((c) => line([c.code])).join('');
-}
-
-export const PLAIN_COLUMNS = ['code', 'coupon', 'customer_id', 'journey_id', 'step_id', 'issued_at', 'expires_at', 'redeemed_order_id', 'redeemed_at'] as const;
-
-/** Every issued code with whom and where it went and whether an order redeemed it; times in ISO 8601 UTC. No addresses: the customer id names the person. */
-export function plainCsv(coupon: string, codes: readonly IssuedCode[]): string {
-  return (
-    line([...PLAIN_COLUMNS]) +
-    codes.map((c) => line([c.code, coupon, c.customer_id, c.journey_id, c.step_id, isoOf(c.issued_at), isoOf(c.expires_at), c.redeemed_order_id, isoOf(c.redeemed_at)])).join('')
-  );
 }
 
 /**
