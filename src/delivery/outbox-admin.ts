@@ -8,7 +8,8 @@ import { openProject } from '../project/open-project.js';
 import { storePathFor } from '../project/paths.js';
 import { openStore } from '../store/open.js';
 import { deliveryOutcome, notDelivered, type DeliveryOutcome } from './outcome.js';
-import { countByStatus, listRows, requeueRows, resolveRows, type OutboxListRow, type OutboxStatus, type Resolution, type StoredStatus } from '../store/outbox.js';
+import type { OutboxStatus, StoredStatus } from '../store/outbox.js';
+import { countByStatus, listRows, requeueRows, resolveRows, type OutboxListRow, type Resolution } from '../store/outbox-operator.js';
 import { dispatch, type DispatchOptions, type DispatchReport } from './dispatcher.js';
 import { startWebhookServer, type WebhookServer, type WebhookServerOptions } from './serve.js';
 

@@ -5,7 +5,7 @@ import { deliveryOutcome, notDelivered, type DeliveryOutcome } from '../delivery
 import { JourneyError } from '../errors.js';
 import type { Project } from '../project/model.js';
 import { openStore } from '../store/open.js';
-import { countByStatus } from '../store/outbox.js';
+import { countByStatus } from '../store/outbox-operator.js';
 import { withStoreCopy } from '../store/store-copy.js';
 import { tickWithLock } from './runner.js';
 import type { TickReport } from './tick.js';

@@ -11,7 +11,8 @@ import type { StoreDb } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
 import { MIGRATIONS } from '../../src/store/migrations/index.js';
 import { openStore } from '../../src/store/open.js';
-import { claimDue, claimInDoubt, commitGroup, completeRows, countByStatus, listRows, nextDueAt, nextLeaseEnd, reclaimExpired, RECLAIM_ERROR } from '../../src/store/outbox.js';
+import { claimDue, claimInDoubt, commitGroup, completeRows, nextDueAt, nextLeaseEnd, reclaimExpired, RECLAIM_ERROR } from '../../src/store/outbox.js';
+import { countByStatus, listRows } from '../../src/store/outbox-operator.js';
 import { openSqlite } from '../../src/store/sqlite.js';
 import { tempDir } from './helpers.js';
 
