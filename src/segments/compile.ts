@@ -1,25 +1,22 @@
 import { shift } from '../project/duration.js';
 import { SYNC_CHANNEL } from '../store/enrolments.js';
 import { storedAddressField } from '../store/facts.js';
-import { NOT_COUNTED_BY_DEFAULT } from '../store/order-statuses.js';
 import {
   type DateComparison,
-  type Duration,
-  type Moment,
   type NumberTerm,
   type OrderFilter,
   type Rule,
   type Segment,
-  type StatusFilter,
-  type ValueTerm,
 } from '../project/model.js';
 import { and, cmp, col, FALSE, not, num, or, param, select, TRUE, type Expr, type Join, type Select } from './sql/nodes.js';
-import { anniversaryOfDates } from './sql/anniversary.js';
-import { anniversaryPrefilter, calendarDays, period } from './calendar.js';
+import { attributeTerm } from './attribute-terms.js';
+import { customerTimezone, dateComparison } from './date-terms.js';
+import { factsQuery, isStatusOnly, orderFilter, statusCondition } from './order-facts.js';
 import { CompileError } from './compile-error.js';
-import { defined, escapeLike, numberTerm, numberTermAdmits, presenceOnly, stringTerm } from './terms.js';
+import { defined, numberTerm, numberTermAdmits, presenceOnly, stringTerm } from './terms.js';
 
 export { CompileError } from './compile-error.js';
+export { customerTimezone } from './date-terms.js';
 import { countExpr, mapExpr, someExpr } from './sql/walk.js';
 
 /** Where a channel's address is kept on the customer. */
@@ -244,7 +241,7 @@ class RuleCompiler {
       case 'customer_field':
         return and(...r.terms.map((t) => stringTerm(col(C, r.field), t)));
       case 'attribute':
-        return and(...r.terms.map((t) => this.attributeTerm(r.name, t)));
+        return and(...r.terms.map((t) => attributeTerm(col(C, 'attributes'), r.name, t, this.opts.now)));
       case 'registered_at':
         return this.dateComparison(col(C, 'registered_at'), r.date);
       case 'orders':
@@ -498,88 +495,8 @@ class RuleCompiler {
     return customerTimezone(alias, this.opts.defaultTimezone);
   }
 
-  private momentMs(m: Moment): number {
-    return m.kind === 'ago' ? shift(this.opts.now, m.duration, -1).getTime() : Date.parse(m.iso.length === 10 ? `${m.iso}T00:00:00Z` : m.iso);
-  }
-
-  /** Compares an epoch-ms column; calendar windows compare local dates in the customer's timezone. */
   private dateComparison(column: Expr, d: DateComparison, timezone: Expr | null = null): Expr {
-    const tz = timezone ?? this.timezoneOf(C);
-    const parts = d.terms.map((t): Expr => {
-      switch (t.op) {
-        case 'exists':
-          return { kind: 'is_null', expr: column, negated: t.value };
-        case 'before':
-        case 'after': {
-          if (d.calendar && t.at.kind === 'ago') {
-            const local: Expr = { kind: 'local_date', instant: column, timezone: tz };
-            const boundary: Expr = { kind: 'date_add_days', date: { kind: 'local_date', instant: param(this.nowMs), timezone: tz }, days: -(calendarDays(t.at.duration) - 1) };
-            return defined(column, () => cmp(t.op === 'before' ? '<' : '>=', local, boundary));
-          }
-          return defined(column, (x) => cmp(t.op === 'before' ? '<' : '>=', x, param(this.momentMs(t.at))));
-        }
-        case 'anniversary': {
-          const { unit, every } = period(t.every);
-          const exact: Expr = { kind: 'is_anniversary', instant: column, now: param(this.nowMs), timezone: tz, unit, every };
-          // A local date costs a function call per row; the UTC month and day rule out
-          // all but a handful of dates first, for every timezone at once.
-          return defined(column, () => and(anniversaryPrefilter(column, this.opts.now, unit, every), exact));
-        }
-        default: {
-          const never: never = t;
-          throw new Error(`unknown date term ${JSON.stringify(never)}`);
-        }
-      }
-    });
-    return and(...parts);
-  }
-
-  private attributeTerm(name: string, t: ValueTerm): Expr {
-    const doc = col(C, 'attributes');
-    const key = param(name);
-    const text: Expr = { kind: 'json_value', column: doc, key, as: 'text' };
-    const number: Expr = { kind: 'json_value', column: doc, key, as: 'number' };
-    const equals = (v: string | number | boolean): Expr => ({ kind: 'is_true', expr: { kind: 'json_equals', column: doc, key, value: v } });
-    switch (t.op) {
-      case 'eq':
-        return equals(t.value);
-      case 'ne':
-        return not(equals(t.value));
-      case 'in':
-        return or(...t.values.map(equals));
-      case 'not_in':
-        return not(or(...t.values.map(equals)));
-      case 'exists':
-        return t.value ? { kind: 'is_true', expr: { kind: 'json_has', column: doc, key } } : not({ kind: 'is_true', expr: { kind: 'json_has', column: doc, key } });
-      case 'contains':
-        return defined(text, (x) => ({ kind: 'like', expr: x, pattern: param(`%${escapeLike(t.value)}%`) }));
-      case 'gt':
-      case 'gte':
-      case 'lt':
-      case 'lte':
-        return defined(number, (x) => numberTerm(x, t));
-      case 'before':
-      case 'after': {
-        // Date attributes are ISO 8601 text; compared at day precision (UTC date of the moment).
-        const day = new Date(this.momentMs(t.at)).toISOString().slice(0, 10);
-        return defined(text, (x) => cmp(t.op === 'before' ? '<' : '>=', { kind: 'substr', expr: x, start: 1, length: 10 }, param(day)));
-      }
-      case 'anniversary': {
-        const today = new Date(this.nowMs).toISOString().slice(0, 10);
-        const { unit, every } = period(t.every);
-        const date: Expr = { kind: 'substr', expr: text, start: 1, length: 10 };
-        // Only a value that starts like a date is one: the date arithmetic must never see
-        // 'gold' (PostgreSQL would fail the query, SQLite's julianday('1') reads a day number).
-        return {
-          kind: 'is_true',
-          expr: { kind: 'case', whens: [{ when: { kind: 'is_iso_date', expr: text }, then: anniversaryOfDates(date, param(today), unit, every) }], otherwise: null },
-        };
-      }
-      default: {
-        const never: never = t;
-        throw new Error(`unknown attribute term ${JSON.stringify(never)}`);
-      }
-    }
+    return dateComparison(column, d, timezone ?? this.timezoneOf(C), this.opts.now);
   }
 }
 
@@ -599,12 +516,6 @@ export function storedReachability(channel: string, customerId: Expr, opts: Pick
     }),
     negated: false,
   };
-}
-
-/** A customer's timezone: their own, or the project's when they have none. */
-export function customerTimezone(alias: string, defaultTimezone: string): Expr {
-  const tz = col(alias, 'timezone');
-  return { kind: 'case', whens: [{ when: or({ kind: 'is_null', expr: tz, negated: false }, cmp('=', tz, param(''))), then: param(defaultTimezone) }], otherwise: tz };
 }
 
 function usesCustomerColumns(e: Expr | null): boolean {
@@ -633,56 +544,3 @@ function dropGuards(e: Expr, underNot = false): Expr {
   }
 }
 
-/** A filter on status alone can read the per-customer facts the store keeps instead of the orders. */
-function isStatusOnly(f: OrderFilter): boolean {
-  return f.categories.length === 0 && f.products.length === 0 && f.skus.length === 0 && f.total.length === 0 && f.placed.terms.length === 0;
-}
-
-/** The columns of an orders aggregate (n, first_at, last_at, value, avg_value) from the facts tables. */
-function factsQuery(statuses: StatusFilter): Select {
-  const average = (value: Expr, valued: Expr): Expr => ({ kind: 'case', whens: [{ when: cmp('>', valued, num(0)), then: { kind: 'arith', op: '/', left: value, right: valued } }], otherwise: null });
-  // the default statuses have a table of their own; one status is one row per customer:
-  // both are read by key, with no grouping
-  const perCustomer = (table: 'customer_facts' | 'customer_status_facts', where: Expr | null): Select =>
-    select({
-      columns: [
-        ...['customer_id', 'n', 'first_at', 'last_at', 'value'].map((c) => ({ expr: col('f', c), alias: c })),
-        { expr: average(col('f', 'value'), col('f', 'valued_n')), alias: 'avg_value' },
-      ],
-      from: { kind: 'table', table, alias: 'f' },
-      where,
-    });
-  if (statuses === 'default') return perCustomer('customer_facts', null);
-  if (statuses !== 'any' && statuses.length === 1) return perCustomer('customer_status_facts', cmp('=', col('f', 'status'), param(statuses[0]!)));
-  const sum = (name: string): Expr => ({ kind: 'aggregate', fn: 'sum', arg: col('f', name) });
-  return select({
-    columns: [
-      { expr: col('f', 'customer_id'), alias: 'customer_id' },
-      { expr: sum('n'), alias: 'n' },
-      { expr: { kind: 'aggregate', fn: 'min', arg: col('f', 'first_at') }, alias: 'first_at' },
-      { expr: { kind: 'aggregate', fn: 'max', arg: col('f', 'last_at') }, alias: 'last_at' },
-      { expr: sum('value'), alias: 'value' },
-      { expr: average(sum('value'), sum('valued_n')), alias: 'avg_value' },
-    ],
-    from: { kind: 'table', table: 'customer_status_facts', alias: 'f' },
-    where: statusCondition(col('f', 'status'), statuses),
-    groupBy: [col('f', 'customer_id')],
-  });
-}
-
-function orderFilter(statuses: StatusFilter, within: Duration | null = null): OrderFilter {
-  return {
-    statuses,
-    categories: [],
-    products: [],
-    skus: [],
-    total: [],
-    placed: { terms: within ? [{ op: 'after', at: { kind: 'ago', duration: within } }] : [], calendar: false },
-  };
-}
-
-function statusCondition(status: Expr, statuses: StatusFilter): Expr {
-  if (statuses === 'any') return TRUE;
-  if (statuses === 'default') return { kind: 'in', expr: status, list: NOT_COUNTED_BY_DEFAULT.map(param), negated: true };
-  return { kind: 'in', expr: status, list: statuses.map(param), negated: false };
-}
