@@ -6,7 +6,7 @@
  * plain data (MessageJob).
  */
 import type { Config, Journey, Scalar, Step } from '../project/model.js';
-import type { MessageContextRow } from '../store/message-context.js';
+import type { MessageContextRow, ProductRow } from '../store/message-context.js';
 import { signedLink, unsignedLink } from './links.js';
 import { renderTemplate, TemplateError, type CompiledTemplate, type PortableTemplate } from './render.js';
 import type { MessageVariables, OrderVariable, ProductVariable } from './variables.js';
@@ -20,9 +20,19 @@ export interface MessageJob {
   template: PortableTemplate | null;
   secret: string | null;
   testCopy: boolean;
+  /** The recommended products of the step by id (rows name theirs by id), or null without recommendations. */
+  products: Map<string, ProductRow> | null;
 }
 
-export function messageJob(config: Config, journey: Journey, step: Extract<Step, { kind: 'send' }>, template: PortableTemplate | null, secret: string | null, testCopy: boolean): MessageJob {
+export function messageJob(
+  config: Config,
+  journey: Journey,
+  step: Extract<Step, { kind: 'send' }>,
+  template: PortableTemplate | null,
+  secret: string | null,
+  testCopy: boolean,
+  products: Map<string, ProductRow> | null,
+): MessageJob {
   const { coupons, vars, links, locale, timezone, currency } = config;
   return {
     config: { coupons, vars, links, locale, timezone, currency },
@@ -31,6 +41,7 @@ export function messageJob(config: Config, journey: Journey, step: Extract<Step,
     template,
     secret,
     testCopy,
+    products,
   };
 }
 
@@ -54,7 +65,7 @@ export function renderRows(job: MessageJob, template: CompiledTemplate | null, r
       failed.push({ id: row.outbox_id, error: `template '${step.template}' is not in the project` });
       continue;
     }
-    const vars = variablesOf(row, config, journey, step, secret, testCopy);
+    const vars = variablesOf(row, config, journey, step, secret, testCopy, job.products);
     let content: string | null = null;
     if (!template.providerTemplate || step.subject) {
       try {
@@ -77,8 +88,26 @@ function order(json: string | null): OrderVariable | null {
   return o ? { ...o, placed_at: new Date(o.placed_at).toISOString() } : null;
 }
 
+/** A row's products in order, each a new object (a template may not change another message's). */
+function recommended(json: string | null, products: MessageJob['products']): ProductVariable[] {
+  const out: ProductVariable[] = [];
+  for (const [id, reason] of parse<[string, string | null][]>(json) ?? []) {
+    const p = products?.get(id);
+    if (p) out.push({ id: p.id, title: p.title, url: p.url, image: p.image, price: p.price, currency: p.currency, category: p.category, reason });
+  }
+  return out;
+}
+
 /** A row of the step's messages as the documented variables. */
-export function variablesOf(row: MessageContextRow, config: MessageJob['config'], journey: MessageJob['journey'], step: MessageJob['step'], secret: string | null, testCopy = false): MessageVariables {
+export function variablesOf(
+  row: MessageContextRow,
+  config: MessageJob['config'],
+  journey: MessageJob['journey'],
+  step: MessageJob['step'],
+  secret: string | null,
+  testCopy: boolean,
+  products: MessageJob['products'],
+): MessageVariables {
   // a test copy's links carry no valid signature: a click by the team must not
   // unsubscribe the real customer the copy was rendered for
   const link = (base: string | null | undefined): string | null =>
@@ -123,7 +152,7 @@ export function variablesOf(row: MessageContextRow, config: MessageJob['config']
           ? { code: issued.code, discount: coupon.discount, expires_at: issued.expires_at === null ? null : new Date(issued.expires_at).toISOString() }
           : null
       : null,
-    recommendations: parse<ProductVariable[]>(row.products) ?? [],
+    recommendations: recommended(row.products, products),
     vars: { ...config.vars } as Record<string, Scalar>,
     unsubscribe_url: link(config.links?.unsubscribe),
     preferences_url: link(config.links?.preferences),

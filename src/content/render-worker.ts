@@ -11,7 +11,7 @@ import type { MessageJob } from './messages.js';
 import type { CompiledTemplate } from './render.js';
 
 export type ToWorker = { kind: 'job'; job: MessageJob } | { kind: 'rows'; seq: number; rows: MessageContextRow[] };
-/** seq -1: the thread could not start. */
+/** seq -1: the thread could not start (it answers nothing else). */
 export type FromWorker = { seq: number; rows: RenderedRows } | { seq: number; fatal: { message: string; stack: string | undefined } };
 
 const { port, signal } = workerData as { port: MessagePort; signal: Int32Array };
@@ -29,20 +29,22 @@ try {
   const { fromPortable } = await import('./render.js');
   let job: MessageJob | null = null;
   let template: CompiledTemplate | null = null;
+  // a job whose template does not parse here fails each of its parts with the error
+  let broken: unknown = null;
   port.on('message', (m: ToWorker) => {
     if (m.kind === 'job') {
       job = m.job;
       template = null;
+      broken = null;
       try {
         template = m.job.template ? fromPortable(m.job.template) : null;
       } catch (err) {
-        // answered with the next rows: the job itself gets no answer
-        job = null;
-        answer(fatal(-2, err));
+        broken = err;
       }
       return;
     }
     try {
+      if (broken) throw broken;
       if (!job) throw new Error('render thread: rows before a job');
       answer({ seq: m.seq, rows: renderRows(job, template, m.rows) });
     } catch (err) {

@@ -154,6 +154,9 @@ export interface RenderOptions {
 
 const subjectTrees = new Map<string, Template[]>();
 
+/** Text in which Liquid sees nothing but text: it renders as it is. */
+const isPlain = (text: string) => !text.includes('{{') && !text.includes('{%');
+
 /** Renders a compiled template; throws a TemplateError for a variable the data lacks. */
 export function renderTemplate(t: CompiledTemplate, vars: MessageVariables, opts: RenderOptions = {}): RenderedMessage {
   const out: RenderedMessage = { subject: null, preheader: null, html: null, text: null, body: null };
@@ -163,7 +166,9 @@ export function renderTemplate(t: CompiledTemplate, vars: MessageVariables, opts
   for (const part of t.parts) {
     let value: string;
     try {
-      value = liquid(part.kind).renderSync(opts.fromSource ? part.sourceTree : part.tree, scope, renderOptions) as string;
+      // text without Liquid ("Picked for you") is itself: no render context made for it, once per message
+      const text = opts.fromSource ? part.source.text : part.text;
+      value = isPlain(text) ? text : (liquid(part.kind).renderSync(opts.fromSource ? part.sourceTree : part.tree, scope, renderOptions) as string);
     } catch (err) {
       throw liquidError(err, t.name, part.name, t.file, part.source);
     }

@@ -8,13 +8,13 @@
  */
 import { messageJob, renderRows, type RenderedRows } from '../content/messages.js';
 import { portableTemplate, TemplateSet } from '../content/render.js';
-import { renderThread } from '../content/render-thread.js';
+import { renderThreads } from '../content/render-thread.js';
 import { JourneyError } from '../errors.js';
 import type { Config, Journey, Project, Step } from '../project/model.js';
 import { DEFAULT_ALPHABET, DEFAULT_LENGTH, issueCoupons } from '../store/coupons.js';
 import type { StoreDb } from '../store/db.js';
 import type { IdSet } from '../store/enrolments.js';
-import { failMessages, stepMessages, writeContent } from '../store/message-context.js';
+import { failMessages, recommendedProducts, stepMessages, writeContent } from '../store/message-context.js';
 import { recommendFor } from '../store/recommendations.js';
 import { approxMs } from '../project/duration.js';
 
@@ -78,23 +78,32 @@ export function fillContent(db: StoreDb, project: Project, journey: Journey, ste
     ? recommendFor(db, set, { strategy: r.strategy, count: r.count, withinMs: r.within ? approxMs(r.within) : null, category: r.category, excludePurchased: r.excludePurchased, fallback: r.fallback, categoryMap: config.categoryMap }, now, 'tick_recs')
     : null;
   const messages = stepMessages(db, set, { journeyId: journey.id, stepId: step.id, now, coupon: step.coupon, recommendations: recs });
-  const job = messageJob(config, journey, step, template && portableTemplate(template), linkSecret(config), opts.testCopy === true);
+  const job = messageJob(config, journey, step, template && portableTemplate(template), linkSecret(config), opts.testCopy === true, recs ? recommendedProducts(db, recs) : null);
   const part = opts.part ?? PART;
-  const thread = (opts.thread ?? messages.count >= THREAD_MIN) ? renderThread() : null;
+  const threads = (opts.thread ?? messages.count >= THREAD_MIN) ? renderThreads() : null;
   let failed = 0;
   const write = (rendered: RenderedRows) => {
     writeContent(db, rendered.written);
     failMessages(db, rendered.failed);
     failed += rendered.failed.length;
   };
-  if (thread) {
-    // the thread renders a part while this one reads the next and writes the one before
-    thread.job(job);
-    let pending = messages.count > 0 ? thread.submit(messages.read(0, part)) : null;
-    for (let from = part; pending !== null; from += part) {
-      const next = from < messages.count ? thread.submit(messages.read(from, part)) : null;
-      write(thread.take(pending));
-      pending = next;
+  if (threads) {
+    // the threads render parts while this one reads the next and writes those rendered, in order
+    threads.job(job);
+    const pending: number[] = [];
+    let from = 0;
+    const more = () => {
+      // one part more than there are threads: each has the next part waiting when it finishes one
+      while (from < messages.count && pending.length <= threads.size) {
+        pending.push(threads.submit(messages.read(from, part)));
+        from += part;
+      }
+    };
+    more();
+    while (pending.length > 0) {
+      const rendered = threads.take(pending.shift()!);
+      more();
+      write(rendered);
     }
   } else {
     for (let from = 0; from < messages.count; from += part) write(renderRows(job, template, messages.read(from, part)));

@@ -28,14 +28,32 @@ export interface MessageContextRow {
   trigger_order: string | null;
   last_order: string | null;
   coupon: string | null;
+  /** The recommended products in order, as JSON: [[product id, reason], ...] (the products themselves: recommendedProducts). */
   products: string | null;
+}
+
+/** A recommended product as the variables show it, without the reason (which is the enrolment's). */
+export interface ProductRow {
+  id: string;
+  title: string | null;
+  url: string | null;
+  image: string | null;
+  price: number | null;
+  currency: string | null;
+  category: string | null;
+}
+
+/** The products a step recommends (its table of recommendations), each once, by id: the same few for many messages. */
+export function recommendedProducts(db: StoreDb, recommendations: string): Map<string, ProductRow> {
+  const rows = db.all<ProductRow>(
+    `SELECT p.id, p.title, p.url, p.image_url AS image, p.price, p.currency, p.category FROM products p WHERE p.id IN (SELECT product_id FROM temp.${recommendations})`,
+  );
+  return new Map(rows.map((p) => [p.id, p]));
 }
 
 const ORDER_JSON = (alias: string) => `json_object('id', ${alias}.id, 'placed_at', ${alias}.placed_at, 'status', ${alias}.status, 'total', ${alias}.total, 'currency', ${alias}.currency,
   'items', (SELECT json_group_array(json_object('product_id', i.product_id, 'sku', i.sku, 'title', coalesce(i.title, p.title), 'quantity', i.quantity, 'price', i.price, 'url', p.url, 'image', p.image_url))
             FROM (SELECT * FROM order_items WHERE order_id = ${alias}.id ORDER BY line) i LEFT JOIN products p ON p.id = i.product_id))`;
-
-export const PRODUCT_JSON = `json_object('id', p.id, 'title', p.title, 'url', p.url, 'image', p.image_url, 'price', p.price, 'currency', p.currency, 'category', p.category, 'reason', r.reason)`;
 
 /** The step's new outbox rows, read in order a part at a time (a 100,000-message step need not be held at once, and its parts can be rendered while the next is read). */
 export interface StepMessages {
@@ -61,8 +79,8 @@ export function stepMessages(db: StoreDb, set: IdSet, s: { journeyId: string; st
   const coupon = s.coupon ? `(SELECT json_object('code', cc.code, 'expires_at', cc.expires_at) FROM coupon_codes cc WHERE cc.coupon = ? AND cc.enrolment_id = en.id)` : 'NULL';
   if (s.coupon) params.push(s.coupon);
   const products = s.recommendations
-    ? // built in place, in order: through a subquery each product's JSON was text, parsed again by json()
-      `(SELECT json_group_array(${PRODUCT_JSON} ORDER BY r.position) FROM temp.${s.recommendations} r JOIN products p ON p.id = r.product_id WHERE r.enrolment_id = en.id)`
+    ? // ids and reasons only: each product's fields are read once for the step (recommendedProducts), not once per message
+      `(SELECT json_group_array(json_array(r.product_id, r.reason) ORDER BY r.position) FROM temp.${s.recommendations} r WHERE r.enrolment_id = en.id)`
     : 'NULL';
   const sql = `SELECT o.id AS outbox_id, en.id AS enrolment_id, c.id AS customer_id, c.first_name, c.last_name, c.email, c.phone, c.locale, c.timezone, c.country, c.city, c.attributes,
             en.variant,

@@ -68,7 +68,8 @@ export function recommendFor(db: StoreDb, set: IdSet, spec: RecommendationSpec, 
   if (spec.excludePurchased) {
     db.exec(`CREATE TEMP TABLE ${table}_b (cid TEXT NOT NULL, pid TEXT NOT NULL, PRIMARY KEY (cid, pid)) WITHOUT ROWID`);
     db.run(
-      `INSERT OR IGNORE INTO ${table}_b (cid, pid) SELECT DISTINCT t.cid, i.product_id FROM (SELECT DISTINCT cid FROM ${table}_t) t
+      // (no DISTINCT: OR IGNORE drops the repeats, where sorting them out first cost a quarter of the statement)
+      `INSERT OR IGNORE INTO ${table}_b (cid, pid) SELECT t.cid, i.product_id FROM (SELECT DISTINCT cid FROM ${table}_t) t
        JOIN orders o ON o.customer_id = t.cid JOIN order_items i ON i.order_id = o.id WHERE i.product_id IS NOT NULL`,
     );
   }

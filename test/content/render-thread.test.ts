@@ -1,14 +1,15 @@
 /**
- * The render thread (src/content/render-thread.ts): a step's messages rendered in a
- * thread of their own, a part at a time while the tick reads the next part, are the
+ * The render threads (src/content/render-thread.ts): a step's messages rendered in
+ * threads of their own, a part at a time while the tick reads the next part, are the
  * messages the tick renders in its own thread, each on its own row, failures with the
  * same reasons. It runs the built files (dist/): the thread runs dist/content/render-worker.js.
  */
+import { availableParallelism } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 // @ts-expect-error the built module has no types of its own
 import { fillContent } from '../../dist/engine/content-step.js';
 // @ts-expect-error the built module has no types of its own
-import { renderThread } from '../../dist/content/render-thread.js';
+import { renderThreads } from '../../dist/content/render-thread.js';
 import type { Step } from '../../src/project/model.js';
 import { Shop, journey } from '../engine/helpers/shop.js';
 
@@ -71,7 +72,8 @@ const unfill = (s: Shop) => {
   s.db.run(`UPDATE outbox_delivery SET status = 'pending', last_error = NULL`);
 };
 
-describe('the render thread', () => {
+// a machine of one core renders in the tick's thread: there is no render thread to test
+describe.skipIf(availableParallelism() < 2)('the render threads', () => {
   it('renders every message as the tick does in its own thread, on its own row, a failure with the same reason', async () => {
     shop = await setUp();
     // the tick from the sources renders in its own thread (no built worker beside them)
@@ -83,7 +85,7 @@ describe('the render thread', () => {
     ]);
     expect(inline.filter((r) => r.content !== null).length).toBe(PEOPLE.length - 1);
 
-    const thread = renderThread();
+    const thread = renderThreads();
     expect(thread).not.toBeNull();
     const before = thread.answered;
     unfill(shop);
