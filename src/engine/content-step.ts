@@ -14,8 +14,9 @@ import type { Config, Journey, Project, Step } from '../project/model.js';
 import { DEFAULT_ALPHABET, DEFAULT_LENGTH, issueCoupons } from '../store/coupons.js';
 import type { StoreDb } from '../store/db.js';
 import type { IdSet } from '../store/enrolments.js';
-import { failMessages, recommendedProducts, stepMessages, writeContent } from '../store/message-context.js';
-import { recommendFor } from '../store/recommendations.js';
+import { failMessages, recommendedProducts, stepMessages, writeContent, type MessageContextRow, type ProductRow } from '../store/message-context.js';
+import { recommendThread } from '../store/recommend-thread.js';
+import { recommendationTargets, recommendFor, type RecommendationSpec } from '../store/recommendations.js';
 import { approxMs } from '../project/duration.js';
 
 const templateSets = new WeakMap<Config, TemplateSet>();
@@ -73,14 +74,44 @@ export interface FillOptions {
 export function fillContent(db: StoreDb, project: Project, journey: Journey, step: Extract<Step, { kind: 'send' }>, set: IdSet, now: number, opts: FillOptions = {}): number {
   const config = project.config;
   const template = templatesOf(config).get(step.template) ?? null;
-  const r = step.recommendations;
-  const recs = r
-    ? recommendFor(db, set, { strategy: r.strategy, count: r.count, withinMs: r.within ? approxMs(r.within) : null, category: r.category, excludePurchased: r.excludePurchased, fallback: r.fallback, categoryMap: config.categoryMap }, now, 'tick_recs')
-    : null;
-  const messages = stepMessages(db, set, { journeyId: journey.id, stepId: step.id, now, coupon: step.coupon, recommendations: recs });
-  const job = messageJob(config, journey, step, template && portableTemplate(template), linkSecret(config), opts.testCopy === true, recs ? recommendedProducts(db, recs) : null);
+  const messages = stepMessages(db, set, { journeyId: journey.id, stepId: step.id, now, coupon: step.coupon });
   const part = opts.part ?? PART;
   const threads = (opts.thread ?? messages.count >= THREAD_MIN) ? renderThreads() : null;
+  const r = step.recommendations;
+  const spec: RecommendationSpec | null = r
+    ? { strategy: r.strategy, count: r.count, withinMs: r.within ? approxMs(r.within) : null, category: r.category, excludePurchased: r.excludePurchased, fallback: r.fallback, categoryMap: config.categoryMap }
+    : null;
+  // a large step's recommendations are computed on a connection of their own while this
+  // one reads the messages (store/recommend-thread.ts); otherwise here, into a table the
+  // messages' query reads
+  const recThread = spec && threads ? recommendThread(db.path) : null;
+  let recs: string | null = null;
+  let products: Map<string, ProductRow> | null = null;
+  if (recThread) recThread.submit({ targets: recommendationTargets(db, set), spec: spec!, now });
+  else if (spec) {
+    recs = recommendFor(db, set, spec, now, 'tick_recs');
+    products = recommendedProducts(db, recs);
+  }
+  let from = 0;
+  const readPart = () => {
+    const rows = messages.read(from, part, recs);
+    from += part;
+    return rows;
+  };
+  const read: MessageContextRow[][] = [];
+  let lists: Map<number, string> | null = null;
+  if (recThread) {
+    while (from < messages.count && !recThread.ready()) read.push(readPart());
+    ({ lists, products } = recThread.take());
+  }
+  /** The next part, with its products when they were computed apart (an enrolment without any has an empty list, as the query gives it). */
+  const nextPart = () => {
+    const rows = read.shift() ?? readPart();
+    if (lists) for (const row of rows) row.products = lists.get(row.enrolment_id) ?? '[]';
+    return rows;
+  };
+  const more = () => read.length > 0 || from < messages.count;
+  const job = messageJob(config, journey, step, template && portableTemplate(template), linkSecret(config), opts.testCopy === true, products);
   let failed = 0;
   const write = (rendered: RenderedRows) => {
     writeContent(db, rendered.written);
@@ -91,22 +122,18 @@ export function fillContent(db: StoreDb, project: Project, journey: Journey, ste
     // the threads render parts while this one reads the next and writes those rendered, in order
     threads.job(job);
     const pending: number[] = [];
-    let from = 0;
-    const more = () => {
+    const submit = () => {
       // one part more than there are threads: each has the next part waiting when it finishes one
-      while (from < messages.count && pending.length <= threads.size) {
-        pending.push(threads.submit(messages.read(from, part)));
-        from += part;
-      }
+      while (more() && pending.length <= threads.size) pending.push(threads.submit(nextPart()));
     };
-    more();
+    submit();
     while (pending.length > 0) {
       const rendered = threads.take(pending.shift()!);
-      more();
+      submit();
       write(rendered);
     }
   } else {
-    for (let from = 0; from < messages.count; from += part) write(renderRows(job, template, messages.read(from, part)));
+    while (more()) write(renderRows(job, template, nextPart()));
   }
   messages.done();
   if (recs) db.exec(`DROP TABLE IF EXISTS temp.${recs}`);

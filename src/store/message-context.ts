@@ -58,8 +58,11 @@ const ORDER_JSON = (alias: string) => `json_object('id', ${alias}.id, 'placed_at
 /** The step's new outbox rows, read in order a part at a time (a 100,000-message step need not be held at once, and its parts can be rendered while the next is read). */
 export interface StepMessages {
   readonly count: number;
-  /** Rows from..from+limit-1 (0-based) in outbox order. */
-  read(from: number, limit: number): MessageContextRow[];
+  /**
+   * Rows from..from+limit-1 (0-based) in outbox order; their products from the table of
+   * recommendations named (recommendFor's), or null there (none, or given apart).
+   */
+  read(from: number, limit: number, recommendations: string | null): MessageContextRow[];
   /** Drops what reading kept. */
   done(): void;
 }
@@ -67,7 +70,7 @@ export interface StepMessages {
 const MESSAGES = 'tick_messages';
 
 /** The step's new outbox rows (of the enrolments in `set`, written at `now`) with what their templates need. */
-export function stepMessages(db: StoreDb, set: IdSet, s: { journeyId: string; stepId: string; now: number; coupon: string | null; recommendations: string | null }): StepMessages {
+export function stepMessages(db: StoreDb, set: IdSet, s: { journeyId: string; stepId: string; now: number; coupon: string | null }): StepMessages {
   // the rows numbered in order once: each part is then a range of that key
   db.exec(`DROP TABLE IF EXISTS temp.${MESSAGES}; CREATE TEMP TABLE ${MESSAGES} (n INTEGER PRIMARY KEY, id INTEGER NOT NULL)`);
   const count = db.run(
@@ -78,11 +81,12 @@ export function stepMessages(db: StoreDb, set: IdSet, s: { journeyId: string; st
   const params: SqlValue[] = [];
   const coupon = s.coupon ? `(SELECT json_object('code', cc.code, 'expires_at', cc.expires_at) FROM coupon_codes cc WHERE cc.coupon = ? AND cc.enrolment_id = en.id)` : 'NULL';
   if (s.coupon) params.push(s.coupon);
-  const products = s.recommendations
-    ? // ids and reasons only: each product's fields are read once for the step (recommendedProducts), not once per message
-      `(SELECT json_group_array(json_array(r.product_id, r.reason) ORDER BY r.position) FROM temp.${s.recommendations} r WHERE r.enrolment_id = en.id)`
-    : 'NULL';
-  const sql = `SELECT o.id AS outbox_id, en.id AS enrolment_id, c.id AS customer_id, c.first_name, c.last_name, c.email, c.phone, c.locale, c.timezone, c.country, c.city, c.attributes,
+  const sql = (recommendations: string | null) => {
+    const products = recommendations
+      ? // ids and reasons only: each product's fields are read once for the step (recommendedProducts), not once per message
+        `(SELECT json_group_array(json_array(r.product_id, r.reason) ORDER BY r.position) FROM temp.${recommendations} r WHERE r.enrolment_id = en.id)`
+      : 'NULL';
+    return `SELECT o.id AS outbox_id, en.id AS enrolment_id, c.id AS customer_id, c.first_name, c.last_name, c.email, c.phone, c.locale, c.timezone, c.country, c.city, c.attributes,
             en.variant,
             (SELECT ${ORDER_JSON('t')} FROM orders t WHERE t.id = en.order_id) AS trigger_order,
             (SELECT ${ORDER_JSON('l')} FROM orders l WHERE l.customer_id = c.id ORDER BY l.placed_at DESC, l.id DESC LIMIT 1) AS last_order,
@@ -90,9 +94,10 @@ export function stepMessages(db: StoreDb, set: IdSet, s: { journeyId: string; st
      FROM temp.${MESSAGES} k JOIN outbox_messages o ON o.id = k.id JOIN enrolments en ON en.id = o.enrolment_id JOIN customers c ON c.id = o.customer_id
      WHERE k.n >= ? AND k.n < ?
      ORDER BY k.n`;
+  };
   return {
     count,
-    read: (from, limit) => db.all<MessageContextRow>(sql, [...params, from, from + limit]),
+    read: (from, limit, recommendations) => db.all<MessageContextRow>(sql(recommendations), [...params, from, from + limit]),
     done: () => db.exec(`DROP TABLE IF EXISTS temp.${MESSAGES}`),
   };
 }

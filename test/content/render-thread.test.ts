@@ -1,8 +1,11 @@
 /**
  * The render threads (src/content/render-thread.ts): a step's messages rendered in
- * threads of their own, a part at a time while the tick reads the next part, are the
- * messages the tick renders in its own thread, each on its own row, failures with the
- * same reasons. It runs the built files (dist/): the thread runs dist/content/render-worker.js.
+ * threads of their own, a part at a time while the tick reads the next part, with
+ * their recommendations computed on a connection of its own in another thread
+ * (src/store/recommend-thread.ts), are the messages the tick renders in its own
+ * thread from its own connection, each on its own row, failures with the same
+ * reasons. It runs the built files (dist/): the threads run dist/content/render-worker.js
+ * and dist/store/recommend-worker.js.
  */
 import { availableParallelism } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
