@@ -15,7 +15,7 @@ import { DEFAULT_ALPHABET, DEFAULT_LENGTH, issueCoupons } from '../store/coupons
 import type { StoreDb } from '../store/db.js';
 import type { IdSet } from '../store/enrolments.js';
 import { failMessages, recommendedProducts, stepMessages, writeContent, type MessageContextRow, type ProductRow } from '../store/message-context.js';
-import { recommendThread } from '../store/recommend-thread.js';
+import { recommendInThreads, recommendThreads } from '../store/recommend-thread.js';
 import { recommendationTargets, recommendFor, type RecommendationSpec } from '../store/recommendations.js';
 import { approxMs } from '../project/duration.js';
 
@@ -81,14 +81,14 @@ export function fillContent(db: StoreDb, project: Project, journey: Journey, ste
   const spec: RecommendationSpec | null = r
     ? { strategy: r.strategy, count: r.count, withinMs: r.within ? approxMs(r.within) : null, category: r.category, excludePurchased: r.excludePurchased, fallback: r.fallback, categoryMap: config.categoryMap }
     : null;
-  // a large step's recommendations are computed on a connection of their own while this
+  // a large step's recommendations are computed on connections of their own while this
   // one reads the messages (store/recommend-thread.ts); otherwise here, into a table the
   // messages' query reads
-  const recThread = spec && threads ? recommendThread(db.path) : null;
+  const recThreads = spec && threads ? recommendThreads(db.path) : [];
+  const recThread = recThreads.length > 0 ? recommendInThreads(recThreads, { targets: recommendationTargets(db, set), spec: spec!, now }) : null;
   let recs: string | null = null;
   let products: Map<string, ProductRow> | null = null;
-  if (recThread) recThread.submit({ targets: recommendationTargets(db, set), spec: spec!, now });
-  else if (spec) {
+  if (!recThread && spec) {
     recs = recommendFor(db, set, spec, now, 'tick_recs');
     products = recommendedProducts(db, recs);
   }
