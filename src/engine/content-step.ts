@@ -59,12 +59,16 @@ export function issueStepCoupons(db: StoreDb, project: Project, journey: Journey
 
 /** Rows a part: small enough that rendering one overlaps reading the next, large enough that each query's cost is spread. */
 const PART = 2_000;
-/** Below this many messages the render thread costs more (starting it, posting rows) than it saves. */
+/** Below this many messages the threads cost more (starting them, posting rows) than they save. */
 const THREAD_MIN = 2 * PART;
 
 export interface FillOptions {
   testCopy?: boolean;
-  /** Render in the render thread (content/render-thread.ts): by default when there are THREAD_MIN messages or more. Tests force either. */
+  /**
+   * Render in the render threads (content/render-thread.ts), and compute the
+   * recommendations in threads of their own (store/recommend-thread.ts): by default when
+   * there are THREAD_MIN messages or more. Tests force either.
+   */
   thread?: boolean;
   /** Rows a part (tests: several parts from a few messages). */
   part?: number;
@@ -74,6 +78,7 @@ export interface FillOptions {
 export function fillContent(db: StoreDb, project: Project, journey: Journey, step: Extract<Step, { kind: 'send' }>, set: IdSet, now: number, opts: FillOptions = {}): number {
   const config = project.config;
   const template = templatesOf(config).get(step.template) ?? null;
+  const secret = linkSecret(config);
   const messages = stepMessages(db, set, { journeyId: journey.id, stepId: step.id, now, coupon: step.coupon });
   const part = opts.part ?? PART;
   const threads = (opts.thread ?? messages.count >= THREAD_MIN) ? renderThreads() : null;
@@ -85,10 +90,10 @@ export function fillContent(db: StoreDb, project: Project, journey: Journey, ste
   // one reads the messages (store/recommend-thread.ts); otherwise here, into a table the
   // messages' query reads
   const recThreads = spec && threads ? recommendThreads(db.path) : [];
-  const recThread = recThreads.length > 0 ? recommendInThreads(recThreads, { targets: recommendationTargets(db, set), spec: spec!, now }) : null;
+  const apart = recThreads.length > 0 ? recommendInThreads(recThreads, { targets: recommendationTargets(db, set), spec: spec!, now }) : null;
   let recs: string | null = null;
   let products: Map<string, ProductRow> | null = null;
-  if (!recThread && spec) {
+  if (!apart && spec) {
     recs = recommendFor(db, set, spec, now, 'tick_recs');
     products = recommendedProducts(db, recs);
   }
@@ -100,9 +105,9 @@ export function fillContent(db: StoreDb, project: Project, journey: Journey, ste
   };
   const read: MessageContextRow[][] = [];
   let lists: Map<number, string> | null = null;
-  if (recThread) {
-    while (from < messages.count && !recThread.ready()) read.push(readPart());
-    ({ lists, products } = recThread.take());
+  if (apart) {
+    while (from < messages.count && !apart.ready()) read.push(readPart());
+    ({ lists, products } = apart.take());
   }
   /** The next part, with its products when they were computed apart (an enrolment without any has an empty list, as the query gives it). */
   const nextPart = () => {
@@ -111,7 +116,7 @@ export function fillContent(db: StoreDb, project: Project, journey: Journey, ste
     return rows;
   };
   const more = () => read.length > 0 || from < messages.count;
-  const job = messageJob(config, journey, step, template && portableTemplate(template), linkSecret(config), opts.testCopy === true, products);
+  const job = messageJob(config, journey, step, template && portableTemplate(template), secret, opts.testCopy === true, products);
   let failed = 0;
   const write = (rendered: RenderedRows) => {
     writeContent(db, rendered.written);
