@@ -43,6 +43,7 @@ interface Part {
   name: 'subject' | 'preheader' | 'body';
   source: Located;
   /** What renders at send time (for MJML: the compiled HTML, its Liquid kept as text). */
+  text: string;
   tree: Template[];
   /** The source's own tree, whose errors have the source's positions (differs from tree for MJML only). */
   sourceTree: Template[];
@@ -94,15 +95,16 @@ export function compileTemplate(name: string, t: Config['templates'][string]): C
       throw liquidError(err, name, partName, file, source);
     }
     let tree = sourceTree;
+    let text = source.text;
     if (compiled) {
-      const out = compiled(source.text);
+      const out = (text = compiled(source.text));
       try {
         tree = liquid(kind).parse(out);
       } catch (err) {
         throw new TemplateError(`MJML moved Liquid where it no longer parses (${bare((err as Error).message)}); put Liquid tags between sections in <mj-raw>`, name, partName, file, source.line, 1);
       }
     }
-    parts.push({ name: partName, source, tree, sourceTree, kind });
+    parts.push({ name: partName, source, text, tree, sourceTree, kind });
   };
   if (t.source) {
     add('subject', t.source.subject, 'text');
@@ -116,6 +118,24 @@ export function compileTemplate(name: string, t: Config['templates'][string]): C
     if (!t.providerTemplate) add('body', t.body === null ? null : { text: t.body, line: 1, col: 1 }, html ? 'html' : 'text');
   }
   return { name, channel: t.channel, providerTemplate: t.providerTemplate, locale: t.source?.locale ?? null, html, file, parts };
+}
+
+/** A compiled template as plain data (what renders, without parsed trees), to hand to a render thread. */
+export type PortableTemplate = Omit<CompiledTemplate, 'parts'> & { parts: Omit<Part, 'tree' | 'sourceTree'>[] };
+
+export function portableTemplate(t: CompiledTemplate): PortableTemplate {
+  return { ...t, parts: t.parts.map(({ name, source, text, kind }) => ({ name, source, text, kind })) };
+}
+
+/** The template back from its plain data: its Liquid parsed again (it parsed before, so it does again), MJML not compiled again. */
+export function fromPortable(t: PortableTemplate): CompiledTemplate {
+  return {
+    ...t,
+    parts: t.parts.map((p) => {
+      const tree = liquid(p.kind).parse(p.text);
+      return { ...p, tree, sourceTree: p.text === p.source.text ? tree : liquid(p.kind).parse(p.source.text) };
+    }),
+  };
 }
 
 function compileMjml(name: string, file: string, at: Located, text: string): string {
@@ -134,6 +154,9 @@ export interface RenderOptions {
 
 const subjectTrees = new Map<string, Template[]>();
 
+/** Text in which Liquid sees nothing but text: it renders as it is. */
+const isPlain = (text: string) => !text.includes('{{') && !text.includes('{%');
+
 /** Renders a compiled template; throws a TemplateError for a variable the data lacks. */
 export function renderTemplate(t: CompiledTemplate, vars: MessageVariables, opts: RenderOptions = {}): RenderedMessage {
   const out: RenderedMessage = { subject: null, preheader: null, html: null, text: null, body: null };
@@ -143,7 +166,9 @@ export function renderTemplate(t: CompiledTemplate, vars: MessageVariables, opts
   for (const part of t.parts) {
     let value: string;
     try {
-      value = liquid(part.kind).renderSync(opts.fromSource ? part.sourceTree : part.tree, scope, renderOptions) as string;
+      // text without Liquid ("Picked for you") is itself: no render context made for it, once per message
+      const text = opts.fromSource ? part.source.text : part.text;
+      value = isPlain(text) ? text : (liquid(part.kind).renderSync(opts.fromSource ? part.sourceTree : part.tree, scope, renderOptions) as string);
     } catch (err) {
       throw liquidError(err, t.name, part.name, t.file, part.source);
     }

@@ -6,16 +6,17 @@
  * written back. A message that cannot render is failed with the template's error,
  * never sent with a gap.
  */
-import { signedLink, unsignedLink } from '../content/links.js';
-import { renderTemplate, TemplateError, TemplateSet } from '../content/render.js';
-import type { MessageVariables, OrderVariable, ProductVariable } from '../content/variables.js';
+import { messageJob, renderRows, type RenderedRows } from '../content/messages.js';
+import { portableTemplate, TemplateSet } from '../content/render.js';
+import { renderThreads } from '../content/render-thread.js';
 import { JourneyError } from '../errors.js';
-import type { Config, Journey, Project, Scalar, Step } from '../project/model.js';
+import type { Config, Journey, Project, Step } from '../project/model.js';
 import { DEFAULT_ALPHABET, DEFAULT_LENGTH, issueCoupons } from '../store/coupons.js';
 import type { StoreDb } from '../store/db.js';
 import type { IdSet } from '../store/enrolments.js';
-import { failMessages, messageContext, writeContent, type MessageContextRow } from '../store/message-context.js';
-import { recommendFor } from '../store/recommendations.js';
+import { failMessages, recommendedProducts, stepMessages, writeContent, type MessageContextRow, type ProductRow } from '../store/message-context.js';
+import { recommendInThreads, recommendThreads } from '../store/recommend-thread.js';
+import { recommendationTargets, recommendFor, type RecommendationSpec } from '../store/recommendations.js';
 import { approxMs } from '../project/duration.js';
 
 const templateSets = new WeakMap<Config, TemplateSet>();
@@ -56,101 +57,90 @@ export function issueStepCoupons(db: StoreDb, project: Project, journey: Journey
   });
 }
 
+/** Rows a part: small enough that rendering one overlaps reading the next, large enough that each query's cost is spread. */
+const PART = 2_000;
+/** Below this many messages the threads cost more (starting them, posting rows) than they save. */
+const THREAD_MIN = 2 * PART;
+
+export interface FillOptions {
+  testCopy?: boolean;
+  /**
+   * Render in the render threads (content/render-thread.ts), and compute the
+   * recommendations in threads of their own (store/recommend-thread.ts): by default when
+   * there are THREAD_MIN messages or more. Tests force either.
+   */
+  thread?: boolean;
+  /** Rows a part (tests: several parts from a few messages). */
+  part?: number;
+}
+
 /** Renders the step's new outbox rows. Returns how many could not be rendered (failed, with the reason). */
-export function fillContent(db: StoreDb, project: Project, journey: Journey, step: Extract<Step, { kind: 'send' }>, set: IdSet, now: number, opts: { testCopy?: boolean } = {}): number {
+export function fillContent(db: StoreDb, project: Project, journey: Journey, step: Extract<Step, { kind: 'send' }>, set: IdSet, now: number, opts: FillOptions = {}): number {
   const config = project.config;
-  const template = templatesOf(config).get(step.template);
-  const r = step.recommendations;
-  const recs = r
-    ? recommendFor(db, set, { strategy: r.strategy, count: r.count, withinMs: r.within ? approxMs(r.within) : null, category: r.category, excludePurchased: r.excludePurchased, fallback: r.fallback, categoryMap: config.categoryMap }, now, 'tick_recs')
-    : null;
-  const rows = messageContext(db, set, { journeyId: journey.id, stepId: step.id, now, coupon: step.coupon, recommendations: recs });
+  const template = templatesOf(config).get(step.template) ?? null;
   const secret = linkSecret(config);
-  const out: { id: number; payload: string; content: string | null }[] = [];
-  const failed: { id: number; error: string }[] = [];
-  for (const row of rows) {
-    const vars = variablesOf(row, config, journey, step, secret, opts.testCopy === true);
-    if (!template) {
-      failed.push({ id: row.outbox_id, error: `template '${step.template}' is not in the project` });
-      continue;
-    }
-    let content: string | null = null;
-    if (!template.providerTemplate || step.subject) {
-      try {
-        const m = renderTemplate(template, vars, { subject: step.subject });
-        content = JSON.stringify(m);
-      } catch (err) {
-        if (!(err instanceof TemplateError)) throw err;
-        failed.push({ id: row.outbox_id, error: `template ${template.name}: ${err.message}${err.file ? ` (${err.file}:${err.line}:${err.col})` : ''}` });
-        continue;
-      }
-    }
-    out.push({ id: row.outbox_id, payload: JSON.stringify(vars), content });
+  const messages = stepMessages(db, set, { journeyId: journey.id, stepId: step.id, now, coupon: step.coupon });
+  const part = opts.part ?? PART;
+  const threads = (opts.thread ?? messages.count >= THREAD_MIN) ? renderThreads() : null;
+  const r = step.recommendations;
+  const spec: RecommendationSpec | null = r
+    ? { strategy: r.strategy, count: r.count, withinMs: r.within ? approxMs(r.within) : null, category: r.category, excludePurchased: r.excludePurchased, fallback: r.fallback, categoryMap: config.categoryMap }
+    : null;
+  // a large step's recommendations are computed on connections of their own while this
+  // one reads the messages (store/recommend-thread.ts); otherwise here, into a table the
+  // messages' query reads
+  const recThreads = spec && threads ? recommendThreads(db.path) : [];
+  const apart = recThreads.length > 0 ? recommendInThreads(recThreads, { targets: recommendationTargets(db, set), spec: spec!, now }) : null;
+  let recs: string | null = null;
+  let products: Map<string, ProductRow> | null = null;
+  if (!apart && spec) {
+    recs = recommendFor(db, set, spec, now, 'tick_recs');
+    products = recommendedProducts(db, recs);
   }
-  writeContent(db, out);
-  failMessages(db, failed);
-  if (recs) db.exec(`DROP TABLE IF EXISTS temp.${recs}`);
-  return failed.length;
-}
-
-const parse = <T>(json: string | null): T | null => (json === null ? null : (JSON.parse(json) as T));
-
-function order(json: string | null): OrderVariable | null {
-  const o = parse<Omit<OrderVariable, 'placed_at'> & { placed_at: number }>(json);
-  return o ? { ...o, placed_at: new Date(o.placed_at).toISOString() } : null;
-}
-
-/** A row of the step's messages as the documented variables. */
-export function variablesOf(row: MessageContextRow, config: Config, journey: Journey, step: Extract<Step, { kind: 'send' }>, secret: string | null, testCopy = false): MessageVariables {
-  // a test copy's links carry no valid signature: a click by the team must not
-  // unsubscribe the real customer the copy was rendered for
-  const link = (base: string | null | undefined): string | null =>
-    base && secret ? (testCopy ? unsignedLink(base, row.customer_id, 'test') : signedLink(base, row.customer_id, secret)) : null;
-  const trigger = order(row.trigger_order);
-  const last = order(row.last_order);
-  const coupon = step.coupon ? config.coupons[step.coupon] : undefined;
-  const issued = parse<{ code: string; expires_at: number | null }>(row.coupon);
-  const variants = parse<Record<string, string>>(row.variant);
-  const variantNames = variants ? Object.values(variants) : [];
-  let attributes: Record<string, unknown> = {};
-  try {
-    attributes = JSON.parse(row.attributes) as Record<string, unknown>;
-  } catch {
-    attributes = {};
-  }
-  return {
-    customer: {
-      id: row.customer_id,
-      first_name: row.first_name || null,
-      last_name: row.last_name || null,
-      email: row.email,
-      phone: row.phone,
-      locale: row.locale || config.locale,
-      timezone: row.timezone || config.timezone,
-      country: row.country,
-      city: row.city,
-      attributes,
-    },
-    order: trigger,
-    last_order: last,
-    journey: { id: journey.id, name: journey.name },
-    step: { id: step.id },
-    variant: variantNames.length > 0 ? variantNames[variantNames.length - 1]! : null,
-    coupon: coupon
-      ? testCopy
-        ? // a test copy shows what the code looks like without handing the team a real one
-          { code: `TEST-${coupon.code ?? `${coupon.prefix ? `${coupon.prefix}-` : ''}SAMPLE`}`, discount: coupon.discount, expires_at: null }
-        : coupon.code
-        ? { code: coupon.code, discount: coupon.discount, expires_at: null }
-        : issued
-          ? { code: issued.code, discount: coupon.discount, expires_at: issued.expires_at === null ? null : new Date(issued.expires_at).toISOString() }
-          : null
-      : null,
-    recommendations: parse<ProductVariable[]>(row.products) ?? [],
-    vars: { ...config.vars } as Record<string, Scalar>,
-    unsubscribe_url: link(config.links?.unsubscribe),
-    preferences_url: link(config.links?.preferences),
-    currency: trigger?.currency ?? last?.currency ?? config.currency,
-    data: { ...step.data },
+  let from = 0;
+  const readPart = () => {
+    const rows = messages.read(from, part, recs);
+    from += part;
+    return rows;
   };
+  const read: MessageContextRow[][] = [];
+  let lists: Map<number, string> | null = null;
+  if (apart) {
+    while (from < messages.count && !apart.ready()) read.push(readPart());
+    ({ lists, products } = apart.take());
+  }
+  /** The next part, with its products when they were computed apart (an enrolment without any has an empty list, as the query gives it). */
+  const nextPart = () => {
+    const rows = read.shift() ?? readPart();
+    if (lists) for (const row of rows) row.products = lists.get(row.enrolment_id) ?? '[]';
+    return rows;
+  };
+  const more = () => read.length > 0 || from < messages.count;
+  const job = messageJob(config, journey, step, template && portableTemplate(template), secret, opts.testCopy === true, products);
+  let failed = 0;
+  const write = (rendered: RenderedRows) => {
+    writeContent(db, rendered.written);
+    failMessages(db, rendered.failed);
+    failed += rendered.failed.length;
+  };
+  if (threads) {
+    // the threads render parts while this one reads the next and writes those rendered, in order
+    threads.job(job);
+    const pending: number[] = [];
+    const submit = () => {
+      // one part more than there are threads: each has the next part waiting when it finishes one
+      while (more() && pending.length <= threads.size) pending.push(threads.submit(nextPart()));
+    };
+    submit();
+    while (pending.length > 0) {
+      const rendered = threads.take(pending.shift()!);
+      submit();
+      write(rendered);
+    }
+  } else {
+    while (more()) write(renderRows(job, template, nextPart()));
+  }
+  messages.done();
+  if (recs) db.exec(`DROP TABLE IF EXISTS temp.${recs}`);
+  return failed;
 }

@@ -46,8 +46,38 @@ const DAY = 86_400_000;
 const IN_STOCK = `coalesce(json_extract(p.attributes, '$.stock'), 1) > 0 AND coalesce(json_extract(p.attributes, '$.in_stock'), 1) <> 0`;
 const COUNTED = `o.status NOT IN ('canceled', 'unavailable', 'refunded')`;
 
+/** The enrolments of `set` with the order their products start from (the trigger order, else the latest order): [enrolment, customer, order] rows. */
+const TARGETS = (set: IdSet) => `SELECT en.id, en.customer_id,
+       coalesce(en.order_id, (SELECT id FROM orders WHERE customer_id = en.customer_id ORDER BY placed_at DESC, id DESC LIMIT 1))
+     FROM enrolments en WHERE en.id ${inSet(set)}`;
+
+/** What recommendFor starts from, to compute the products on another connection (recommendForTargets), where the enrolments of this one's transaction are not seen. */
+export function recommendationTargets(db: StoreDb, set: IdSet): SqlValue[][] {
+  return db.arrays(TARGETS(set), [...set.params]);
+}
+
 /** Fills temp.<table> with each enrolment's products; returns the table's name. */
 export function recommendFor(db: StoreDb, set: IdSet, spec: RecommendationSpec, now: number, table: string): string {
+  return recommend(db, spec, now, table, () => db.run(`INSERT INTO ${table}_t (eid, cid, basis) ${TARGETS(set)}`, [...set.params]));
+}
+
+/** recommendFor from the enrolments and orders recommendationTargets gave. */
+export function recommendForTargets(db: StoreDb, targets: readonly SqlValue[][], spec: RecommendationSpec, now: number, table: string): string {
+  return recommend(db, spec, now, table, () => {
+    const PER_STATEMENT = 500;
+    for (let i = 0; i < targets.length; i += PER_STATEMENT) {
+      const batch = targets.slice(i, i + PER_STATEMENT);
+      db.run(`INSERT INTO ${table}_t (eid, cid, basis) VALUES ${batch.map(() => '(?, ?, ?)').join(', ')}`, batch.flat());
+    }
+  });
+}
+
+/** Each enrolment's products of a table recommendFor filled, in order, as JSON: [[product id, reason], ...]. */
+export function recommendationLists(db: StoreDb, table: string): SqlValue[][] {
+  return db.arrays(`SELECT enrolment_id, json_group_array(json_array(product_id, reason) ORDER BY position) FROM temp.${table} GROUP BY enrolment_id`);
+}
+
+function recommend(db: StoreDb, spec: RecommendationSpec, now: number, table: string, fillTargets: () => void): string {
   const drop = () =>
     db.exec(['_t', '_s', '_map', '_b', '_best', '_bp', '_top'].map((s) => `DROP TABLE IF EXISTS temp.${table}${s};`).join(' '));
   drop();
@@ -56,19 +86,15 @@ export function recommendFor(db: StoreDb, set: IdSet, spec: RecommendationSpec, 
   // (keyed by eid: every candidate below is joined back to its enrolment's row), and
   // `lim`, how deep into each ranked list it reads (below)
   db.exec(`CREATE TEMP TABLE ${table}_t (eid INTEGER PRIMARY KEY, cid TEXT NOT NULL, basis TEXT, lim INTEGER)`);
-  db.run(
-    `INSERT INTO ${table}_t (eid, cid, basis) SELECT en.id, en.customer_id,
-       coalesce(en.order_id, (SELECT id FROM orders WHERE customer_id = en.customer_id ORDER BY placed_at DESC, id DESC LIMIT 1))
-     FROM enrolments en WHERE en.id ${inSet(set)}`,
-    [...set.params],
-  );
+  fillTargets();
   const pool = spec.count + 30; // the most of each ranked list an enrolment reads
   // what each customer bought, once, as a keyed table: probing it per candidate costs one
   // lookup, where walking the customer's orders per candidate took most of the step
   if (spec.excludePurchased) {
     db.exec(`CREATE TEMP TABLE ${table}_b (cid TEXT NOT NULL, pid TEXT NOT NULL, PRIMARY KEY (cid, pid)) WITHOUT ROWID`);
     db.run(
-      `INSERT OR IGNORE INTO ${table}_b (cid, pid) SELECT DISTINCT t.cid, i.product_id FROM (SELECT DISTINCT cid FROM ${table}_t) t
+      // (no DISTINCT: OR IGNORE drops the repeats, where sorting them out first cost a quarter of the statement)
+      `INSERT OR IGNORE INTO ${table}_b (cid, pid) SELECT t.cid, i.product_id FROM (SELECT DISTINCT cid FROM ${table}_t) t
        JOIN orders o ON o.customer_id = t.cid JOIN order_items i ON i.order_id = o.id WHERE i.product_id IS NOT NULL`,
     );
   }
