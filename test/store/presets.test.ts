@@ -168,6 +168,24 @@ describe('shopify preset', () => {
     expect(stores[1]).toEqual(stores[0]);
   });
 
+  it("takes a customer's values from their newest order that gives them, whatever order the export lists orders in and at any batch size", async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'orders_export.csv');
+    const [header, ...rows] = readFileSync(fixture('shopify', 'orders_only_export.csv'), 'utf8').trimEnd().split('\n');
+    // oldest order first; Ana's older order (#2002) gives another city and refuses e-mail marketing
+    const older = rows[3]!.replace(',yes,EUR,', ',no,EUR,').replace(',Lisboa,', ',Porto,');
+    writeFileSync(file, [header, rows[4], older, rows[2], rows[0], rows[1]].join('\n') + '\n');
+    const now = Date.parse('2026-12-01T00:00:00Z');
+    for (const batchRows of [1, 10_000]) {
+      const db = tempStore();
+      const result = await importFile(db, { kind: 'orders', file, preset: 'shopify', now, batchRows });
+      expect(result.also).toContainEqual({ kind: 'customers', inserted: 3, updated: 0, unchanged: 0 });
+      // the city and consent of her newest order (#2004), the phone that only the older one gives
+      expect(db.get(`SELECT city, phone FROM customers WHERE id = 'ana@example.pt'`)).toEqual({ city: 'Lisboa', phone: '+351912345678' });
+      expect(db.get(`SELECT granted FROM customer_consents WHERE customer_id = 'ana@example.pt' AND channel = 'email'`)).toEqual({ granted: 1 });
+    }
+  });
+
   it('keeps partial refunds, and dates a status the export does not date by the best time it holds, marked estimated', async () => {
     const db = tempStore();
     const now = Date.parse('2026-12-01T00:00:00Z');
