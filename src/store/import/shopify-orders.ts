@@ -77,16 +77,13 @@ export async function importShopifyOrders(db: StoreDb, options: ImportOptions): 
   let batchOrders = new Set<string>();
   let lastOrder: string | undefined;
 
-  // It writes six tables keyed by customer or order at once: with the 32 MB cache of a
-  // one-kind import their pages were read back from the OS, page by page (1M rows:
-  // 25 s CPU, 340 MB peak); 128 MB keeps them (21 s, 460 MB).
-  // Where the 1M-row bench's ~19 s CPU go (node bench/run.js import-shopify): SQL
-  // ~10 s (the orders upsert with its by-customer index 1.4, staging the items 1.3,
-  // the customers' three upserts ~2 with ~1.5 more to resolve, classify and count
-  // them, order facts 0.7, COMMIT 0.7), CSV parsing and mapping in JavaScript ~4,
-  // garbage collection ~1.5; its peak memory is the 128 MB page cache and a V8 heap
-  // that grows to ~110-150 MB between major collections.
-  const restorePragmas = useImportPragmas(db, 128);
+  // It writes the orders, their items and history batch by batch, and the customers
+  // once at the end, in key order. When it wrote the customers with each batch (six
+  // tables keyed by customer or order at once) a 32 MB cache read their pages back
+  // from the OS page by page, and 128 MB was needed; since they are written once,
+  // 32, 64 and 128 MB take the same time within the noise (1M rows: 16.0-17.1 s) and
+  // 64 MB keeps the peak at ~320-350 MB (128 MB: ~390-410).
+  const restorePragmas = useImportPragmas(db, 64);
   // Every reference this import writes is one it has just checked or written itself
   // (an order's customer resolved in the stage, an item's order checked, a consent's
   // customer upserted in the same batch): the per-row foreign key lookups would only
