@@ -148,6 +148,24 @@ describe('shopify preset', () => {
     expect(db.get(`SELECT phone FROM customers WHERE id = 'ana@example.pt'`)).toEqual({ phone: '+351912345678' });
   });
 
+  it('rejects the line items of an order the export gives no first row for, at any batch size, and imports the rest', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'orders_export.csv');
+    const [header, ...rows] = readFileSync(fixture('shopify', 'orders_only_export.csv'), 'utf8').trimEnd().split('\n');
+    // #2004's first row is missing: its second row names an order that is nowhere (after #2003's, and first in the file)
+    for (const lines of [[rows[2], rows[1], rows[3], rows[4]], [rows[1], rows[2], rows[3], rows[4]]]) {
+      writeFileSync(file, [header, ...lines].join('\n') + '\n');
+      for (const batchRows of [1, 2, 10_000]) {
+        const db = tempStore();
+        const rejectsFile = path.join(dir, 'rejects.csv');
+        const result = await importFile(db, { kind: 'orders', file, preset: 'shopify', rejectsFile, batchRows });
+        expect(result).toMatchObject({ rows: 4, inserted: 3, rejected: 1 });
+        expect(readFileSync(rejectsFile, 'utf8')).toContain('"""#2004"" unknown order: no order has this id"');
+        expect(db.all(`SELECT order_id FROM order_items ORDER BY 1`)).toEqual([{ order_id: '#2001' }, { order_id: '#2002' }, { order_id: '#2003' }]);
+      }
+    }
+  });
+
   it("applies an order whose rows resume after another order's in file order, whatever the batch size", async () => {
     const dir = tempDir();
     const file = path.join(dir, 'orders_export.csv');

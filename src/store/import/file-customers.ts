@@ -88,13 +88,13 @@ export class FileCustomers {
   /** Appends the row's JSON (a changed row is appended again: the arena grows by what changed). */
   private store(slot: number, row: StageRow): void {
     const json = JSON.stringify([row.rowNo, row.alias, row.fields, row.consents]);
-    const bytes = Buffer.byteLength(json, 'utf8');
-    if (this.used + bytes > this.arena.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(this.arena.length * 2, this.used + bytes));
+    // room for the longest UTF-8 the text can take (3 bytes per UTF-16 unit): no need to measure it first
+    if (this.used + json.length * 3 > this.arena.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.arena.length * 2, this.used + json.length * 3));
       this.arena.copy(bigger, 0, 0, this.used);
       this.arena = bigger;
     }
-    this.arena.write(json, this.used, 'utf8');
+    const bytes = this.arena.write(json, this.used, 'utf8');
     this.start[slot] = this.used;
     this.length[slot] = bytes;
     this.used += bytes;

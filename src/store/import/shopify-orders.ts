@@ -70,6 +70,8 @@ export async function importShopifyOrders(db: StoreDb, options: ImportOptions): 
   // orders whose first row was rejected: their other rows are rejected with that reason
   const rejectedOrders = new Map<string, number>();
   let orderKeys = new Set<string>();
+  // the orders the batch before wrote
+  let previousOrderKeys = new Set<string>();
   // the orders whose rows this batch holds, and the order of the row before: an item's
   // line is its position in its order's run of rows, so an item key can repeat in a
   // batch only where an order's rows resume after another order's (cheaper than a set
@@ -111,9 +113,16 @@ export async function importShopifyOrders(db: StoreDb, options: ImportOptions): 
       for (const [email, id] of renamed) knownAs.set(email, id);
       writers.orders.append(orders);
       writers.orders.renameCustomers(renamed);
-      add(totals.orders, write(writers.orders, reject, records));
+      const ordersWritten = write(writers.orders, reject, records);
+      add(totals.orders, ordersWritten);
       writers.items.append(items);
-      add(totals.items, write(writers.items, reject, records));
+      // items whose order this batch or the one before wrote need not be looked up (a batch
+      // mostly holds whole orders, its first rows may end the last batch's); the others
+      // (an order this file lists again further on, or gives no first row for) are
+      let known = ordersWritten.rejected === 0;
+      for (const order of batchOrders) if (known && !orderKeys.has(order) && !previousOrderKeys.has(order)) known = false;
+      add(totals.items, write(writers.items, reject, records, known));
+      previousOrderKeys = ordersWritten.rejected === 0 ? orderKeys : new Set();
       if (rejects) {
         batchRejects.sort((a, b) => a.rejection.rowNo - b.rejection.rowNo);
         for (const r of batchRejects) rejects.write(r.record, r.rejection);
@@ -197,10 +206,11 @@ export async function importShopifyOrders(db: StoreDb, options: ImportOptions): 
     for (const email of customers.keys()) ids.push([knownAs.get(email) ?? email, email]);
     ids.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     for (let i = 0; i < ids.length; i += batchRows) {
-      const rows = ids.slice(i, i + batchRows).map(([id, email]) => {
+      // numbered in key order (no customer is rejected here): the stage's key, written at random, cost twice as much
+      const rows = ids.slice(i, i + batchRows).map(([id, email], at): StageRow => {
         const row = customers.get(email)!;
         row.fields[0] = id;
-        return row;
+        return { ...row, rowNo: i + at + 1 };
       });
       writers.customers.append(rows);
       add(totals.customers, write(writers.customers, reject, records));
@@ -264,18 +274,22 @@ function knownCustomerIds(db: StoreDb, emails: readonly string[]): [email: strin
     .map(([email, id]) => [String(email), String(id)]);
 }
 
-/** Checks and applies one kind's staged rows of a batch, then clears its stage; rows whose customer or order is missing are rejected. */
+/**
+ * Checks and applies one kind's staged rows of a batch, then clears its stage; rows whose
+ * customer or order is missing are rejected (unless the caller knows every one is there).
+ */
 function write(
   writer: ImportWriter,
   reject: (record: RawRecord, rejection: Rejection) => void,
   records: Map<number, RawRecord>,
-): Omit<PartCounts, 'kind'> {
-  const unresolved = writer.unresolved();
+  referencesKnown = false,
+): Omit<PartCounts, 'kind'> & { rejected: number } {
+  const unresolved = referencesKnown ? [] : writer.unresolved();
   if (unresolved.length > 0) {
     for (const u of unresolved) reject(records.get(u.rowNo) ?? { rowNo: u.rowNo, values: [] }, u);
     writer.drop(unresolved.map((u) => u.rowNo));
   }
   const counts = writer.apply();
   writer.clear();
-  return counts;
+  return { ...counts, rejected: unresolved.length };
 }
