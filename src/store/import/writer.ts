@@ -1,6 +1,6 @@
 import type { SqlValue, StoreDb } from '../db.js';
 import { recordImportedDeliveryEvents } from '../delivery-events-import.js';
-import { linkAllLinesToProducts, linkLinesToProducts } from '../product-links.js';
+import { linkAllLinesToProducts, linkLinesToProducts, linkStagedLines } from '../product-links.js';
 import { rebuildReachability, refreshCustomerFacts, refreshReachability } from '../facts.js';
 import { FIELDS, type ImportKind } from './kinds.js';
 import type { RowMapper, StageRow } from './mapping.js';
@@ -102,6 +102,9 @@ export class ImportWriter {
   private readonly insertTexts = new Map<string, string>();
   private readonly keyIndexes: number[];
   private readonly written: string[];
+  private readonly insertOnly: readonly string[];
+  /** Order items whose source names no product: new lines take the product they match as they are inserted. */
+  private readonly linksProducts: boolean;
   private readonly t: ReturnType<typeof tempTables>;
   private readonly fillBlanks: boolean;
   private readonly customersResolved: boolean;
@@ -124,6 +127,17 @@ export class ImportWriter {
     this.stageColumns = ['row_no', ...this.stagedFields.map((i) => this.fieldNames[i]!)];
     // store columns this import writes, key first
     this.written = this.fieldNames.filter((f) => provided.has(f) && !this.shape.stageOnly.includes(f));
+    this.insertOnly = this.shape.insertOnly;
+    this.linksProducts = kind === 'order-items' && !provided.has('product_id');
+    if (this.linksProducts) {
+      // Linked in the stage, a new line arrives with its product, and the product_pairs
+      // trigger pairs it with its order's others (a few lookups). Linked after the insert,
+      // each line's UPDATE recounted its whole order's pairs twice over (out, then in): 11
+      // of the 17 s of a 300,000-row Shopify export into a store with its catalogue. An
+      // existing line keeps its product (insert-only) and is linked after, as before.
+      this.written.push('product_id');
+      this.insertOnly = [...this.insertOnly, 'product_id'];
+    }
     this.createStage();
   }
 
@@ -306,7 +320,7 @@ export class ImportWriter {
     const { table, key, bag } = this.shape;
     const storeExpr = (f: string) => (f === 'customer_id' ? this.customerExpr() : `s.${f}`);
     const dataColumns = this.written.filter((f) => !key.includes(f));
-    const compared = dataColumns.filter((f) => !this.shape.insertOnly.includes(f));
+    const compared = dataColumns.filter((f) => !this.insertOnly.includes(f));
     const keyMatch = key.map((k) => `t.${k} = s.${k}`).join(' AND ');
 
     const differs = compared.map((f) =>
@@ -340,16 +354,17 @@ export class ImportWriter {
 
     const insertValues = this.written.map((f) => {
       if (f === bag) return `json_patch('{}', coalesce(s.${f}, '{}'))`;
-      if (f === 'created_at' && this.shape.insertOnly.includes(f)) return `coalesce(s.created_at, ${this.now})`;
+      if (f === 'created_at' && this.insertOnly.includes(f)) return `coalesce(s.created_at, ${this.now})`;
       return storeExpr(f);
     });
     const updates = dataColumns
-      .filter((f) => !this.shape.insertOnly.includes(f))
+      .filter((f) => !this.insertOnly.includes(f))
       .map((f) =>
         f === bag ? `${f} = json_patch(${table}.${f}, excluded.${f})` : this.fillBlanks ? `${f} = coalesce(${table}.${f}, excluded.${f})` : `${f} = excluded.${f}`,
       );
     const onConflict = updates.length > 0 ? `DO UPDATE SET ${updates.join(', ')}` : 'DO NOTHING';
 
+    if (this.linksProducts) linkStagedLines(this.db, this.t.stage);
     // rows go in in file order (events' seq is the engine's cursor); customers, whose
     // order nothing reads, in key order: their B-trees are then written in order
     this.db.run(
