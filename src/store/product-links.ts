@@ -26,6 +26,16 @@ export function linkLinesToProducts(db: StoreDb, lines: string): number {
   ).changes;
 }
 
+/**
+ * The staged lines new to the store (existed = 0, see import/writer.ts) that name no
+ * product take the one they match, before they are inserted.
+ */
+export function linkStagedLines(db: StoreDb, stage: string): void {
+  if (!/^[a-z_][a-z0-9_.]*$/i.test(stage)) throw new Error(`not a table name: ${stage}`);
+  if (!db.get('SELECT 1 AS one FROM products LIMIT 1')) return;
+  db.run(`UPDATE ${stage} AS i SET product_id = ${PRODUCT_OF_LINE} WHERE i.existed = 0 AND i.product_id IS NULL`);
+}
+
 /** After a products import: every line still without a product that a product now matches (one pass over those lines). */
 export function linkAllLinesToProducts(db: StoreDb): number {
   return linkLinesToProducts(db, `SELECT order_id, line FROM order_items WHERE product_id IS NULL`);

@@ -41,10 +41,14 @@ export function isoParts(text: string): Parts | undefined {
   };
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 export function validParts(p: Parts): boolean {
   if (p.month < 1 || p.month > 12 || p.day < 1 || p.hour > 23 || p.minute > 59 || p.second > 60) return false;
-  const daysInMonth = new Date(Date.UTC(p.year, p.month, 0)).getUTCDate();
-  return p.day <= daysInMonth;
+  // the days Date.UTC gives the month (which reads years 0-99 as 1900-1999), without a Date per value: an import reads millions
+  const year = p.year >= 0 && p.year <= 99 ? 1900 + p.year : p.year;
+  const leap = p.month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return p.day <= DAYS_IN_MONTH[p.month - 1]! + (leap ? 1 : 0);
 }
 
 /** Epoch ms of an ISO 8601 date or date-time (UTC when it names no offset), or undefined when it is not a real time. */

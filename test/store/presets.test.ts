@@ -148,6 +148,24 @@ describe('shopify preset', () => {
     expect(db.get(`SELECT phone FROM customers WHERE id = 'ana@example.pt'`)).toEqual({ phone: '+351912345678' });
   });
 
+  it('rejects the line items of an order the export gives no first row for, at any batch size, and imports the rest', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'orders_export.csv');
+    const [header, ...rows] = readFileSync(fixture('shopify', 'orders_only_export.csv'), 'utf8').trimEnd().split('\n');
+    // #2004's first row is missing: its second row names an order that is nowhere (after #2003's, and first in the file)
+    for (const lines of [[rows[2], rows[1], rows[3], rows[4]], [rows[1], rows[2], rows[3], rows[4]]]) {
+      writeFileSync(file, [header, ...lines].join('\n') + '\n');
+      for (const batchRows of [1, 2, 10_000]) {
+        const db = tempStore();
+        const rejectsFile = path.join(dir, 'rejects.csv');
+        const result = await importFile(db, { kind: 'orders', file, preset: 'shopify', rejectsFile, batchRows });
+        expect(result).toMatchObject({ rows: 4, inserted: 3, rejected: 1 });
+        expect(readFileSync(rejectsFile, 'utf8')).toContain('"""#2004"" unknown order: no order has this id"');
+        expect(db.all(`SELECT order_id FROM order_items ORDER BY 1`)).toEqual([{ order_id: '#2001' }, { order_id: '#2002' }, { order_id: '#2003' }]);
+      }
+    }
+  });
+
   it("applies an order whose rows resume after another order's in file order, whatever the batch size", async () => {
     const dir = tempDir();
     const file = path.join(dir, 'orders_export.csv');
@@ -166,6 +184,24 @@ describe('shopify preset', () => {
     expect(results[1]!.also).toEqual(results[0]!.also);
     expect(results[1]!.also!.find((p) => p.kind === 'order-items')).toMatchObject({ inserted: 4, updated: 1 });
     expect(stores[1]).toEqual(stores[0]);
+  });
+
+  it("takes a customer's values from their newest order that gives them, whatever order the export lists orders in and at any batch size", async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'orders_export.csv');
+    const [header, ...rows] = readFileSync(fixture('shopify', 'orders_only_export.csv'), 'utf8').trimEnd().split('\n');
+    // oldest order first; Ana's older order (#2002) gives another city and refuses e-mail marketing
+    const older = rows[3]!.replace(',yes,EUR,', ',no,EUR,').replace(',Lisboa,', ',Porto,');
+    writeFileSync(file, [header, rows[4], older, rows[2], rows[0], rows[1]].join('\n') + '\n');
+    const now = Date.parse('2026-12-01T00:00:00Z');
+    for (const batchRows of [1, 10_000]) {
+      const db = tempStore();
+      const result = await importFile(db, { kind: 'orders', file, preset: 'shopify', now, batchRows });
+      expect(result.also).toContainEqual({ kind: 'customers', inserted: 3, updated: 0, unchanged: 0 });
+      // the city and consent of her newest order (#2004), the phone that only the older one gives
+      expect(db.get(`SELECT city, phone FROM customers WHERE id = 'ana@example.pt'`)).toEqual({ city: 'Lisboa', phone: '+351912345678' });
+      expect(db.get(`SELECT granted FROM customer_consents WHERE customer_id = 'ana@example.pt' AND channel = 'email'`)).toEqual({ granted: 1 });
+    }
   });
 
   it('keeps partial refunds, and dates a status the export does not date by the best time it holds, marked estimated', async () => {

@@ -95,6 +95,23 @@ describe('product pairs', () => {
     expect(pairs(db)).toEqual(IMPORTED);
   });
 
+  it('are counted for the lines of an export that names no product, linked to the catalogue by SKU or title as they are imported', async () => {
+    dir = tempDir();
+    db = openStore(path.join(dir, 'store.db'));
+    await importFile(db, { kind: 'customers', file: fixture('customers.csv'), now: NOW });
+    await importFile(db, { kind: 'orders', file: file('orders.csv', ORDERS), now: NOW });
+    await importFile(db, { kind: 'products', file: file('products.csv', 'id,sku,title\np1,SKU-1,Tee\np2,SKU-2,Tote\np3,,Cap\n'), now: NOW });
+    // lines by SKU, by title, and by the title before " - " (a variant); o1's second line of p1 too
+    const lines = 'order_id,line,sku,title,quantity\no1,1,SKU-1,,1\no1,2,,Tote,1\no1,3,,Cap - Red,1\no1,4,SKU-1,,2\no2,1,SKU-1,,1\no2,2,SKU-2,,1\no3,1,,Tee,1\no3,2,,Tote,1\n';
+    await importFile(db, { kind: 'order-items', file: file('lines.csv', lines), now: NOW });
+    expect(db.all(`SELECT count(*) AS n FROM order_items WHERE product_id IS NULL`)).toEqual([{ n: 0 }]);
+    expect(pairs(db)).toEqual(IMPORTED);
+    expect(pairs(db)).toEqual(recount(db));
+    const again = await importFile(db, { kind: 'order-items', file: file('lines.csv', lines), now: NOW });
+    expect(again).toMatchObject({ inserted: 0, updated: 0 });
+    expect(pairs(db)).toEqual(IMPORTED);
+  });
+
   it('follow an item moved to another product, and a line removed', async () => {
     db = await shop();
     // o2's second line becomes p3: (p1, p2) leaves o2's day, (p1, p3) comes

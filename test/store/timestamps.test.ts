@@ -23,7 +23,15 @@ describe('timestamps', () => {
   it('rejects impossible dates instead of rolling them over', () => {
     expect(at('2024-13-01T00:00:00Z')).toBeUndefined();
     expect(at('2023-02-29T00:00:00Z')).toBeUndefined();
+    expect(at('2100-02-29T00:00:00Z')).toBeUndefined();
+    expect(at('2024-04-31T00:00:00Z')).toBeUndefined();
+    expect(at('2024-12-32T00:00:00Z')).toBeUndefined();
     expect(at('yesterday')).toBeUndefined();
+    // the last day of each month, leap days of leap years included
+    expect(at('2024-02-29T00:00:00Z')).toBe('2024-02-29T00:00:00.000Z');
+    expect(at('2000-02-29T00:00:00Z')).toBe('2000-02-29T00:00:00.000Z');
+    expect(at('2024-04-30T00:00:00Z')).toBe('2024-04-30T00:00:00.000Z');
+    expect(at('2023-12-31T00:00:00Z')).toBe('2023-12-31T00:00:00.000Z');
   });
 
   it('rejects UTC offsets that no place uses', () => {

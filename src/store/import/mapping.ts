@@ -101,7 +101,7 @@ interface FieldSource {
 /** Binds a mapping to a reader's columns; fails before any row is read if a required field has no source. */
 export function compileMapping(kind: ImportKind, spec: MappingSpec, reader: RecordReader, fileName: string): RowMapper {
   const fields = FIELDS[kind];
-  const ctx: ConvertContext = { dateFormat: spec.dateFormat, zone: new ZoneClock(spec.timeZone), statuses: spec.statuses };
+  const ctx: ConvertContext = { dateFormat: spec.dateFormat, zone: new ZoneClock(spec.timeZone), statuses: spec.statuses, statusCache: new Map() };
   const sources: FieldSource[] = [];
   const bags: { key: string; column: string; get: Getter }[] = [];
   const consents: { channel: string; column: string; get: Getter }[] = [];

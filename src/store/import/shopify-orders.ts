@@ -7,6 +7,7 @@ import { invalidRowsError, openReader, useImportPragmas, type ImportOptions, typ
 import { compileMapping, type RowMapper, type StageRow } from './mapping.js';
 import { presetSpec, shopifyOrderCustomers } from './presets/index.js';
 import { RejectsFile, type Rejection } from './rejects.js';
+import { FileCustomers } from './file-customers.js';
 import { ImportWriter } from './writer.js';
 
 const LISTED_PROBLEMS = 10;
@@ -16,9 +17,13 @@ const STAGE_CHUNK = 512;
  * `journey import orders EXPORT --preset shopify`: Shopify's orders export holds the
  * customers (by e-mail), the orders (on an order's first row) and the line items (one
  * per row), so one import of it loads all three, in one pass and one transaction.
- * Each batch writes its customers, then its orders (which resolve to them), then its
- * items (which need their order); a row that fails any of the three is rejected as a
- * whole, and the rows of an order that was rejected are rejected with it.
+ * Each batch writes its orders, then its items (which need their order); the
+ * customers are merged across the whole file and written once at its end, in key
+ * order (an export repeats a customer on each of their orders: written per batch, a
+ * customer was written up to once per batch, each time at a random place of the
+ * customers' B-trees). An order's customer is resolved when its e-mail is first seen,
+ * so its orders can be written before it. A row that fails any of the three is
+ * rejected as a whole, and the rows of an order that was rejected are rejected with it.
  */
 export async function importShopifyOrders(db: StoreDb, options: ImportOptions): Promise<ImportResult> {
   const started = performance.now();
@@ -51,8 +56,13 @@ export async function importShopifyOrders(db: StoreDb, options: ImportOptions): 
     if (problems.length > LISTED_PROBLEMS) problems.pop();
   };
 
-  // the batch: customers merged by e-mail, orders and items by key; records by row for rejections
-  let customers = new Map<string, { row: StageRow; placedAt: number }>();
+  // the file's customers, merged by e-mail (the key the mapper gives them)
+  const customers = new FileCustomers();
+  // the e-mails first seen in this batch, resolved at its flush; those the store knows
+  // as another customer's id or alias, and that id
+  let newEmails: string[] = [];
+  const knownAs = new Map<string, string>();
+  // the batch: orders and items by key; records by row for rejections
   let orders: StageRow[] = [];
   let items: StageRow[] = [];
   let records = new Map<number, RawRecord>();
@@ -60,6 +70,8 @@ export async function importShopifyOrders(db: StoreDb, options: ImportOptions): 
   // orders whose first row was rejected: their other rows are rejected with that reason
   const rejectedOrders = new Map<string, number>();
   let orderKeys = new Set<string>();
+  // the orders the batch before wrote
+  let previousOrderKeys = new Set<string>();
   // the orders whose rows this batch holds, and the order of the row before: an item's
   // line is its position in its order's run of rows, so an item key can repeat in a
   // batch only where an order's rows resume after another order's (cheaper than a set
@@ -67,44 +79,27 @@ export async function importShopifyOrders(db: StoreDb, options: ImportOptions): 
   let batchOrders = new Set<string>();
   let lastOrder: string | undefined;
 
-  // a customer is counted once, however many batches name it: new, else updated if any batch changed it
-  const customerOutcomes = new Map<string, 'new' | 'updated' | 'unchanged'>();
-  // which values this import has written for each customer (by e-mail), as bits: fields, consent channels, alias
-  const written = new Map<string, number>();
-  const channelBits = new Map<string, number>();
-  const valuesOf = (row: StageRow): number => {
-    let bits = row.alias === null ? 0 : 1 << 30;
-    for (let i = 0; i < row.fields.length; i++) if (row.fields[i] !== null) bits |= 1 << i;
-    for (const [channel] of row.consents) {
-      let bit = channelBits.get(channel);
-      if (bit === undefined) channelBits.set(channel, (bit = Math.min(16 + channelBits.size, 29)));
-      bits |= 1 << bit;
-    }
-    return bits;
-  };
-  const countCustomers = (writer: ImportWriter) => {
-    for (const o of writer.outcomes()) {
-      const before = customerOutcomes.get(o.key);
-      const now = o.existed === 0 ? 'new' : o.changed === 1 ? 'updated' : 'unchanged';
-      if (before === undefined || (before === 'unchanged' && now === 'updated')) customerOutcomes.set(o.key, now);
-    }
-  };
-
-  // It writes six tables keyed by customer or order at once: with the 32 MB cache of a
-  // one-kind import their pages were read back from the OS, page by page (1M rows:
-  // 25 s CPU, 340 MB peak); 128 MB keeps them (21 s, 460 MB).
-  // Where the 1M-row bench's ~19 s CPU go (node bench/run.js import-shopify): SQL
-  // ~10 s (the orders upsert with its by-customer index 1.4, staging the items 1.3,
-  // the customers' three upserts ~2 with ~1.5 more to resolve, classify and count
-  // them, order facts 0.7, COMMIT 0.7), CSV parsing and mapping in JavaScript ~4,
-  // garbage collection ~1.5; its peak memory is the 128 MB page cache and a V8 heap
-  // that grows to ~110-150 MB between major collections.
-  const restorePragmas = useImportPragmas(db, 128);
-  // Every reference this import writes is one it has just checked or written itself
-  // (an order's customer resolved in the stage, an item's order checked, a consent's
-  // customer upserted in the same batch): the per-row foreign key lookups would only
-  // repeat those checks. Outside a transaction, as SQLite requires.
-  // (measured on 1,000,000 rows: 8% of the import)
+  // It writes the orders, their items and history batch by batch, and the customers
+  // once at the end, in key order. When it wrote the customers with each batch (six
+  // tables keyed by customer or order at once) a 32 MB cache read their pages back
+  // from the OS page by page, and 128 MB was needed; since they are written once,
+  // 32, 64 and 128 MB take the same time within the noise (1M rows: 16.0-17.1 s) and
+  // 64 MB keeps the peak at ~320-350 MB (128 MB: ~390-410).
+  // Where the 1M-row bench's ~15 s go (node bench/run.js import-shopify; statement by
+  // statement in one process): SQL ~9.7 s, of which the orders insert 2.0 (its
+  // by-customer index ~1.2, the product_pairs trigger's look for items that came first
+  // ~0.5, json_patch of the attributes ~0.4), staging the items 1.5 and the orders 0.8,
+  // inserting the items 0.9, COMMIT 0.8, order facts 0.7, the customers (once each, with
+  // their consents and aliases) ~1.1; JavaScript ~6 s: CSV parsing 1.1, mapping ~2.5,
+  // merging the customers ~1, garbage collection ~1.
+  const restorePragmas = useImportPragmas(db, 64);
+  // Every reference this import writes is one it has checked or writes itself before it
+  // commits (an order's customer, resolved when its e-mail is first seen and written at
+  // the end; an item's order checked or written in this batch or the one before; a
+  // consent's customer upserted with it): the per-row foreign key lookups would only
+  // repeat those checks (measured on 1,000,000 rows: 8% of the import), and orders now go
+  // in before their customers, which immediate foreign keys would refuse. Outside a
+  // transaction, as SQLite requires.
   const foreignKeys = db.get<{ foreign_keys: number }>('PRAGMA foreign_keys')!.foreign_keys;
   db.exec('PRAGMA foreign_keys = OFF');
   db.begin();
@@ -113,40 +108,36 @@ export async function importShopifyOrders(db: StoreDb, options: ImportOptions): 
   // refreshed once at the end rather than per batch
   // (the customers an orders export names are second-hand: they only fill what the store lacks)
   const writers = {
-    customers: new ImportWriter(db, 'customers', mappers.customers, now, true),
-    orders: new ImportWriter(db, 'orders', mappers.orders, now),
+    customers: new ImportWriter(db, 'customers', mappers.customers, now, { fillBlanks: true }),
+    orders: new ImportWriter(db, 'orders', mappers.orders, now, { customersResolved: true }),
     items: new ImportWriter(db, 'order-items', mappers.items, now),
   };
   try {
     const flush = () => {
       if (batchSize === 0) return;
       batchSize = 0;
-      const customerRows: StageRow[] = [];
-      for (const [email, c] of customers) {
-        const values = valuesOf(c.row);
-        const known = written.get(email);
-        // filling blanks only, a customer an earlier batch wrote changes only if this one gives a value that one did not
-        if (known !== undefined && (values & ~known) === 0) continue;
-        // a copy of the key: the parsed string is a slice that would keep its whole input chunk alive
-        written.set(known === undefined ? Buffer.from(email).toString() : email, (known ?? 0) | values);
-        customerRows.push(c.row);
-      }
-      resolveCustomerIds(db, customerRows);
-      // staged in key order, a batch's lookups and writes walk the customers' B-trees in order, not at random
-      customerRows.sort((a, b) => (String(a.fields[0]) < String(b.fields[0]) ? -1 : 1));
-      writers.customers.append(customerRows);
-      write(writers.customers, reject, records, countCustomers);
+      // the orders staged before their customer's e-mail was resolved take the id the store knows it by
+      const renamed = knownCustomerIds(db, newEmails);
+      newEmails = [];
+      for (const [email, id] of renamed) knownAs.set(email, id);
       writers.orders.append(orders);
-      add(totals.orders, write(writers.orders, reject, records));
+      writers.orders.renameCustomers(renamed);
+      const ordersWritten = write(writers.orders, reject, records);
+      add(totals.orders, ordersWritten);
       writers.items.append(items);
-      add(totals.items, write(writers.items, reject, records));
+      // items whose order this batch or the one before wrote need not be looked up (a batch
+      // mostly holds whole orders, its first rows may end the last batch's); the others
+      // (an order this file lists again further on, or gives no first row for) are
+      let known = ordersWritten.rejected === 0;
+      for (const order of batchOrders) if (known && !orderKeys.has(order) && !previousOrderKeys.has(order)) known = false;
+      add(totals.items, write(writers.items, reject, records, known));
+      previousOrderKeys = ordersWritten.rejected === 0 ? orderKeys : new Set();
       if (rejects) {
         batchRejects.sort((a, b) => a.rejection.rowNo - b.rejection.rowNo);
         for (const r of batchRejects) rejects.write(r.record, r.rejection);
         batchRejects = [];
       }
       rejectedRows = new Set();
-      customers = new Map();
       orders = [];
       items = [];
       records = new Map();
@@ -194,8 +185,10 @@ export async function importShopifyOrders(db: StoreDb, options: ImportOptions): 
         batchSize++;
         if (order.kind === 'row') {
           orderKeys.add(orderKey!);
+          const email = String(order.row.fields[1]);
+          order.row.fields[1] = knownAs.get(email) ?? email;
           orders.push(order.row);
-          if (customer?.kind === 'row') mergeCustomer(customers, customer.row, order.row.fields[2] as number);
+          if (customer?.kind === 'row' && customers.merge(customer.row, order.row.fields[2] as number)) newEmails.push(String(customer.row.fields[0]));
         }
         batchOrders.add(itemOrder!);
         items.push(item.row);
@@ -217,6 +210,20 @@ export async function importShopifyOrders(db: StoreDb, options: ImportOptions): 
     }
     flush();
     if (problemCount > 0) throw invalidRowsError(input.name, problems, problemCount, reader.rejectsFormat === 'jsonl');
+    // the customers, once each, in key order: their B-trees are then written in order, not at random
+    const ids: [id: string, email: string][] = [];
+    for (const email of customers.keys()) ids.push([knownAs.get(email) ?? email, email]);
+    ids.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    for (let i = 0; i < ids.length; i += batchRows) {
+      // numbered in key order (no customer is rejected here): the stage's key, written at random, cost twice as much
+      const rows = ids.slice(i, i + batchRows).map(([id, email], at): StageRow => {
+        const row = customers.get(email)!;
+        row.fields[0] = id;
+        return { ...row, rowNo: i + at + 1 };
+      });
+      writers.customers.append(rows);
+      add(totals.customers, write(writers.customers, reject, records));
+    }
     // the reachability of the customers whose contacts changed, the facts of those whose orders did
     writers.customers.finish();
     writers.orders.finish();
@@ -233,7 +240,6 @@ export async function importShopifyOrders(db: StoreDb, options: ImportOptions): 
     restorePragmas();
     db.exec(`PRAGMA foreign_keys = ${foreignKeys ? 'ON' : 'OFF'}`);
   }
-  for (const outcome of customerOutcomes.values()) totals.customers[outcome === 'new' ? 'inserted' : outcome]++;
   const ignored = (m: RowMapper) => new Set(m.ignoredColumns);
   const [a, b, c] = [ignored(mappers.customers), ignored(mappers.orders), ignored(mappers.items)];
   return {
@@ -263,70 +269,36 @@ const add = (to: Omit<PartCounts, 'kind'>, from: Omit<PartCounts, 'kind'>) => {
 };
 
 /**
- * One customer per e-mail in a batch: each value from the latest order that gives one,
- * so that a blank phone on another order never wipes a known one.
+ * A customer the store knows by one of these e-mails (as id or alias) keeps its id; the
+ * others are keyed by the e-mail. The e-mails the store knows by another id, with that id.
  */
-function mergeCustomer(batch: Map<string, { row: StageRow; placedAt: number }>, row: StageRow, placedAt: number): void {
-  const key = String(row.fields[0]);
-  const known = batch.get(key);
-  if (!known) {
-    const fields = row.fields.map(detach);
-    return void batch.set(String(fields[0]), { row: { ...row, fields, consents: [...row.consents], alias: row.alias === null ? null : detach(row.alias) }, placedAt });
-  }
-  const newer = placedAt > known.placedAt;
-  row.fields.forEach((value, i) => {
-    if (value !== null && (newer || known.row.fields[i] === null)) known.row.fields[i] = detach(value);
-  });
-  for (const [channel, granted] of row.consents) {
-    const at = known.row.consents.findIndex(([c]) => c === channel);
-    if (at < 0) known.row.consents.push([channel, granted]);
-    else if (newer) known.row.consents[at] = [channel, granted];
-  }
-  if (newer) known.placedAt = placedAt;
+function knownCustomerIds(db: StoreDb, emails: readonly string[]): [email: string, id: string][] {
+  if (emails.length === 0) return [];
+  return db
+    .arrays(
+      `SELECT email, id FROM (SELECT e.value AS email, coalesce((SELECT c.id FROM customers c WHERE c.id = e.value), (SELECT a.customer_id FROM customer_aliases a WHERE a.alias = e.value)) AS id
+       FROM json_each(?) e) WHERE id <> email`,
+      [JSON.stringify(emails)],
+    )
+    .map(([email, id]) => [String(email), String(id)]);
 }
 
 /**
- * A copy of a parsed value that a batch keeps: V8 makes a longer substring a view of
- * the string it was cut from, so one e-mail kept for the batch kept its whole input
- * chunk alive, copied by every young-generation collection and then promoted (most
- * of the old generation's growth, and of the import's peak memory).
+ * Checks and applies one kind's staged rows of a batch, then clears its stage; rows whose
+ * customer or order is missing are rejected (unless the caller knows every one is there).
  */
-function detach<T>(value: T): T {
-  return typeof value === 'string' && value.length >= 13 ? (Buffer.from(value, 'utf8').toString('utf8') as T) : value;
-}
-
-/** A customer the store knows by this e-mail (as id or alias) keeps its id; the others are keyed by the e-mail. */
-function resolveCustomerIds(db: StoreDb, rows: StageRow[]): void {
-  if (rows.length === 0) return;
-  const known = new Map(
-    db
-      .all<{ email: string; id: string | null }>(
-        `SELECT e.value AS email, coalesce((SELECT c.id FROM customers c WHERE c.id = e.value), (SELECT a.customer_id FROM customer_aliases a WHERE a.alias = e.value)) AS id
-         FROM json_each(?) e`,
-        [JSON.stringify(rows.map((r) => r.fields[0]))],
-      )
-      .map((r) => [r.email, r.id]),
-  );
-  for (const row of rows) {
-    const id = known.get(String(row.fields[0]));
-    if (id) row.fields[0] = id;
-  }
-}
-
-/** Checks and applies one kind's staged rows of a batch, then clears its stage; rows whose customer or order is missing are rejected. */
 function write(
   writer: ImportWriter,
   reject: (record: RawRecord, rejection: Rejection) => void,
   records: Map<number, RawRecord>,
-  after?: (writer: ImportWriter) => void,
-): Omit<PartCounts, 'kind'> {
-  const unresolved = writer.unresolved();
+  referencesKnown = false,
+): Omit<PartCounts, 'kind'> & { rejected: number } {
+  const unresolved = referencesKnown ? [] : writer.unresolved();
   if (unresolved.length > 0) {
     for (const u of unresolved) reject(records.get(u.rowNo) ?? { rowNo: u.rowNo, values: [] }, u);
     writer.drop(unresolved.map((u) => u.rowNo));
   }
   const counts = writer.apply();
-  after?.(writer);
   writer.clear();
-  return counts;
+  return { ...counts, rejected: unresolved.length };
 }

@@ -11,6 +11,8 @@ export interface ConvertContext {
   readonly zone: ZoneClock;
   /** Source status -> canonical status, from a preset or a mapping file. */
   readonly statuses: ReadonlyMap<string, string>;
+  /** Status texts already converted with these statuses (a mapping's context keeps one). */
+  readonly statusCache?: Map<string, Converted>;
 }
 
 /** An id longer than this is not an id but a broken export (a 10 MB cell); it is refused, not stored. */
@@ -86,9 +88,13 @@ export function convert(raw: unknown, type: FieldType, ctx: ConvertContext): Con
     case 'integer':
       return INTEGER.test(text) ? wholeNumber(Number(text)) : bad('is not a whole number');
     case 'status': {
-      const status = canonicalStatus(text, ctx.statuses);
-      if (!status) return bad('is not a status name (letters, digits, spaces, - or _)');
-      return isKnownStatus(status, ctx.statuses) ? ok(status) : bad(`is not an order status journey knows (${KNOWN_ORDER_STATUSES.join(', ')})`);
+      // a file holds a handful of statuses, on every order row: each is worked out once
+      const cache = ctx.statusCache;
+      const known = cache?.get(text);
+      if (known) return known;
+      const converted = convertStatus(text, ctx.statuses);
+      if (cache && cache.size < STATUS_CACHE_SIZE) cache.set(text, converted);
+      return converted;
     }
     case 'timezone':
       return isTimeZone(text) ? ok(text) : bad('is not an IANA time zone such as Europe/Paris');
@@ -99,6 +105,14 @@ export function convert(raw: unknown, type: FieldType, ctx: ConvertContext): Con
     case 'currency':
       return /^[A-Za-z]{3}$/.test(text) ? ok(text.toUpperCase()) : bad('is not a three-letter currency code');
   }
+}
+
+const STATUS_CACHE_SIZE = 1000;
+
+function convertStatus(text: string, statuses: ReadonlyMap<string, string>): Converted {
+  const status = canonicalStatus(text, statuses);
+  if (!status) return bad('is not a status name (letters, digits, spaces, - or _)');
+  return isKnownStatus(status, statuses) ? ok(status) : bad(`is not an order status journey knows (${KNOWN_ORDER_STATUSES.join(', ')})`);
 }
 
 function convertScalar(raw: number | boolean, type: FieldType, ctx: ConvertContext): Converted {

@@ -53,9 +53,24 @@ const UTC = new ZoneClock('UTC');
 const MONEY = /^[+-]?(\d+\.?\d*|\.\d+)$/;
 
 function ordersSpec(): Partial<MappingSpec> {
+  // the status, its time and the estimate all read the status: one function per mapping,
+  // which works it out once per row
+  const statusFns = new WeakMap<ColumnGetter, (v: Values) => string>();
   const statusOf = (column: ColumnGetter) => {
+    let fn = statusFns.get(column);
+    if (fn) return fn;
     const [financial, fulfillment, cancelled] = [column('Financial Status'), column('Fulfillment Status'), column('Cancelled at')];
-    return (v: Values) => shopifyStatus(text(financial, v), text(fulfillment, v), text(cancelled, v));
+    let lastRow: Values | undefined;
+    let lastStatus = '';
+    fn = (v: Values) => {
+      if (v !== lastRow) {
+        lastStatus = shopifyStatus(text(financial, v), text(fulfillment, v), text(cancelled, v));
+        lastRow = v;
+      }
+      return lastStatus;
+    };
+    statusFns.set(column, fn);
+    return fn;
   };
   // when the current status began, where the export says: it never dates a refund (a
   // pending order's status began when it was placed)
