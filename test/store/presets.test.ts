@@ -120,6 +120,9 @@ describe('shopify preset', () => {
     ]);
     // lifetime value counts what was kept: 70 of the partly refunded 100, plus 39
     expect(db.get(`SELECT n, value FROM customer_facts WHERE customer_id = 'ana@example.pt'`)).toEqual({ n: 2, value: 109 });
+    // the import writes orders before their customers with foreign keys off: every reference holds when it commits
+    expect(db.all('PRAGMA foreign_key_check')).toEqual([]);
+    expect(db.get<{ foreign_keys: number }>('PRAGMA foreign_keys')!.foreign_keys).toBe(1);
 
     const before = snapshot(db);
     const again = await importFile(db, { kind: 'orders', file, preset: 'shopify', now: now + 86_400_000 });

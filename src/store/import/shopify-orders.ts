@@ -224,6 +224,8 @@ export async function importShopifyOrders(db: StoreDb, options: ImportOptions): 
       writers.customers.append(rows);
       add(totals.customers, write(writers.customers, reject, records));
     }
+    // foreign keys are off: a customer refused here would leave its orders naming nobody
+    if (problemCount > 0) throw invalidRowsError(input.name, problems, problemCount, reader.rejectsFormat === 'jsonl');
     // the reachability of the customers whose contacts changed, the facts of those whose orders did
     writers.customers.finish();
     writers.orders.finish();
