@@ -6,15 +6,10 @@
  * error) from a missing value (null, which `| default:` handles).
  */
 import type { Scalar } from '../project/model.js';
+import type { ProductRow } from '../store/message-context.js';
 
-export interface ProductVariable {
-  id: string;
-  title: string | null;
-  url: string | null;
-  image: string | null;
-  price: number | null;
-  currency: string | null;
-  category: string | null;
+/** A recommended product: the store's row of it (id, title, url, image, price, currency, category) and why it was chosen. */
+export interface ProductVariable extends ProductRow {
   /** Why the product was chosen (the strategy, and its evidence). */
   reason: string | null;
 }
