@@ -1,9 +1,9 @@
 /**
  * The issued codes of a coupon, written for the shop system that must accept them at
  * checkout. Shopify documents one way to add codes to an existing code discount: the
- * Admin GraphQL mutation `discountRedeemCodeBulkAdd`, at most 250 codes a request. Its
- * admin has no CSV import of codes, so `shopify-graphql` writes those requests, ready to
- * post; the CSVs are for spreadsheets and bulk-code apps.
+ * Admin GraphQL mutation `discountRedeemCodeBulkAdd`, at most 250 codes a request, so
+ * `shopify-graphql` writes those requests, ready to post; the CSVs are for spreadsheets
+ * and bulk-code apps.
  */
 import type { IssuedCode } from '../store/coupons.js';
 
