@@ -67,7 +67,8 @@ export function renderRows(job: MessageJob, template: CompiledTemplate | null, r
     }
     const vars = variablesOf(row, config, journey, step, secret, testCopy, job.products);
     let content: string | null = null;
-    if (!template.providerTemplate || step.subject) {
+    // a provider's template renders itself, apart from a subject the step overrides and the variables it is given
+    if (!template.providerTemplate || step.subject || template.parts.some((p) => p.name.startsWith('provider_variables.'))) {
       try {
         content = JSON.stringify(renderTemplate(template, vars, { subject: step.subject }));
       } catch (err) {

@@ -10,6 +10,7 @@ import type { Config } from '../project/model.js';
 import { htmlToText } from './html-text.js';
 import { countingEmpty, FORMAT_LOCALE, liquid, type Template } from './liquid.js';
 import { smsSegments, type SmsSegments } from './sms.js';
+import { PROVIDER_VARIABLE_MAX_LENGTH } from './provider-variables.js';
 import type { Located } from './templates.js';
 import type { MessageVariables } from './variables.js';
 
@@ -21,6 +22,8 @@ export interface RenderedMessage {
   text: string | null;
   /** SMS and other text channels: the message. */
   body: string | null;
+  /** A Twilio Content template's variables, rendered (only when the template declares provider_variables). */
+  variables?: Record<string, string>;
 }
 
 /** A problem with a template's Liquid or MJML, where it is: the template file (line and column in it), or the config. */
@@ -28,7 +31,7 @@ export class TemplateError extends Error {
   constructor(
     message: string,
     readonly template: string,
-    readonly part: 'subject' | 'preheader' | 'body' | 'send.subject',
+    readonly part: 'subject' | 'preheader' | 'body' | 'send.subject' | `provider_variables.${string}`,
     /** The template file as displayed, or null for a template written in journey.config.yaml. */
     readonly file: string | null,
     readonly line: number,
@@ -40,7 +43,7 @@ export class TemplateError extends Error {
 }
 
 interface Part {
-  name: 'subject' | 'preheader' | 'body';
+  name: 'subject' | 'preheader' | 'body' | `provider_variables.${string}`;
   source: Located;
   /** What renders at send time (for MJML: the compiled HTML, its Liquid kept as text). */
   text: string;
@@ -109,12 +112,14 @@ export function compileTemplate(name: string, t: Config['templates'][string]): C
   if (t.source) {
     add('subject', t.source.subject, 'text');
     add('preheader', t.source.preheader, 'text');
+    for (const v of t.source.providerVariables ?? []) add(`provider_variables.${v.name}`, v.value, 'text');
     if (!t.providerTemplate) {
       const body = t.source.body;
       add('body', body, html ? 'html' : 'text', t.source.format === 'mjml' ? (text) => compileMjml(name, file!, body, text) : undefined);
     }
   } else {
     add('subject', t.subject === null ? null : { text: t.subject, line: 1, col: 1 }, 'text');
+    for (const [name, text] of Object.entries(t.providerVariables ?? {})) add(`provider_variables.${name}`, { text, line: 1, col: 1 }, 'text');
     if (!t.providerTemplate) add('body', t.body === null ? null : { text: t.body, line: 1, col: 1 }, html ? 'html' : 'text');
   }
   return { name, channel: t.channel, providerTemplate: t.providerTemplate, locale: t.source?.locale ?? null, html, file, parts };
@@ -172,7 +177,15 @@ export function renderTemplate(t: CompiledTemplate, vars: MessageVariables, opts
     } catch (err) {
       throw liquidError(err, t.name, part.name, t.file, part.source);
     }
-    if (part.name === 'body') {
+    if (part.name.startsWith('provider_variables.')) {
+      const name = part.name.slice('provider_variables.'.length);
+      const text = value.trim();
+      if (text === '') throw new TemplateError(`provider variable '${name}' renders empty: Twilio refuses an empty variable`, t.name, part.name, t.file, part.source.line, part.source.col);
+      if (text.length > PROVIDER_VARIABLE_MAX_LENGTH) {
+        throw new TemplateError(`provider variable '${name}' renders to ${text.length} characters: Twilio takes at most ${PROVIDER_VARIABLE_MAX_LENGTH}`, t.name, part.name, t.file, part.source.line, part.source.col);
+      }
+      (out.variables ??= {})[name] = text;
+    } else if (part.name === 'body') {
       if (t.html) {
         out.html = value;
         out.text = htmlToText(value);
@@ -180,7 +193,7 @@ export function renderTemplate(t: CompiledTemplate, vars: MessageVariables, opts
         out.body = value.trim();
       }
     } else {
-      out[part.name] = value.trim();
+      out[part.name as 'subject' | 'preheader'] = value.trim();
     }
   }
   if (opts.subject) {

@@ -8,6 +8,8 @@
  *   subject: "Thank you, {{ customer.first_name | default: 'friend' }}"
  *   preheader: Your code inside
  *   provider_template: d-123   # optional: the provider renders, with our variables as its data
+ *   provider_variables:        # a Twilio Content template's variables, each Liquid
+ *     "1": "{{ customer.first_name | default: 'there' }}"
  *   locale: en                 # optional: the language of its words, for money and dates
  *   ---
  *   <p>Hello ...</p>
@@ -19,6 +21,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import type { Diagnostic } from '../project/diagnostic.js';
+import { PROVIDER_VARIABLE_NAME, PROVIDER_VARIABLES_MAX } from './provider-variables.js';
 
 export type TemplateFormat = 'liquid' | 'mjml';
 
@@ -38,12 +41,14 @@ export interface TemplateFile {
   subject: Located | null;
   preheader: Located | null;
   providerTemplate: string | null;
+  /** A Twilio Content template's variables, in file order: each a Liquid text where it is written. */
+  providerVariables: { name: string; value: Located }[] | null;
   /** The language the template is written in (BCP 47): money and dates are formatted in it; null: the customer's. */
   locale: string | null;
   body: Located;
 }
 
-const FRONT_MATTER_KEYS = ['channel', 'subject', 'preheader', 'provider_template', 'locale'] as const;
+const FRONT_MATTER_KEYS = ['channel', 'subject', 'preheader', 'provider_template', 'provider_variables', 'locale'] as const;
 
 /** The template name of a file name, or null when it is not a template. */
 export function templateName(fileName: string): { name: string; format: TemplateFormat } | null {
@@ -92,11 +97,29 @@ export function parseTemplateFile(name: string, format: TemplateFormat, file: st
   }
   if (!isMap(doc.contents)) return problem(2, 1, 'the front matter is not a mapping of keys (channel:, subject:, ...)');
   const values: Partial<Record<(typeof FRONT_MATTER_KEYS)[number], Located>> = {};
+  let providerVariables: { name: string; value: Located }[] | null = null;
+  let variablesAt: { line: number; col: number } | null = null;
   for (const pair of doc.contents.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : '';
     const keyPos = lines.linePos((pair.key as { range?: number[] })?.range?.[0] ?? 0);
     if (!(FRONT_MATTER_KEYS as readonly string[]).includes(key)) {
       return problem(keyPos.line + 1, keyPos.col, `unknown front matter key '${key}'`, `the keys are ${FRONT_MATTER_KEYS.join(', ')}`);
+    }
+    if (key === 'provider_variables') {
+      variablesAt = { line: keyPos.line + 1, col: keyPos.col };
+      if (!isMap(pair.value)) return problem(keyPos.line + 1, keyPos.col, "'provider_variables' must map each variable's name to its Liquid text", 'e.g. "1": "{{ customer.first_name }}"');
+      providerVariables = [];
+      for (const v of pair.value.items) {
+        const name = isScalar(v.key) ? String(v.key.value) : '';
+        const at = lines.linePos((v.key as { range?: number[] })?.range?.[0] ?? 0);
+        if (!PROVIDER_VARIABLE_NAME.test(name)) return problem(at.line + 1, at.col, `provider variable '${name}' is not a Twilio variable name`, 'a name is 1 to 16 letters, digits or _ ("1", "2", first_name)');
+        if (!isScalar(v.value) || (typeof v.value.value !== 'string' && typeof v.value.value !== 'number')) return problem(at.line + 1, at.col, `provider variable '${name}' must be text`);
+        const vpos = lines.linePos(v.value.range![0]);
+        const vquoted = v.value.type === 'QUOTE_DOUBLE' || v.value.type === 'QUOTE_SINGLE';
+        providerVariables.push({ name, value: { text: String(v.value.value), line: vpos.line + 1, col: vpos.col + (vquoted ? 1 : 0) } });
+      }
+      if (providerVariables.length > PROVIDER_VARIABLES_MAX) return problem(keyPos.line + 1, keyPos.col, `${providerVariables.length} provider variables: Twilio takes at most ${PROVIDER_VARIABLES_MAX}`);
+      continue;
     }
     if (!isScalar(pair.value) || typeof pair.value.value !== 'string' && typeof pair.value.value !== 'number') {
       return problem(keyPos.line + 1, keyPos.col, `'${key}' must be text`);
@@ -108,6 +131,7 @@ export function parseTemplateFile(name: string, format: TemplateFormat, file: st
     values[key as (typeof FRONT_MATTER_KEYS)[number]] = { text: String(pair.value.value), line: pos.line + 1, col: pos.col + (quoted ? 1 : 0) };
   }
   if (!values.channel) return problem(2, 1, "the front matter needs 'channel' (email, sms, ...)");
+  if (variablesAt && !values.provider_template) return problem(variablesAt.line, variablesAt.col, "'provider_variables' go with 'provider_template': they fill a Twilio Content template", 'add provider_template: HX... (the Content template SID), or remove them');
   let locale: string | null = null;
   if (values.locale) {
     try {
@@ -126,6 +150,7 @@ export function parseTemplateFile(name: string, format: TemplateFormat, file: st
     subject: values.subject ?? null,
     preheader: values.preheader ?? null,
     providerTemplate: values.provider_template?.text ?? null,
+    providerVariables,
     locale,
     body,
   };

@@ -19,6 +19,8 @@ export interface RenderedContent {
   text: string | null;
   /** SMS and other text channels. */
   body: string | null;
+  /** A Twilio Content template's variables, rendered (its ContentVariables). */
+  variables?: Record<string, string>;
 }
 
 export interface OutgoingMessage {

@@ -39,7 +39,7 @@ export function buildConfig(data: Obj, file: string | null): Config {
     templates: byName(
       Object.entries((data.templates ?? {}) as Obj).map(([k, v]) => [
         k,
-        { channel: v.channel, providerTemplate: v.provider_template ?? null, subject: v.subject ?? null, body: v.body ?? null, source: null },
+        { channel: v.channel, providerTemplate: v.provider_template ?? null, providerVariables: v.provider_variables ?? null, subject: v.subject ?? null, body: v.body ?? null, source: null },
       ]),
     ),
     coupons: byName(

@@ -387,7 +387,14 @@ function loadContext(ctx: Context, cwd: string, recorded?: Map<string, Set<strin
         diagnostics.push({ severity: 'error', code: 'duplicate-template', file: t.file, line: 1, col: 1, message: `template '${t.name}' is also written in ${config.file ?? 'the config'}`, hint: 'keep one of the two' });
         continue;
       }
-      templates[t.name] = { channel: t.channel, providerTemplate: t.providerTemplate, subject: t.subject?.text ?? null, body: t.body.text, source: t };
+      templates[t.name] = {
+        channel: t.channel,
+        providerTemplate: t.providerTemplate,
+        providerVariables: t.providerVariables ? Object.fromEntries(t.providerVariables.map((v) => [v.name, v.value.text])) : null,
+        subject: t.subject?.text ?? null,
+        body: t.body.text,
+        source: t,
+      };
     }
     for (const d of loaded.diagnostics) if (!templateFiles.includes(d.file)) templateFiles.push(d.file);
     config = { ...config, templates };

@@ -245,7 +245,18 @@ export interface Config {
    * By name: templates/NAME.liquid files (source set) and, as before, templates written
    * in journey.config.yaml (subject and body as Liquid, or a provider template id).
    */
-  templates: Record<string, { channel: string; providerTemplate: string | null; subject: string | null; body: string | null; source: TemplateFile | null }>;
+  templates: Record<
+    string,
+    {
+      channel: string;
+      providerTemplate: string | null;
+      /** A Twilio Content template's variables: name -> Liquid, rendered per message (ContentVariables). */
+      providerVariables: Record<string, string> | null;
+      subject: string | null;
+      body: string | null;
+      source: TemplateFile | null;
+    }
+  >;
   /** Project-level template variables (vars.shop_url, vars.brand, ...). */
   vars: Record<string, Scalar>;
   /** Signed per-customer unsubscribe and preference links. */

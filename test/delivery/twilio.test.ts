@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProvider } from '../../src/delivery/providers/index.js';
 import type { Provider } from '../../src/delivery/message.js';
 import { ACCOUNT_SID, config, ENV, SECRETS, SERVICE_SID, smsMessage } from './helpers/fixtures.js';
+import type { OutgoingMessage } from '../../src/delivery/message.js';
 import { requestValidator } from './helpers/openapi.js';
 import { providerBehaviour } from './helpers/provider-suite.js';
 import { startServer, type FakeServer, type Recorded } from './helpers/server.js';
@@ -88,16 +89,22 @@ describe('twilio: the request', () => {
     expect(callback.searchParams.get('src')).toBe('x');
   });
 
-  it('sends through a messaging service, and a Content template with its variables', async () => {
-    await provider({ from: undefined, messaging_service_sid: SERVICE_SID }).send(smsMessage({ template: { id: 'HX0123456789abcdef0123456789abcdef', subject: null, body: null } }));
+  it('sends through a messaging service, and a Content template with its rendered variables (a flat map of text), never our nested data', async () => {
+    const content = { subject: null, preheader: null, html: null, text: null, body: null, variables: { '1': 'Jana', coupon: 'SECOND-AB12' } };
+    const data = { customer: { first_name: 'Jana' }, coupon: { code: 'SECOND-AB12' } } as unknown as OutgoingMessage['data'];
+    const template = { id: 'HX0123456789abcdef0123456789abcdef', subject: null, body: null };
+    await provider({ from: undefined, messaging_service_sid: SERVICE_SID }).send(smsMessage({ template, data, content }));
     const req = server.requests.at(-1)!;
     expect(validate(req)).toEqual([]);
     expect(req.form()).toEqual({
       To: '+420777123456',
       MessagingServiceSid: SERVICE_SID,
       ContentSid: 'HX0123456789abcdef0123456789abcdef',
-      ContentVariables: JSON.stringify({ first_name: 'Jana', coupon: 'SECOND-AB12' }),
+      ContentVariables: JSON.stringify({ '1': 'Jana', coupon: 'SECOND-AB12' }),
     });
+    // a Content template without variables gets none
+    await provider({ from: undefined, messaging_service_sid: SERVICE_SID }).send(smsMessage({ template, data }));
+    expect(server.requests.at(-1)!.form()).not.toHaveProperty('ContentVariables');
   });
 
   it('refuses a message without a sender or a body before calling Twilio', async () => {

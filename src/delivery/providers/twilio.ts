@@ -103,7 +103,10 @@ export function twilioForm(
   if (id) {
     // A Content API template (HX...), e.g. an approved WhatsApp template.
     form.set('ContentSid', id);
-    form.set('ContentVariables', JSON.stringify(message.data));
+    // Twilio takes a flat map of text: the template's provider_variables, rendered (a
+    // template without them has none to fill)
+    const variables = message.content?.variables;
+    if (variables) form.set('ContentVariables', JSON.stringify(variables));
   } else if (message.content?.body) {
     form.set('Body', message.content.body);
   } else if (body) {

@@ -49,9 +49,26 @@ export function checkTemplates(ctx: CheckContext): { diagnostics: Diagnostic[]; 
     } else if (err.part === 'send.subject' && from) {
       findings.push({ file: from.file, diagnostic: error('template', from.path, `subject: ${err.message}`, hintOf(err.message)) });
     } else if (configFile) {
-      findings.push({ file: configFile, diagnostic: error('template', ['templates', err.template, err.part === 'body' ? 'body' : 'subject'], err.message, hintOf(err.message)) });
+      const path = err.part.startsWith('provider_variables.') ? ['templates', err.template, 'provider_variables', err.part.slice('provider_variables.'.length)] : ['templates', err.template, err.part === 'body' ? 'body' : 'subject'];
+      findings.push({ file: configFile, diagnostic: error('template', path, err.message, hintOf(err.message)) });
     }
   };
+
+  // provider_variables fill a Twilio Content template; another provider takes our variables as they are
+  for (const [name, t] of Object.entries(config.templates)) {
+    if (!t.providerVariables) continue;
+    const provider = config.providers[config.channels[t.channel]?.provider ?? '']?.type;
+    const problem = !t.providerTemplate
+      ? { message: "'provider_variables' go with 'provider_template': they fill a Twilio Content template", hint: 'add provider_template: HX... (the Content template SID), or remove them' }
+      : provider && provider !== 'twilio'
+        ? { message: `'provider_variables' are for Twilio Content templates; channel '${t.channel}' sends through ${provider}, which takes the variables of README, "Message content", as they are`, hint: 'remove provider_variables, or send this channel through a twilio provider' }
+        : null;
+    if (!problem) continue;
+    if (t.source) {
+      const at = t.source.providerVariables?.[0]?.value ?? t.source.body;
+      diagnostics.push({ severity: 'error', code: 'template-provider-variables', file: t.source.file, line: at.line, col: at.col, message: problem.message, hint: problem.hint });
+    } else if (configFile) findings.push({ file: configFile, diagnostic: error('template-provider-variables', ['templates', name, 'provider_variables'], problem.message, problem.hint) });
+  }
 
   const compiled = new Map<string, CompiledTemplate | null>();
   for (const [name, t] of Object.entries(config.templates)) {
