@@ -60,6 +60,12 @@ describe('Twilio Content templates', () => {
     shop = await setUp(`  "1": "{{ customer.first_name | default: 'there' }}"\n  "2": "{{ coupon.code }}"\n  discount: "{{ coupon.discount }}"`);
     const validated = await cli(shop.dir, 'validate');
     expect(validated.status, validated.stdout + validated.stderr).toBe(0);
+    // preview shows the variables and the request as the tick would make them
+    const preview = await cli(shop.dir, 'preview', 'wa', 'offer', '--customer', 'ann');
+    expect(preview.status, preview.stderr).toBe(0);
+    expect(preview.stdout).toContain("content     rendered by the provider's own template from its provider_variables:");
+    expect(preview.stdout).toMatch(/^ {4}1 = Ann$/m);
+    expect(preview.stdout).toMatch(/ContentVariables=%7B%221%22%3A%22Ann%22/);
     const run = await cli(shop.dir, 'run', '--once');
     expect(run.status, run.stderr).toBe(0);
 

@@ -63,6 +63,10 @@ function human(p: Preview, htmlFile: string | null): void {
   if (p.coupon) lines.push(`  coupon      ${p.coupon} ${chalk.dim('(drawn for this preview; the customer gets a code of their own when the step sends)')}`);
   for (const [i, r] of p.recommendations.entries()) lines.push(`  ${i === 0 ? 'products   ' : '           '} ${r.id} ${r.title ?? ''}${r.reason ? chalk.dim(` — ${r.reason}`) : ''}`);
   if (!c) lines.push(`  content     rendered by the provider's own template from the variables (see the request)`);
+  if (c?.variables) {
+    lines.push(`  content     rendered by the provider's own template from its provider_variables:`);
+    for (const [name, value] of Object.entries(c.variables)) lines.push(`    ${name} = ${value}`);
+  }
   if (c?.body != null) {
     lines.push('', chalk.bold('— message —'), c.body);
     if (p.sms) lines.push(chalk.dim(`(${p.sms.encoding}, ${p.sms.units} ${p.sms.encoding === 'GSM-7' ? 'septets' : 'UTF-16 units'}: ${p.sms.segments} SMS part${p.sms.segments === 1 ? '' : 's'})`));
