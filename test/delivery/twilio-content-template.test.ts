@@ -6,7 +6,7 @@
  * stand-in for Twilio on 127.0.0.1. Before, the request carried our whole nested
  * variables object, which Twilio's Content API does not take.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open.js';
@@ -99,6 +99,16 @@ describe('Twilio Content templates', () => {
     const alone = await cli(shop.dir, 'validate');
     expect(alone.status).toBe(1);
     expect(alone.stdout + alone.stderr).toMatch(/offer-wa\.liquid:\d+:\d+.*'provider_variables' go with 'provider_template'/);
+
+    // a send that names another provider for the template
+    writeFileSync(path.join(shop.dir, 'templates/offer-wa.liquid'), TEMPLATE(`  "1": "{{ customer.first_name | default: 'there' }}"`));
+    const journeyFile = path.join(shop.dir, 'journeys/wa.yaml');
+    const original = readFileSync(journeyFile, 'utf8');
+    writeFileSync(journeyFile, original.replace('template: offer-wa,', 'template: offer-wa, provider: sendgrid,'));
+    const overridden = await cli(shop.dir, 'validate');
+    expect(overridden.status).toBe(1);
+    expect(overridden.stdout + overridden.stderr).toMatch(/wa\.yaml:\d+:\d+.*template 'offer-wa' has provider_variables, for a Twilio Content template; this send goes through sendgrid/);
+    writeFileSync(journeyFile, original);
 
     writeFileSync(path.join(shop.dir, 'templates/offer-wa.liquid'), TEMPLATE(`  "first name": "{{ customer.first_name }}"`));
     const badName = await cli(shop.dir, 'validate');

@@ -88,6 +88,14 @@ export function checkTemplates(ctx: CheckContext): { diagnostics: Diagnostic[]; 
       if (!template) continue;
       used.add(at.step.template);
       const subjectPath = [...at.step.path, 'send', 'subject'];
+      // a send that names its own provider: the template's variables must still reach a Twilio Content template
+      const own = at.step.provider ? config.providers[at.step.provider]?.type : undefined;
+      if (own && own !== 'twilio' && config.templates[at.step.template]?.providerVariables) {
+        findings.push({
+          file: journey.file,
+          diagnostic: error('template-provider-variables', [...at.step.path, 'send', 'provider'], `template '${at.step.template}' has provider_variables, for a Twilio Content template; this send goes through ${own}`, 'send it through a twilio provider, or use a template without provider_variables'),
+        });
+      }
       if (template.channel === 'email' && !template.providerTemplate && !template.parts.some((p) => p.name === 'subject') && !at.step.subject) {
         findings.push({ file: journey.file, diagnostic: error('template-subject', [...at.step.path, 'send', 'template'], `template '${template.name}' has no subject and this step gives none`, "add subject: to the template's front matter, or to this send") });
       }
