@@ -107,15 +107,11 @@ export function stepMessages(db: StoreDb, set: IdSet, s: { journeyId: string; st
  * message, or null for a provider's template), three values a row.
  */
 export function writeContent(db: StoreDb, values: readonly SqlValue[]): void {
-  // the values bound as parameters, 500 rows a statement: wrapped in one JSON text each
-  // batch, every message was escaped into it and parsed out again (100,000 messages: 9 s)
-  const PER_STATEMENT = 500;
-  const update = (n: number) =>
-    `UPDATE outbox_messages SET payload = v.column2, content = v.column3 FROM (VALUES ${new Array(n).fill('(?, ?, ?)').join(', ')}) v WHERE outbox_messages.id = v.column1`;
-  for (let i = 0; i < values.length; i += PER_STATEMENT * 3) {
-    const batch = values.slice(i, i + PER_STATEMENT * 3);
-    db.run(update(batch.length / 3), batch);
-  }
+  // one prepared UPDATE a row: joined from a VALUES list of 500 rows the same update
+  // cost half as much again (100,000 rows of 3.4 KB: 1.6 s against 1.0 s), and wrapped
+  // in one JSON text a batch, every message was escaped into it and parsed out again (9 s)
+  const update = 'UPDATE outbox_messages SET payload = ?, content = ? WHERE id = ?';
+  for (let i = 0; i < values.length; i += 3) db.run(update, [values[i + 1]!, values[i + 2]!, values[i]!]);
 }
 
 /** Marks rows that could not be rendered as failed, with the reason (they are never sent half-filled). */
