@@ -1,30 +1,138 @@
 /**
  * The plain-text part of an HTML e-mail, made from the rendered HTML: mail clients
  * that show text, and spam filters that compare the two parts, get the same words.
- * Links keep their address after the label; block ends become line breaks.
+ * Links keep their address after the label; block ends become line breaks, table
+ * cells are apart by a space; what a browser does not show (head, style, script,
+ * comments) is left out. Entities are decoded as a browser decodes them (the
+ * `entities` package, which htmlparser2 and markdown-it use): all of HTML's named
+ * ones, and a number that names no character becomes U+FFFD instead of an error.
+ *
+ * One pass over the HTML: it runs once per e-mail sent, and eleven regular
+ * expressions over the whole message cost a fifth of rendering one.
  */
-const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'", apos: "'", nbsp: ' ' };
+import { decodeHTML, decodeHTMLAttribute } from 'entities';
+
+/** Elements whose content a reader never sees. */
+const HIDDEN = new Set(['head', 'style', 'script', 'title']);
+/** Elements whose end ends a line. */
+const BLOCK_ENDS = new Set(['p', 'div', 'tr', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'li', 'table', 'section', 'ul', 'ol']);
+/** Elements whose end separates what follows by a space (table cells: "Mug" and "€12" are not "Mug€12"). */
+const CELL_ENDS = new Set(['td', 'th']);
+
+const HREF = /\bhref\s*=\s*(?:"([^"]*)"|'([^']*)')/i;
+
+interface Tag {
+  /** Lower case; '!' for a comment or declaration. */
+  name: string;
+  closing: boolean;
+  /** Where the name ends (the attributes follow). */
+  nameEnd: number;
+  /** Where the text after the tag starts. */
+  end: number;
+}
+
+const isNameChar = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57);
+
+/** The tag at html[at] (a '<'), or null where the '<' is text (not followed by a letter, '/' and a letter, or '!'). */
+function tagAt(html: string, at: number): Tag | null {
+  let from = at + 1;
+  const closing = html.charCodeAt(from) === 47; // '/'
+  if (closing) from++;
+  const first = html.charCodeAt(from);
+  if (first === 33 /* ! */ && !closing) {
+    const comment = html.startsWith('<!--', at);
+    const close = comment ? html.indexOf('-->', at + 4) : html.indexOf('>', from);
+    return { name: '!', closing, nameEnd: from + 1, end: close === -1 ? html.length : close + (comment ? 3 : 1) };
+  }
+  if (!isNameChar(first) || first <= 57) return null;
+  let to = from + 1;
+  while (to < html.length && isNameChar(html.charCodeAt(to))) to++;
+  const gt = html.indexOf('>', to);
+  if (gt === -1) return null;
+  return { name: html.slice(from, to).toLowerCase(), closing, nameEnd: to, end: gt + 1 };
+}
+
+/** Where the element named `name` that starts before `from` ends (after its end tag), or -1 without one. */
+const ends = new Map<string, RegExp>();
+
+function endOf(html: string, name: string, from: number): number {
+  let close = ends.get(name);
+  if (!close) ends.set(name, (close = new RegExp(`</${name}\\s*>`, 'gi')));
+  close.lastIndex = from;
+  const m = close.exec(html);
+  return m ? m.index + m[0].length : -1;
+}
+
+/** Text with its entities decoded (most text has none). */
+const decoded = (text: string) => (text.includes('&') ? decodeHTML(text) : text);
+
+/** A link's label (its tags left out) and address, as the text part shows it. */
+function link(label: string, href: string): string {
+  let text = '';
+  for (let i = 0; i < label.length; ) {
+    const lt = label.indexOf('<', i);
+    if (lt === -1) {
+      text += label.slice(i);
+      break;
+    }
+    text += label.slice(i, lt);
+    const tag = tagAt(label, lt);
+    if (tag) i = tag.end;
+    else {
+      text += '<';
+      i = lt + 1;
+    }
+  }
+  text = decoded(text).trim();
+  const address = href.includes('&') ? decodeHTMLAttribute(href) : href;
+  if (!address || address.startsWith('#')) return text;
+  return text && text !== address ? `${text} (${address})` : address;
+}
 
 export function htmlToText(html: string): string {
-  let s = html.replace(/<!--[\s\S]*?-->/g, '');
-  s = s.replace(/<(head|style|script|title)\b[\s\S]*?<\/\1\s*>/gi, '');
-  s = s.replace(/<a\b[^>]*\bhref\s*=\s*("([^"]*)"|'([^']*)')[^>]*>([\s\S]*?)<\/a\s*>/gi, (_m, _q, dq: string | undefined, sq: string | undefined, label: string) => {
-    const href = dq ?? sq ?? '';
-    const text = label.replace(/<[^>]*>/g, '').trim();
-    if (!href || href.startsWith('#')) return text;
-    return text && text !== href ? `${text} (${href})` : href;
-  });
-  s = s.replace(/<br\s*\/?>/gi, '\n');
-  s = s.replace(/<\/(p|div|tr|h[1-6]|li|table|section|ul|ol)\s*>/gi, '\n');
-  s = s.replace(/<li\b[^>]*>/gi, '- ');
-  s = s.replace(/<[^>]*>/g, '');
-  s = s.replace(/&(#\d+|#x[0-9a-f]+|[a-z]+|#39);/gi, (m, e: string) => {
-    if (ENTITIES[e.toLowerCase()] !== undefined) return ENTITIES[e.toLowerCase()]!;
-    if (e.startsWith('#x') || e.startsWith('#X')) return String.fromCodePoint(parseInt(e.slice(2), 16));
-    if (e.startsWith('#')) return String.fromCodePoint(parseInt(e.slice(1), 10));
-    return m;
-  });
-  return s
+  let out = '';
+  let i = 0;
+  while (i < html.length) {
+    const lt = html.indexOf('<', i);
+    if (lt === -1) {
+      out += decoded(html.slice(i));
+      break;
+    }
+    out += decoded(html.slice(i, lt));
+    const tag = tagAt(html, lt);
+    if (!tag) {
+      out += '<';
+      i = lt + 1;
+      continue;
+    }
+    i = tag.end;
+    if (tag.closing) {
+      if (BLOCK_ENDS.has(tag.name)) out += '\n';
+      else if (CELL_ENDS.has(tag.name)) out += ' ';
+      continue;
+    }
+    if (HIDDEN.has(tag.name)) {
+      const end = endOf(html, tag.name, tag.end);
+      if (end !== -1) i = end;
+    } else if (tag.name === 'br') {
+      out += '\n';
+    } else if (tag.name === 'li') {
+      out += '- ';
+    } else if (tag.name === 'a') {
+      const href = HREF.exec(html.slice(tag.nameEnd, tag.end - 1));
+      const end = href ? endOf(html, 'a', tag.end) : -1;
+      if (href && end !== -1) {
+        out += link(html.slice(tag.end, html.lastIndexOf('<', end - 1)), href[1] ?? href[2] ?? '');
+        i = end;
+      }
+    }
+  }
+  return tidy(out);
+}
+
+/** Spaces collapsed and lines trimmed, at most one empty line in a row. */
+function tidy(text: string): string {
+  return text
     .split('\n')
     .map((l) => l.replace(/[ \t\u00a0]+/g, ' ').trim())
     .join('\n')
