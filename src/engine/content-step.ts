@@ -62,6 +62,30 @@ const PART = 2_000;
 /** Below this many messages the threads cost more (starting them, posting rows) than they save. */
 const THREAD_MIN = 2 * PART;
 
+/** Recommendations being computed on their threads (store/recommend-thread.ts) while the tick does other work. */
+export type StartedRecommendations = ReturnType<typeof recommendInThreads>;
+
+function recommendationSpec(config: Config, step: Extract<Step, { kind: 'send' }>): RecommendationSpec | null {
+  const r = step.recommendations;
+  return r
+    ? { strategy: r.strategy, count: r.count, withinMs: r.within ? approxMs(r.within) : null, category: r.category, excludePurchased: r.excludePurchased, fallback: r.fallback, categoryMap: config.categoryMap }
+    : null;
+}
+
+/**
+ * Starts a large step's recommendations on their threads before its coupons are issued
+ * and its outbox rows written, so that they overlap (1M shop, 100,000 messages: those
+ * took ~0.9 s on the tick's thread, and the recommendations are the longest piece of a
+ * step's content). `size`: how many enrolments the step sends to. Null where fillContent
+ * computes them itself: no recommendations, a small step, or no threads.
+ */
+export function startRecommendations(db: StoreDb, project: Project, step: Extract<Step, { kind: 'send' }>, set: IdSet, size: number, now: number): StartedRecommendations | null {
+  const spec = recommendationSpec(project.config, step);
+  if (!spec || size < THREAD_MIN || !renderThreads()) return null;
+  const threads = recommendThreads(db.path);
+  return threads.length > 0 ? recommendInThreads(threads, { targets: recommendationTargets(db, set), spec, now }) : null;
+}
+
 export interface FillOptions {
   testCopy?: boolean;
   /**
@@ -72,6 +96,8 @@ export interface FillOptions {
   thread?: boolean;
   /** Rows a part (tests: several parts from a few messages). */
   part?: number;
+  /** The step's recommendations, started before (startRecommendations) for a set that holds `set`. */
+  recommendations?: StartedRecommendations | null;
 }
 
 /** Renders the step's new outbox rows. Returns how many could not be rendered (failed, with the reason). */
@@ -82,15 +108,12 @@ export function fillContent(db: StoreDb, project: Project, journey: Journey, ste
   const messages = stepMessages(db, set, { journeyId: journey.id, stepId: step.id, now, coupon: step.coupon });
   const part = opts.part ?? PART;
   const threads = (opts.thread ?? messages.count >= THREAD_MIN) ? renderThreads() : null;
-  const r = step.recommendations;
-  const spec: RecommendationSpec | null = r
-    ? { strategy: r.strategy, count: r.count, withinMs: r.within ? approxMs(r.within) : null, category: r.category, excludePurchased: r.excludePurchased, fallback: r.fallback, categoryMap: config.categoryMap }
-    : null;
+  const spec = recommendationSpec(config, step);
   // a large step's recommendations are computed on connections of their own while this
   // one reads the messages (store/recommend-thread.ts); otherwise here, into a table the
   // messages' query reads
-  const recThreads = spec && threads ? recommendThreads(db.path) : [];
-  const apart = recThreads.length > 0 ? recommendInThreads(recThreads, { targets: recommendationTargets(db, set), spec: spec!, now }) : null;
+  const recThreads = spec && threads && !opts.recommendations ? recommendThreads(db.path) : [];
+  const apart = opts.recommendations ?? (recThreads.length > 0 ? recommendInThreads(recThreads, { targets: recommendationTargets(db, set), spec: spec!, now }) : null);
   let recs: string | null = null;
   let products: Map<string, ProductRow> | null = null;
   if (!apart && spec) {

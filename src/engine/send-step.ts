@@ -9,7 +9,7 @@ import { compileRule, EN, storedReachability } from '../segments/compile.js';
 import { and, col, select } from '../segments/sql/nodes.js';
 import { count, deferByZone, insertOutbox, insertSync, minus, overCap, setDue, testEnrolments, testSample, zonesOf, type IdSet } from '../store/enrolments.js';
 import { nextAllowed } from '../time/windows.js';
-import { fillContent, issueStepCoupons } from './content-step.js';
+import { fillContent, issueStepCoupons, startRecommendations } from './content-step.js';
 import { countDeferral, inKept, keep, moveOn, print, skipOn, type Ctx, type Kept, type StepTick } from './tick-context.js';
 
 export function policiesOf(project: Project, journey: Journey): Policies {
@@ -104,13 +104,14 @@ export function send(ctx: Ctx, journey: Journey, step: Extract<Step, { kind: 'se
     sendable = keep(ctx, 'tick_send_live', minus(sendable, test.set));
   }
   // content: a coupon pool that ran dry skips the send; the rest is rendered into the rows (engine/content-step.ts)
+  const recommendations = ctx.render && step.recommendations ? startRecommendations(db, project, step, sendable, count(db, sendable), now) : null;
   const dry = issueStepCoupons(db, project, journey, step, sendable, now);
   if (dry && count(db, dry) > 0) {
     moved += skipOn(ctx, report, keep(ctx, 'tick_dry', dry), next, `coupon_pool_empty:${step.coupon}`);
     sendable = keep(ctx, 'tick_send3', minus(sendable, { sql: 'SELECT id FROM temp.tick_dry', params: [] }));
   }
   const sent = outbox(sendable, null);
-  if (ctx.render) fillContent(db, project, journey, step, sendable, now);
+  if (ctx.render) fillContent(db, project, journey, step, sendable, now, { recommendations });
   report.queued += sent;
   moved += moveOn(ctx, report, sendable, next, 'sent', `${step.channel} ${step.template}`);
   return moved;

@@ -90,12 +90,15 @@ export class RecommendThread {
 }
 
 /**
- * Two threads: each computes the products of half the enrolments (an enrolment's
- * products depend on its own orders and on lists that are the same for all, so the
- * halves are what the whole would give), in about half the time beside the tick's
- * reading (1M shop, 100,000 messages: one thread took ~5.5-6 s).
+ * One thread. Two, each computing half the enrolments (an enrolment's products depend
+ * on its own orders and on lists that are the same for all, so halves give what the
+ * whole would), finished sooner when the recommendations started with the content; since
+ * a large step starts them before its coupons and outbox rows (engine/content-step.ts),
+ * one is as fast on two cores and spends ~1 s less CPU, as each of two computes the
+ * shared lists again (1M shop, 100,000 messages: the step 12.0-12.8 s with one thread,
+ * 12.0-12.5 s with two; 21.0-22.4 s of CPU against 21.9-22.9 s).
  */
-const COUNT = 2;
+const COUNT = 1;
 
 let shared: { path: string; threads: RecommendThread[] } | undefined;
 

@@ -10,7 +10,7 @@
 import { availableParallelism } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 // @ts-expect-error the built module has no types of its own
-import { fillContent } from '../../dist/engine/content-step.js';
+import { fillContent, startRecommendations } from '../../dist/engine/content-step.js';
 // @ts-expect-error the built module has no types of its own
 import { renderThreads } from '../../dist/content/render-thread.js';
 import type { Step } from '../../src/project/model.js';
@@ -99,6 +99,16 @@ describe.skipIf(availableParallelism() < 2)('the render threads', () => {
     expect(failed).toBe(1);
     expect(thread.answered - before).toBe(4);
     expect(rows(shop)).toEqual(inline);
+
+    // the recommendations started ahead (as a large step starts them before its coupons and outbox rows), then taken by the fill
+    unfill(shop);
+    const started = startRecommendations(shop.db, shop.project, step, set, Number.MAX_SAFE_INTEGER, Date.parse(NOW));
+    expect(started).not.toBeNull();
+    while (!started.ready()) await new Promise((r) => setTimeout(r, 10));
+    expect(fillContent(shop.db, shop.project, shop.project.journeys[0], step, set, Date.parse(NOW), { thread: true, part: 2, recommendations: started })).toBe(1);
+    expect(rows(shop)).toEqual(inline);
+    // the fill took the answer started ahead (it did not compute its own beside it)
+    expect(started.ready()).toBe(false);
   });
 
   it('a template the project lacks fails every message with the same reason in the thread', async () => {
