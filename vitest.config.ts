@@ -6,6 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    globalSetup: ['test/global-setup.ts'],
     // the example shop signs its unsubscribe links with this secret (links.secret: ${JOURNEY_LINK_SECRET}),
     // as npm run demo sets it; the CLI processes tests start inherit it
     env: { JOURNEY_LINK_SECRET: 'test-link-secret' },
