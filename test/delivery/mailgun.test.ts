@@ -39,7 +39,7 @@ describe('mailgun: the request', () => {
     await server.close();
   });
 
-  it('posts a template form with variables, the key as v:journey_key, and basic auth api:KEY', async () => {
+  it('posts a template form with its variables as t:variables (never in a header the customer can read), the key as v:journey_key, and basic auth api:KEY', async () => {
     await provider.send(emailMessage({ template: { id: 'thank-you', subject: 'Thanks {{first_name}}', body: null } }));
     const req = server.requests.at(-1)!;
     expect(req.headers['content-type']).toBe('application/x-www-form-urlencoded');
@@ -48,7 +48,8 @@ describe('mailgun: the request', () => {
       from: 'hello@shop.test',
       to: 'jana@example.test',
       template: 'thank-you',
-      'h:X-Mailgun-Variables': JSON.stringify({ first_name: 'Jana', order_total: 1290.5, vip: true, coupon: null }),
+      // t:variables, which Mailgun documents for templates; X-Mailgun-Variables would be copied into the delivered message's headers
+      't:variables': JSON.stringify({ first_name: 'Jana', order_total: 1290.5, vip: true, coupon: null }),
       subject: 'Thanks Jana',
       'v:journey': 'post-purchase',
       'v:journey_key': 'outbox-42-thank-you',

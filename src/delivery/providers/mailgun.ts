@@ -1,14 +1,21 @@
 /**
  * Mailgun: POST /v3/{domain}/messages, form-encoded, basic auth api:KEY. The key
  * goes in as the custom variable v:journey_key, which Mailgun returns in every
- * event's user-variables. Template variables travel as the X-Mailgun-Variables
- * header (JSON), which Mailgun's templates read.
+ * event's user-variables. A stored template's variables travel as t:variables (JSON),
+ * which Mailgun documents for templates. Not as the X-Mailgun-Variables header:
+ * Mailgun copies that into the delivered message, where the customer can read every
+ * variable (their whole profile, recommendation reasons, the shop's attributes).
+ *
+ * One message a request. Mailgun's batches personalise through recipient-variables,
+ * which a stored template reads under `recipient.` only, so one template could not
+ * serve both a batch and a single message: a batch filled its nested variables
+ * (customer.first_name) with nothing.
  */
 import type { LookupOutcome, OutgoingMessage, Provider, SendOutcome, WireRequest } from '../message.js';
 import { fillPlaceholders } from '../message.js';
 import { basicAuth, failure, fromNetwork, HttpClient, httpOptions, isObject, lookupFailure, parseJson, sentOutcome, urlOf } from './http.js';
 import { looksLikeHtml } from './sendgrid.js';
-import { inDoubtOf, limitsOf, mailbox, MAX_BATCH, type ProviderOptions, type Settings } from './settings.js';
+import { inDoubtOf, limitsOf, mailbox, type ProviderOptions, type Settings } from './settings.js';
 
 export const MAILGUN_API = { us: 'https://api.mailgun.net', eu: 'https://api.eu.mailgun.net' } as const;
 export const KEY_VARIABLE = 'journey_key';
@@ -20,7 +27,7 @@ export function createMailgun(settings: Settings, opts: ProviderOptions): Provid
   const fromName = settings.string('from_name');
   const baseUrl = mailgunBaseUrl(settings.string('region'), settings.string('url'));
   const limits = limitsOf(settings, opts);
-  limits.batchSize = Math.min(limits.batchSize ?? 1, MAX_BATCH.mailgun!);
+  limits.batchSize = 1;
   const http = new HttpClient(baseUrl, httpOptions(limits.concurrency, limits.timeoutMs));
   const headers = { authorization: settings.markSecret(basicAuth('api', apiKey)), 'content-type': 'application/x-www-form-urlencoded' };
   const path = `/v3/${encodeURIComponent(domain)}/messages`;
@@ -61,56 +68,12 @@ export function createMailgun(settings: Settings, opts: ProviderOptions): Provid
       const message = isObject(item.message) && isObject(item.message.headers) ? item.message.headers['message-id'] : undefined;
       return { kind: 'accepted', providerMessageId: typeof message === 'string' ? normaliseMessageId(message) : request.idempotencyKey };
     },
-    // one stored template from one sender: the recipients' own values ride in recipient-variables
-    batchKey: (message) => (message.template.id ? `${message.from ?? from}\n${message.template.id}` : null),
-    async sendBatch(messages: readonly OutgoingMessage[]): Promise<SendOutcome[]> {
-      const form = mailgunBatchForm(messages, mailbox(messages[0]!.from ?? from, fromName));
-      if (typeof form === 'string') return messages.map(() => ({ kind: 'permanent', error: form }));
-      const result = await http.post(path, headers, form.toString());
-      let outcome: SendOutcome;
-      if (result.kind === 'failed') outcome = fromNetwork(result, redact);
-      else {
-        const res = result.response;
-        const json = parseJson(res.body);
-        if (res.status === 200 && isObject(json) && typeof json.id === 'string') outcome = sentOutcome(res, normaliseMessageId(json.id));
-        else if (res.status >= 200 && res.status < 300) outcome = sentOutcome(res, messages[0]!.idempotencyKey);
-        else outcome = failure(res, describeError, redact);
-      }
-      // Mailgun takes or refuses the recipients together, under one message id.
-      return messages.map(() => outcome);
-    },
     request(message: OutgoingMessage): WireRequest | { error: string } {
       const form = mailgunForm(message, mailbox(message.from ?? from, fromName));
       return typeof form === 'string' ? { error: form } : { method: 'POST', url: urlOf(baseUrl, path), contentType: headers['content-type'], body: form.toString() };
     },
     close: () => http.close(),
   };
-}
-
-/**
- * A batch send: every recipient in 'to', each one's template variables and key in
- * recipient-variables, which Mailgun substitutes per recipient (%recipient.x%) and
- * copies into that recipient's events as v: variables. Two messages to the same
- * address cannot share a batch (recipient-variables are keyed by address): null.
- */
-export function mailgunBatchForm(messages: readonly OutgoingMessage[], from: string): URLSearchParams | string {
-  const form = new URLSearchParams();
-  form.set('from', from);
-  const variables: Record<string, Record<string, unknown>> = {};
-  for (const m of messages) {
-    if (m.to in variables) return `two messages to ${m.to} in one Mailgun batch`;
-    variables[m.to] = { ...m.data, [KEY_VARIABLE]: m.idempotencyKey };
-    form.append('to', m.to);
-  }
-  const first = messages[0]!;
-  form.set('template', first.template.id!);
-  if (first.template.subject) form.set('subject', first.template.subject.replace(/\{\{\s*([A-Za-z_][\w.-]*)\s*\}\}/g, '%recipient.$1%'));
-  form.set('recipient-variables', JSON.stringify(variables));
-  // the template reads each recipient's data through the per-recipient variables
-  form.set('h:X-Mailgun-Variables', JSON.stringify(Object.fromEntries(Object.keys(first.data).map((k) => [k, `%recipient.${k}%`]))));
-  for (const [key, value] of Object.entries(first.tags ?? {})) form.set(`v:${key}`, value);
-  form.set(`v:${KEY_VARIABLE}`, `%recipient.${KEY_VARIABLE}%`);
-  return form;
 }
 
 /** EU domains live on a separate API host; `url` (tests, proxies) wins over both. */
@@ -125,7 +88,7 @@ export function mailgunForm(message: OutgoingMessage, from: string): URLSearchPa
   const { id, subject, body } = message.template;
   if (id) {
     form.set('template', id);
-    form.set('h:X-Mailgun-Variables', JSON.stringify(message.data));
+    form.set('t:variables', JSON.stringify(message.data));
     const rendered = message.content?.subject ?? (subject && !message.content ? fillPlaceholders(subject, message.data) : null);
     if (rendered) form.set('subject', rendered);
   } else if (message.content) {

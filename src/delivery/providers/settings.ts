@@ -133,7 +133,7 @@ export function limitsOf(settings: Settings, opts: ProviderOptions = {}): Provid
 }
 
 /** The most messages one batch request of each provider type takes (its documented limit). */
-export const MAX_BATCH: Readonly<Record<string, number>> = { sendgrid: 1000, postmark: 500, mailgun: 1000 };
+export const MAX_BATCH: Readonly<Record<string, number>> = { sendgrid: 1000, postmark: 500 };
 
 /**
  * The provider's in_doubt policy and reconcile delay: the setting, else reconcile

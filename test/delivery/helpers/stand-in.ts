@@ -137,9 +137,7 @@ export async function startStandIn(opts: StandInOptions = {}): Promise<StandIn> 
     if (/^\/v3\/[^/]+\/messages$/.test(path)) {
       const form = new URLSearchParams(text);
       const id = `<${++seq}@mg.shop.test>`;
-      const variables = form.get('recipient-variables');
-      if (variables) for (const [to, v] of Object.entries(JSON.parse(variables) as Record<string, { journey_key: string }>)) accept('mailgun', v.journey_key, to, null, id.slice(1, -1));
-      else accept('mailgun', form.get('v:journey_key')!, form.get('to')!, null, id.slice(1, -1));
+      accept('mailgun', form.get('v:journey_key')!, form.get('to')!, null, id.slice(1, -1));
       return { status: 200, body: { id, message: 'Queued. Thank you.' } };
     }
     // the webhook receiver: a repeated Idempotency-Key gets the first answer, and is not accepted again
