@@ -8,6 +8,7 @@
 import { createRequire } from 'node:module';
 import type { Config } from '../project/model.js';
 import { htmlToText } from './html-text.js';
+import { withPreheader } from './preheader.js';
 import { countingEmpty, FORMAT_LOCALE, liquid, type Template } from './liquid.js';
 import { smsSegments, type SmsSegments } from './sms.js';
 import { PROVIDER_VARIABLE_MAX_LENGTH } from './provider-variables.js';
@@ -196,6 +197,8 @@ export function renderTemplate(t: CompiledTemplate, vars: MessageVariables, opts
       out[part.name as 'subject' | 'preheader'] = value.trim();
     }
   }
+  // after the text part was made: the preheader is for the inbox's preview, not a line of the message
+  if (out.html !== null && out.preheader) out.html = withPreheader(out.html, out.preheader);
   if (opts.subject) {
     let tree = subjectTrees.get(opts.subject);
     try {

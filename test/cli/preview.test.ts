@@ -97,6 +97,9 @@ describe('journey preview', () => {
     expect(body.personalizations[0].to[0].email).toBe('a**@shop.test');
     expect(body.content.map((c: { type: string }) => c.type)).toEqual(['text/plain', 'text/html']);
     expect(body.content[1].value).toBe(p.content.html);
+    // the preheader opens the HTML (where an inbox takes its preview from), not the text part
+    expect(body.content[1].value).toMatch(/^<html><body><div style="display:none[^"]*" aria-hidden="true">A code for your next order&#847;/);
+    expect(body.content[0].value).not.toContain('A code for your next order');
     expect(r.stdout).not.toContain('ann@shop.test');
     // rolled back: no enrolment, message or code left behind
     expect(counts(shop)).toEqual(before);
@@ -147,6 +150,9 @@ describe('journey preview', () => {
     expect(shown.frame).toContain(`10% off with ${p.coupon}.`);
     expect(shown.frame).toContain('Green Saucer');
     expect(shown.frame).toContain('Teapot Deluxe');
+    // an inbox's preview reads the body's first text: the preheader, which the message itself does not show
+    expect(shown.frameStart).toBe('A code for your next order');
+    expect(shown.frame).not.toContain('A code for your next order');
     expect(shown.page).toContain('Thank you, Annabel');
     expect(shown.screenshot.subarray(1, 4).toString()).toBe('PNG');
     expect(readFileSync(page, 'utf8')).not.toContain('ann@shop.test');
@@ -169,7 +175,7 @@ async function freePort(): Promise<number> {
  * the browser shows: the page's and the message frame's (innerText, after layout), and
  * a screenshot.
  */
-async function renderedText(file: string): Promise<{ page: string; frame: string; screenshot: Buffer }> {
+async function renderedText(file: string): Promise<{ page: string; frame: string; frameStart: string; screenshot: Buffer }> {
   const profile = mkdtempSync(path.join(os.tmpdir(), 'journey-chromium-'));
   const port = await freePort();
   const browser = spawn(CHROMIUM!, [
@@ -212,9 +218,11 @@ async function renderedText(file: string): Promise<{ page: string; frame: string
     const text = async (expression: string) => ((await send('Runtime.evaluate', { expression, returnByValue: true })).result as { value: string }).value;
     const page = await text('document.body.innerText');
     const frame = await text(`document.getElementById('html-part').contentDocument.body.innerText`);
+    // the body's first words as text, shown or not, up to the invisible filler an inbox shows as nothing
+    const frameStart = await text(`document.getElementById('html-part').contentDocument.body.textContent.split(/[\\u034f\\u200c\\u00a0\\n]/)[0].trim()`);
     const shot = (await send('Page.captureScreenshot', { format: 'png' })) as { data: string };
     ws.close();
-    return { page, frame, screenshot: Buffer.from(shot.data, 'base64') };
+    return { page, frame, frameStart, screenshot: Buffer.from(shot.data, 'base64') };
   } finally {
     browser.kill();
     await new Promise((r) => browser.once('exit', r));
