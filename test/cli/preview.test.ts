@@ -181,7 +181,7 @@ async function renderedText(file: string): Promise<{ page: string; frame: string
   const browser = spawn(CHROMIUM!, [
     '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run',
     `--user-data-dir=${profile}`, `--remote-debugging-port=${port}`, '--remote-allow-origins=*', '--allow-file-access-from-files', 'about:blank',
-  ], { stdio: 'ignore' });
+  ], { stdio: 'ignore', detached: true }); // a process group of its own: its helpers (zygote, crashpad) are killed with it
   try {
     let target: { webSocketDebuggerUrl: string } | undefined;
     for (let i = 0; i < 100 && !target; i++) {
@@ -224,8 +224,14 @@ async function renderedText(file: string): Promise<{ page: string; frame: string
     ws.close();
     return { page, frame, frameStart, screenshot: Buffer.from(shot.data, 'base64') };
   } finally {
-    browser.kill();
-    await new Promise((r) => browser.once('exit', r));
-    rmSync(profile, { recursive: true, force: true });
+    const exited = new Promise((r) => browser.once('exit', r));
+    try {
+      process.kill(-browser.pid!, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+    await exited;
+    // a helper may still be closing its files in the profile for a moment (ENOTEMPTY)
+    rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
   }
 }
