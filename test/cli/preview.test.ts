@@ -98,7 +98,7 @@ describe('journey preview', () => {
     expect(body.content.map((c: { type: string }) => c.type)).toEqual(['text/plain', 'text/html']);
     expect(body.content[1].value).toBe(p.content.html);
     // the preheader opens the HTML (where an inbox takes its preview from), not the text part
-    expect(body.content[1].value).toMatch(/^<html><body><div style="display:none[^"]*" aria-hidden="true">A code for your next order&#847;/);
+    expect(body.content[1].value).toMatch(/^<html><body><div style="display:none[^"]*" aria-hidden="true">A code for your next order\u034f\u200c\u00a0/);
     expect(body.content[0].value).not.toContain('A code for your next order');
     expect(r.stdout).not.toContain('ann@shop.test');
     // rolled back: no enrolment, message or code left behind

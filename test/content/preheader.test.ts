@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { withPreheader } from '../../src/content/preheader.js';
 
-const HIDDEN = /<div style="display:none[^"]*" aria-hidden="true">(.*?)(?:&#847;&zwnj;&nbsp;)+<\/div>/;
+const HIDDEN = /<div style="display:none[^"]*" aria-hidden="true">(.*?)(?:\u034f\u200c\u00a0)+<\/div>/;
 
 describe('the preheader in the HTML', () => {
   it('goes first in the body, after a body tag with attributes', () => {
