@@ -57,6 +57,8 @@ export interface OutgoingMessage {
   dataJson?: string;
   /** Extra string metadata carried to the provider where it has a place for it. */
   tags?: Readonly<Record<string, string>>;
+  /** E-mail headers the message carries (List-Unsubscribe: outgoing.ts), where the provider takes headers. */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /**

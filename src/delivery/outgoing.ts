@@ -53,7 +53,20 @@ export class OutgoingBuilder {
       dataJson: row.payload,
       content,
       tags: this.tagsOf(row.journey_id, row.step_id),
+      headers: this.unsubscribeHeaders(row.address, data as Record<string, unknown>),
     };
+  }
+
+  /**
+   * An e-mail's List-Unsubscribe headers (links.list_unsubscribe), from the
+   * unsubscribe link its variables hold: the signed one, or a test copy's, which the
+   * shop refuses. None for other channels, or without the setting or a link.
+   */
+  private unsubscribeHeaders(address: string, data: Record<string, unknown>): Readonly<Record<string, string>> | undefined {
+    const mode = this.config.links?.listUnsubscribe;
+    const url = data.unsubscribe_url;
+    if (!mode || typeof url !== 'string' || url === '' || !address.includes('@')) return undefined;
+    return mode === 'one-click' ? { 'List-Unsubscribe': `<${url}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } : { 'List-Unsubscribe': `<${url}>` };
   }
 
   private template(name: string): OutgoingMessage['template'] | undefined {

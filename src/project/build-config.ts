@@ -16,7 +16,7 @@ export function buildConfig(data: Obj, file: string | null): Config {
     timezone: data.timezone ?? 'UTC',
     templatesDir: data.templates_dir ?? 'templates',
     vars: data.vars ?? {},
-    links: data.links ? { unsubscribe: data.links.unsubscribe ?? null, preferences: data.links.preferences ?? null, secret: data.links.secret } : null,
+    links: data.links ? { unsubscribe: data.links.unsubscribe ?? null, preferences: data.links.preferences ?? null, secret: data.links.secret, listUnsubscribe: data.links.list_unsubscribe ?? null } : null,
     currency: data.currency ?? 'EUR',
     locale: data.locale ?? 'en',
     journeysDir: data.journeys ?? 'journeys',

@@ -260,7 +260,13 @@ export interface Config {
   /** Project-level template variables (vars.shop_url, vars.brand, ...). */
   vars: Record<string, Scalar>;
   /** Signed per-customer unsubscribe and preference links. */
-  links: { unsubscribe: string | null; preferences: string | null; secret: string } | null;
+  links: {
+    unsubscribe: string | null;
+    preferences: string | null;
+    secret: string;
+    /** The unsubscribe link in each e-mail's List-Unsubscribe header (one-click: with List-Unsubscribe-Post, RFC 8058), or null: not. */
+    listUnsubscribe: 'one-click' | 'link' | null;
+  } | null;
   /** Money is shown in this currency when the order has none; dates and numbers in this locale when the customer has none. */
   currency: string;
   locale: string;

@@ -105,6 +105,7 @@ export function mailgunForm(message: OutgoingMessage, from: string): URLSearchPa
   }
   for (const [key, value] of Object.entries(message.tags ?? {})) form.set(`v:${key}`, value);
   form.set(`v:${KEY_VARIABLE}`, message.idempotencyKey);
+  for (const [name, value] of Object.entries(message.headers ?? {})) form.set(`h:${name}`, value);
   return form;
 }
 

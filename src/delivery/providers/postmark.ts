@@ -114,6 +114,7 @@ export function postmarkRequest(message: OutgoingMessage, from: string, stream: 
     To: message.to,
     MessageStream: stream,
     Metadata: { ...message.tags, [KEY_METADATA]: message.idempotencyKey },
+    ...(message.headers ? { Headers: Object.entries(message.headers).map(([Name, Value]) => ({ Name, Value })) } : {}),
   };
   const { id, subject, body } = message.template;
   if (id) return { path: WITH_TEMPLATE, body: { ...common, ...templateRef(id), TemplateModel: message.data } };

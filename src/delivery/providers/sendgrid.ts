@@ -82,7 +82,7 @@ function mailSendWriter(from: string, fromName: string | null): (message: Outgoi
   const sender = senderJson(from, fromName);
   return (message) => {
     const customArgs = `${tagArgs(message.tags)}"${KEY_ARG}":${JSON.stringify(message.idempotencyKey)}`;
-    const to = `"to":[{"email":${JSON.stringify(message.to)}}],"custom_args":{${customArgs}}`;
+    const to = `"to":[{"email":${JSON.stringify(message.to)}}],"custom_args":{${customArgs}}${headersOf(message)}`;
     const { id, subject, body: text } = message.template;
     if (id) {
       // A dynamic template (d-...) renders subject and content from dynamic_template_data.
@@ -119,7 +119,7 @@ function mailSendBatchWriter(fromName: string | null): (messages: readonly Outgo
       const { subject } = message.template;
       const withSubject = subject && !('subject' in message.data) ? withField(data, 'subject', fillPlaceholders(subject, message.data)) : data;
       const customArgs = `${tagArgs(message.tags)}"${KEY_ARG}":${JSON.stringify(message.idempotencyKey)}`;
-      personalizations += `${personalizations ? ',' : ''}{"to":[{"email":${JSON.stringify(message.to)}}],"custom_args":{${customArgs}},"dynamic_template_data":${withSubject}}`;
+      personalizations += `${personalizations ? ',' : ''}{"to":[{"email":${JSON.stringify(message.to)}}],"custom_args":{${customArgs}}${headersOf(message)},"dynamic_template_data":${withSubject}}`;
     }
     return `{"personalizations":[${personalizations}],"from":${senderJson(from, fromName)},"template_id":${JSON.stringify(messages[0]!.template.id)}}`;
   };
@@ -139,6 +139,11 @@ async function lookupSendgrid(http: HttpClient, headers: Record<string, string>,
   if (!isObject(json) || !Array.isArray(json.messages)) return { kind: 'unknown', error: 'lookup: SendGrid answered without a messages list' };
   const found = json.messages.find((m): m is { msg_id: string } => isObject(m) && typeof m.msg_id === 'string');
   return found ? { kind: 'accepted', providerMessageId: found.msg_id.split('.')[0]! } : { kind: 'not_found' };
+}
+
+/** The message's headers as a personalization member (each recipient's own List-Unsubscribe), after a comma; none: empty. */
+function headersOf(message: OutgoingMessage): string {
+  return message.headers ? `,"headers":${JSON.stringify(message.headers)}` : '';
 }
 
 function senderJson(from: string, fromName: string | null): string {

@@ -81,6 +81,7 @@ function messagePayload(message: OutgoingMessage): Record<string, unknown> {
     data: message.data,
     ...(message.content ? { content: message.content } : {}),
     ...(message.tags ? { tags: message.tags } : {}),
+    ...(message.headers ? { headers: message.headers } : {}),
   };
 }
 

@@ -43,6 +43,9 @@ export function checkConfig(ctx: CheckContext): Finding[] {
       }
     }
   }
+  if (config.links?.listUnsubscribe && !config.links.unsubscribe) {
+    out.push(error('list-unsubscribe', ['links', 'list_unsubscribe'], `list_unsubscribe needs the unsubscribe page the header links to`, "add 'unsubscribe: https://...' under links"));
+  }
   out.push(...checkPolicies(config.policies, ['policies'], ctx));
   if (config.testRecipients) out.push(...checkRecipientChannels(config.testRecipients.recipients, ['test_recipients'], ctx));
   return out.map((diagnostic) => ({ file: config.file!, diagnostic }));
