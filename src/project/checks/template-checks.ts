@@ -70,6 +70,17 @@ export function checkTemplates(ctx: CheckContext): { diagnostics: Diagnostic[]; 
     } else if (configFile) findings.push({ file: configFile, diagnostic: error('template-provider-variables', ['templates', name, 'provider_variables'], problem.message, problem.hint) });
   }
 
+  // the front matter's preheader goes first in the body (content/preheader.ts): MJML's own would be a second one
+  for (const t of Object.values(config.templates)) {
+    const source = t.source;
+    const at = source?.format === 'mjml' && source.preheader ? source.body.text.search(/<mj-preview\b/i) : -1;
+    if (!source || at < 0) continue;
+    const before = source.body.text.slice(0, at).split('\n');
+    const line = source.body.line + before.length - 1;
+    const col = before.length === 1 ? source.body.col + at : before.at(-1)!.length + 1;
+    diagnostics.push({ severity: 'warning', code: 'template-preheader', file: source.file, line, col, message: 'the front matter has a preheader and the MJML an <mj-preview>: inboxes would show both', hint: 'keep one of them' });
+  }
+
   const compiled = new Map<string, CompiledTemplate | null>();
   for (const [name, t] of Object.entries(config.templates)) {
     try {
