@@ -47,6 +47,22 @@ describe('batch sending', () => {
     db.close();
   });
 
+  it('SendGrid: with list_unsubscribe each personalization of a batch carries its own recipient\'s List-Unsubscribe', async () => {
+    const s = await server(() => ({ status: 202, headers: { 'x-message-id': 'batch' } }));
+    const db = storeAt();
+    const link = (i: number) => `https://shop.test/unsubscribe?c=c${i}&t=sig${i}`;
+    insertRows(db, 3, { provider: 'sg', payload: (i) => ({ first_name: `N${i}`, unsubscribe_url: link(i) }) });
+    const base = projectConfig([config('sendgrid', { api_key: '${SENDGRID_API_KEY}', from: 'shop@shop.test', url: s.url, batch_size: 10 }, 'sg')]);
+    const cfg = { ...base, links: { unsubscribe: 'https://shop.test/unsubscribe', preferences: null, secret: '${JOURNEY_LINK_SECRET}', listUnsubscribe: 'one-click' as const } };
+    expect(await dispatch(db, cfg, ENV)).toMatchObject({ sent: 3, requests: 1 });
+    const body = s.requests[0]!.json();
+    expect(validateSendgrid(body)).toEqual([]);
+    expect(body.personalizations.map((p: { to: { email: string }[]; headers: unknown }) => [p.to[0]!.email, p.headers])).toEqual(
+      [0, 1, 2].map((i) => [`user${i}@example.test`, { 'List-Unsubscribe': `<${link(i)}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' }]),
+    );
+    db.close();
+  });
+
   it('SendGrid: a batch refused for one bad address goes again message by message, so only that one fails', async () => {
     const s = await server((req) => {
       const ps = req.json().personalizations as { to: { email: string }[] }[];
