@@ -70,6 +70,15 @@ export class CircuitBreaker {
     }
   }
 
+  /**
+   * The probe ended without an answer to judge (its rows went back unsent: the lease
+   * ran short, or the dispatcher is stopping): the next request probes instead. Left
+   * probing, every request of the provider would wait for an answer that never comes.
+   */
+  abandonProbe(): void {
+    if (this.state.kind === 'half_open' && this.state.probing) this.state = { ...this.state, probing: false };
+  }
+
   record(health: Health, now: number): void {
     const s = this.state;
     switch (s.kind) {

@@ -395,10 +395,14 @@ class Dispatcher {
    */
   private async request(lane: Lane, items: readonly Sendable[]): Promise<boolean> {
     let admission = lane.breaker.admit(this.now());
-    while (admission.kind === 'probing') {
+    while (admission.kind === 'probing' && !this.stopping) {
       // (null only in the instant between a probe's admission and its promise)
       await (lane.probe ?? sleep(10, undefined));
       admission = lane.breaker.admit(this.now());
+    }
+    if (admission.kind === 'probing') {
+      for (const s of items) this.complete(lane, { kind: 'release', id: s.row.id, lease: s.row.lease, nextAttemptAt: this.now() });
+      return true;
     }
     if (admission.kind === 'open') {
       for (const s of items) this.complete(lane, { kind: 'release', id: s.row.id, lease: s.row.lease, nextAttemptAt: admission.until });
@@ -431,6 +435,9 @@ class Dispatcher {
       if (sendable.length > 1 && outcomes.every((o) => o.kind === 'permanent' && o.status !== undefined) && new Set(outcomes).size === 1) {
         // The provider refused the whole batch for one bad message (SendGrid validates the
         // request as a whole): nothing was accepted, so each goes alone, to fail alone.
+        // The refusal proves the provider up: heard first, it closes a half-open circuit,
+        // whose probe this may be (each message's request would wait for this one's answer).
+        this.health(lane, healthOf(outcomes), lane.breaker.current.kind, '');
         for (const s of sendable) await this.request(lane, [s]);
         return true;
       }
@@ -441,6 +448,8 @@ class Dispatcher {
       return true;
     } finally {
       if (probeDone) {
+        // a probe that went back unsent leaves the next request to probe
+        lane.breaker.abandonProbe();
         lane.probe = null;
         (probeDone as () => void)();
       }

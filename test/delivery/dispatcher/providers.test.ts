@@ -325,6 +325,26 @@ describe('dispatcher: retries, dead rows, limits', () => {
     db.close();
   });
 
+  it('a probe that is a batch refused as a whole closes the circuit and sends its messages one by one (it waited for itself for ever)', async () => {
+    let n = 0;
+    const s = await server((req) => {
+      if (++n === 1) return { status: 500, body: { errors: [{ message: 'down' }] } };
+      const ps = req.json().personalizations as { to: { email: string }[] }[];
+      if (ps.some((p) => p.to[0]!.email === 'user3@example.test')) return { status: 400, body: { errors: [{ message: 'Does not contain a valid address.', field: 'personalizations.0.to.0.email' }] } };
+      return { status: 202, headers: { 'x-message-id': `ok-${n}` } };
+    });
+    const db = storeAt();
+    insertRows(db, 5, { provider: 'sendgrid' });
+    const cfg = projectConfig([config('sendgrid', { api_key: '${SENDGRID_API_KEY}', from: 'a@shop.test', url: s.url, batch_size: 5, concurrency: 1 })]);
+    const notices: string[] = [];
+    // the first answer (500) opens the circuit; after the cool-down the probe is the batch of five again
+    const report = await dispatch(db, cfg, ENV, { breaker: { threshold: 1, coolDownMs: 100 }, backoff: { baseMs: 1, maxMs: 1 }, settleWithinMs: 2_000, onNotice: (x: { kind: string }) => notices.push(x.kind) });
+    expect(notices).toEqual(expect.arrayContaining(['circuit_open', 'circuit_closed']));
+    expect(report).toMatchObject({ sent: 4, failed: 1 });
+    expect(s.requests.map((r) => r.json().personalizations.length)).toEqual([5, 5, 1, 1, 1, 1, 1]);
+    db.close();
+  }, 15_000);
+
   it('fails rows it cannot build, of unknown providers, and leaves rows of a provider without its secret alone', async () => {
     const s = await server(() => ({ status: 202, headers: { 'x-message-id': 'x' } }));
     const db = storeAt();
