@@ -7,8 +7,10 @@
  * `entities` package, which htmlparser2 and markdown-it use): all of HTML's named
  * ones, and a number that names no character becomes U+FFFD instead of an error.
  *
- * One pass over the HTML: it runs once per e-mail sent, and eleven regular
- * expressions over the whole message cost a fifth of rendering one.
+ * One pass over the HTML, tag by tag: text and link addresses are decoded apart (an
+ * address as an attribute), and a '<' that starts no tag stays text, which a chain of
+ * replacements over the whole message could not tell. (As fast as that chain was:
+ * 10-11 µs a message.)
  */
 import { decodeHTML, decodeHTMLAttribute } from 'entities';
 
@@ -52,9 +54,10 @@ function tagAt(html: string, at: number): Tag | null {
   return { name: html.slice(from, to).toLowerCase(), closing, nameEnd: to, end: gt + 1 };
 }
 
-/** Where the element named `name` that starts before `from` ends (after its end tag), or -1 without one. */
+/** Each element's end tag, as an expression made once. */
 const ends = new Map<string, RegExp>();
 
+/** Where the element named `name` that starts before `from` ends (after its end tag), or -1 without one. */
 function endOf(html: string, name: string, from: number): number {
   let close = ends.get(name);
   if (!close) ends.set(name, (close = new RegExp(`</${name}\\s*>`, 'gi')));

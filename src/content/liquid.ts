@@ -23,6 +23,9 @@ export function countingEmpty<T>(fn: () => T): { value: T; empty: number } {
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
+/** Text as HTML: the five characters markup gives a meaning escaped ('&#39;', which every mail client reads). */
+export const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
+
 function stringOf(value: unknown): string {
   if (value === null || value === undefined || value === '') {
     emptyOutputs++;
@@ -94,7 +97,7 @@ function createEngine(html: boolean): Liquid {
     ownPropertyOnly: true,
     // templates are files of the project, rendered from a parsed tree: no includes from disk at render time
     relativeReference: false,
-    outputEscape: html ? (v: unknown) => stringOf(v).replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!) : stringOf,
+    outputEscape: html ? (v: unknown) => escapeHtml(stringOf(v)) : stringOf,
   });
   // {{ 1290.5 | money }} in the message's currency and the template's (else the customer's) locale; | money: "EUR" names a currency
   engine.registerFilter('money', function (this: FilterThis, value: unknown, currency?: unknown) {

@@ -4,7 +4,7 @@
  * is read, followed by invisible characters that keep the inbox from running on into
  * the body's own first words ("Hello Ava, It has been a while...").
  */
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+import { escapeHtml } from './liquid.js';
 
 /**
  * Combining grapheme joiners, zero-width non-joiners and no-break spaces: inboxes fill
@@ -18,8 +18,7 @@ const BODY = /<body\b[^>]*>/i;
 /** The HTML with the preheader first in its body (or first, without a body tag). */
 export function withPreheader(html: string, preheader: string): string {
   if (preheader === '') return html;
-  const text = preheader.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
-  const hidden = `<div style="display:none;font-size:1px;line-height:1px;max-height:0;max-width:0;opacity:0;overflow:hidden;mso-hide:all" aria-hidden="true">${text}${FILLER}</div>`;
+  const hidden = `<div style="display:none;font-size:1px;line-height:1px;max-height:0;max-width:0;opacity:0;overflow:hidden;mso-hide:all" aria-hidden="true">${escapeHtml(preheader)}${FILLER}</div>`;
   const body = BODY.exec(html);
   if (!body) return hidden + html;
   const at = body.index + body[0].length;

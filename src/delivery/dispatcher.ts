@@ -376,7 +376,7 @@ class Dispatcher {
     for (let i = 0; i < requests.length; i++) {
       if (!(await this.request(lane, requests[i]!))) {
         // the circuit opened: the requests not made go back
-        for (const rest of requests.slice(i + 1)) for (const s of rest) this.complete(lane, { kind: 'release', id: s.row.id, lease: s.row.lease, nextAttemptAt: this.openUntil(lane) });
+        for (const rest of requests.slice(i + 1)) this.releaseItems(lane, rest, this.openUntil(lane));
         return false;
       }
     }
@@ -401,11 +401,11 @@ class Dispatcher {
       admission = lane.breaker.admit(this.now());
     }
     if (admission.kind === 'probing') {
-      for (const s of items) this.complete(lane, { kind: 'release', id: s.row.id, lease: s.row.lease, nextAttemptAt: this.now() });
+      this.releaseItems(lane, items, this.now());
       return true;
     }
     if (admission.kind === 'open') {
-      for (const s of items) this.complete(lane, { kind: 'release', id: s.row.id, lease: s.row.lease, nextAttemptAt: admission.until });
+      this.releaseItems(lane, items, admission.until);
       return false;
     }
     let probeDone: (() => void) | null = null;
@@ -416,7 +416,7 @@ class Dispatcher {
       // (a loop: another answer may push the pause further while this worker waits)
       while (lane.pausedUntil > this.now() && !this.stopping) await sleep(lane.pausedUntil - this.now(), this.opts.signal);
       if (this.stopping) {
-        for (const s of items) this.complete(lane, { kind: 'release', id: s.row.id, lease: s.row.lease, nextAttemptAt: this.now() });
+        this.releaseItems(lane, items, this.now());
         return true;
       }
       const started = this.now();
@@ -473,7 +473,7 @@ class Dispatcher {
     const timeout = lane.provider.limits.timeoutMs ?? 15_000;
     if (at + timeout >= until) {
       // Not enough of the lease left for the request: back to the queue, unattempted.
-      for (const s of items) this.complete(lane, { kind: 'release', id: s.row.id, lease: s.row.lease, nextAttemptAt: at });
+      this.releaseItems(lane, items, at);
       return [];
     }
     const allowed = await this.commits.attempt({ lease, at, ids: items.map((s) => s.row.id) });
@@ -597,6 +597,11 @@ class Dispatcher {
     const after = lane.breaker.current;
     if (after.kind === 'open' && before !== 'open') this.opts.onNotice?.({ kind: 'circuit_open', provider: lane.name, until: after.until, error });
     if (after.kind === 'closed' && before === 'half_open') this.opts.onNotice?.({ kind: 'circuit_closed', provider: lane.name });
+  }
+
+  /** Puts claimed messages back, due at `at`, unattempted. */
+  private releaseItems(lane: Lane, items: readonly Sendable[], at: number): void {
+    for (const s of items) this.complete(lane, { kind: 'release', id: s.row.id, lease: s.row.lease, nextAttemptAt: at });
   }
 
   /** Puts this row and the rest of the lane's queue back, due at `at`, attempts untouched. */

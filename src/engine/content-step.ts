@@ -81,7 +81,11 @@ function recommendationSpec(config: Config, step: Extract<Step, { kind: 'send' }
  */
 export function startRecommendations(db: StoreDb, project: Project, step: Extract<Step, { kind: 'send' }>, set: IdSet, size: number, now: number): StartedRecommendations | null {
   const spec = recommendationSpec(project.config, step);
-  if (!spec || size < THREAD_MIN || !renderThreads()) return null;
+  return spec && size >= THREAD_MIN && renderThreads() ? recommendApart(db, set, spec, now) : null;
+}
+
+/** The recommendations computed on their threads' own connections, or null where there are none (a store in memory, the sources run by tests). */
+function recommendApart(db: StoreDb, set: IdSet, spec: RecommendationSpec, now: number): StartedRecommendations | null {
   const threads = recommendThreads(db.path);
   return threads.length > 0 ? recommendInThreads(threads, { targets: recommendationTargets(db, set), spec, now }) : null;
 }
@@ -112,8 +116,7 @@ export function fillContent(db: StoreDb, project: Project, journey: Journey, ste
   // a large step's recommendations are computed on connections of their own while this
   // one reads the messages (store/recommend-thread.ts); otherwise here, into a table the
   // messages' query reads
-  const recThreads = spec && threads && !opts.recommendations ? recommendThreads(db.path) : [];
-  const apart = opts.recommendations ?? (recThreads.length > 0 ? recommendInThreads(recThreads, { targets: recommendationTargets(db, set), spec: spec!, now }) : null);
+  const apart = opts.recommendations ?? (spec && threads ? recommendApart(db, set, spec, now) : null);
   let recs: string | null = null;
   let products: Map<string, ProductRow> | null = null;
   if (!apart && spec) {
