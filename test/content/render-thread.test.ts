@@ -111,6 +111,30 @@ describe.skipIf(availableParallelism() < 2)('the render threads', () => {
     expect(started.ready()).toBe(false);
   });
 
+  it('reads at most readAhead parts ahead while the recommendations are still being computed, then renders them all', async () => {
+    shop = await setUp();
+    shop.tick(NOW);
+    const inline = rows(shop);
+    unfill(shop);
+    const step = shop.project.journeys[0]!.steps[0] as Extract<Step, { kind: 'send' }>;
+    const set = { sql: `SELECT id FROM enrolments WHERE journey_id = 'thanks'`, params: [] };
+    const started = startRecommendations(shop.db, shop.project, step, set, Number.MAX_SAFE_INTEGER, Date.parse(NOW));
+    while (!started.ready()) await new Promise((r) => setTimeout(r, 10));
+    // recommendations that are never ready until taken: without a limit the fill reads every part first
+    let reads = 0;
+    let readBeforeTake = -1;
+    const all = shop.db.all.bind(shop.db);
+    shop.db.all = (sql: string, params?: unknown[]) => {
+      if (sql.includes('tick_messages')) reads++;
+      return all(sql, params);
+    };
+    const slow = { ready: () => false, take: () => ((readBeforeTake = reads), started.take()) };
+    expect(fillContent(shop.db, shop.project, shop.project.journeys[0], step, set, Date.parse(NOW), { thread: true, part: 1, readAhead: 2, recommendations: slow })).toBe(1);
+    expect(readBeforeTake).toBe(2);
+    expect(reads).toBe(PEOPLE.length);
+    expect(rows(shop)).toEqual(inline);
+  });
+
   it('a template the project lacks fails every message with the same reason in the thread', async () => {
     shop = await setUp();
     shop.tick(NOW);
