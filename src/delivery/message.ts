@@ -5,23 +5,15 @@
  * SendOutcome; it never retries by itself, so that the dispatcher alone decides
  * about backoff, circuit breaking and dead-lettering.
  */
+import type { RenderedMessage } from '../content/render.js';
 import type { ProviderType } from '../project/model.js';
 
 export type { ProviderType };
 
 export type DataValue = string | number | boolean | null;
 
-/** Rendered content, as content/render.ts makes it. */
-export interface RenderedContent {
-  subject: string | null;
-  preheader: string | null;
-  html: string | null;
-  text: string | null;
-  /** SMS and other text channels. */
-  body: string | null;
-  /** A Twilio Content template's variables, rendered (its ContentVariables). */
-  variables?: Record<string, string>;
-}
+/** Rendered content, as the outbox row keeps it: content/render.ts's message, the one definition of its shape. */
+export type RenderedContent = RenderedMessage;
 
 export interface OutgoingMessage {
   /**
