@@ -14,6 +14,7 @@ import Papa from 'papaparse';
 import { afterEach, describe, expect, it } from 'vitest';
 import { journeyAt, spawned } from '../helpers/spawn.js';
 import { BASE_CONFIG, ROOT, Shop, journey } from '../engine/helpers/shop.js';
+import { openStore } from '../../src/store/open.js';
 
 const NOW = '2026-03-02T12:00:00Z';
 
@@ -54,7 +55,7 @@ describe('coupon pools', () => {
     writeFileSync(file, 'Discount,Code,Usage\nSPRING,SPR-AAAA1,0\nSPRING,SPR-BBBB2,0\nSPRING,SPR-CCCC3,0\nSPRING,SPR-DDDD4,0\nSPRING,SPR-AAAA1,0\n');
     const imported = await cli(shop.dir, 'import', 'coupons', file, '--coupon', 'pooled');
     expect(imported.status, imported.stderr).toBe(0);
-    expect(imported.stdout).toContain('imported 4 codes into the pool of pooled, 1 the store had already (skipped); 4 free');
+    expect(imported.stdout).toContain('imported 4 codes into the pool of pooled; skipped 1 repeating a code of the file (a code is the same in any case); 4 free');
 
     const tick = await cli(shop.dir, 'run', '--once', '--no-deliver');
     expect(tick.status, tick.stderr).toBe(0);
@@ -133,6 +134,41 @@ describe('coupon pools', () => {
     expect(report.status, report.stderr).toBe(0);
     expect(report.stdout).toContain('pooled (pool, 15%): 3 issued, 2 redeemed (66.7%), 1 free in the pool');
     expect(report.stdout).toContain('welcome/offer  pooled: 3 issued, 2 redeemed (66.7%)');
+  });
+
+  it('a code is one code in any case: a repeat in another case is skipped, in the file and against the store, and said so', async () => {
+    shop = await setUp({ welcome: welcome('welcome') }, 1);
+    const file = path.join(shop.dir, 'codes.txt');
+    writeFileSync(file, 'POOL-AAA1\nPOOL-BBB2\npool-aaa1\n');
+    const first = await cli(shop.dir, 'import', 'coupons', file, '--coupon', 'pooled', '--json');
+    expect(first.status, first.stderr).toBe(0);
+    expect(JSON.parse(first.stdout)).toMatchObject({ rows: 3, added: 2, repeated: 1, duplicates: 0, free: 2 });
+    writeFileSync(file, 'pool-bbb2\nPOOL-CCC3\n');
+    const second = await cli(shop.dir, 'import', 'coupons', file, '--coupon', 'pooled');
+    expect(second.status, second.stderr).toBe(0);
+    expect(second.stdout).toContain('imported 1 code into the pool of pooled; skipped 1 the store had already (a code is the same in any case); 3 free');
+    const db = openStore(path.join(shop.dir, '.journey', 'store.db'));
+    try {
+      expect(db.all<{ code: string }>(`SELECT code FROM coupon_codes ORDER BY code`).map((r) => r.code)).toEqual(['POOL-AAA1', 'POOL-BBB2', 'POOL-CCC3']);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('a CSV whose columns hold no codes is refused, not read with its header as a code (exit 1, nothing imported)', async () => {
+    shop = await setUp({ welcome: welcome('welcome') }, 1);
+    const file = path.join(shop.dir, 'codes.csv');
+    writeFileSync(file, 'name,value\nPOOLD1,1\n');
+    const refused = await cli(shop.dir, 'import', 'coupons', file, '--coupon', 'pooled');
+    expect(refused.status).toBe(1);
+    expect(refused.stderr.split('\n')[0]).toBe(`error ${file}, row 1: no column of codes: the columns are "name", "value"`);
+    expect(refused.stderr).toContain('name the column of codes "code"');
+    expect(JSON.parse((await cli(shop.dir, 'coupons', '--json')).stdout).coupons.find((c: { coupon: string }) => c.coupon === 'pooled').free).toBe(0);
+    // a column named as shop systems name it is the codes' column
+    writeFileSync(file, 'Discount Code,Uses\nPOOLD1,1\n');
+    const named = await cli(shop.dir, 'import', 'coupons', file, '--coupon', 'pooled', '--json');
+    expect(named.status, named.stderr).toBe(0);
+    expect(JSON.parse(named.stdout)).toMatchObject({ added: 1, free: 1 });
   });
 
   it('plan warns when the next tick would leave a pool short, and when it runs dry', async () => {

@@ -111,13 +111,16 @@ export async function importCoupons(root: string, file: string, name: string | u
   const project = openProject(root);
   const coupon = couponOf(project, name);
   if (!coupon.pool) throw new JourneyError(`coupon '${name}' does not draw from a pool`, { hint: `set pool: true on it in journey.config.yaml to give out imported codes` });
-  const codes = await readCouponCodes(file);
+  const { codes, repeated } = await readCouponCodes(file);
   const db = openStore(storePathFor(root));
   try {
     const { added, duplicates } = importPool(db, name, codes, now);
     const free = couponCounts(db).find((c) => c.coupon === name)?.free ?? 0;
-    if (json) printJson({ coupon: name, rows: codes.length, added, duplicates, free });
-    else process.stdout.write(`${chalk.green('imported')} ${added} code${added === 1 ? '' : 's'} into the pool of ${name}${duplicates ? `, ${duplicates} the store had already (skipped)` : ''}; ${free} free\n`);
+    if (json) printJson({ coupon: name, rows: codes.length + repeated, added, repeated, duplicates, free });
+    else {
+      const skipped = [repeated ? `${repeated} repeating a code of the file` : '', duplicates ? `${duplicates} the store had already` : ''].filter(Boolean);
+      process.stdout.write(`${chalk.green('imported')} ${added} code${added === 1 ? '' : 's'} into the pool of ${name}${skipped.length ? `; skipped ${skipped.join(' and ')} (a code is the same in any case)` : ''}; ${free} free\n`);
+    }
   } finally {
     db.close();
   }

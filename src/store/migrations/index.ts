@@ -18,6 +18,7 @@ import * as erasure from './017-erasure.js';
 import * as itemStatusHistory from './018-item-status-history.js';
 import * as productPairs from './019-product-pairs.js';
 import * as productLookup from './020-product-lookup.js';
+import * as couponCodeCase from './021-coupon-code-case.js';
 
 export interface Migration {
   readonly version: number;
@@ -26,4 +27,4 @@ export interface Migration {
 }
 
 /** In order; a migration, once released, is never edited: add the next one. */
-export const MIGRATIONS: readonly Migration[] = [coreTables, segmentIndexes, customerAliases, journeyState, customerFacts, outbox, delivery, engine, outboxLeases, outboxDelivery, segmentVersions, testMode, orderItemStatus, deliveryInDoubt, messageContent, importRefundsEstimates, erasure, itemStatusHistory, productPairs, productLookup];
+export const MIGRATIONS: readonly Migration[] = [coreTables, segmentIndexes, customerAliases, journeyState, customerFacts, outbox, delivery, engine, outboxLeases, outboxDelivery, segmentVersions, testMode, orderItemStatus, deliveryInDoubt, messageContent, importRefundsEstimates, erasure, itemStatusHistory, productPairs, productLookup, couponCodeCase];
