@@ -7,6 +7,7 @@
  */
 import type { Config, Journey, Scalar, Step } from '../project/model.js';
 import type { MessageContextRow, ProductRow } from '../store/message-context.js';
+import { shift } from '../time/duration.js';
 import { signedLink, unsignedLink } from './links.js';
 import { renderTemplate, TemplateError, type CompiledTemplate, type PortableTemplate } from './render.js';
 import type { MessageVariables, OrderVariable, ProductVariable } from './variables.js';
@@ -20,6 +21,8 @@ export interface MessageJob {
   template: PortableTemplate | null;
   secret: string | null;
   testCopy: boolean;
+  /** When the step sends: a test copy's coupon expires when a customer's issued now would. */
+  now: number;
   /** The recommended products of the step by id (rows name theirs by id), or null without recommendations. */
   products: Map<string, ProductRow> | null;
 }
@@ -31,6 +34,7 @@ export function messageJob(
   template: PortableTemplate | null,
   secret: string | null,
   testCopy: boolean,
+  now: number,
   products: Map<string, ProductRow> | null,
 ): MessageJob {
   const { coupons, vars, links, locale, timezone, currency } = config;
@@ -41,6 +45,7 @@ export function messageJob(
     template,
     secret,
     testCopy,
+    now,
     products,
   };
 }
@@ -59,13 +64,13 @@ export interface RenderedRows {
 export function renderRows(job: MessageJob, template: CompiledTemplate | null, rows: readonly MessageContextRow[]): RenderedRows {
   const written: (number | string | null)[] = [];
   const failed: { id: number; error: string }[] = [];
-  const { config, journey, step, secret, testCopy } = job;
+  const { step } = job;
   for (const row of rows) {
     if (!template) {
       failed.push({ id: row.outbox_id, error: `template '${step.template}' is not in the project` });
       continue;
     }
-    const vars = variablesOf(row, config, journey, step, secret, testCopy, job.products);
+    const vars = variablesOf(row, job);
     let content: string | null = null;
     // a provider's template renders itself, apart from a subject the step overrides and the variables it is given
     if (!template.providerTemplate || step.subject || template.parts.some((p) => p.name.startsWith('provider_variables.'))) {
@@ -100,15 +105,8 @@ function recommended(json: string | null, products: MessageJob['products']): Pro
 }
 
 /** A row of the step's messages as the documented variables. */
-export function variablesOf(
-  row: MessageContextRow,
-  config: MessageJob['config'],
-  journey: MessageJob['journey'],
-  step: MessageJob['step'],
-  secret: string | null,
-  testCopy: boolean,
-  products: MessageJob['products'],
-): MessageVariables {
+export function variablesOf(row: MessageContextRow, job: MessageJob): MessageVariables {
+  const { config, journey, step, secret, testCopy, products } = job;
   // a test copy's links carry no valid signature: a click by the team must not
   // unsubscribe the real customer the copy was rendered for
   const link = (base: string | null | undefined): string | null =>
@@ -146,7 +144,8 @@ export function variablesOf(
     coupon: coupon
       ? testCopy
         ? // a test copy shows what the code looks like without handing the team a real one
-          { code: `TEST-${coupon.code ?? `${coupon.prefix ? `${coupon.prefix}-` : ''}SAMPLE`}`, discount: coupon.discount, expires_at: null }
+          // (and when it would expire: the message reads as the customer's does)
+          { code: `TEST-${coupon.code ?? `${coupon.prefix ? `${coupon.prefix}-` : ''}SAMPLE`}`, discount: coupon.discount, expires_at: coupon.validFor && !coupon.code ? shift(new Date(job.now), coupon.validFor, 1).toISOString() : null }
         : coupon.code
         ? { code: coupon.code, discount: coupon.discount, expires_at: null }
         : issued

@@ -152,7 +152,7 @@ export function fillContent(db: StoreDb, project: Project, journey: Journey, ste
     return rows;
   };
   const more = () => read.length > 0 || from < messages.count;
-  const job = messageJob(config, journey, step, template && portableTemplate(template), secret, opts.testCopy === true, products);
+  const job = messageJob(config, journey, step, template && portableTemplate(template), secret, opts.testCopy === true, now, products);
   let failed = 0;
   const write = (rendered: RenderedRows) => {
     writeContent(db, rendered.written);

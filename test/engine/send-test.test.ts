@@ -77,6 +77,8 @@ describe('journey send-test', () => {
       [['team@shop.test'], 'Ann', 'offer_b'],
     ]);
     expect(mails[0].dynamic_template_data.coupon.code).toBe('TEST-TEN-SAMPLE');
+    // the sample code expires when a code issued to the customer now would (valid_for: 30d): the team reads the customer's sentence, not a gap
+    expect(mails[0].dynamic_template_data.coupon.expires_at).toBe('2026-04-01T12:00:00.000Z');
     const sms = server!.requests.filter((q) => /Messages\.json$/.test(q.path)).map((q) => q.form());
     expect(sms.map((f) => [f.To, f.Body])).toEqual([['+420700000099', 'Hi Ann']]);
 
