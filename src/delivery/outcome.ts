@@ -5,7 +5,8 @@ import type { DispatchReport } from './dispatcher.js';
  * exit code says it: 0 it did (it sent or scheduled a retry for every due message; for
  * run, also: the tick ran, or delivery was not asked for); 1 delivery could not run for
  * a provider (a missing secret, ...), whose messages stay pending; 3 delivery ran, but
- * messages of this run failed, went dead or are held in doubt.
+ * messages of this run failed, went dead or are held in doubt, or a provider stopped
+ * answering (its circuit is open): its messages wait, unsent.
  */
 export interface DeliveryOutcome {
   exitCode: 0 | 1 | 3;
@@ -30,7 +31,22 @@ export function deliveryOutcome(delivery: DispatchReport | null, pending: number
     };
   }
   const held = delivery.held ? `${plural(delivery.held, 'message')} held in doubt: the provider may have accepted ${delivery.held === 1 ? 'it' : 'them'} (journey outbox --status in_doubt, then journey outbox resolve)` : null;
-  const problems = [lostText, held].filter((p): p is string => p !== null);
+  // a provider that kept failing is left alone for a while: what it did not take waits, unsent
+  const down = Object.entries(delivery.providers).filter(([, p]) => p.breaker !== 'closed');
+  const stopped = down.length
+    ? down
+        .map(([name, p]) => {
+          const doubt = p.inDoubt - p.held;
+          const waiting = [
+            p.retried ? `${plural(p.retried, 'message')} to retry` : '',
+            p.deferred ? `${plural(p.deferred, 'message')} not tried` : '',
+            doubt ? `${plural(doubt, 'message')} in doubt (the next delivery asks ${name} whether it has ${doubt === 1 ? 'it' : 'them'})` : '',
+          ].filter(Boolean);
+          return `${name} stopped answering (circuit open)${waiting.length ? `: ${waiting.join(', ')}` : ''}`;
+        })
+        .join('; ')
+    : null;
+  const problems = [stopped, lostText, held].filter((p): p is string => p !== null);
   if (problems.length > 0) return { exitCode: 3, problem: problems.join('; '), pending };
   return { exitCode: 0, problem: null, pending };
 }

@@ -82,3 +82,35 @@ describe('journey run --once: exit codes and words an operator can trust', () =>
     expect(r.stdout).toContain('delivery: 0 sent, 0 to retry, 0 failed, 0 dead');
   });
 });
+
+describe('journey run --once against a provider that stops answering', () => {
+  it('exits 3 and says first that the provider stopped answering; the delivery line counts what waits, adding up to what was due', async () => {
+    const down = await startServer(() => ({ status: 503, body: { errors: [{ message: 'Service Unavailable' }] } }));
+    const people = Array.from({ length: 40 }, (_, i) => `p${i},p${i}@shop.test,,P${i},2025-01-01T00:00:00Z,,yes,`);
+    const other = await Shop.create({ configText: BASE_CONFIG().replace('from: shop@shop.test }', `from: shop@shop.test, url: "${down.url}" }`), journeys: { welcome: J }, customers: people });
+    try {
+      const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [path.join(ROOT, 'bin/journey.js'), '-C', other.dir, '--now', '2026-03-02T12:00:00Z', 'run', '--once'], { env: { ...process.env, NO_COLOR: '1', ...ENV } });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (c) => (stdout += c));
+        child.stderr.on('data', (c) => (stderr += c));
+        child.once('close', (code) => resolve({ code, stdout, stderr }));
+      });
+      expect(r.code, r.stderr).toBe(3);
+      // how many were tried before the circuit opened depends on how many requests were in flight
+      const line = /delivery: 0 sent, (\d+) to retry, 0 failed, 0 dead(?:, (\d+) deferred)?\n/.exec(r.stdout);
+      expect(line, r.stdout).not.toBeNull();
+      const [retried, deferred = 0] = line!.slice(1).map((x) => Number(x ?? 0));
+      expect(retried! + deferred).toBe(people.length);
+      expect(r.stderr.split('\n')[0]).toBe(
+        `error: sendgrid stopped answering (circuit open): ${retried} messages to retry${deferred ? `, ${deferred} message${deferred === 1 ? '' : 's'} not tried` : ''}`,
+      );
+      // and the message it stopped with follows, as a notice
+      expect(r.stderr).toContain('circuit open sendgrid until 2026-03-02T12:00:30.000Z: HTTP 503: Service Unavailable');
+    } finally {
+      other.close();
+      await down.close();
+    }
+  });
+});

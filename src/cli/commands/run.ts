@@ -26,7 +26,8 @@ export function registerRun(program: Command): void {
         '  1  it could not do its job: delivery could not run for a provider (e.g. its secret is unset; its messages stay pending),\n' +
         '     the store is locked by another runner, or the input is wrong\n' +
         '  64 usage error\n' +
-        '  3  it ran, but messages of this run failed or went dead (journey outbox --status failed,dead)\n' +
+        '  3  it ran, but messages of this run failed or went dead (journey outbox --status failed,dead), are held in doubt,\n' +
+        '     or wait for a provider that stopped answering (circuit open)\n' +
         'The first line on stderr says why when the code is not 0. --cron prints that line for each tick and keeps going.\n' +
         'SIGINT/SIGTERM stop --cron after the current tick.',
     )
@@ -85,7 +86,9 @@ function human(r: RunResult, dry: boolean): string {
   }
   if (r.delivery) {
     const d = r.delivery;
-    lines.push(`  delivery: ${n(d.sent)} sent, ${n(d.retried)} to retry, ${n(d.failed)} failed, ${n(d.dead)} dead${d.problems.length ? chalk.red(`; ${d.problems.map((p) => `${p.provider}: ${p.error}`).join('; ')}`) : ''}`);
+    // put back unattempted (a circuit open, a lookup not due yet) and in doubt: so that the counts add up to what was due
+    const waiting = `${d.deferred ? `, ${n(d.deferred)} deferred` : ''}${d.inDoubt ? `, ${n(d.inDoubt)} in doubt` : ''}`;
+    lines.push(`  delivery: ${n(d.sent)} sent, ${n(d.retried)} to retry, ${n(d.failed)} failed, ${n(d.dead)} dead${waiting}${d.problems.length ? chalk.red(`; ${d.problems.map((p) => `${p.provider}: ${p.error}`).join('; ')}`) : ''}`);
   } else if (!dry) {
     lines.push(chalk.dim('  delivery: not run (--no-deliver)'));
   }
