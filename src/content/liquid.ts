@@ -90,9 +90,12 @@ function formatLocale(self: FilterThis): string {
   return own !== '' ? own : scoped(self, ['customer', 'locale'], 'en');
 }
 
-function createEngine(html: boolean): Liquid {
+function createEngine(html: boolean, lenientIf: boolean): Liquid {
   const engine = new Liquid({
     strictVariables: true,
+    // an attribute a customer may lack ({{ customer.attributes.tier | default: "member" }},
+    // {% if customer.attributes.vip %}) is asked about, not a mistake; printed bare it still is
+    lenientIf,
     strictFilters: true,
     ownPropertyOnly: true,
     // templates are files of the project, rendered from a parsed tree: no includes from disk at render time
@@ -117,12 +120,21 @@ function createEngine(html: boolean): Liquid {
   return engine;
 }
 
-let engines: { html: Liquid; text: Liquid } | undefined;
+let engines: Record<'send' | 'check', { html: Liquid; text: Liquid }> | undefined;
 
-/** The engine for HTML (escaping) or text output. */
-export function liquid(kind: 'html' | 'text'): Liquid {
-  engines ??= { html: createEngine(true), text: createEngine(false) };
-  return engines[kind];
+/**
+ * The engine for HTML (escaping) or text output. 'send' renders messages: a variable
+ * a message lacks is an error (the message fails, it is never sent with a gap), except
+ * under `| default:` and in `{% if %}`. 'check' renders validate's sample customers
+ * with no such exception, so that a misspelt variable is found under `| default:`
+ * too; a sample's attributes answer null for any name instead (content/samples.ts).
+ */
+export function liquid(kind: 'html' | 'text', mode: 'send' | 'check' = 'send'): Liquid {
+  engines ??= {
+    send: { html: createEngine(true, true), text: createEngine(false, true) },
+    check: { html: createEngine(true, false), text: createEngine(false, false) },
+  };
+  return engines[mode][kind];
 }
 
 /** The filters beyond Liquid's own, as the README lists them. */

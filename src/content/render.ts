@@ -156,6 +156,8 @@ export interface RenderOptions {
   subject?: string | null;
   /** Render the source (positions of the file as written) rather than the compiled MJML: validate's errors point at the file. */
   fromSource?: boolean;
+  /** Validate's sample customers: with liquid.ts's 'check' engine, which finds a misspelt variable under `| default:` too. */
+  check?: boolean;
 }
 
 const subjectTrees = new Map<string, Template[]>();
@@ -169,12 +171,13 @@ export function renderTemplate(t: CompiledTemplate, vars: MessageVariables, opts
   const scope = vars as unknown as Record<string, unknown>;
   // the money and local_date filters read it: an English template prints English dates to every customer
   const renderOptions = { globals: { [FORMAT_LOCALE]: t.locale } };
+  const mode = opts.check ? 'check' : 'send';
   for (const part of t.parts) {
     let value: string;
     try {
       // text without Liquid ("Picked for you") is itself: no render context made for it, once per message
       const text = opts.fromSource ? part.source.text : part.text;
-      value = isPlain(text) ? text : (liquid(part.kind).renderSync(opts.fromSource ? part.sourceTree : part.tree, scope, renderOptions) as string);
+      value = isPlain(text) ? text : (liquid(part.kind, mode).renderSync(opts.fromSource ? part.sourceTree : part.tree, scope, renderOptions) as string);
     } catch (err) {
       throw liquidError(err, t.name, part.name, t.file, part.source);
     }
@@ -203,7 +206,7 @@ export function renderTemplate(t: CompiledTemplate, vars: MessageVariables, opts
     let tree = subjectTrees.get(opts.subject);
     try {
       if (!tree) subjectTrees.set(opts.subject, (tree = liquid('text').parse(opts.subject)));
-      out.subject = (liquid('text').renderSync(tree, scope, renderOptions) as string).trim();
+      out.subject = (liquid('text', mode).renderSync(tree, scope, renderOptions) as string).trim();
     } catch (err) {
       throw liquidError(err, t.name, 'send.subject', null, { text: opts.subject, line: 1, col: 1 });
     }

@@ -113,7 +113,7 @@ export function checkTemplates(ctx: CheckContext): { diagnostics: Diagnostic[]; 
       for (const customer of SAMPLE_CUSTOMERS) {
         const vars = sampleVariables(config, customer, at);
         try {
-          const { emptyOutputs } = renderCounting(template, vars, { subject: at.step.subject, fromSource: true });
+          const { emptyOutputs } = renderCounting(template, vars, { subject: at.step.subject, fromSource: true, check: true });
           if (emptyOutputs > 0 && !reported.has(`empty|${template.name}|${at.journey.id}|${at.step.id}`)) {
             reported.add(`empty|${template.name}|${at.journey.id}|${at.step.id}`);
             findings.push({ file: journey.file, diagnostic: emptyFinding(template, customer.id, emptyOutputs, [...at.step.path, 'send', 'template']) });
@@ -130,7 +130,7 @@ export function checkTemplates(ctx: CheckContext): { diagnostics: Diagnostic[]; 
     if (!template || used.has(name)) continue;
     for (const customer of SAMPLE_CUSTOMERS) {
       try {
-        renderCounting(template, sampleVariables(config, customer, null), { fromSource: true });
+        renderCounting(template, sampleVariables(config, customer, null), { fromSource: true, check: true });
       } catch (err) {
         if (!(err instanceof TemplateError)) throw err;
         report(err, null);
