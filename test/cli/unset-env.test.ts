@@ -46,3 +46,18 @@ describe('an unset ${VAR} in the config', () => {
     expect(r.stdout + r.stderr).not.toContain(VALUE);
   });
 });
+
+describe("links.secret's ${VAR} unset", () => {
+  const dir = project();
+
+  it('validate and plan warn, naming the variable and what it stops (the tick renders no message without it)', () => {
+    const env = { SENDGRID_API_KEY: VALUE, TWILIO_AUTH_TOKEN: VALUE, KLAVIYO_API_KEY: VALUE, JOURNEY_LINK_SECRET: '' };
+    const v = run(dir, ['validate'], env);
+    expect(v.status, v.stdout + v.stderr).toBe(0);
+    expect(v.stdout).toMatch(/journey\.config\.yaml:\d+:\d+ warning links\.secret reads \$\{JOURNEY_LINK_SECRET\}, and JOURNEY_LINK_SECRET is not set \[unset-env\]/);
+    expect(v.stdout).toContain('the unsubscribe and preference links are signed with it');
+    const p = run(dir, ['plan'], env);
+    expect(p.stderr.split('\n')[0]).toBe('warning journey.config.yaml: links.secret reads ${JOURNEY_LINK_SECRET}, and JOURNEY_LINK_SECRET is not set');
+    expect(v.stdout + v.stderr + p.stdout + p.stderr).not.toContain(VALUE);
+  });
+});

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { shownText } from '../../pii.js';
 import { planProject, type JourneyPlan, type PlannedStep, type ProjectPlan, type TestModePlan } from '../../engine/plan.js';
-import { describeUnsetEnvRef, UNSET_ENV_HINT, unsetEnvRefs } from '../../project/checks/env-refs.js';
+import { describeUnsetEnvRef, unsetEnvRefs } from '../../project/checks/env-refs.js';
 import { openProject } from '../../project/open-project.js';
 import { storePathFor } from '../../project/paths.js';
 import { MAX_SAMPLE, wholeNumberFlag } from '../flags.js';
@@ -27,7 +27,7 @@ export function registerPlan(program: Command): void {
       const root = projectDir(cmd);
       const project = openProject(root);
       // said before the plan, on stderr: a provider that cannot start sends nothing at the next run
-      for (const u of unsetEnvRefs(project.config, process.env)) process.stderr.write(`${chalk.yellow('warning')} ${project.config.file ?? ''}: ${describeUnsetEnvRef(u)}\n  ${chalk.dim('hint:')} ${UNSET_ENV_HINT}\n`);
+      for (const u of unsetEnvRefs(project.config, process.env)) process.stderr.write(`${chalk.yellow('warning')} ${project.config.file ?? ''}: ${describeUnsetEnvRef(u)}\n  ${chalk.dim('hint:')} ${u.hint}\n`);
       const plan = planProject(project, { now: clockNow(cmd), storePath: storePathFor(root), only, sample });
       if (opts.json) printJson(plan);
       else process.stdout.write(human(plan));
