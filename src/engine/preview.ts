@@ -13,11 +13,15 @@ import { createProvider } from '../delivery/providers/index.js';
 import { JourneyError } from '../errors.js';
 import type { Journey, Project } from '../project/model.js';
 import { buildStepGraph } from '../project/step-graph.js';
+import { EN } from '../segments/compile.js';
 import { compileOptionsFor } from '../segments/options.js';
-import type { StoreDb } from '../store/db.js';
+import { printerFor } from '../segments/run.js';
+import { and, cmp, col, num, param, select } from '../segments/sql/nodes.js';
+import type { SqlValue, StoreDb } from '../store/db.js';
 import { insertOutbox, insertPreviewEnrolment, latestOrderOf, writtenMessages } from '../store/enrolments.js';
 import { withRolledBack } from '../store/rolled-back.js';
 import { fillContent, issueStepCoupons } from './content-step.js';
+import { reachableOn } from './send-step.js';
 import { sendSteps, type SendStep } from './send-test.js';
 
 export interface PreviewOptions {
@@ -49,6 +53,8 @@ export interface Preview {
   recommendations: { id: string; title: string | null; reason: string | null }[];
   /** The provider's request, or why it would refuse the message. */
   request: WireRequest | { error: string };
+  /** Why the tick would not send it to this customer now (no consent, no valid address, suppressed), or null: it would. */
+  unreachable: string | null;
 }
 
 export function preview(db: StoreDb, project: Project, opts: PreviewOptions): Preview {
@@ -64,7 +70,8 @@ export function preview(db: StoreDb, project: Project, opts: PreviewOptions): Pr
   const orderId = orderTriggered ? latestOrderOf(db, customer, now) : null;
   const step = found.step;
   const providerName = step.provider ?? project.config.channels[step.channel]?.provider ?? step.channel;
-  const addressField = compileOptionsFor(project, opts.now).channelAddress(step.channel);
+  const compile = compileOptionsFor(project, opts.now);
+  const addressField = compile.channelAddress(step.channel);
 
   const rendered = withRolledBack(db, (inner) => {
     const [split, name] = variant ? variant.split('/') : [];
@@ -76,6 +83,11 @@ export function preview(db: StoreDb, project: Project, opts: PreviewOptions): Pr
         hint: `import more codes: journey import coupons FILE --coupon ${step.coupon}`,
       });
     }
+    // the step sends only to a customer it can reach now; the message is shown all the same, with that said
+    const reach = printerFor(inner.dialect).print(
+      select({ columns: [{ expr: num(1), alias: 'one' }], from: { kind: 'table', table: 'enrolments', alias: EN }, where: and(cmp('=', col(EN, 'customer_id'), param(customer)), reachableOn(step.channel, compile)) }),
+    );
+    const reachable = inner.get(reach.sql, reach.params as SqlValue[]) !== undefined;
     insertOutbox(inner, set, { journeyId: journey.id, stepId: step.id, channel: step.channel, provider: providerName, template: step.template, addressField, testRecipients: null, data: step.data, now });
     fillContent(inner, project, journey, step, set, now);
     const [row] = writtenMessages(inner, set, journey.id, step.id);
@@ -84,7 +96,7 @@ export function preview(db: StoreDb, project: Project, opts: PreviewOptions): Pr
     const built = new OutgoingBuilder(project.config).message(row);
     if (typeof built === 'string') throw new JourneyError(`the message cannot be built: ${built}`);
     const payload = JSON.parse(row.payload) as { coupon?: { code?: string } | null; recommendations?: { id: string; title: string | null; reason: string | null }[] };
-    return { message: built, coupon: payload.coupon?.code ?? null, recommendations: (payload.recommendations ?? []).map((p) => ({ id: p.id, title: p.title, reason: p.reason })) };
+    return { reachable, message: built, coupon: payload.coupon?.code ?? null, recommendations: (payload.recommendations ?? []).map((p) => ({ id: p.id, title: p.title, reason: p.reason })) };
   });
 
   const config = project.config.providers[providerName];
@@ -115,6 +127,7 @@ export function preview(db: StoreDb, project: Project, opts: PreviewOptions): Pr
     coupon: rendered.coupon,
     recommendations: rendered.recommendations,
     request,
+    unreachable: rendered.reachable ? null : `customer '${customer}' cannot be reached by ${step.channel} now (no consent, no valid address, or suppressed): the step would skip them (not_reachable:${step.channel})`,
   };
 }
 

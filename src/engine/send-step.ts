@@ -5,8 +5,8 @@
  */
 import type { Duration, Journey, Policies, Project, Step } from '../project/model.js';
 import { testModeOf, TEST_SKIP } from '../project/test-mode.js';
-import { compileRule, EN, storedReachability } from '../segments/compile.js';
-import { and, col, select } from '../segments/sql/nodes.js';
+import { compileRule, EN, storedReachability, type CompileOptions } from '../segments/compile.js';
+import { and, col, select, type Expr } from '../segments/sql/nodes.js';
 import { count, deferByZone, insertOutbox, insertSync, minus, overCap, setDue, testEnrolments, testSample, zonesOf, type IdSet } from '../store/enrolments.js';
 import { nextAllowed } from '../time/windows.js';
 import { fillContent, issueStepCoupons, startRecommendations } from './content-step.js';
@@ -21,17 +21,23 @@ function durationMs(d: Duration): number {
   return d.amount * ({ m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, mo: 30 * 86_400_000, y: 365 * 86_400_000 } as const)[d.unit];
 }
 
+/** An enrolment's customer can be sent to on the channel now: consent, a valid address, no suppression (the stored reachability, where the channel has one). */
+export function reachableOn(channel: string, compile: CompileOptions): Expr {
+  return (
+    storedReachability(channel, col(EN, 'customer_id'), compile) ?? {
+      kind: 'in_query' as const,
+      expr: col(EN, 'customer_id'),
+      query: compileRule({ kind: 'reachable', channel, path: [] }, compile),
+      negated: false,
+    }
+  );
+}
+
 export function send(ctx: Ctx, journey: Journey, step: Extract<Step, { kind: 'send' }>, group: Kept, next: string | null, report: StepTick): number {
   const { db, now, project } = ctx;
   let moved = 0;
   // consent, a valid address and no suppression, checked now: otherwise skipped, with the reason
-  const reachable = storedReachability(step.channel, col(EN, 'customer_id'), ctx.compile) ?? {
-    kind: 'in_query' as const,
-    expr: col(EN, 'customer_id'),
-    query: compileRule({ kind: 'reachable', channel: step.channel, path: [] }, ctx.compile),
-    negated: false,
-  };
-  const ok = keep(ctx, 'tick_reachable', print(ctx, select({ columns: [{ expr: col(EN, 'id'), alias: 'id' }], from: { kind: 'table', table: 'enrolments', alias: EN }, where: and(inKept(group), reachable) })));
+  const ok = keep(ctx, 'tick_reachable', print(ctx, select({ columns: [{ expr: col(EN, 'id'), alias: 'id' }], from: { kind: 'table', table: 'enrolments', alias: EN }, where: and(inKept(group), reachableOn(step.channel, ctx.compile)) })));
   const unreachable = keep(ctx, 'tick_unreachable', minus(group, ok));
   moved += skipOn(ctx, report, unreachable, next, `not_reachable:${step.channel}`);
 

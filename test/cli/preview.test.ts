@@ -101,8 +101,24 @@ describe('journey preview', () => {
     expect(body.content[1].value).toMatch(/^<html><body><div style="display:none[^"]*" aria-hidden="true">A code for your next order\u034f\u200c\u00a0/);
     expect(body.content[0].value).not.toContain('A code for your next order');
     expect(r.stdout).not.toContain('ann@shop.test');
+    expect(p.unreachable).toBeNull();
     // rolled back: no enrolment, message or code left behind
     expect(counts(shop)).toEqual(before);
+  });
+
+  it('a customer the step would skip (no consent on the channel): shown, with a warning first that the step skips them', async () => {
+    shop = await setUp();
+    // ann withdraws her SMS consent (as the shop's next export says)
+    await shop.customers(['ann,ann@shop.test,+420601000001,Annabel,2025-01-01T00:00:00Z,,yes,no'], '2026-02-01T00:00:00Z');
+    const r = await cli(shop.dir, 'preview', 'thanks', 'remind', '--customer', 'ann', '--json');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr.split('\n')[0]).toBe("warning: customer 'ann' cannot be reached by sms now (no consent, no valid address, or suppressed): the step would skip them (not_reachable:sms)");
+    expect(JSON.parse(r.stdout).unreachable).toContain('not_reachable:sms');
+    const human = await cli(shop.dir, 'preview', 'thanks', 'remind', '--customer', 'ann');
+    expect(human.stdout).toContain('not sent    the step skips this customer now (not_reachable:sms)');
+    // on the channel it has consent for, no warning
+    const mail = await cli(shop.dir, 'preview', 'thanks', 'thank_you', '--customer', 'ann');
+    expect(mail.stderr).toBe('');
   });
 
   it("an SMS step: the body, its GSM-7 / UCS-2 part count, and Twilio's form body", async () => {

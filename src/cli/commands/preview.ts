@@ -35,6 +35,8 @@ export function registerPreview(program: Command): void {
       const shown = masked(result);
       if (opts.html) writeOutputFile(opts.html, page(shown), '--html');
       const refused = 'error' in shown.request ? shown.request.error : null;
+      // shown all the same: the template is what is being looked at; but no one should read it as what this customer gets
+      if (shown.unreachable) process.stderr.write(`${chalk.yellow('warning')}: ${shown.unreachable}\n`);
       if (refused) process.stderr.write(`${chalk.red('error')}: provider ${shown.provider} would refuse this message: ${refused}\n`);
       if (opts.json) printJson(shown);
       else human(shown, opts.html ?? null);
@@ -57,6 +59,7 @@ function human(p: Preview, htmlFile: string | null): void {
     `${chalk.bold(`${p.journey} / ${p.step}`)}${p.variant ? ` (${p.variant})` : ''} for ${shownText(p.customer)}: ${p.channel} ${p.template} via ${p.provider}`,
     `  to          ${p.to}`,
   ];
+  if (p.unreachable) lines.push(chalk.yellow(`  not sent    the step skips this customer now (not_reachable:${p.channel}): shown as it would read`));
   if (p.order) lines.push(`  order       ${p.order} (the customer's latest, as an order trigger would enter with)`);
   if (c?.subject != null) lines.push(`  subject     ${c.subject}`);
   if (c?.preheader != null) lines.push(`  preheader   ${c.preheader}`);
