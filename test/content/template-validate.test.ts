@@ -1,8 +1,10 @@
 /**
- * Customer attributes in templates: a name some customers lack is asked about with
- * `| default:` or `{% if %}`, which validate accepts and the send renders; printed
- * bare, validate calls it the gap a customer without it would read. A misspelt
- * variable stays an error under `| default:` too.
+ * What validate says of a template, as a user meets it. Customer attributes: a name
+ * some customers lack is asked about with `| default:` or `{% if %}`, which validate
+ * accepts and the send renders; printed bare, validate calls it the gap a customer
+ * without it would read. A misspelt variable stays an error under `| default:` too.
+ * A recommended product's price written with `| money` alone is a warning: it would
+ * print in the message's currency, not the product's.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -70,5 +72,17 @@ describe('customer attributes in templates', () => {
     const v = await journeyAt(shop.dir, T0, ['validate']);
     expect(v.status).toBe(1);
     expect(v.stdout + v.stderr).toContain('templates/welcome.liquid:5:7 error unknown variable: customer.frist_name');
+  });
+});
+
+describe('a recommended price written in the wrong currency', () => {
+  it('| money without the product currency is a warning at the place; with it, none', async () => {
+    shop = await project('{% for p in recommendations %}{{ p.title }}: {{ p.price | money }}{% endfor %}');
+    const v = await journeyAt(shop.dir, T0, ['validate']);
+    expect(v.stdout + v.stderr).toMatch(/templates\/welcome\.liquid:5:49 warning p\.price is in the product's currency, and \| money alone writes the message's/);
+    expect(v.stdout + v.stderr).toContain('hint: write {{ p.price | money: p.currency }}');
+    writeFileSync(path.join(shop.dir, 'templates', 'welcome.liquid'), template('{% for p in recommendations %}{{ p.title }}: {{ p.price | money: p.currency }}{% endfor %}'));
+    const fixed = await journeyAt(shop.dir, T0, ['validate']);
+    expect(fixed.stdout + fixed.stderr).not.toContain('template-money-currency');
   });
 });

@@ -81,6 +81,29 @@ export function checkTemplates(ctx: CheckContext): { diagnostics: Diagnostic[]; 
     diagnostics.push({ severity: 'warning', code: 'template-preheader', file: source.file, line, col, message: 'the front matter has a preheader and the MJML an <mj-preview>: inboxes would show both', hint: 'keep one of them' });
   }
 
+  // a recommended product's price is in the product's currency; `money` alone writes the message's
+  for (const t of Object.values(config.templates)) {
+    const source = t.source;
+    if (!source) continue;
+    const text = source.body.text;
+    const loops = [...text.matchAll(/\{%-?\s*for\s+(\w+)\s+in\s+recommendations\b/g)].map((m) => m[1]!);
+    const products = ['recommendations(?:\\.first|\\.last|\\[\\d+\\])', ...loops].join('|');
+    for (const m of text.matchAll(new RegExp(`\\{\\{-?\\s*(${products})\\.price\\s*\\|\\s*money\\s*(?=-?\\}\\}|\\|)`, 'g'))) {
+      const before = text.slice(0, m.index).split('\n');
+      const line = source.body.line + before.length - 1;
+      const col = before.length === 1 ? source.body.col + m.index! : before.at(-1)!.length + 1;
+      diagnostics.push({
+        severity: 'warning',
+        code: 'template-money-currency',
+        file: source.file,
+        line,
+        col,
+        message: `${m[1]}.price is in the product's currency, and | money alone writes the message's: a customer whose last order was in another currency would read the wrong price`,
+        hint: `write {{ ${m[1]}.price | money: ${m[1]}.currency }}`,
+      });
+    }
+  }
+
   const compiled = new Map<string, CompiledTemplate | null>();
   for (const [name, t] of Object.entries(config.templates)) {
     try {
