@@ -79,7 +79,10 @@ export interface CustomerEnrolment {
 }
 
 /** A customer's enrolments, newest first, and each one's step log in order. */
-export function customerJourneys(db: StoreDb, customerId: string): { enrolment: CustomerEnrolment; log: { at: number; step_id: string | null; outcome: string; detail: string | null }[] }[] {
+export function customerJourneys(
+  db: StoreDb,
+  customerId: string,
+): { enrolment: CustomerEnrolment; log: { at: number; step_id: string | null; outcome: string; detail: string | null; delivery: string | null }[] }[] {
   const enrolments = db.all<CustomerEnrolment>(
     `SELECT id, journey_id, version, status, step_id, entered_at, step_started_at, due_at, exit_reason, exited_at, variant, converted_at, conversion_value
      FROM enrolments WHERE customer_id = ? ORDER BY entered_at DESC, id DESC`,
@@ -87,7 +90,13 @@ export function customerJourneys(db: StoreDb, customerId: string): { enrolment: 
   );
   return enrolments.map((enrolment) => ({
     enrolment,
-    log: db.all(`SELECT at, step_id, outcome, detail FROM step_log WHERE enrolment_id = ? ORDER BY id`, [enrolment.id]),
+    // a step's outcome 'sent' means its message was queued; where it stands with the provider is the outbox's
+    log: db.all(
+      `SELECT l.at, l.step_id, l.outcome, l.detail,
+              CASE WHEN l.outcome = 'sent' THEN (SELECT group_concat(DISTINCT o.status) FROM outbox o WHERE o.enrolment_id = l.enrolment_id AND o.step_id = l.step_id) END AS delivery
+       FROM step_log l WHERE l.enrolment_id = ? ORDER BY l.id`,
+      [enrolment.id],
+    ),
   }));
 }
 

@@ -86,10 +86,15 @@ describe('journey run / inspect / simulate', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('welcome v1 entered 2026-03-02T12:00:00Z: at wait_open since 2026-03-02T23:00:00Z');
     expect(r.stdout).toMatch(/2026-03-02T12:00:00Z\s+hello\s+deferred: quiet_hours/);
-    expect(r.stdout).toMatch(/2026-03-02T23:00:00Z\s+hello\s+sent: email hello/);
+    // the run was --no-deliver: the step queued the message, and no provider has it yet
+    expect(r.stdout).toMatch(/2026-03-02T23:00:00Z\s+hello\s+queued \(pending\): email hello/);
+    expect(r.stdout).not.toMatch(/hello\s+sent/);
     const j = json(shop.cli('2026-03-03T00:00:00Z', 'inspect', 'ann', '--json'));
     expect(j.journeys[0].enrolment).toMatchObject({ journey_id: 'welcome', status: 'active', step_id: 'wait_open' });
-    expect(j.journeys[0].log.map((l: { outcome: string }) => l.outcome)).toEqual(['entered', 'sent']);
+    expect(j.journeys[0].log.map((l: { outcome: string; delivery: string | null }) => [l.outcome, l.delivery])).toEqual([
+      ['entered', null],
+      ['sent', 'pending'],
+    ]);
     const missing = shop.cli('2026-03-03T00:00:00Z', 'inspect', 'nobody');
     expect(missing.status).toBe(1);
     expect(missing.stderr).toContain("no customer 'nobody'");

@@ -30,7 +30,9 @@ export function registerInspect(program: Command): void {
         for (const { enrolment: e, log } of journeys) {
           const where = e.status === 'active' ? `at ${e.step_id} since ${iso(e.step_started_at)}, next look ${iso(e.due_at)}` : `${e.status} (${e.exit_reason}) at ${iso(e.exited_at)}`;
           lines.push('', `  ${chalk.bold(e.journey_id)} v${e.version} entered ${iso(e.entered_at)}: ${where}${e.variant ? ` variants ${e.variant}` : ''}${e.converted_at ? chalk.green(` converted ${iso(e.converted_at)} (${e.conversion_value ?? 0})`) : ''}`);
-          for (const l of log) lines.push(chalk.dim(`    ${iso(l.at)}  ${(l.step_id ?? '').padEnd(16)} ${l.outcome}${l.detail ? `: ${l.detail}` : ''}`));
+          // the step queued its message; "sent" is said only of what a provider accepted
+          const outcome = (l: (typeof log)[number]) => (l.outcome === 'sent' ? `queued${l.delivery ? ` (${l.delivery === 'sent' ? 'sent: the provider accepted it' : l.delivery})` : ''}` : l.outcome);
+          for (const l of log) lines.push(chalk.dim(`    ${iso(l.at)}  ${(l.step_id ?? '').padEnd(16)} ${outcome(l)}${l.detail ? `: ${l.detail}` : ''}`));
         }
         process.stdout.write(lines.join('\n') + '\n');
       } finally {
