@@ -15,7 +15,8 @@
  *
  * Products the customer already bought are left out (exclude_purchased, default on),
  * the basis products always, and products whose attributes say they are out of stock
- * (stock <= 0, or in_stock false) where the store knows it. A strategy that finds
+ * (stock <= 0, or in_stock false) or not for sale (status draft or archived, published
+ * false) where the store knows it. A strategy that finds
  * too few is topped up by its fallback (default popular), for the enrolments left short.
  *
  * Each ranked list (a product's partners, the best sellers, a category's) keeps its
@@ -43,7 +44,15 @@ export interface RecommendationSpec {
 }
 
 const DAY = 86_400_000;
-const IN_STOCK = `coalesce(json_extract(p.attributes, '$.stock'), 1) > 0 AND coalesce(json_extract(p.attributes, '$.in_stock'), 1) <> 0`;
+/**
+ * A product the customer can buy: in stock where the store knows it, and not withdrawn
+ * from sale (Shopify's export marks a product draft or archived in its Status column,
+ * and one not on the online store Published false): a link to it would show the
+ * customer a page that does not sell it.
+ */
+const IN_STOCK = `coalesce(json_extract(p.attributes, '$.stock'), 1) > 0 AND coalesce(json_extract(p.attributes, '$.in_stock'), 1) <> 0
+  AND lower(coalesce(json_extract(p.attributes, '$.status'), 'active')) NOT IN ('draft', 'archived')
+  AND lower(coalesce(json_extract(p.attributes, '$.published'), 'true')) NOT IN ('false', '0', 'no')`;
 const COUNTED = `o.status NOT IN ('canceled', 'unavailable', 'refunded')`;
 
 /** The enrolments of `set` with the order their products start from (the trigger order, else the latest order): [enrolment, customer, order] rows. */

@@ -229,6 +229,8 @@ describe('journey import (CLI)', () => {
       { a: 'canvas-tote', b: 'organic-cotton-tee', n: 1 },
       { a: 'organic-cotton-tee', b: 'canvas-tote', n: 1 },
     ]);
+    // its Status and Published columns, which recommendations read (a draft product is not recommended)
+    expect(db.prepare(`SELECT json_extract(attributes, '$.status') AS status, json_extract(attributes, '$.published') AS published FROM products WHERE id = 'canvas-tote'`).get()).toEqual({ status: 'active', published: 'true' });
     db.close();
   });
 

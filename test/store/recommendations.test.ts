@@ -72,6 +72,17 @@ describe('recommendations', () => {
     const why = db.all<{ reason: string }>(`SELECT reason FROM temp.recs_test ORDER BY position`).map((r) => r.reason);
     expect(why[0]).toBe('bought together with A in 2 orders');
   });
+  it('a product withdrawn from sale (status draft or archived, published false, as the Shopify preset imports them) is never recommended', () => {
+    db = shop();
+    db.run(`UPDATE products SET attributes = '{"status":"draft"}' WHERE id = 'B'`);
+    db.run(`UPDATE products SET attributes = '{"published":"false"}' WHERE id = 'C'`);
+    db.run(`UPDATE products SET attributes = '{"status":"Archived"}' WHERE id = 'F'`);
+    // related (A) was B, C; both withdrawn: popular tops up with G, the one left for sale
+    expect(list(db, spec({ strategy: 'related', count: 3 }))).toEqual(['G']);
+    expect(list(db, spec({ strategy: 'new' }))).toEqual(['D', 'G']);
+    db.run(`UPDATE products SET attributes = '{"status":"active","published":"true"}' WHERE id IN ('B', 'C', 'F')`);
+    expect(list(db, spec({ strategy: 'related', count: 3 }))).toEqual(['B', 'C', 'G']);
+  });
   it('popular, new and category (with the category map)', () => {
     db = shop();
     expect(list(db, spec({ strategy: 'popular' }))).toEqual(['B', 'C']);

@@ -243,6 +243,9 @@ export function shopifySpec(kind: ImportKind): Partial<MappingSpec> | undefined 
           ['Image Src', field('image_url')],
           ['Vendor', bag('vendor')],
           ['Tags', bag('tags')],
+          // a draft or archived product, or one not on the online store, is not recommended (store/recommendations.ts)
+          ['Status', bag('status')],
+          ['Published', bag('published')],
         ]),
         // further rows of a product carry only variants or images
         skip: (column: ColumnGetter) => {
