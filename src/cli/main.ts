@@ -102,11 +102,13 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof JourneyError) {
       // loaded here: only a command that opened the project can have thrown it
       const { InvalidProjectError } = await import('../project/open-project.js');
+      // the verdict is the first line; then what is wrong, errors before warnings (an unset secret must not read as the reason)
+      printError(err);
       if (err instanceof InvalidProjectError) {
         const { formatDiagnostics } = await import('./format/diagnostics.js');
-        process.stderr.write(formatDiagnostics({ diagnostics: err.diagnostics, files: [...new Set(err.diagnostics.map((d) => d.file))], notes: [], failed: true }, 'human'));
+        const diagnostics = [...err.diagnostics.filter((d) => d.severity === 'error'), ...err.diagnostics.filter((d) => d.severity !== 'error')];
+        process.stderr.write(formatDiagnostics({ diagnostics, files: [...new Set(diagnostics.map((d) => d.file))], notes: [], failed: true }, 'human'));
       }
-      printError(err);
       return err.exitCode;
     }
     printInternalError(err, wantsDebug(argv));

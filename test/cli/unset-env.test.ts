@@ -61,3 +61,19 @@ describe("links.secret's ${VAR} unset", () => {
     expect(v.stdout + v.stderr + p.stdout + p.stderr).not.toContain(VALUE);
   });
 });
+
+describe('a command on a project with errors, some secrets unset too', () => {
+  it('says first that the project has errors, then the errors, then the warnings (exit 1)', () => {
+    const dir = project();
+    const config = path.join(dir, 'journey.config.yaml');
+    writeFileSync(config, readFileSync(config, 'utf8').replace(/^currency:/m, 'curency:'));
+    const r = run(dir, ['run', '--once'], {});
+    expect(r.status).toBe(1);
+    const lines = r.stderr.split('\n');
+    expect(lines[0]).toBe('error: the project has 1 error(s)');
+    const error = lines.findIndex((l) => l.includes("error unknown key 'curency'"));
+    const warning = lines.findIndex((l) => l.includes('warning provider'));
+    expect(error).toBeGreaterThan(0);
+    expect(warning).toBeGreaterThan(error);
+  });
+});
