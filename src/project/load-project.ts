@@ -108,6 +108,12 @@ export interface ValidateOptions {
    * store), for checks against what was deployed.
    */
   recordedVersions?: (projectRoot: string) => Map<string, string[]> | null;
+  /**
+   * The project the command runs in (-C, else the working folder): a file with no
+   * config above it is checked in that project when it is one of its files (a
+   * journeys folder kept outside the project: journeys: ../../journeys).
+   */
+  project?: string;
 }
 
 /** A diagnostic whose words repeat nothing that may be a secret (a pasted key as a key or a value). */
@@ -121,6 +127,12 @@ export function validatePaths(paths: string[], cwd: string, options: ValidateOpt
   // A project's journeys may live outside its folder (journeys: ../library), so files
   // found by expanding a project folder keep that project as their context.
   const rootOf = new Map<string, string | null>();
+  let ownFiles: Set<string> | undefined;
+  const inProject = (file: string): boolean => {
+    if (!options.project || !existsSync(path.join(options.project, CONFIG_FILE))) return false;
+    ownFiles ??= new Set(projectFiles(path.resolve(options.project)));
+    return ownFiles.has(file);
+  };
   for (const p of paths) {
     const abs = path.resolve(cwd, p);
     if (!existsSync(abs)) throw usageError(`no such file or folder: ${p}`);
@@ -130,7 +142,7 @@ export function validatePaths(paths: string[], cwd: string, options: ValidateOpt
         if (!rootOf.has(f)) rootOf.set(f, isProject ? abs : findProjectRoot(path.dirname(f)));
       }
     } else if (!rootOf.has(abs)) {
-      rootOf.set(abs, findProjectRoot(path.dirname(abs)));
+      rootOf.set(abs, findProjectRoot(path.dirname(abs)) ?? (inProject(abs) ? path.resolve(options.project!) : null));
     }
   }
   const contexts = new Map<string, Context>();

@@ -201,6 +201,23 @@ describe('journey -C', () => {
     expect(r.status).toBe(1);
     expect(r.stdout).toContain("30-unknown-template.yaml:13:17 error unknown template 'thankyou' — did you mean 'thank-you'? [unknown-template]");
   });
+
+  it("with -C and a file of that project's journeys folder kept outside it (journeys: ../../journeys), checks the file against the project", () => {
+    // the repository's layout: examples/shop's journeys are ../../journeys
+    const copy = mkdtempSync(path.join(os.tmpdir(), 'journey-validate-outside-'));
+    mkdirSync(path.join(copy, 'journeys'));
+    writeFileSync(path.join(copy, 'journeys', 'lapsed.yaml'), 'id: lapsed\ntrigger: { segment: no_order_30, check: "0 * * * *" }\nsteps:\n  - id: hello\n    send: { channel: email, template: we-miss-you }\n');
+    mkdirSync(path.join(copy, 'examples'));
+    spawnSync('cp', ['-r', path.join(repo, 'examples/shop'), path.join(copy, 'examples/shop')]);
+    try {
+      const r = journey(['-C', 'examples/shop', 'validate', 'journeys/lapsed.yaml'], copy);
+      expect(r.status, r.stdout + r.stderr).toBe(1);
+      expect(r.stdout).toContain("journeys/lapsed.yaml:2:21 error unknown segment 'no_order_30' — did you mean 'no_order_30d'? [unknown-segment]");
+      expect(r.stdout + r.stderr).not.toContain('were not checked');
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('journey validate: every error in one run', () => {

@@ -24,7 +24,7 @@ Formats: human (default), json (a stable shape, see README), github (workflow an
     )
     .action((paths: string[], opts: { format: DiagnosticFormat; json?: boolean; strict?: boolean }, cmd: Command) => {
       const cwd = process.cwd();
-      const result = validatePaths(paths.length > 0 ? paths : [projectDir(cmd)], cwd, { recordedVersions });
+      const result = validatePaths(paths.length > 0 ? paths : [projectDir(cmd)], cwd, { recordedVersions, project: projectDir(cmd) });
       const failed = result.diagnostics.some((d) => d.severity === 'error' || (opts.strict === true && d.severity === 'warning'));
       const format = opts.json ? 'json' : opts.format;
       // GitHub attaches an annotation only to a path from the root of the repository.
