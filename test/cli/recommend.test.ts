@@ -58,6 +58,10 @@ describe('journey recommend', () => {
       ['C', 'bought together with A in 1 order'],
       ['G', 'popular: 1 order'],
     ]);
+    // the heading does not claim a top-up that did not happen: each product's reason says where it came from
+    const two = await cli(shop.dir, 'recommend', 'ann', '--strategy', 'related', '--count', '2');
+    expect(two.stdout.split('\n')[0]).toBe('ann: related, from order o9; popular fills in where it finds too few');
+    expect(two.stdout).not.toContain('popular:');
     const human = await cli(shop.dir, 'recommend', 'ann', '--strategy', 'new', '--count', '2', '--fallback', 'none');
     expect(human.status, human.stderr).toBe(0);
     expect(human.stdout).toMatch(/1\. F {2}Product F \[other\] {2}— new: added 2026-05-20\n {2}2\. D {2}Product D \[teapots\] {2}— new: added 2026-05-10/);

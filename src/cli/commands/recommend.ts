@@ -58,9 +58,9 @@ export function registerRecommend(program: Command): void {
       }
       if (flags.json) return printJson(result);
       const basis = result.strategy === 'related' || result.strategy === 'category' ? (result.basisOrder ? `, from order ${result.basisOrder}` : ', the customer has no order to start from') : '';
-      const lines = [`${chalk.bold(shownText(result.customer))}: ${result.strategy}${basis}${result.fallback !== 'none' && result.fallback !== result.strategy ? `, topped up by ${result.fallback}` : ''}`];
+      const lines = [`${chalk.bold(shownText(result.customer))}: ${result.strategy}${basis}${result.fallback !== 'none' && result.fallback !== result.strategy ? `; ${result.fallback} fills in where it finds too few` : ''}`];
       for (const p of result.products) lines.push(`  ${p.position}. ${p.id}  ${p.title ?? ''}${p.category ? chalk.dim(` [${p.category}]`) : ''}  ${chalk.dim(`— ${p.reason}`)}`);
-      if (result.products.length < result.count) lines.push(chalk.yellow(`  ${result.products.length} of ${result.count}: no more products fit (in stock${flags.includePurchased ? '' : ', not bought by the customer'})`));
+      if (result.products.length < result.count) lines.push(chalk.yellow(`  ${result.products.length} of ${result.count}: no more products fit (in stock, for sale${flags.includePurchased ? '' : ', not bought by the customer'})`));
       process.stdout.write(lines.join('\n') + '\n');
     });
 }
