@@ -164,6 +164,11 @@ describe('coupon pools', () => {
     expect(refused.stderr.split('\n')[0]).toBe(`error ${file}, row 1: no column of codes: the columns are "name", "value"`);
     expect(refused.stderr).toContain('name the column of codes "code"');
     expect(JSON.parse((await cli(shop.dir, 'coupons', '--json')).stdout).coupons.find((c: { coupon: string }) => c.coupon === 'pooled').free).toBe(0);
+    // a row of the wrong width is named once, by the error's place
+    writeFileSync(file, 'Code,Uses\nPOOLE1,1\nPOOLE2\n');
+    const narrow = await cli(shop.dir, 'import', 'coupons', file, '--coupon', 'pooled');
+    expect(narrow.status).toBe(1);
+    expect(narrow.stderr.split('\n')[0]).toBe(`error ${file}, row 2: has 1 field, the header has 2`);
     // a column named as shop systems name it is the codes' column
     writeFileSync(file, 'Discount Code,Uses\nPOOLD1,1\n');
     const named = await cli(shop.dir, 'import', 'coupons', file, '--coupon', 'pooled', '--json');

@@ -36,7 +36,7 @@ describe('CSV reader', () => {
     const { records } = await readAll('a,b\n1,2\n\n3\n4,5,6\n7,8\n');
     expect(records.map((r) => [r.rowNo, r.error ?? 'ok'])).toEqual([
       [1, 'ok'],
-      [3, 'has 1 fields, the header has 2'],
+      [3, 'has 1 field, the header has 2'],
       [4, 'has 3 fields, the header has 2'],
       [5, 'ok'],
     ]);

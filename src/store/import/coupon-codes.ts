@@ -60,7 +60,7 @@ export async function readCouponCodes(file: string, opts: { stdin?: Readable } =
   for await (const records of reader.batches) {
     for (const r of records) {
       const values = r.values as readonly string[];
-      if (r.error) throw new JourneyError(`row ${r.rowNo + offset}: ${r.error}`, { location: { file: input.name, row: r.rowNo + offset }, hint: 'nothing was imported' });
+      if (r.error) throw new JourneyError(r.error, { location: { file: input.name, row: r.rowNo + offset }, hint: 'nothing was imported' });
       // a blank line is no code; a row of a CSV with an empty code is a mistake
       if (values.every((v) => v.trim() === '')) continue;
       // a list's lines are rows 1, 2, ...; a CSV's data rows are counted without its header

@@ -95,7 +95,7 @@ export async function readCsv(text: AsyncIterable<string>, fileName: string): Pr
       if (values.length === 1 && values[0] === '') continue; // a blank line
       const quoteError = errorsByIndex.get(i);
       if (quoteError) records.push({ rowNo, values, error: `malformed quoting: ${quoteError}` });
-      else if (values.length !== width) records.push({ rowNo, values, error: `has ${values.length} fields, the header has ${width}` });
+      else if (values.length !== width) records.push({ rowNo, values, error: `has ${values.length} field${values.length === 1 ? '' : 's'}, the header has ${width}` });
       else records.push({ rowNo, values });
     }
     return records;
