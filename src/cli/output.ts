@@ -22,7 +22,8 @@ export function printError(err: JourneyError): void {
 /** Writes a command's --out / --html file; what the file system refuses is the user's to fix, not a bug. */
 export function writeOutputFile(file: string, text: string, flag: string): void {
   try {
-    writeFileSync(file, text);
+    // what these files hold is the customer's (a preview's name, order and signed links; issued codes by customer): readable by the owner only, as the store is
+    writeFileSync(file, text, { mode: 0o600 });
   } catch (err) {
     throw outputFileError(file, err, flag);
   }

@@ -7,7 +7,7 @@
  * customer's name, the code and the products inside the message's frame.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -114,8 +114,11 @@ describe('journey preview', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr.split('\n')[0]).toBe("warning: customer 'ann' cannot be reached by sms now (no consent, no valid address, or suppressed): the step would skip them (not_reachable:sms)");
     expect(JSON.parse(r.stdout).unreachable).toContain('not_reachable:sms');
-    const human = await cli(shop.dir, 'preview', 'thanks', 'remind', '--customer', 'ann');
+    const page = path.join(shop.dir, 'remind.html');
+    const human = await cli(shop.dir, 'preview', 'thanks', 'remind', '--customer', 'ann', '--html', page);
     expect(human.stdout).toContain('not sent    the step skips this customer now (not_reachable:sms)');
+    // the page holds the customer's name, order and links: readable by the owner only, as the store is
+    expect(statSync(page).mode & 0o777).toBe(0o600);
     // on the channel it has consent for, no warning
     const mail = await cli(shop.dir, 'preview', 'thanks', 'thank_you', '--customer', 'ann');
     expect(mail.stderr).toBe('');
