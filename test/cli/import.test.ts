@@ -250,6 +250,11 @@ describe('journey import (CLI)', () => {
     const r = journey(project, ['import', 'carts', fixture('orders.csv')]);
     expect(r.code).toBe(64);
     expect(r.stderr).toMatch(/unknown kind "carts"/);
+    // a likely kind is named, and the list holds coupons too
+    const typo = journey(project, ['import', 'order', fixture('orders.csv')]);
+    expect(typo.code).toBe(64);
+    expect(typo.stderr).toContain(`error: unknown kind "order" — did you mean 'orders'?`);
+    expect(typo.stderr).toContain('suppressions, coupons');
     expect(journey(project, ['import', 'orders', fixture('orders.csv'), '--preset', 'magento']).code).toBe(64);
   });
 

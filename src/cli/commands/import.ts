@@ -5,6 +5,7 @@ import { JourneyError, usageError } from '../../errors.js';
 import { planDirectory } from '../../store/import/directory.js';
 import { importFile, type ImportProgress, type ImportResult } from '../../store/import/import.js';
 import { IMPORT_KINDS, kindNoun, parseKind } from '../../store/import/kinds.js';
+import { didYouMean } from '../../project/did-you-mean.js';
 import { parsePreset, presetSpec, PRESETS } from '../../store/import/presets/index.js';
 import { INPUT_FORMATS, parseFormatFlag } from '../../store/input/source.js';
 import { openStore } from '../../store/open.js';
@@ -54,7 +55,7 @@ file that fails (the files before it stay imported) and exits 1.`,
         const { importCoupons } = await import('./coupons.js');
         return importCoupons(projectDir(cmd), file, flags.coupon, flags.json === true, hasNow(cmd) ? clockNow(cmd).getTime() : Date.now());
       }
-      const kind = parseKind(kindArg);
+      const kind = kindOf(kindArg);
       const project = projectDir(cmd);
       const db = openStore(storePathFor(project));
       try {
@@ -176,4 +177,15 @@ function progressBar(): (p: ImportProgress) => void {
     }
     process.stderr.write(`\r\x1b[K${line}`);
   };
+}
+
+/** The kind of the import, or a usage error that lists every kind (coupons too) and the likely one. */
+function kindOf(value: string): ReturnType<typeof parseKind> {
+  try {
+    return parseKind(value);
+  } catch {
+    const kinds = [...IMPORT_KINDS, 'coupons'];
+    const likely = didYouMean(value, kinds);
+    throw usageError(`unknown kind "${value}"${likely ? ` — did you mean '${likely}'?` : ''}`, `KIND is one of: ${kinds.join(', ')}`);
+  }
 }
