@@ -35,9 +35,14 @@ export function hasNow(cmd: Command): boolean {
 export function clockNow(cmd: Command): Date {
   const opts = cmd.optsWithGlobals() as { now?: string };
   if (opts.now === undefined) return new Date();
-  const ms = parseIsoInstant(opts.now.trim());
+  return timeFlag('--now', opts.now);
+}
+
+/** A flag's ISO 8601 time, read as strictly as --now: a day that does not exist is a usage error, not the next month. */
+export function timeFlag(flag: string, text: string): Date {
+  const ms = parseIsoInstant(text.trim());
   if (ms === undefined) {
-    throw usageError(`--now '${opts.now}' is not a time`, 'write an ISO 8601 date or time that exists, e.g. 2026-11-25T09:00:00Z or 2026-11-25 (UTC unless it names an offset)');
+    throw usageError(`${flag} '${text}' is not a time`, 'write an ISO 8601 date or time that exists, e.g. 2026-11-25T09:00:00Z or 2026-11-25 (UTC unless it names an offset)');
   }
   return new Date(ms);
 }

@@ -8,13 +8,7 @@ import { approxMs } from '../../time/duration.js';
 import { MAX_SIMULATE_TICKS, wholeNumberFlag } from '../flags.js';
 import { shownAddress, shownText } from '../../pii.js';
 import { chalk, printJson } from '../output.js';
-import { projectDir } from '../project-option.js';
-
-const time = (flag: string, text: string): Date => {
-  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(ms)) throw usageError(`${flag} '${text}' is not a time`, 'write an ISO 8601 time, e.g. 2026-11-25T09:00:00Z');
-  return new Date(ms);
-};
+import { projectDir, timeFlag } from '../project-option.js';
 
 export function registerSimulate(program: Command): void {
   program
@@ -29,8 +23,8 @@ export function registerSimulate(program: Command): void {
       const step = parseDuration(opts.step);
       if (!step || step.unit === 'mo' || step.unit === 'y') throw usageError(`--step '${opts.step}' is not a duration of minutes, hours, days or weeks`, 'e.g. --step 1h');
       const limit = wholeNumberFlag(opts.limit, '--limit', { min: 0, max: Number.MAX_SAFE_INTEGER }, '50');
-      const from = time('--from', opts.from);
-      const to = time('--to', opts.to);
+      const from = timeFlag('--from', opts.from);
+      const to = timeFlag('--to', opts.to);
       const stepMs = approxMs(step);
       const ticks = Math.floor((to.getTime() - from.getTime()) / stepMs) + 1;
       if (ticks > MAX_SIMULATE_TICKS) {
