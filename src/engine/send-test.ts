@@ -6,8 +6,9 @@
  * by the same OutgoingBuilder from the same payload an outbox row would carry, so a
  * test shows what the customer would get. "sent" is the provider's acceptance.
  */
-import { JourneyError } from '../errors.js';
+import { JourneyError, usageError } from '../errors.js';
 import { customerIdOf } from '../store/customer-ref.js';
+import { isEmailAddress, normalisePhone } from '../store/import/values.js';
 import type { OutgoingMessage, Provider, SendOutcome } from '../delivery/message.js';
 import { OutgoingBuilder } from '../delivery/outgoing.js';
 import { createProvider, type ProviderOptions } from '../delivery/providers/index.js';
@@ -22,7 +23,11 @@ import { fillContent } from './content-step.js';
 export interface SendTestOptions {
   journey: string;
   customer: string;
-  /** Test addresses: each step goes to the first one of its channel's kind (an e-mail address, or a phone / other address). */
+  /**
+   * Test addresses: each step goes to the first one its channel delivers to (an e-mail
+   * address to e-mail, a phone number to a phone channel; to a channel addressed by a
+   * customer attribute, one that is neither, else a phone number).
+   */
   to: string[];
   /** Only this send step. */
   step?: string;
@@ -64,9 +69,16 @@ export async function sendTest(db: StoreDb, project: Project, opts: SendTestOpti
     throw new JourneyError(`journey '${journey.id}' has no send step '${opts.step}'`, { hint: `its send steps: ${all.map((s) => s.step.id).join(', ') || 'none'}` });
   }
   if (steps.length === 0) throw new JourneyError(`journey '${journey.id}' has no send step`, { hint: 'send-test sends the messages of send steps; a sync is not sent by it' });
+  const compile = compileOptionsFor(project, opts.now);
+  const fields = new Set(steps.map(({ step }) => compile.channelAddress(step.channel)));
+  // a push token or the like is only an address to a channel that reads it from an attribute; to SMS it is a typo
+  const takesOther = [...fields].some((f) => f !== 'email' && f !== 'phone');
+  const other = opts.to.find((a) => addressKind(a) === 'other');
+  if (other !== undefined && !takesOther) {
+    throw usageError(`--to '${other}' is neither an e-mail address nor a phone number`, 'give an e-mail address for e-mail steps and a phone number (+ and digits) for SMS steps, e.g. --to team@shop.example --to +420700000001');
+  }
   const customer = customerIdOf(db, opts.customer);
 
-  const compile = compileOptionsFor(project, opts.now);
   const builder = new OutgoingBuilder(project.config);
   const providers = new Map<string, Provider>();
   const stamp = opts.now.getTime();
@@ -75,10 +87,11 @@ export async function sendTest(db: StoreDb, project: Project, opts: SendTestOpti
     for (const { step, variant } of steps) {
       const provider = step.provider ?? project.config.channels[step.channel]?.provider ?? step.channel;
       const field = compile.channelAddress(step.channel);
-      const to = opts.to.find((a) => (field === 'email' ? a.includes('@') : !a.includes('@'))) ?? null;
+      const to = (field === 'email' || field === 'phone' ? fitting(opts.to, field) : (fitting(opts.to, 'other') ?? fitting(opts.to, 'phone'))) ?? null;
       const base = { step: step.id, variant, channel: step.channel, template: step.template, provider, to, providerMessageId: null, error: null };
       if (to === null) {
-        sends.push({ ...base, outcome: 'not_sent', error: `no --to address for ${step.channel} (${field === 'email' ? 'an e-mail address' : 'a phone number or channel address'})` });
+        const wanted = field === 'email' ? 'an e-mail address' : field === 'phone' ? 'a phone number' : 'a phone number or channel address';
+        sends.push({ ...base, outcome: 'not_sent', error: `no --to address for ${step.channel} (${wanted})` });
         continue;
       }
       const built = renderForTest(db, project, journey, step, variant, to, customer, stamp, compile.channelAddress(step.channel), builder);
@@ -98,6 +111,14 @@ export async function sendTest(db: StoreDb, project: Project, opts: SendTestOpti
   }
   return { journey: journey.id, customer, sends, ok: sends.every((s) => s.outcome === 'sent') };
 }
+
+/** A --to value as the imports would read it: an e-mail address, a phone number, or something else. */
+function addressKind(text: string): 'email' | 'phone' | 'other' {
+  if (isEmailAddress(text)) return 'email';
+  return normalisePhone(text) !== undefined ? 'phone' : 'other';
+}
+
+const fitting = (to: string[], kind: ReturnType<typeof addressKind>): string | undefined => to.find((a) => addressKind(a) === kind);
 
 async function sendOne(providers: Map<string, Provider>, project: Project, name: string, message: OutgoingMessage, opts: SendTestOptions): Promise<SendOutcome> {
   let provider = providers.get(name);

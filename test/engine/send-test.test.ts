@@ -110,4 +110,50 @@ describe('journey send-test', () => {
     expect(nobody.status).toBe(1);
     expect(nobody.stderr).toContain("no customer 'nobody' in the store");
   });
+
+  it('refuses a --to that is neither an e-mail address nor a phone number (exit 64) before sending anything', async () => {
+    shop = await setUp(accept);
+    const r = await cli(shop.dir, 'send-test', 'ab', '--customer', 'ann', '--to', 'team@shop.test', '--to', 'notanaddress');
+    expect(r.status).toBe(64);
+    expect(r.stderr).toContain("--to 'notanaddress' is neither an e-mail address nor a phone number");
+    expect(r.stderr).toContain('--to +420700000001');
+    expect(r.stdout).toBe('');
+    expect(server!.requests).toEqual([]);
+  });
+
+  it('sends an address that is not a phone number to a channel addressed by an attribute (a push token), never by SMS', async () => {
+    server = await startServer((req) => (req.path === '/push' ? { status: 200, body: { id: 'push-1' } } : accept(req.path)));
+    shop = await Shop.create({
+      configText: BASE_CONFIG()
+        .replace(/\{ type: (sendgrid|twilio|klaviyo),/g, `{ type: $1, url: "${server.url}",`)
+        .replace('  sms: { provider: twilio }\n', '  sms: { provider: twilio }\n  push: { provider: hook, address: attributes.push_token }\n')
+        .replace('providers:\n', `providers:\n  hook: { type: webhook, url: "${server.url}/push" }\n`)
+        .replace('templates:\n', `templates:\n  buzz: { channel: push, body: "Hi {{ customer.first_name | default: 'there' }}" }\n`),
+      journeys: {
+        pushy: journey('pushy', `
+trigger: { segment: everyone }
+steps:
+  - id: nudge
+    send: { channel: sms, template: nudge-sms }
+  - id: buzz
+    send: { channel: push, template: buzz }
+`),
+      },
+      customers: ['ann,ann@shop.test,+420601000001,Ann,2025-01-01T00:00:00Z,,yes,yes'],
+    });
+    shop.db.close();
+    const r = await cli(shop.dir, 'send-test', 'pushy', '--customer', 'ann', '--to', 'device-token-1', '--json');
+    expect(r.status, r.stderr).toBe(1);
+    expect(JSON.parse(r.stdout).sends).toEqual([
+      expect.objectContaining({ step: 'nudge', outcome: 'not_sent', to: null, error: 'no --to address for sms (a phone number)' }),
+      expect.objectContaining({ step: 'buzz', outcome: 'sent', to: 'device-token-1' }),
+    ]);
+    expect(server!.requests.map((q) => [q.path, q.json().to])).toEqual([['/push', 'device-token-1']]);
+
+    // the phone number given first is the SMS step's, the token the push step's
+    const both = await cli(shop.dir, 'send-test', 'pushy', '--customer', 'ann', '--to', '+420700000099', '--to', 'device-token-1');
+    expect(both.status, both.stderr).toBe(0);
+    expect(both.stdout).toContain('nudge  sms nudge-sms via twilio → +420700000099');
+    expect(both.stdout).toContain('buzz  push buzz via hook → device-token-1');
+  });
 });

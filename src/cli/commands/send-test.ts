@@ -30,7 +30,7 @@ export function registerSendTest(program: Command): void {
       const db = openStore(storePath);
       let result: SendTestResult;
       try {
-        result = await sendTest(db, project, { journey, customer: opts.customer, to: opts.to, step: opts.step, now: clockNow(cmd), providerOptions: { baseDir: root } });
+        result = await sendTest(db, project, { journey, customer: opts.customer, to: opts.to.map((a) => a.trim()), step: opts.step, now: clockNow(cmd), providerOptions: { baseDir: root } });
       } finally {
         db.close();
       }

@@ -48,6 +48,9 @@ export function canonicalStatus(text: string, statuses: ReadonlyMap<string, stri
   return STATUS.test(canonical) ? canonical : undefined;
 }
 
+/** An e-mail address as the imports take one. */
+export const isEmailAddress = (text: string): boolean => EMAIL.test(text);
+
 /** +digits: spaces, dots, dashes and brackets dropped; a 00 prefix read as +. */
 export function normalisePhone(text: string): string | undefined {
   // a leading ' is how a spreadsheet was told to keep "+351 ..." as text
