@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -62,16 +62,40 @@ describe('journey import (CLI)', () => {
     expect(count(project, 'orders')).toBe(0);
   });
 
-  it('--skip-invalid imports the rest and names the rejects file', () => {
+  it('--skip-invalid imports the rest and writes the rejected rows next to the input, readable by its owner only', () => {
     const project = tempDir();
+    const input = path.join(tempDir(), 'orders-broken.csv');
+    copyFileSync(fixture('orders-broken.csv'), input);
     journey(project, ['import', 'customers', fixture('customers.csv')]);
-    const r = journey(project, ['import', 'orders', fixture('orders-broken.csv'), '--skip-invalid']);
+    const r = journey(project, ['import', 'orders', input, '--skip-invalid']);
     expect(r.code).toBe(0);
-    const rejects = path.join(project, 'orders-broken.rejected.csv');
+    const rejects = path.join(path.dirname(input), 'orders-broken.rejected.csv');
     expect(r.stdout).toContain(`imported 2 orders: 2 new, 0 updated, 0 unchanged, 4 rejected`);
     expect(r.stdout).toContain(`rejected rows written to ${rejects}`);
     expect(readFileSync(rejects, 'utf8').split('\n').slice(1, 5).map((l) => l.split(',')[0])).toEqual(['2', '3', '4', '6']);
+    // the customers' rows, addresses and all: as private as the store
+    expect(statSync(rejects).mode & 0o777).toBe(0o600);
+    expect(readdirSync(project)).toEqual(['.journey']);
     expect(count(project, 'orders')).toBe(2);
+  });
+
+  it('--skip-invalid writes no rejects file for an input without rejected rows, and a folder import leaves the rejects files in it alone', () => {
+    const project = tempDir();
+    const dir = path.join(project, 'exports');
+    mkdirSync(dir);
+    copyFileSync(fixture('customers.csv'), path.join(dir, 'customers.csv'));
+    copyFileSync(fixture('orders-broken.csv'), path.join(dir, 'orders.csv'));
+    const r = journey(project, ['import', 'exports', '--skip-invalid']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^customers\.csv: imported 3 customers: .*\nno row rejected: no rejects file written\n/);
+    expect(r.stdout).toContain(`rejected rows written to ${path.join(dir, 'orders.rejected.csv')}`);
+    expect(readdirSync(dir).sort()).toEqual(['customers.csv', 'orders.csv', 'orders.rejected.csv']);
+    // its name says orders, but its rows are the ones that failed
+    const again = journey(project, ['import', 'exports', '--skip-invalid']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('orders.rejected.csv: not imported (rows an import --skip-invalid rejected: fix them and import the file alone)');
+    expect(again.stdout).not.toMatch(/^orders\.rejected\.csv: imported/m);
+    expect(readdirSync(dir).sort()).toEqual(['customers.csv', 'orders.csv', 'orders.rejected.csv']);
   });
 
   it('imports a folder of exports in dependency order, one file at a time, whatever order the names sort in', () => {

@@ -31,7 +31,7 @@ export function registerImport(program: Command): void {
     .addOption(new Option('--format <format>', 'the input format when the name does not say').choices(INPUT_FORMATS))
     .addOption(new Option('--preset <name>', 'column names and statuses of a known export').choices(PRESETS))
     .option('--mapping <file>', 'a YAML mapping file: columns -> fields, date format and zone, status values')
-    .option('--skip-invalid [file]', 'import the valid rows; write the others with row number and reason to FILE (default: <input>.rejected.csv)')
+    .option('--skip-invalid [file]', 'import the valid rows; write the others with row number and reason to FILE (default: <input>.rejected.csv next to the input), readable by its owner only and only when a row is rejected')
     .option('--json', 'print the result as JSON')
     .option('--coupon <name>', 'coupons: the pool coupon the codes are for')
     .addHelpText(
@@ -73,7 +73,7 @@ file that fails (the files before it stay imported) and exits 1.`,
         });
         if (!flags.json && process.stderr.isTTY) process.stderr.write('\r\x1b[K');
         if (flags.json) printJson(result);
-        else process.stdout.write(summary(result));
+        else process.stdout.write(summary(result, flags.skipInvalid));
       } finally {
         db.close();
       }
@@ -91,7 +91,7 @@ function isDirectory(p: string): boolean {
 /** Every export in DIR, in dependency order, one transaction per file; stops at the first that fails. */
 async function importDirectory(dir: string, flags: ImportFlags, cmd: Command): Promise<void> {
   if (flags.mapping) throw usageError('--mapping maps one kind of file: it cannot be used with a folder', `import that file alone: journey import KIND FILE --mapping ${flags.mapping}`);
-  if (typeof flags.skipInvalid === 'string') throw usageError('--skip-invalid with a folder writes one rejects file per input (<input>.rejected.csv): give it no file name');
+  if (typeof flags.skipInvalid === 'string') throw usageError('--skip-invalid with a folder writes the rejected rows of each input next to it (<input>.rejected.csv): give it no file name');
   const preset = flags.preset === undefined ? undefined : parsePreset(flags.preset);
   const plan = planDirectory(dir);
   // a preset that cannot read one of the files fails before anything is imported
@@ -102,6 +102,9 @@ async function importDirectory(dir: string, flags: ImportFlags, cmd: Command): P
   try {
     for (const unrecognised of plan.unrecognised) {
       if (!flags.json) process.stdout.write(chalk.dim(`${unrecognised}: not imported (its name says no kind)\n`));
+    }
+    for (const rejects of plan.rejects) {
+      if (!flags.json) process.stdout.write(chalk.dim(`${rejects}: not imported (rows an import --skip-invalid rejected: fix them and import the file alone)\n`));
     }
     for (const [i, { kind, file }] of plan.files.entries()) {
       let result: ImportResult;
@@ -126,7 +129,7 @@ async function importDirectory(dir: string, flags: ImportFlags, cmd: Command): P
         });
       }
       results.push(result);
-      if (!flags.json) process.stdout.write(`${path.basename(file)}: ${summary(result)}`);
+      if (!flags.json) process.stdout.write(`${path.basename(file)}: ${summary(result, flags.skipInvalid)}`);
     }
     if (flags.json) printJson({ imported: results, failed: null, notImported: [] });
   } finally {
@@ -139,12 +142,13 @@ function rejectsFileFor(flag: string | boolean | undefined, input: string): stri
   if (typeof flag === 'string') return flag;
   const base = input === '-' ? 'stdin' : path.basename(input).replace(/(\.gz)?$/i, '').replace(/\.(csv|jsonl|ndjson)$/i, '');
   const ext = /\.(jsonl|ndjson)(\.gz)?$/i.test(input) ? 'jsonl' : 'csv';
-  return `${base}.rejected.${ext}`;
+  // next to the input, as --help says; stdin has no folder: the current one
+  return path.join(input === '-' ? '' : path.dirname(input), `${base}.rejected.${ext}`);
 }
 
 const n = (x: number) => x.toLocaleString('en-US');
 
-function summary(r: ImportResult): string {
+function summary(r: ImportResult, skipInvalid: ImportFlags['skipInvalid']): string {
   const imported = r.inserted + r.updated + r.unchanged;
   const parts = [`${n(r.inserted)} new`, `${n(r.updated)} updated`, `${n(r.unchanged)} unchanged`, `${n(r.rejected)} rejected`];
   if (r.skipped > 0) parts.push(`${n(r.skipped)} skipped (rows with nothing for ${r.also ? 'any kind' : r.kind})`);
@@ -153,7 +157,8 @@ function summary(r: ImportResult): string {
     const total = part.inserted + part.updated + part.unchanged;
     lines.push(`${chalk.green('imported')} ${n(total)} ${kindNoun(part.kind, total)} from the same file: ${n(part.inserted)} new, ${n(part.updated)} updated, ${n(part.unchanged)} unchanged`);
   }
-  if (r.rejectsFile) lines.push(`${r.rejected > 0 ? chalk.yellow('rejected rows') : 'rejected rows (none)'} written to ${r.rejectsFile}`);
+  if (r.rejectsFile) lines.push(`${chalk.yellow('rejected rows')} written to ${r.rejectsFile}`);
+  else if (skipInvalid !== undefined && skipInvalid !== false) lines.push('no row rejected: no rejects file written');
   if (r.couponsRedeemed) lines.push(`${n(r.couponsRedeemed)} issued coupon code${r.couponsRedeemed === 1 ? '' : 's'} redeemed by these orders (journey coupons)`);
   if (r.ignoredColumns.length > 0) lines.push(chalk.dim(`ignored columns: ${r.ignoredColumns.join(', ')} (map them with --mapping)`));
   return lines.join('\n') + '\n';

@@ -9,7 +9,12 @@ export interface DirectoryPlan {
   readonly files: readonly { readonly kind: ImportKind; readonly file: string }[];
   /** Data files whose name says no kind: left alone, and said so. */
   readonly unrecognised: readonly string[];
+  /** Rejects files an import --skip-invalid wrote next to its inputs: left alone, and said so. */
+  readonly rejects: readonly string[];
 }
+
+/** The name of the rejects file --skip-invalid writes next to an input (orders.csv: orders.rejected.csv). */
+export const REJECTS_NAME = /\.rejected\.(csv|jsonl)$/i;
 
 /** Which file of a folder of exports is which kind, and in which order they go in. */
 export function planDirectory(dir: string): DirectoryPlan {
@@ -21,9 +26,15 @@ export function planDirectory(dir: string): DirectoryPlan {
   }
   const files: { kind: ImportKind; file: string }[] = [];
   const unrecognised: string[] = [];
+  const rejects: string[] = [];
   for (const name of names) {
     const file = path.join(dir, name);
     if (name.startsWith('.') || !statSync(file).isFile() || !formatFromName(name)) continue;
+    // its name still says its kind (orders.rejected.csv), but its rows are the ones that failed
+    if (REJECTS_NAME.test(name)) {
+      rejects.push(name);
+      continue;
+    }
     const kinds = kindsOfFileName(name);
     if (kinds.length === 0) unrecognised.push(name);
     else if (kinds.length > 1) {
@@ -41,5 +52,5 @@ export function planDirectory(dir: string): DirectoryPlan {
     });
   }
   files.sort((a, b) => IMPORT_KINDS.indexOf(a.kind) - IMPORT_KINDS.indexOf(b.kind) || a.file.localeCompare(b.file));
-  return { files, unrecognised };
+  return { files, unrecognised, rejects };
 }

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { JourneyError } from '../../errors.js';
 import { matchRedemptions } from '../coupons.js';
@@ -56,6 +55,7 @@ export interface ImportResult {
   /** Rows that carry nothing for this kind (Shopify line-item rows when importing orders). */
   readonly skipped: number;
   readonly rejected: number;
+  /** Where the rejected rows were written: undefined when none was (or without --skip-invalid). */
   readonly rejectsFile: string | undefined;
   readonly ignoredColumns: readonly string[];
   /** Orders: issued coupon codes that orders of the store (this import's among them) newly redeemed. */
@@ -200,7 +200,7 @@ export async function importFile(db: StoreDb, options: ImportOptions): Promise<I
     unchanged: counts.unchanged,
     skipped: counts.skipped,
     rejected: rejects?.count ?? 0,
-    rejectsFile: rejects ? path.resolve(rejects.file) : undefined,
+    rejectsFile: rejects?.written,
     ignoredColumns: mapper.ignoredColumns,
     ...(options.kind === 'orders' ? { couponsRedeemed } : {}),
     seconds: (performance.now() - started) / 1000,

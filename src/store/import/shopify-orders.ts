@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { matchRedemptions } from '../coupons.js';
 import type { StoreDb } from '../db.js';
 import type { RawRecord } from '../input/records.js';
@@ -252,7 +251,7 @@ export async function importShopifyOrders(db: StoreDb, options: ImportOptions): 
     ...totals.orders,
     skipped: rows.skipped,
     rejected: rejects?.count ?? 0,
-    rejectsFile: rejects ? path.resolve(rejects.file) : undefined,
+    rejectsFile: rejects?.written,
     ignoredColumns: reader.columns.filter((col) => a.has(col) && b.has(col) && c.has(col)),
     seconds: (performance.now() - started) / 1000,
     couponsRedeemed,
