@@ -114,3 +114,27 @@ describe('journey run --once against a provider that stops answering', () => {
     }
   });
 });
+
+describe('journey run --once --json when the run cannot start', () => {
+  it('still prints its outcome on stdout (tick and delivery null), the error on stderr, exit 1', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const os = await import('node:os');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'journey-run-json-'));
+    writeFileSync(path.join(dir, 'journey.config.yaml'), 'version: 1\ncurency: EUR\n');
+    try {
+      const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [path.join(ROOT, 'bin/journey.js'), '-C', dir, 'run', '--once', '--json'], { env: { ...process.env, NO_COLOR: '1' } });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (c) => (stdout += c));
+        child.stderr.on('data', (c) => (stderr += c));
+        child.once('close', (code) => resolve({ code, stdout, stderr }));
+      });
+      expect(r.code).toBe(1);
+      expect(JSON.parse(r.stdout)).toEqual({ tick: null, delivery: null, outcome: { exitCode: 1, problem: 'the project has 1 error(s)', pending: null } });
+      expect(r.stderr.split('\n')[0]).toBe('error: the project has 1 error(s)');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { cronProblem } from '../../project/checks/values.js';
 import { dryRun, runOnce, runOnSchedule, type RunResult } from '../../engine/run.js';
 import type { DispatchNotice } from '../../delivery/dispatcher.js';
-import { usageError } from '../../errors.js';
+import { JourneyError, usageError } from '../../errors.js';
 import { openProject } from '../../project/open-project.js';
 import { storePathFor } from '../../project/paths.js';
 import { chalk, printJson } from '../output.js';
@@ -39,7 +39,8 @@ export function registerRun(program: Command): void {
         if (problem) throw usageError(`--cron '${opts.cron}' is not a valid cron expression: ${problem}`, "e.g. --cron '*/5 * * * *'");
       }
       const root = projectDir(cmd);
-      const project = openProject(root);
+      // --json: a run that cannot start still answers with its outcome on stdout, as one that ran does (the error itself goes to stderr)
+      const project = opts.json && !opts.cron ? withJsonOutcome(() => openProject(root)) : openProject(root);
       // --now fixes the clock for one tick; a scheduled runner uses the real time
       const fixed = hasNow(cmd) ? clockNow(cmd) : null;
       const now = () => fixed ?? new Date();
@@ -56,13 +57,14 @@ export function registerRun(program: Command): void {
       if (opts.once) {
         const r = await runOnce(project, base).catch((err: unknown) => {
           for (const line of notices.splice(0)) process.stderr.write(line);
+          if (opts.json) printFailedOutcome(err);
           throw err;
         });
         show(r);
         process.exitCode = r.outcome.exitCode;
         return;
       }
-      if (opts.dryRun) return show(dryRun(project, base));
+      if (opts.dryRun) return show(opts.json ? withJsonOutcome(() => dryRun(project, base)) : dryRun(project, base));
       const stop = new AbortController();
       const onSignal = () => stop.abort();
       process.once('SIGINT', onSignal);
@@ -70,6 +72,21 @@ export function registerRun(program: Command): void {
       process.stderr.write(`ticking on '${opts.cron}' (UTC); Ctrl-C stops after the current tick\n`);
       await runOnSchedule(project, { ...base, cron: opts.cron!, signal: stop.signal, onTick: show });
     });
+}
+
+/** The outcome of a run that could not start, as --json gives it for one that ran: { tick: null, delivery: null, outcome }. */
+function printFailedOutcome(err: unknown): void {
+  if (!(err instanceof JourneyError)) return;
+  printJson({ tick: null, delivery: null, outcome: { exitCode: err.exitCode, problem: err.message, pending: null } });
+}
+
+function withJsonOutcome<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    printFailedOutcome(err);
+    throw err;
+  }
 }
 
 const n = (x: number) => x.toLocaleString('en-US');
