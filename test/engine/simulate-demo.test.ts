@@ -32,7 +32,7 @@ function summary(stdout: string): Map<string, Record<string, string>> {
   const lines = stdout.split('\n');
   const at = lines.findIndex((l) => /^journey\s+inside at start/.test(l));
   expect(at, 'the summary table').toBeGreaterThan(0);
-  const columns = ['inside at start', 'entered', 'completed', 'exited', 'inside at end', 'sent', 'converted', 'revenue'];
+  const columns = ['inside at start', 'entered', 'completed', 'exited', 'inside at end', 'messages', 'converted', 'revenue'];
   const rows = new Map<string, Record<string, string>>();
   for (const line of lines.slice(at + 1)) {
     const cells = line.trim().split(/\s+/);
@@ -55,7 +55,7 @@ describe('npm run demo', () => {
     expect([...rows.keys()].sort()).toEqual(library.map((f) => f.replace(/\.yaml$/, '')));
     for (const [id, row] of rows) {
       expect(n(row['entered']!), `${id} entered`).toBeGreaterThan(0);
-      expect(n(row['sent']!), `${id} sent`).toBeGreaterThan(0);
+      expect(n(row['messages']!), `${id} messages`).toBeGreaterThan(0);
       expect(n(row['inside at start']!) + n(row['entered']!), `${id}: inside at start + entered = completed + exited + inside at end`).toBe(
         n(row['completed']!) + n(row['exited']!) + n(row['inside at end']!),
       );

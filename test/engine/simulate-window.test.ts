@@ -74,7 +74,7 @@ describe('journey simulate on a store with history', () => {
     expect(r.status, r.stderr).toBe(0);
     // nobody has finished by Mar 3 00:00 (the waits end at noon) and carl registers on Mar 4
     const header = r.stdout.split('\n').findIndex((l) => l.startsWith('journey '));
-    expect(r.stdout.split('\n')[header]).toMatch(/^journey\s+inside at start\s+entered\s+completed\s+exited\s+inside at end\s+sent\s+converted\s+revenue$/);
+    expect(r.stdout.split('\n')[header]).toMatch(/^journey\s+inside at start\s+entered\s+completed\s+exited\s+inside at end\s+messages\s+converted\s+revenue$/);
     expect(r.stdout.split('\n')[header + 1]!.split(/\s+/)).toEqual(['welcome', '2', '0', '0', '0', '2', '0', '-', '-']);
   });
 });

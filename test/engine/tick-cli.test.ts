@@ -61,7 +61,7 @@ describe('journey run / inspect / simulate', () => {
     expect(human.stdout).not.toContain('ann@shop.test');
     const shown = shop.cli('2026-03-02T12:00:00Z', '--show-pii', 'simulate', '--from', '2026-03-02T12:00:00Z', '--to', '2026-03-02T13:00:00Z', '--step', '1h');
     expect(shown.stdout).toContain('email hello → ann (ann@shop.test)');
-    // inside at start, entered, completed, exited, inside at end, sent, converted, revenue (no goal: -)
+    // inside at start, entered, completed, exited, inside at end, messages, converted, revenue (no goal: -)
     expect(human.stdout).toMatch(/^welcome\s+0\s+2\s+2\s+0\s+0\s+3\s+-\s+-$/m);
     expect(human.stdout).toContain('welcome  completed: finished 2');
     // nothing was written to the real store

@@ -38,7 +38,7 @@ export function registerSimulate(program: Command): void {
     });
 }
 
-const COLUMNS = ['inside at start', 'entered', 'completed', 'exited', 'inside at end', 'sent', 'converted', 'revenue'] as const;
+const COLUMNS = ['inside at start', 'entered', 'completed', 'exited', 'inside at end', 'messages', 'converted', 'revenue'] as const;
 
 function human(r: SimulationResult, limit: number): string {
   const lines = [chalk.dim(`simulated ${r.ticks} ticks from ${r.from} to ${r.to}; messages recorded, not sent`), ''];
@@ -58,7 +58,7 @@ function human(r: SimulationResult, limit: number): string {
   lines.push(chalk.bold(['journey'.padEnd(width), ...COLUMNS.map((c, i) => c.padStart(widths[i]!))].join('  ')));
   r.journeys.forEach((j, k) => lines.push([j.journey_id.padEnd(width), ...rows[k]!.map((c, i) => c.padStart(widths[i]!))].join('  ')));
   lines.push(chalk.dim('inside at start + entered = completed + exited + inside at end. Completed, exited and converted count what happened in'));
-  lines.push(chalk.dim('the period, also to customers who entered before it; sent counts messages, not syncs.'));
+  lines.push(chalk.dim('the period, also to customers who entered before it; messages counts what the sends queued (recorded, not sent), not syncs.'));
   lines.push('');
   for (const j of r.journeys) {
     const list = (o: Record<string, number>) => Object.entries(o).map(([k, v]) => `${k} ${count(v)}`).join(', ');
