@@ -6,6 +6,7 @@
  * as it is.
  */
 import { createRequire } from 'node:module';
+import { Drop } from 'liquidjs';
 import type { Config } from '../project/model.js';
 import { htmlToText } from './html-text.js';
 import { withPreheader } from './preheader.js';
@@ -212,6 +213,45 @@ export function renderTemplate(t: CompiledTemplate, vars: MessageVariables, opts
     }
   }
   return out;
+}
+
+/**
+ * Every variable of the template's source that the variables lack, each where it is
+ * written: rendering stops at the first, and validate reports all of a project's errors
+ * in one run. Read from Liquid's own analysis of the template, and only where it is sure:
+ * a path through null, a list it cannot index, or a customer's attributes (any name may
+ * be there) is left to the render.
+ */
+export function unknownVariables(t: CompiledTemplate, vars: MessageVariables): TemplateError[] {
+  const out: TemplateError[] = [];
+  for (const part of t.parts) {
+    const analysis = liquid(part.kind, 'check').analyzeSync(part.sourceTree);
+    for (const found of Object.values(analysis.globals).flat()) {
+      if (!isUnknown(vars as unknown as Record<string, unknown>, found.segments)) continue;
+      const { row, col } = found.location;
+      out.push(new TemplateError(`unknown variable: ${found.toString()}`, t.name, part.name, t.file, part.source.line + row - 1, row === 1 ? part.source.col + col - 1 : col));
+    }
+  }
+  return out;
+}
+
+/** Whether a path of segments certainly names nothing in the variables. */
+function isUnknown(scope: Record<string, unknown>, segments: readonly unknown[]): boolean {
+  let value: unknown = scope;
+  for (const segment of segments) {
+    if (typeof segment !== 'string' && typeof segment !== 'number') return false;
+    if (value === null || value === undefined || value instanceof Drop) return false;
+    if (Array.isArray(value)) {
+      if (segment === 'size') return false;
+      value = segment === 'first' ? value[0] : segment === 'last' ? value[value.length - 1] : typeof segment === 'number' ? value[segment] : undefined;
+      if (value === undefined) return false;
+      continue;
+    }
+    if (typeof value !== 'object') return false;
+    if (!Object.prototype.hasOwnProperty.call(value, segment)) return segment !== 'size';
+    value = (value as Record<string | number, unknown>)[segment];
+  }
+  return false;
 }
 
 /** Renders and counts the outputs that came out empty (validate, tests). */

@@ -75,6 +75,19 @@ describe('customer attributes in templates', () => {
   });
 });
 
+describe('unknown variables', () => {
+  it('are all reported in one run, each where it is written, not only the first', async () => {
+    shop = await project('{{ journey.nam }} and {{ customer.frist_name | default: "x" }}, {% if customer.first_name %}{{ step.idd }}{% endif %}');
+    const v = await journeyAt(shop.dir, T0, ['validate']);
+    expect(v.status).toBe(1);
+    const out = v.stdout + v.stderr;
+    expect(out).toContain('templates/welcome.liquid:5:7 error unknown variable: journey.nam');
+    expect(out).toContain('templates/welcome.liquid:5:29 error unknown variable: customer.frist_name');
+    expect(out).toContain('templates/welcome.liquid:5:99 error unknown variable: step.idd');
+    expect(out.match(/unknown variable/g)).toHaveLength(3);
+  });
+});
+
 describe('a recommended price written in the wrong currency', () => {
   it('| money without the product currency is a warning at the place; with it, none', async () => {
     shop = await project('{% for p in recommendations %}{{ p.title }}: {{ p.price | money }}{% endfor %}');

@@ -6,7 +6,7 @@
  * renders as nothing for one of the samples is an error too, since a customer would
  * read the gap ("your code  ends soon"): `| default: "..."` or an `{% if %}` fixes it.
  */
-import { compileTemplate, renderCounting, TemplateError, type CompiledTemplate } from '../../content/render.js';
+import { compileTemplate, renderCounting, TemplateError, unknownVariables, type CompiledTemplate } from '../../content/render.js';
 import { SAMPLE_CUSTOMERS, sampleVariables, type SendContext } from '../../content/samples.js';
 import { error, type Diagnostic, type PendingDiagnostic } from '../diagnostic.js';
 import type { Journey, Step, Target } from '../model.js';
@@ -133,6 +133,8 @@ export function checkTemplates(ctx: CheckContext): { diagnostics: Diagnostic[]; 
       if (template.channel === 'email' && !template.providerTemplate && !template.parts.some((p) => p.name === 'subject') && !at.step.subject) {
         findings.push({ file: journey.file, diagnostic: error('template-subject', [...at.step.path, 'send', 'template'], `template '${template.name}' has no subject and this step gives none`, "add subject: to the template's front matter, or to this send") });
       }
+      // every unknown variable, not only the first the render stops at
+      for (const err of unknownVariables(template, sampleVariables(config, SAMPLE_CUSTOMERS[0]!, at))) report(err, { file: journey.file, path: subjectPath });
       for (const customer of SAMPLE_CUSTOMERS) {
         const vars = sampleVariables(config, customer, at);
         try {
@@ -151,6 +153,7 @@ export function checkTemplates(ctx: CheckContext): { diagnostics: Diagnostic[]; 
   // a template no step sends is still rendered, with no coupon and no recommendations
   for (const [name, template] of compiled) {
     if (!template || used.has(name)) continue;
+    for (const err of unknownVariables(template, sampleVariables(config, SAMPLE_CUSTOMERS[0]!, null))) report(err, null);
     for (const customer of SAMPLE_CUSTOMERS) {
       try {
         renderCounting(template, sampleVariables(config, customer, null), { fromSource: true, check: true });
