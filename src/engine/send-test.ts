@@ -118,7 +118,11 @@ function addressKind(text: string): 'email' | 'phone' | 'other' {
   return normalisePhone(text) !== undefined ? 'phone' : 'other';
 }
 
-const fitting = (to: string[], kind: ReturnType<typeof addressKind>): string | undefined => to.find((a) => addressKind(a) === kind);
+/** The first --to of a kind; a phone number as the imports store one (+ and digits), which is how the provider wants it. */
+function fitting(to: string[], kind: ReturnType<typeof addressKind>): string | undefined {
+  const found = to.find((a) => addressKind(a) === kind);
+  return found !== undefined && kind === 'phone' ? (normalisePhone(found) ?? found) : found;
+}
 
 async function sendOne(providers: Map<string, Provider>, project: Project, name: string, message: OutgoingMessage, opts: SendTestOptions): Promise<SendOutcome> {
   let provider = providers.get(name);

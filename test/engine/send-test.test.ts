@@ -92,9 +92,11 @@ describe('journey send-test', () => {
 
   it('--step sends one step; a refused message or a channel without a --to address exits 1 and says so first', async () => {
     shop = await setUp((p) => (p === '/v3/mail/send' ? { status: 400, body: { errors: [{ message: 'The from address does not match a verified Sender Identity' }] } } : accept(p)));
-    const one = await cli(shop.dir, 'send-test', 'ab', '--customer', 'ann', '--to', '+420700000099', '--step', 'nudge', '--json');
+    // a number as a person types it goes to the provider as +digits
+    const one = await cli(shop.dir, 'send-test', 'ab', '--customer', 'ann', '--to', '+420 700 000 099', '--step', 'nudge', '--json');
     expect(one.status, one.stderr).toBe(0);
     expect(JSON.parse(one.stdout).sends).toEqual([expect.objectContaining({ step: 'nudge', outcome: 'sent', to: '+420700000099' })]);
+    expect(server!.requests.filter((q) => /Messages\.json$/.test(q.path)).map((q) => q.form().To)).toEqual(['+420700000099']);
 
     const refused = await cli(shop.dir, 'send-test', 'ab', '--customer', 'ann', '--to', 'team@shop.test', '--step', 'hello');
     expect(refused.status).toBe(1);
