@@ -1,5 +1,6 @@
 import { JourneyError } from '../errors.js';
 import type { Project } from '../project/model.js';
+import { testModeOf } from '../project/test-mode.js';
 import { openStore } from '../store/open.js';
 import { withStoreCopy } from '../store/store-copy.js';
 import { SYNC_CHANNEL } from '../store/enrolments.js';
@@ -45,6 +46,8 @@ export interface JourneyOutcome {
   sent: number;
   /** Messages and syncs per step. */
   messages: Record<string, number>;
+  /** In test mode (test_recipients): its messages went to the test addresses, so its customers' conversions are not its doing. */
+  test_mode: boolean;
 }
 
 export interface SimulationResult {
@@ -109,7 +112,8 @@ function outcomes(project: Project, start: Snapshot, end: Snapshot, messages: Re
   return ids.map((id) => {
     const [a, b] = [at(start, id), at(end, id)];
     const steps = messages.filter((m) => m.journey_id === id);
-    const goal = project.journeys.find((j) => j.id === id)?.goal;
+    const journey = project.journeys.find((j) => j.id === id);
+    const goal = journey?.goal;
     return {
       journey_id: id,
       inside_at_start: a.active,
@@ -124,6 +128,7 @@ function outcomes(project: Project, start: Snapshot, end: Snapshot, messages: Re
       revenue: Math.round((b.revenue - a.revenue) * 100) / 100,
       sent: steps.filter((m) => m.channel !== SYNC_CHANNEL).reduce((n, m) => n + m.n, 0),
       messages: Object.fromEntries(steps.map((m) => [m.step_id, m.n])),
+      test_mode: journey ? testModeOf(journey, project.config) !== null : false,
     };
   });
 }

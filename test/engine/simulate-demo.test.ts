@@ -62,6 +62,11 @@ describe('npm run demo', () => {
     }
   });
 
+  it('says which journey is in test mode: its conversions are not its doing', () => {
+    expect(demo.stdout).toContain("win-back-30d is in test mode: its messages went to the test addresses, not its customers; what they bought is not the journey's doing");
+    expect(demo.stdout.match(/is in test mode/g)).toHaveLength(1);
+  });
+
   it('converts customers in every journey with a goal, and shows no conversions for those without', () => {
     const rows = summary(demo.stdout);
     expect(withGoal.length).toBeGreaterThanOrEqual(4);

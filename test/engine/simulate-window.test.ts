@@ -64,7 +64,7 @@ describe('journey simulate on a store with history', () => {
     expect(result.journeys).toEqual([
       {
         journey_id: 'welcome', inside_at_start: 2, entered: 1, completed: 3, exited: 0, inside_at_end: 0,
-        completions: { finished: 3 }, exits: {}, goal: null, converted: 0, revenue: 0, sent: 3, messages: { hello: 1, nudge: 2 },
+        completions: { finished: 3 }, exits: {}, goal: null, converted: 0, revenue: 0, sent: 3, messages: { hello: 1, nudge: 2 }, test_mode: false,
       },
     ]);
   });

@@ -69,6 +69,7 @@ function human(r: SimulationResult, limit: number): string {
       Object.keys(j.messages).length > 0 ? `by step: ${list(j.messages)}` : '',
     ].filter(Boolean);
     if (parts.length > 0) lines.push(`${chalk.bold(j.journey_id)}  ${parts.join(chalk.dim(' · '))}`);
+    if (j.test_mode) lines.push(chalk.cyan(`  ${j.journey_id} is in test mode: its messages went to the test addresses, not its customers; what they bought is not the journey's doing`));
   }
   return lines.join('\n') + '\n';
 }
