@@ -22,6 +22,7 @@ const BLOCK_ENDS = new Set(['p', 'div', 'tr', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6'
 const CELL_ENDS = new Set(['td', 'th']);
 
 const HREF = /\bhref\s*=\s*(?:"([^"]*)"|'([^']*)')/i;
+const ALT = /<img\b[^>]*?\balt\s*=\s*(?:"([^"]*)"|'([^']*)')/i;
 
 interface Tag {
   /** Lower case; '!' for a comment or declaration. */
@@ -88,6 +89,13 @@ function link(label: string, href: string): string {
   }
   text = decoded(text).trim();
   const address = href.includes('&') ? decodeHTMLAttribute(href) : href;
+  if (text === '' && label.includes('<')) {
+    // a link that is an image: its alt text is its label; alt="" says the image is decoration
+    // (a product's picture beside its named link), and the text part leaves it out
+    const alt = ALT.exec(label);
+    if (alt) text = decodeHTMLAttribute(alt[1] ?? alt[2] ?? '').trim();
+    if (alt && text === '') return '';
+  }
   if (!address || address.startsWith('#')) return text;
   return text && text !== address ? `${text} (${address})` : address;
 }

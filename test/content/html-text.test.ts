@@ -30,4 +30,11 @@ describe('the text part of an HTML e-mail', () => {
   it('keeps a "<" that starts no tag as text, and an entity for a tag as text', () => {
     expect(htmlToText('<p>2 < 3 and 5 > 4, <b>bold</b> &lt;i&gt;not a tag&lt;/i&gt;</p>')).toBe('2 < 3 and 5 > 4, bold <i>not a tag</i>');
   });
+
+  it('reads an image link by its alt text, and leaves out one whose image is decoration (alt=""): a product picture beside its named link is not a bare address line', () => {
+    expect(htmlToText('<table><tr><td><a href="https://shop.test/p/1"><img src="p1.jpg" alt="" width="96"></a></td><td><a href="https://shop.test/p/1">Mug</a> €12</td></tr></table>')).toBe('Mug (https://shop.test/p/1) €12');
+    expect(htmlToText('<p><a href="https://shop.test/sale"><img src="b.png" alt="Summer sale &amp; more"></a></p>')).toBe('Summer sale & more (https://shop.test/sale)');
+    // without an alt there is nothing to say what it is: the address stays
+    expect(htmlToText('<p><a href="https://shop.test/x"><img src="b.png"></a></p>')).toBe('https://shop.test/x');
+  });
 });
