@@ -70,12 +70,14 @@ export interface ProviderReport {
   retried: number;
   failed: number;
   dead: number;
-  /** Claimed but put back unattempted (circuit open, stopping). */
+  /** Claimed but put back unattempted (circuit open, stopping), and not tried since: each message once. */
   deferred: number;
   breaker: BreakerState['kind'];
   /** Requests made (sends and lookups; a batch is one). */
   requests: number;
-  /** Messages whose request went unanswered (timeout, reset) and that are now in doubt. */
+  /** Its messages not delivered when the dispatcher stopped (due later, to retry, untried, in doubt), read from the store. */
+  pending: number;
+  /** Of those, the messages in doubt: a request went unanswered (timeout, reset), and it may have been accepted. */
   inDoubt: number;
   /** Messages in doubt that the provider said it had accepted. */
   reconciled: number;

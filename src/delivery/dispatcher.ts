@@ -82,6 +82,11 @@ interface Lane {
   /** The claim in flight: the next batch is fetched while this one is being sent. */
   claiming: Promise<void> | null;
   report: ProviderReport;
+  /**
+   * Messages put back untried and not tried since: a message deferred at each round of a
+   * --wait while the circuit stays open is one message, and one tried later is none.
+   */
+  deferred: Set<number>;
 }
 
 /** Rows of one request: one message, or a batch of one batch key. */
@@ -169,12 +174,15 @@ class Dispatcher {
     }
     if (this.fatal !== null) throw this.fatal;
     if (this.commits.failure !== null) throw this.commits.failure;
+    // what is in doubt is read from the store: a message resent and in doubt again in this run is one message
+    const doubt = inDoubtCounts(this.db);
     for (const lane of this.lanes.values()) {
-      this.report.providers[lane.name] = { ...lane.report, breaker: lane.breaker.current.kind };
       if (lane.report.held) this.opts.onNotice?.({ kind: 'held', provider: lane.name, rows: lane.report.held });
+      const left = doubt.byProvider.get(lane.name) ?? { pending: 0, inDoubt: 0, held: 0 };
+      this.report.providers[lane.name] = { ...lane.report, deferred: lane.deferred.size, pending: left.pending, inDoubt: left.inDoubt, held: left.held, breaker: lane.breaker.current.kind };
+      this.report.deferred += lane.deferred.size;
     }
     this.report.problems = [...this.unavailable].map(([provider, error]) => ({ provider, error }));
-    const doubt = inDoubtCounts(this.db);
     this.report.inDoubt = doubt.inDoubt;
     this.report.held = doubt.held;
     this.report.durationMs = performance.now() - started;
@@ -253,7 +261,8 @@ class Dispatcher {
       probe: null,
       pausedUntil: 0,
       claiming: null,
-      report: { sent: 0, retried: 0, failed: 0, dead: 0, deferred: 0, breaker: 'closed', requests: 0, inDoubt: 0, reconciled: 0, resent: 0, held: 0 },
+      report: { sent: 0, retried: 0, failed: 0, dead: 0, deferred: 0, breaker: 'closed', requests: 0, pending: 0, inDoubt: 0, reconciled: 0, resent: 0, held: 0 },
+      deferred: new Set(),
     };
     this.lanes.set(name, lane);
     return lane;
@@ -610,6 +619,8 @@ class Dispatcher {
   }
 
   private complete(lane: Lane, c: Completion): void {
+    if (c.kind === 'release') lane.deferred.add(c.id);
+    else if (lane.deferred.size > 0) lane.deferred.delete(c.id);
     switch (c.kind) {
       case 'sent':
         lane.report.sent++;
@@ -629,9 +640,6 @@ class Dispatcher {
         this.report.dead++;
         break;
       case 'release':
-        lane.report.deferred++;
-        this.report.deferred++;
-        break;
       case 'in_doubt':
       case 'in_doubt_wait':
       case 'requeue':

@@ -37,12 +37,7 @@ export function deliveryOutcome(delivery: DispatchReport | null, pending: number
     ? down
         .map(([name, p]) => {
           const doubt = p.inDoubt - p.held;
-          const waiting = [
-            p.retried ? `${plural(p.retried, 'message')} to retry` : '',
-            p.deferred ? `${plural(p.deferred, 'message')} not tried` : '',
-            doubt ? `${plural(doubt, 'message')} in doubt (the next delivery asks ${name} whether it has ${doubt === 1 ? 'it' : 'them'})` : '',
-          ].filter(Boolean);
-          return `${name} stopped answering (circuit open)${waiting.length ? `: ${waiting.join(', ')}` : ''}`;
+          return `${name} stopped answering (circuit open): ${plural(p.pending, 'message')} wait${p.pending === 1 ? 's' : ''} for it${doubt ? `, ${doubt} of them in doubt (the next delivery asks ${name} whether it has ${doubt === 1 ? 'it' : 'them'})` : ''}`;
         })
         .join('; ')
     : null;

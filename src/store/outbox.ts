@@ -183,12 +183,15 @@ export function nextDueAt(db: StoreDb, provider: string): number | null {
 
 /** When the first lease runs out (its dispatcher may be gone); null if none is held. */
 /** Pending messages in doubt, and how many of them are held for journey outbox resolve. */
-export function inDoubtCounts(db: StoreDb): { inDoubt: number; held: number } {
-  const r = db.get<{ n: number; held: number }>(
-    `SELECT count(*) AS n, count(CASE WHEN next_attempt_at >= ? THEN 1 END) AS held FROM outbox_delivery WHERE in_doubt_since IS NOT NULL AND status = 'pending'`,
+/** Messages not delivered, per provider: pending (due later, to retry, untried), of those in doubt, and of those held. */
+export function inDoubtCounts(db: StoreDb): { inDoubt: number; held: number; byProvider: Map<string, { pending: number; inDoubt: number; held: number }> } {
+  const rows = db.all<{ provider: string; pending: number; n: number; held: number }>(
+    `SELECT provider, count(*) AS pending, count(in_doubt_since) AS n, count(CASE WHEN in_doubt_since IS NOT NULL AND next_attempt_at >= ? THEN 1 END) AS held
+     FROM outbox_delivery WHERE status = 'pending' GROUP BY provider`,
     [HELD],
-  )!;
-  return { inDoubt: r.n, held: r.held };
+  );
+  const byProvider = new Map(rows.map((r) => [r.provider, { pending: r.pending, inDoubt: r.n, held: r.held }]));
+  return { inDoubt: rows.reduce((n, r) => n + r.n, 0), held: rows.reduce((n, r) => n + r.held, 0), byProvider };
 }
 
 export function nextLeaseEnd(db: StoreDb): number | null {

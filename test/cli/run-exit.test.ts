@@ -103,11 +103,24 @@ describe('journey run --once against a provider that stops answering', () => {
       expect(line, r.stdout).not.toBeNull();
       const [retried, deferred = 0] = line!.slice(1).map((x) => Number(x ?? 0));
       expect(retried! + deferred).toBe(people.length);
-      expect(r.stderr.split('\n')[0]).toBe(
-        `error: sendgrid stopped answering (circuit open): ${retried} messages to retry${deferred ? `, ${deferred} message${deferred === 1 ? '' : 's'} not tried` : ''}`,
-      );
+      expect(r.stderr.split('\n')[0]).toBe(`error: sendgrid stopped answering (circuit open): ${people.length} messages wait for it`);
       // and the message it stopped with follows, as a notice
       expect(r.stderr).toContain('circuit open sendgrid until 2026-03-02T12:00:30.000Z: HTTP 503: Service Unavailable');
+
+      // outbox send --wait, the circuit opening again at each round: each message is counted once, and the verdict is the store's
+      const again = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [path.join(ROOT, 'bin/journey.js'), '-C', other.dir, 'outbox', 'send', '--wait', '4s', '--circuit-cool-down', '1s', '--retry-base', '1s', '--json'], { env: { ...process.env, NO_COLOR: '1', ...ENV } });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (c) => (stdout += c));
+        child.stderr.on('data', (c) => (stderr += c));
+        child.once('close', (code) => resolve({ code, stdout, stderr }));
+      });
+      expect(again.code, again.stderr).toBe(3);
+      const report = JSON.parse(again.stdout);
+      expect(report.providers.sendgrid.deferred).toBeLessThanOrEqual(people.length);
+      expect(report.providers.sendgrid.pending).toBe(people.length);
+      expect(again.stderr.split('\n')[0]).toBe(`error: sendgrid stopped answering (circuit open): ${people.length} messages wait for it`);
     } finally {
       other.close();
       await down.close();
