@@ -46,14 +46,11 @@ export function retryOutbox(root: string, opts: { ids?: readonly number[]; dead?
   try {
     const statuses: StoredStatus[] = opts.dead ? ['failed', 'dead'] : ['failed'];
     const result = requeueRows(db, statuses, opts.now ?? Date.now(), opts.ids && opts.ids.length ? opts.ids : undefined);
-    return { requeued: result.requeued, skipped: result.skipped.map((s) => ({ id: s.id, status: s.status === null ? null : SHOWN[s.status] })) };
+    return { requeued: result.requeued, skipped: result.skipped };
   } finally {
     db.close();
   }
 }
-
-/** A stored status as listed (a pending row that retry skips is queued, or attempting, or in doubt: all "not failed"). */
-const SHOWN: Record<StoredStatus, OutboxStatus> = { pending: 'queued', sent: 'accepted', failed: 'failed', dead: 'dead' };
 
 export interface ResolveResult {
   resolved: number[];

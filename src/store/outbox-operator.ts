@@ -73,7 +73,7 @@ export function listRows(db: StoreDb, statuses: readonly OutboxStatus[], limit: 
  * fresh attempt budget; the key stays, so a provider that did get an earlier
  * attempt can still tell. ids limits it to those rows.
  */
-export function requeueRows(db: StoreDb, statuses: readonly StoredStatus[], now: number, ids?: readonly number[]): { requeued: number[]; skipped: { id: number; status: StoredStatus | null }[] } {
+export function requeueRows(db: StoreDb, statuses: readonly StoredStatus[], now: number, ids?: readonly number[]): { requeued: number[]; skipped: { id: number; status: OutboxStatus | null }[] } {
   const marks = statuses.map(() => '?').join(', ');
   return db.transaction(() => {
     if (!ids) {
@@ -81,11 +81,12 @@ export function requeueRows(db: StoreDb, statuses: readonly StoredStatus[], now:
       return { requeued: rows.map((r) => r.id).sort((a, b) => a - b), skipped: [] };
     }
     const requeued: number[] = [];
-    const skipped: { id: number; status: StoredStatus | null }[] = [];
+    const skipped: { id: number; status: OutboxStatus | null }[] = [];
     for (const id of ids) {
       const changed = db.run(`UPDATE outbox_delivery SET status = 'pending', attempts = 0, next_attempt_at = ?, lease_id = NULL WHERE id = ? AND status IN (${marks})`, [now, id, ...statuses]).changes;
       if (changed) requeued.push(id);
-      else skipped.push({ id, status: db.get<{ status: StoredStatus }>(`SELECT status FROM outbox_delivery WHERE id = ?`, [id])?.status ?? null });
+      // as the listing names it: a pending message may be queued, in an attempt or in doubt
+      else skipped.push({ id, status: db.get<{ status: OutboxStatus }>(`SELECT ${STATE} AS status FROM outbox_delivery d WHERE d.id = ?`, [id])?.status ?? null });
     }
     return { requeued, skipped };
   });

@@ -128,6 +128,10 @@ templates:
     const listed = await journey(dir, ['outbox', '--status', 'in_doubt']);
     expect(listed.stdout).toMatch(/^queued 0 {2}attempting 0 {2}in_doubt 2 {2}accepted 0/);
     expect(listed.stdout).toMatch(/1 +in_doubt \(held\) +j:0:sg/);
+    // retry is for failed messages: one in doubt is named so, with how to settle it
+    const retried = await journey(dir, ['outbox', 'retry', '--id', '2']);
+    expect(retried.code).toBe(1);
+    expect(retried.stdout).toContain('skipped id 2: it is in doubt: the provider may have it (journey outbox resolve --id 2 --accepted or --resend)');
     // a second send does not touch them
     expect((await journey(dir, ['outbox', 'send'], ENV)).code).toBe(3);
     expect(hung.requests).toHaveLength(2);

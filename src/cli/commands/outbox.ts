@@ -189,7 +189,10 @@ function humanListing(l: OutboxListing): string {
 
 function humanRetry(r: RetryResult, dead: boolean): string {
   const lines = [`re-queued ${r.requeued.length} ${dead ? 'failed or dead' : 'failed'} message${r.requeued.length === 1 ? '' : 's'}${r.requeued.length ? chalk.dim(` (ids ${compactIds(r.requeued)})`) : ''}`];
-  for (const s of r.skipped) lines.push(`${chalk.yellow('skipped')} id ${s.id}: ${s.status === null ? 'no such message' : `it is ${s.status}${s.status === 'dead' && !dead ? ' (add --dead)' : ''}`}`);
+  for (const s of r.skipped) {
+    const why = s.status === null ? 'no such message' : s.status === 'in_doubt' ? `it is in doubt: the provider may have it (journey outbox resolve --id ${s.id} --accepted or --resend)` : `it is ${s.status}${s.status === 'dead' && !dead ? ' (add --dead)' : ''}`;
+    lines.push(`${chalk.yellow('skipped')} id ${s.id}: ${why}`);
+  }
   return lines.join('\n') + '\n';
 }
 
