@@ -158,7 +158,8 @@ export function storeDeliveryEvents(db: StoreDb, providerType: ProviderType, eve
 function matchRow(db: StoreDb, e: DeliveryEvent): MatchedRow | undefined {
   const cols = 'id, customer_id, channel, journey_id, step_id, address, test';
   if (e.idempotencyKey) {
-    const row = db.get<MatchedRow>(`SELECT ${cols} FROM outbox_messages WHERE idempotency_key = ?`, [e.idempotencyKey]);
+    // the key names a message of the provider whose webhook this is: another provider's event carrying it is not that message's
+    const row = db.get<MatchedRow>(`SELECT ${cols} FROM outbox_messages WHERE idempotency_key = ? AND provider = ?`, [e.idempotencyKey, e.provider]);
     if (row) return row;
   }
   // Only messages whose provider's events may lack the key have their ids indexed

@@ -189,6 +189,16 @@ describe('journey serve: delivery webhooks', () => {
       { event_id: 'tw:SM1:delivered', outbox_id: 4 },
       { event_id: 'tw:SM-own:delivered', outbox_id: 4 },
     ]);
+    // those two carried keys of SendGrid's messages: an event of another provider is not that message's
+    expect(db.all(`SELECT provider, outbox_id FROM message_events WHERE provider IN ('mg', 'pm') ORDER BY id`)).toEqual([
+      { provider: 'mg', outbox_id: null },
+      { provider: 'pm', outbox_id: null },
+    ]);
+    // a Postmark message's own event is its message's
+    insertRows(db, 1, { provider: 'pm' }, 20);
+    const delivered = JSON.stringify({ RecordType: 'Delivery', ID: 2, MessageID: 'pm-20', Recipient: 'user20@example.test', DeliveredAt: new Date().toISOString(), Metadata: { journey_key: 'j:20:pm' } });
+    expect((await post('/webhooks/pm', delivered, { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(SECRETS.POSTMARK_WEBHOOK_AUTH).toString('base64')}` })).status).toBe(200);
+    expect(db.get(`SELECT m.idempotency_key FROM message_events e JOIN outbox_messages m ON m.id = e.outbox_id WHERE e.provider = 'pm' AND e.kind = 'delivered'`)).toEqual({ idempotency_key: 'j:20:pm' });
     expect(db.all(`SELECT channel, address, reason FROM suppressions ORDER BY address`)).toEqual([
       { channel: 'email', address: 'user0@example.test', reason: 'unsubscribed (pm)' },
       { channel: 'email', address: 'user2@example.test', reason: 'spam report (mg)' },
