@@ -118,7 +118,8 @@ export async function startWebhookServer(db: StoreDb, config: Config, env: NodeJ
       if (err instanceof WebhookError) {
         // The verifier's message names what failed, never a secret or the body.
         record({ kind: 'refused', provider, status: err.status, reason: err.reason, message: err.message });
-        answer(res, err.status, { error: err.reason });
+        // a malformed body is told what is wrong with it (as the log is); a refused signature only that it was refused
+        answer(res, err.status, err.status === 400 ? { error: err.reason, message: err.message } : { error: err.reason });
         return;
       }
       // Nothing was stored or remembered: the provider's retry will be accepted.

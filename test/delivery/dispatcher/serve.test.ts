@@ -147,8 +147,9 @@ describe('journey serve: delivery webhooks', () => {
     const stale = sendgridSigned([{ event: 'open', sg_event_id: 'f2' }], Date.now() - 3600_000);
     expect(await post('/webhooks/sg', stale.body, stale.headers)).toEqual({ status: 401, body: { error: 'stale' } });
     const notArray = sendgridSigned({ event: 'open' } as unknown as object[]);
-    expect(await post('/webhooks/sg', notArray.body, notArray.headers)).toEqual({ status: 400, body: { error: 'malformed' } });
-    expect((await post('/webhooks/mg', '{not json', { 'content-type': 'application/json' })).status).toBe(400);
+    expect(await post('/webhooks/sg', notArray.body, notArray.headers)).toEqual({ status: 400, body: { error: 'malformed', message: expect.stringContaining('array') } });
+    const notJson = await post('/webhooks/mg', '{not json', { 'content-type': 'application/json' });
+    expect(notJson).toEqual({ status: 400, body: { error: 'malformed', message: expect.stringMatching(/not valid JSON/i) } });
     const wrongKey = mailgunSigned({ event: 'delivered', id: 'm1' }, 'not-the-key');
     expect((await post('/webhooks/mg', wrongKey.body, wrongKey.headers)).status).toBe(401);
     expect((await post('/webhooks/pm', JSON.stringify({ RecordType: 'Open' }), { 'content-type': 'application/json', authorization: 'Basic d3Jvbmc6d3Jvbmc=' })).status).toBe(401);
