@@ -177,7 +177,9 @@ function humanListing(l: OutboxListing): string {
     return lines.join('\n') + '\n';
   }
   const head = ['id', 'status', 'key', 'channel', 'address', 'template', 'attempts', 'last error'];
-  const cells = l.rows.map((r) => [String(r.id), r.held ? 'in_doubt (held)' : r.status, r.idempotency_key, r.channel, r.address, r.template, String(r.attempts), r.last_error ?? '']);
+  // in doubt since the attempt that left it so: how long the provider has been unable to say
+  const since = (r: OutboxListing['rows'][number]) => (r.in_doubt_since === null ? '' : ` since ${new Date(r.in_doubt_since).toISOString().slice(0, 16)}Z`);
+  const cells = l.rows.map((r) => [String(r.id), `${r.held ? 'in_doubt (held)' : r.status}${since(r)}`, r.idempotency_key, r.channel, r.address, r.template, String(r.attempts), r.last_error ?? '']);
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => (i === 7 ? 0 : c[i]!.length))));
   lines.push('', head.map((h, i) => chalk.bold(i === 7 ? h : h.padEnd(widths[i]!))).join('  '));
   for (const c of cells) {
