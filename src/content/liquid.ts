@@ -90,7 +90,11 @@ function formatLocale(self: FilterThis): string {
   return own !== '' ? own : scoped(self, ['customer', 'locale'], 'en');
 }
 
-function createEngine(html: boolean, lenientIf: boolean): Liquid {
+/** Thrown by the 'locate' engine at an output that prints nothing: Liquid names the output's place. */
+export const EMPTY_OUTPUT = 'prints nothing';
+
+function createEngine(html: boolean, lenientIf: boolean, locate = false): Liquid {
+  const escape = html ? (v: unknown) => escapeHtml(stringOf(v)) : stringOf;
   const engine = new Liquid({
     strictVariables: true,
     // an attribute a customer may lack ({{ customer.attributes.tier | default: "member" }},
@@ -100,7 +104,14 @@ function createEngine(html: boolean, lenientIf: boolean): Liquid {
     ownPropertyOnly: true,
     // templates are files of the project, rendered from a parsed tree: no includes from disk at render time
     relativeReference: false,
-    outputEscape: html ? (v: unknown) => escapeHtml(stringOf(v)) : stringOf,
+    outputEscape: locate
+      ? (v: unknown) => {
+          if (v === null || v === undefined || v === '') throw new Error(EMPTY_OUTPUT);
+          return escape(v);
+        }
+      : escape,
+    // 'locate' goes on past each output that prints nothing, to name them all
+    catchAllErrors: locate,
   });
   // {{ 1290.5 | money }} in the message's currency and the template's (else the customer's) locale; | money: "EUR" names a currency
   engine.registerFilter('money', function (this: FilterThis, value: unknown, currency?: unknown) {
@@ -120,7 +131,7 @@ function createEngine(html: boolean, lenientIf: boolean): Liquid {
   return engine;
 }
 
-let engines: Record<'send' | 'check', { html: Liquid; text: Liquid }> | undefined;
+let engines: Record<'send' | 'check' | 'locate', { html: Liquid; text: Liquid }> | undefined;
 
 /**
  * The engine for HTML (escaping) or text output. 'send' renders messages: a variable
@@ -129,10 +140,12 @@ let engines: Record<'send' | 'check', { html: Liquid; text: Liquid }> | undefine
  * with no such exception, so that a misspelt variable is found under `| default:`
  * too; a sample's attributes answer null for any name instead (content/samples.ts).
  */
-export function liquid(kind: 'html' | 'text', mode: 'send' | 'check' = 'send'): Liquid {
+export function liquid(kind: 'html' | 'text', mode: 'send' | 'check' | 'locate' = 'send'): Liquid {
   engines ??= {
     send: { html: createEngine(true, true), text: createEngine(false, true) },
     check: { html: createEngine(true, false), text: createEngine(false, false) },
+    // validate: where a template prints nothing for a sample customer
+    locate: { html: createEngine(true, false, true), text: createEngine(false, false, true) },
   };
   return engines[mode][kind];
 }

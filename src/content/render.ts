@@ -10,7 +10,7 @@ import { Drop } from 'liquidjs';
 import type { Config } from '../project/model.js';
 import { htmlToText } from './html-text.js';
 import { withPreheader } from './preheader.js';
-import { countingEmpty, FORMAT_LOCALE, liquid, type Template } from './liquid.js';
+import { countingEmpty, EMPTY_OUTPUT, FORMAT_LOCALE, liquid, type Template } from './liquid.js';
 import { smsSegments, type SmsSegments } from './sms.js';
 import { PROVIDER_VARIABLE_MAX_LENGTH } from './provider-variables.js';
 import type { Located } from './templates.js';
@@ -252,6 +252,35 @@ function isUnknown(scope: Record<string, unknown>, segments: readonly unknown[])
     value = (value as Record<string | number, unknown>)[segment];
   }
   return false;
+}
+
+const locateTrees = new WeakMap<Part, Template[]>();
+
+/**
+ * Where the template prints nothing for these variables: each output's place in its
+ * file (or its line and column in the config's text), in order.
+ */
+export function emptyOutputsAt(t: CompiledTemplate, vars: MessageVariables): { file: string | null; line: number; col: number }[] {
+  const out: { file: string | null; line: number; col: number }[] = [];
+  const scope = vars as unknown as Record<string, unknown>;
+  for (const part of t.parts) {
+    if (isPlain(part.source.text)) continue;
+    try {
+      // parsed again by that engine: an output's escape is the parsing engine's
+      let tree = locateTrees.get(part);
+      if (!tree) locateTrees.set(part, (tree = liquid(part.kind, 'locate').parse(part.source.text)));
+      liquid(part.kind, 'locate').renderSync(tree, scope, { globals: { [FORMAT_LOCALE]: t.locale } });
+    } catch (err) {
+      // every error of the render (catchAllErrors), nested in the tags that hold them
+      const flat = (e: unknown): unknown[] => ((e as { errors?: unknown[] }).errors ?? [e]).flatMap((x) => (x === e ? [x] : flat(x)));
+      for (const e of flat(err)) {
+        if (!String((e as Error).message).startsWith(EMPTY_OUTPUT)) continue;
+        const at = liquidError(e, t.name, part.name, t.file, part.source);
+        out.push({ file: at.file, line: at.line, col: at.col });
+      }
+    }
+  }
+  return out;
 }
 
 /** Renders and counts the outputs that came out empty (validate, tests). */

@@ -63,7 +63,8 @@ describe('customer attributes in templates', () => {
     shop = await project('Your tier: {{ customer.attributes.tier }}');
     const v = await journeyAt(shop.dir, T0, ['validate']);
     expect(v.status).toBe(1);
-    expect(v.stdout + v.stderr).toMatch(/journeys\/hello\.yaml:\d+:\d+ error .*as nothing/);
+    // and where: the place of the output in the template file
+    expect(v.stdout + v.stderr).toMatch(/journeys\/hello\.yaml:\d+:\d+ error template 'welcome' prints a value as nothing for the sample customer '[^']+' at this step: \S*templates\/welcome\.liquid:5:15 \[template-empty-output\]/);
     expect(v.stdout + v.stderr).not.toContain('unknown variable');
   });
 

@@ -6,7 +6,7 @@
  * renders as nothing for one of the samples is an error too, since a customer would
  * read the gap ("your code  ends soon"): `| default: "..."` or an `{% if %}` fixes it.
  */
-import { compileTemplate, renderCounting, TemplateError, unknownVariables, type CompiledTemplate } from '../../content/render.js';
+import { compileTemplate, emptyOutputsAt, renderCounting, TemplateError, unknownVariables, type CompiledTemplate } from '../../content/render.js';
 import { SAMPLE_CUSTOMERS, sampleVariables, type SendContext } from '../../content/samples.js';
 import { error, type Diagnostic, type PendingDiagnostic } from '../diagnostic.js';
 import type { Journey, Step, Target } from '../model.js';
@@ -141,7 +141,7 @@ export function checkTemplates(ctx: CheckContext): { diagnostics: Diagnostic[]; 
           const { emptyOutputs } = renderCounting(template, vars, { subject: at.step.subject, fromSource: true, check: true });
           if (emptyOutputs > 0 && !reported.has(`empty|${template.name}|${at.journey.id}|${at.step.id}`)) {
             reported.add(`empty|${template.name}|${at.journey.id}|${at.step.id}`);
-            findings.push({ file: journey.file, diagnostic: emptyFinding(template, customer.id, emptyOutputs, [...at.step.path, 'send', 'template']) });
+            findings.push({ file: journey.file, diagnostic: emptyFinding(template, customer.id, emptyOutputs, [...at.step.path, 'send', 'template'], emptyOutputsAt(template, vars)) });
           }
         } catch (err) {
           if (!(err instanceof TemplateError)) throw err;
@@ -166,11 +166,14 @@ export function checkTemplates(ctx: CheckContext): { diagnostics: Diagnostic[]; 
   return { diagnostics, findings };
 }
 
-function emptyFinding(t: CompiledTemplate, customer: string, n: number, path: (string | number)[]): PendingDiagnostic {
+function emptyFinding(t: CompiledTemplate, customer: string, n: number, path: (string | number)[], where: { file: string | null; line: number; col: number }[]): PendingDiagnostic {
+  // where, so that the gap is found without a preview: file:line:col of each (the config's own templates: line:col of their text)
+  const places = where.map((w) => (w.file ? `${w.file}:${w.line}:${w.col}` : `${w.line}:${w.col}`));
+  const shown = places.length > 5 ? [...places.slice(0, 5), `and ${places.length - 5} more`] : places;
   return error(
     'template-empty-output',
     path,
-    `template '${t.name}' prints ${n === 1 ? 'a value' : `${n} values`} as nothing for the sample customer '${customer}' at this step${t.file ? ` (${t.file})` : ''}`,
+    `template '${t.name}' prints ${n === 1 ? 'a value' : `${n} values`} as nothing for the sample customer '${customer}' at this step${shown.length ? `: ${shown.join(', ')}` : t.file ? ` (${t.file})` : ''}`,
     'give it a fallback ({{ customer.first_name | default: "there" }}) or wrap it in {% if %}; journey preview shows the message',
   );
 }
