@@ -32,7 +32,7 @@ export function deliveryOutcome(delivery: DispatchReport | null, pending: number
   }
   const held = delivery.held ? `${plural(delivery.held, 'message')} held in doubt: the provider may have accepted ${delivery.held === 1 ? 'it' : 'them'} (journey outbox --status in_doubt, then journey outbox resolve)` : null;
   // a provider that kept failing is left alone for a while: what it did not take waits, unsent
-  const down = Object.entries(delivery.providers).filter(([, p]) => p.breaker !== 'closed');
+  const down = Object.entries(delivery.providers).filter(([, p]) => p.breaker !== 'closed' && p.pending > 0);
   const stopped = down.length
     ? down
         .map(([name, p]) => {
