@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../delivery/helpers/fixtures.js';
+import { journeyAt } from '../helpers/spawn.js';
 import { startServer, type FakeServer } from '../delivery/helpers/server.js';
 import { BASE_CONFIG, ROOT, Shop, journey } from '../engine/helpers/shop.js';
 
@@ -89,15 +90,8 @@ describe('journey run --once against a provider that stops answering', () => {
     const people = Array.from({ length: 40 }, (_, i) => `p${i},p${i}@shop.test,,P${i},2025-01-01T00:00:00Z,,yes,`);
     const other = await Shop.create({ configText: BASE_CONFIG().replace('from: shop@shop.test }', `from: shop@shop.test, url: "${down.url}" }`), journeys: { welcome: J }, customers: people });
     try {
-      const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, [path.join(ROOT, 'bin/journey.js'), '-C', other.dir, '--now', '2026-03-02T12:00:00Z', 'run', '--once'], { env: { ...process.env, NO_COLOR: '1', ...ENV } });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (c) => (stdout += c));
-        child.stderr.on('data', (c) => (stderr += c));
-        child.once('close', (code) => resolve({ code, stdout, stderr }));
-      });
-      expect(r.code, r.stderr).toBe(3);
+      const r = await journeyAt(other.dir, '2026-03-02T12:00:00Z', ['run', '--once'], { env: ENV });
+      expect(r.status, r.stderr).toBe(3);
       // how many were tried before the circuit opened depends on how many requests were in flight
       const line = /delivery: 0 sent, (\d+) to retry, 0 failed, 0 dead(?:, (\d+) deferred)?\n/.exec(r.stdout);
       expect(line, r.stdout).not.toBeNull();
@@ -108,15 +102,8 @@ describe('journey run --once against a provider that stops answering', () => {
       expect(r.stderr).toContain('circuit open sendgrid until 2026-03-02T12:00:30.000Z: HTTP 503: Service Unavailable');
 
       // outbox send --wait, the circuit opening again at each round: each message is counted once, and the verdict is the store's
-      const again = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, [path.join(ROOT, 'bin/journey.js'), '-C', other.dir, 'outbox', 'send', '--wait', '4s', '--circuit-cool-down', '1s', '--retry-base', '1s', '--json'], { env: { ...process.env, NO_COLOR: '1', ...ENV } });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (c) => (stdout += c));
-        child.stderr.on('data', (c) => (stderr += c));
-        child.once('close', (code) => resolve({ code, stdout, stderr }));
-      });
-      expect(again.code, again.stderr).toBe(3);
+      const again = await journeyAt(other.dir, '2026-03-02T12:00:00Z', ['outbox', 'send', '--wait', '4s', '--circuit-cool-down', '1s', '--retry-base', '1s', '--json'], { env: ENV });
+      expect(again.status, again.stderr).toBe(3);
       const report = JSON.parse(again.stdout);
       expect(report.providers.sendgrid.deferred).toBeLessThanOrEqual(people.length);
       expect(report.providers.sendgrid.pending).toBe(people.length);
@@ -135,15 +122,8 @@ describe('journey run --once --json when the run cannot start', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'journey-run-json-'));
     writeFileSync(path.join(dir, 'journey.config.yaml'), 'version: 1\ncurency: EUR\n');
     try {
-      const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, [path.join(ROOT, 'bin/journey.js'), '-C', dir, 'run', '--once', '--json'], { env: { ...process.env, NO_COLOR: '1' } });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (c) => (stdout += c));
-        child.stderr.on('data', (c) => (stderr += c));
-        child.once('close', (code) => resolve({ code, stdout, stderr }));
-      });
-      expect(r.code).toBe(1);
+      const r = await journeyAt(dir, '2026-03-02T12:00:00Z', ['run', '--once', '--json']);
+      expect(r.status).toBe(1);
       expect(JSON.parse(r.stdout)).toEqual({ tick: null, delivery: null, outcome: { exitCode: 1, problem: 'the project has 1 error(s)', pending: null } });
       expect(r.stderr.split('\n')[0]).toBe('error: the project has 1 error(s)');
     } finally {
