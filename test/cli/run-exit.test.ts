@@ -92,12 +92,13 @@ describe('journey run --once against a provider that stops answering', () => {
     try {
       const r = await journeyAt(other.dir, '2026-03-02T12:00:00Z', ['run', '--once'], { env: ENV });
       expect(r.status, r.stderr).toBe(3);
-      // how many were tried before the circuit opened depends on how many requests were in flight
-      const line = /delivery: 0 sent, (\d+) to retry, 0 failed, 0 dead(?:, (\d+) deferred)?\n/.exec(r.stdout);
+      // how many were tried before the circuit opened depends on how many requests were in flight (and on a
+      // loaded machine a connection may be reset after the request went out: that message is in doubt)
+      const line = /delivery: 0 sent, (\d+) to retry, 0 failed, 0 dead(?:, (\d+) deferred)?(?:, (\d+) in doubt)?\n/.exec(r.stdout);
       expect(line, r.stdout).not.toBeNull();
-      const [retried, deferred = 0] = line!.slice(1).map((x) => Number(x ?? 0));
-      expect(retried! + deferred).toBe(people.length);
-      expect(r.stderr.split('\n')[0]).toBe(`error: sendgrid stopped answering (circuit open): ${people.length} messages wait for it`);
+      const [retried, deferred, inDoubt] = line!.slice(1).map((x) => Number(x ?? 0));
+      expect(retried! + deferred! + inDoubt!).toBe(people.length);
+      expect(r.stderr.split('\n')[0]).toMatch(new RegExp(`^error: sendgrid stopped answering \\(circuit open\\): ${people.length} messages wait for it(, \\d+ of them in doubt .*)?$`));
       // and the message it stopped with follows, as a notice
       expect(r.stderr).toContain('circuit open sendgrid until 2026-03-02T12:00:30.000Z: HTTP 503: Service Unavailable');
 
@@ -107,7 +108,7 @@ describe('journey run --once against a provider that stops answering', () => {
       const report = JSON.parse(again.stdout);
       expect(report.providers.sendgrid.deferred).toBeLessThanOrEqual(people.length);
       expect(report.providers.sendgrid.pending).toBe(people.length);
-      expect(again.stderr.split('\n')[0]).toBe(`error: sendgrid stopped answering (circuit open): ${people.length} messages wait for it`);
+      expect(again.stderr.split('\n')[0]).toMatch(new RegExp(`^error: sendgrid stopped answering \\(circuit open\\): ${people.length} messages wait for it(, \\d+ of them in doubt .*)?$`));
     } finally {
       other.close();
       await down.close();
