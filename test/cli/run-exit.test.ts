@@ -102,8 +102,9 @@ describe('journey run --once against a provider that stops answering', () => {
       // and the message it stopped with follows, as a notice
       expect(r.stderr).toContain('circuit open sendgrid until 2026-03-02T12:00:30.000Z: HTTP 503: Service Unavailable');
 
-      // outbox send --wait, the circuit opening again at each round: each message is counted once, and the verdict is the store's
-      const again = await journeyAt(other.dir, '2026-03-02T12:00:00Z', ['outbox', 'send', '--wait', '4s', '--circuit-cool-down', '1s', '--retry-base', '1s', '--json'], { env: ENV });
+      // outbox send --wait a minute later, every message due again (past the retries and the first circuit's cool-down),
+      // the circuit opening again at each round: each message is counted once, and the verdict is the store's
+      const again = await journeyAt(other.dir, '2026-03-02T12:01:00Z', ['outbox', 'send', '--wait', '4s', '--circuit-cool-down', '1s', '--retry-base', '1s', '--json'], { env: ENV });
       expect(again.status, again.stderr).toBe(3);
       const report = JSON.parse(again.stdout);
       expect(report.providers.sendgrid.deferred).toBeLessThanOrEqual(people.length);
