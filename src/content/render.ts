@@ -271,9 +271,7 @@ export function emptyOutputsAt(t: CompiledTemplate, vars: MessageVariables): { f
       if (!tree) locateTrees.set(part, (tree = liquid(part.kind, 'locate').parse(part.source.text)));
       liquid(part.kind, 'locate').renderSync(tree, scope, { globals: { [FORMAT_LOCALE]: t.locale } });
     } catch (err) {
-      // every error of the render (catchAllErrors), nested in the tags that hold them
-      const flat = (e: unknown): unknown[] => ((e as { errors?: unknown[] }).errors ?? [e]).flatMap((x) => (x === e ? [x] : flat(x)));
-      for (const e of flat(err)) {
+      for (const e of leafErrors(err)) {
         if (!String((e as Error).message).startsWith(EMPTY_OUTPUT)) continue;
         const at = liquidError(e, t.name, part.name, t.file, part.source);
         out.push({ file: at.file, line: at.line, col: at.col });
@@ -281,6 +279,12 @@ export function emptyOutputsAt(t: CompiledTemplate, vars: MessageVariables): { f
     }
   }
   return out;
+}
+
+/** Every error of a render that went on past each (catchAllErrors): they nest as the tags that hold them do. */
+function leafErrors(err: unknown): unknown[] {
+  const nested = (err as { errors?: unknown[] }).errors;
+  return nested ? nested.flatMap(leafErrors) : [err];
 }
 
 /** Renders and counts the outputs that came out empty (validate, tests). */

@@ -1,15 +1,4 @@
 /**
- * A made-up customer's attributes: every name is one a real customer may lack, so each
- * answers null. A template that prints one bare then prints a gap for them (an error
- * at the step), and one that asks with `| default:` or `{% if %}` renders.
- */
-class AnyAttributes extends Drop {
-  override liquidMethodMissing(): null {
-    return null;
-  }
-}
-
-/**
  * Made-up customers a template is rendered for before anything is sent: validate
  * renders every template with each of them for every step that sends it, so that a
  * template that cannot render (or prints a gap where a value is missing) fails CI
@@ -20,6 +9,17 @@ import { Drop } from 'liquidjs';
 import type { Config, Journey, Scalar, Step } from '../project/model.js';
 import { unsignedLink } from './links.js';
 import type { MessageVariables, OrderVariable, ProductVariable } from './variables.js';
+
+/**
+ * A made-up customer's attributes: every name is one a real customer may lack, so each
+ * answers null. A template that prints one bare then prints a gap for them (an error
+ * at the step), and one that asks with `| default:` or `{% if %}` renders.
+ */
+class AnyAttributes extends Drop {
+  override liquidMethodMissing(): null {
+    return null;
+  }
+}
 
 export interface SampleCustomer {
   id: string;

@@ -70,9 +70,8 @@ export async function sendTest(db: StoreDb, project: Project, opts: SendTestOpti
   }
   if (steps.length === 0) throw new JourneyError(`journey '${journey.id}' has no send step`, { hint: 'send-test sends the messages of send steps; a sync is not sent by it' });
   const compile = compileOptionsFor(project, opts.now);
-  const fields = new Set(steps.map(({ step }) => compile.channelAddress(step.channel)));
   // a push token or the like is only an address to a channel that reads it from an attribute; to SMS it is a typo
-  const takesOther = [...fields].some((f) => f !== 'email' && f !== 'phone');
+  const takesOther = steps.some(({ step }) => !['email', 'phone'].includes(compile.channelAddress(step.channel)));
   const other = opts.to.find((a) => addressKind(a) === 'other');
   if (other !== undefined && !takesOther) {
     throw usageError(`--to '${other}' is neither an e-mail address nor a phone number`, 'give an e-mail address for e-mail steps and a phone number (+ and digits) for SMS steps, e.g. --to team@shop.example --to +420700000001');

@@ -40,7 +40,8 @@ export function registerRun(program: Command): void {
       }
       const root = projectDir(cmd);
       // --json: a run that cannot start still answers with its outcome on stdout, as one that ran does (the error itself goes to stderr)
-      const project = opts.json && !opts.cron ? withJsonOutcome(() => openProject(root)) : openProject(root);
+      const answering = opts.json === true && opts.cron === undefined;
+      const project = withOutcome(answering, () => openProject(root));
       // --now fixes the clock for one tick; a scheduled runner uses the real time
       const fixed = hasNow(cmd) ? clockNow(cmd) : null;
       const now = () => fixed ?? new Date();
@@ -57,14 +58,14 @@ export function registerRun(program: Command): void {
       if (opts.once) {
         const r = await runOnce(project, base).catch((err: unknown) => {
           for (const line of notices.splice(0)) process.stderr.write(line);
-          if (opts.json) printFailedOutcome(err);
+          if (answering) printFailedOutcome(err);
           throw err;
         });
         show(r);
         process.exitCode = r.outcome.exitCode;
         return;
       }
-      if (opts.dryRun) return show(opts.json ? withJsonOutcome(() => dryRun(project, base)) : dryRun(project, base));
+      if (opts.dryRun) return show(withOutcome(answering, () => dryRun(project, base)));
       const stop = new AbortController();
       const onSignal = () => stop.abort();
       process.once('SIGINT', onSignal);
@@ -80,11 +81,12 @@ function printFailedOutcome(err: unknown): void {
   printJson({ tick: null, delivery: null, outcome: { exitCode: err.exitCode, problem: err.message, pending: null } });
 }
 
-function withJsonOutcome<T>(fn: () => T): T {
+/** fn's result; when `answering`, a failure prints its outcome first (then is thrown on, for stderr and the exit code). */
+function withOutcome<T>(answering: boolean, fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    printFailedOutcome(err);
+    if (answering) printFailedOutcome(err);
     throw err;
   }
 }

@@ -8,6 +8,7 @@
  */
 import { compileTemplate, emptyOutputsAt, renderCounting, TemplateError, unknownVariables, type CompiledTemplate } from '../../content/render.js';
 import { SAMPLE_CUSTOMERS, sampleVariables, type SendContext } from '../../content/samples.js';
+import type { Located } from '../../content/templates.js';
 import { error, type Diagnostic, type PendingDiagnostic } from '../diagnostic.js';
 import type { Journey, Step, Target } from '../model.js';
 import type { CheckContext, Finding } from './types.js';
@@ -75,10 +76,7 @@ export function checkTemplates(ctx: CheckContext): { diagnostics: Diagnostic[]; 
     const source = t.source;
     const at = source?.format === 'mjml' && source.preheader ? source.body.text.search(/<mj-preview\b/i) : -1;
     if (!source || at < 0) continue;
-    const before = source.body.text.slice(0, at).split('\n');
-    const line = source.body.line + before.length - 1;
-    const col = before.length === 1 ? source.body.col + at : before.at(-1)!.length + 1;
-    diagnostics.push({ severity: 'warning', code: 'template-preheader', file: source.file, line, col, message: 'the front matter has a preheader and the MJML an <mj-preview>: inboxes would show both', hint: 'keep one of them' });
+    diagnostics.push({ severity: 'warning', code: 'template-preheader', file: source.file, ...placeIn(source.body, at), message: 'the front matter has a preheader and the MJML an <mj-preview>: inboxes would show both', hint: 'keep one of them' });
   }
 
   // a recommended product's price is in the product's currency; `money` alone writes the message's
@@ -89,15 +87,11 @@ export function checkTemplates(ctx: CheckContext): { diagnostics: Diagnostic[]; 
     const loops = [...text.matchAll(/\{%-?\s*for\s+(\w+)\s+in\s+recommendations\b/g)].map((m) => m[1]!);
     const products = ['recommendations(?:\\.first|\\.last|\\[\\d+\\])', ...loops].join('|');
     for (const m of text.matchAll(new RegExp(`\\{\\{-?\\s*(${products})\\.price\\s*\\|\\s*money\\s*(?=-?\\}\\}|\\|)`, 'g'))) {
-      const before = text.slice(0, m.index).split('\n');
-      const line = source.body.line + before.length - 1;
-      const col = before.length === 1 ? source.body.col + m.index! : before.at(-1)!.length + 1;
       diagnostics.push({
         severity: 'warning',
         code: 'template-money-currency',
         file: source.file,
-        line,
-        col,
+        ...placeIn(source.body, m.index!),
         message: `${m[1]}.price is in the product's currency, and | money alone writes the message's: a customer whose last order was in another currency would read the wrong price`,
         hint: `write {{ ${m[1]}.price | money: ${m[1]}.currency }}`,
       });
@@ -164,6 +158,12 @@ export function checkTemplates(ctx: CheckContext): { diagnostics: Diagnostic[]; 
     }
   }
   return { diagnostics, findings };
+}
+
+/** The line and column in the file of an offset into a text that starts at `text.line`, `text.col`. */
+function placeIn(text: Located, offset: number): { line: number; col: number } {
+  const before = text.text.slice(0, offset).split('\n');
+  return { line: text.line + before.length - 1, col: before.length === 1 ? text.col + offset : before.at(-1)!.length + 1 };
 }
 
 function emptyFinding(t: CompiledTemplate, customer: string, n: number, path: (string | number)[], where: { file: string | null; line: number; col: number }[]): PendingDiagnostic {

@@ -2,9 +2,9 @@
  * The codes of `journey import coupons FILE`: one code a line, or a CSV whose `code`
  * column (any case; `codes`, `discount_code` and `coupon code` too) holds them, as a
  * shop system's bulk discount code export has them. A CSV of several columns, none of
- * them of codes, is refused: its header is not a code. Read as every import reads (streamed, gzip recognised, UTF-8 checked, a record
- * at most 16 MB), and all or nothing: a value that is not a code rejects the file,
- * naming the rows.
+ * them of codes, is refused: its header is not a code. Read as every import reads
+ * (streamed, gzip recognised, UTF-8 checked, a record at most 16 MB), and all or
+ * nothing: a value that is not a code rejects the file, naming the rows.
  */
 import type { Readable } from 'node:stream';
 import { JourneyError } from '../../errors.js';
